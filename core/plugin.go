@@ -1,0 +1,127 @@
+package core
+
+import (
+	"context"
+	"encoding/json"
+)
+
+// Plugin is a Go-native plugin. One instance is built per PluginConfig entry by the
+// Factory registered under the entry's kind, and is shared by every hook call of the
+// manager that loaded it, so Invoke must be safe for concurrent use.
+type Plugin interface {
+	// Invoke handles one call of hook for this plugin. It must honour ctx (deadline =
+	// the manager's timeout). Returning an error is a plugin error: the executor applies
+	// the plugin's on_error rule exactly as for a Python plugin that raised.
+	Invoke(ctx context.Context, hook string, payload *Payload, pctx *PluginContext) (*Result, error)
+}
+
+// Shutdowner is implemented by plugins that hold resources (connections, goroutines).
+type Shutdowner interface {
+	Shutdown(ctx context.Context) error
+}
+
+// Factory builds a plugin from its trusted configuration. cfg.Config holds the
+// plugin-specific `config:` mapping from the YAML document. A factory must reject
+// unknown or ill-typed keys with an error that names the key.
+type Factory func(cfg PluginSpec) (Plugin, error)
+
+// PluginSpec is what a factory receives: the identity and the plugin-specific config.
+type PluginSpec struct {
+	Name   string
+	Kind   string
+	Hooks  []string
+	Config map[string]any
+}
+
+// Payload is the JSON form of one hook payload (the same field names as the Python
+// models' model_dump(mode="json")). It is decoded lazily and at most once, so a chain of
+// Go plugins shares one decoded tree.
+type Payload struct {
+	raw     []byte
+	value   any
+	decoded bool
+}
+
+// NewPayloadJSON wraps JSON text.
+func NewPayloadJSON(raw []byte) *Payload { return &Payload{raw: raw} }
+
+// NewPayloadValue wraps an already decoded JSON tree (map[string]any, []any, string,
+// float64, json.Number, bool, nil).
+func NewPayloadValue(v any) *Payload { return &Payload{value: v, decoded: true} }
+
+// Value returns the decoded JSON tree. Callers must not mutate it: a plugin that changes
+// the payload returns a new tree in Result.ModifiedPayload (copy what it changes).
+func (p *Payload) Value() (any, error) {
+	if p.decoded {
+		return p.value, nil
+	}
+	var v any
+	if err := json.Unmarshal(p.raw, &v); err != nil {
+		return nil, err
+	}
+	p.value, p.decoded = v, true
+	return v, nil
+}
+
+// Field returns one top-level field of an object payload (nil when absent or when the
+// payload is not an object).
+func (p *Payload) Field(name string) any {
+	v, err := p.Value()
+	if err != nil {
+		return nil
+	}
+	if m, ok := v.(map[string]any); ok {
+		return m[name]
+	}
+	return nil
+}
+
+// JSON returns the JSON text of the payload, encoding the tree if it has none.
+func (p *Payload) JSON() ([]byte, error) {
+	if p.raw != nil {
+		return p.raw, nil
+	}
+	b, err := json.Marshal(p.value)
+	if err != nil {
+		return nil, err
+	}
+	p.raw = b
+	return b, nil
+}
+
+// PluginContext is what a Go plugin sees of the request: read-only facts of the
+// GlobalContext, the plugin's private State (kept across hooks of one request when the
+// caller passes the context table back) and a copy of the shared GlobalState whose
+// writes are merged back after sequential, transform and concurrent plugins.
+type PluginContext struct {
+	RequestID   string
+	User        any // string, map[string]any or nil, as in GlobalContext.user
+	TenantID    string
+	ServerID    string
+	ContentType string
+	State       map[string]any
+	GlobalState map[string]any
+	Metadata    map[string]any
+}
+
+// Violation mirrors PluginViolation.
+type Violation struct {
+	Reason         string            `json:"reason"`
+	Description    string            `json:"description"`
+	Code           string            `json:"code"`
+	Details        map[string]any    `json:"details"`
+	PluginName     string            `json:"-"`
+	MCPErrorCode   *int              `json:"mcp_error_code"`
+	HTTPStatusCode *int              `json:"http_status_code"`
+	HTTPHeaders    map[string]string `json:"http_headers"`
+}
+
+// Result mirrors PluginResult for a Go plugin. The zero value (and nil) means "allow,
+// no change". Block=true is continue_processing=False.
+type Result struct {
+	Block           bool
+	ModifiedPayload any // a whole new payload tree (top-level object), nil = unchanged
+	Violation       *Violation
+	Metadata        map[string]any
+	RetryDelayMs    int
+}

@@ -1,0 +1,789 @@
+"""The Python half of a hook run: carry out the Go core's steps (docs/protocol.md).
+
+Python drives, Go decides. The core plans the run (filtering, ordering, phases) and,
+after each reported outcome, says what happens next and what to do with that outcome.
+This module only does what needs Python objects: await plugin coroutines on the
+caller's loop, build contexts, isolate payloads, diff a returned payload against the
+policy fields the core names, merge dicts, and build the result objects. It holds no
+rule of the executor: every branch below follows a field of a core step.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import weakref
+from typing import Any, Callable, Optional
+
+import orjson
+from pydantic import BaseModel, RootModel
+
+from cpex import _core
+from cpex.framework.errors import PluginError, PluginViolationError
+from cpex.framework.extensions import Extensions
+from cpex.framework.extensions.tiers import filter_extensions
+from cpex.framework.hooks.policies import DefaultHookPolicy, HookPayloadPolicy, apply_policy
+from cpex.framework.memory import copyonwrite, wrap_payload_for_isolation
+from cpex.framework.models import (
+    ControlExecutionRecord,
+    GlobalContext,
+    PluginContext,
+    PluginContextTable,
+    PluginErrorModel,
+    PluginPayload,
+    PluginResult,
+)
+from cpex.framework.observability import ObservabilityProvider, current_trace_id
+
+logger = logging.getLogger("cpex.framework.manager")
+
+_loads = orjson.loads
+
+
+def _dumps(obj: Any) -> str:
+    return orjson.dumps(obj).decode()
+
+
+# --------------------------------------------------------------------------- refs
+
+
+def _condition_facts(cond: Any) -> dict[str, Any]:
+    def as_list(v: Any) -> Optional[list[str]]:
+        return None if v is None else [str(x) for x in v]
+
+    return {
+        "server_ids": as_list(cond.server_ids),
+        "tenant_ids": as_list(cond.tenant_ids),
+        "tools": as_list(cond.tools),
+        "prompts": as_list(cond.prompts),
+        "resources": as_list(cond.resources),
+        "agents": as_list(cond.agents),
+        "user_patterns": as_list(cond.user_patterns),
+        "content_types": as_list(cond.content_types),
+    }
+
+
+def _release_ref(ref_id: int) -> None:
+    if _core.started():
+        try:
+            _core.native().pybind_RefRelease(ref_id)
+        except Exception:  # the core may already be gone at interpreter exit
+            pass
+
+
+def core_ref_id(plugin_ref: Any) -> int:
+    """The core's id for a PluginRef, registering its trusted identity on first use."""
+    rid: int = plugin_ref._core_id
+    if rid:
+        return rid
+    trusted = plugin_ref.trusted_config
+    info = {
+        "uuid": plugin_ref.uuid,
+        "name": plugin_ref.name,
+        "kind": trusted.kind,
+        "mode": str(plugin_ref.mode),
+        "priority": plugin_ref.priority,
+        "on_error": str(plugin_ref.on_error),
+        "conditions": [_condition_facts(c) for c in (plugin_ref.conditions or [])],
+        "config": sorted_config_keys(trusted.config),
+        "go": getattr(plugin_ref.plugin, "_go_plugin_id", 0),
+    }
+    rid = _core.native().pybind_RefRegister(_dumps(info))
+    plugin_ref._core_id = rid
+    fin = weakref.finalize(plugin_ref, _release_ref, rid)
+    fin.atexit = False
+    return rid
+
+
+def sorted_config_keys(config: Any) -> list[str]:
+    """Names of the trusted config's keys, in order (the core truncates and bounds them)."""
+    return [str(k) for k in config] if isinstance(config, dict) else []
+
+
+# ------------------------------------------------------------------- errors
+
+
+class PluginTimeoutError(Exception):
+    """A plugin exceeded the manager's timeout (surfaces only from invoke_hook_for_plugin)."""
+
+
+class PayloadSizeError(ValueError):
+    """The payload is larger than MAX_PAYLOAD_SIZE; raised before any plugin runs."""
+
+
+# Both belong to the public manager module (spec §10.1); they are defined here so that
+# the driver can raise them without an import cycle.
+PluginTimeoutError.__module__ = "cpex.framework.manager"
+PayloadSizeError.__module__ = "cpex.framework.manager"
+
+_LOG_LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING, "error": logging.ERROR}
+_DECISION_KEY = "_decision_plugin"
+
+
+def _emit_logs(step: dict[str, Any]) -> None:
+    for level, message in step["logs"]:
+        logger.log(_LOG_LEVELS.get(level, logging.WARNING), message)
+
+
+def _records(raw: list[dict[str, Any]]) -> list[ControlExecutionRecord]:
+    """Record objects from the core's JSON (already complete: no validation needed)."""
+    from cpex.framework.models import ControlExecutionStatus, PluginMode
+
+    out = []
+    for rec in raw:
+        rec["mode"] = PluginMode(rec["mode"])
+        rec["status"] = ControlExecutionStatus(rec["status"])
+        out.append(ControlExecutionRecord.model_construct(**rec))
+    return out
+
+
+class _RuntimeDisabledView(set):  # type: ignore[type-arg]
+    """The executor's runtime-disabled names as a set that writes through to the core."""
+
+    def __init__(self, executor: "CoreExecutor") -> None:
+        self._executor = executor
+        super().__init__(_loads(_core.native().pybind_ExecutorRuntimeDisabled(executor._core())))
+
+    def _op(self, op: str, name: str = "") -> None:
+        _core.native().pybind_ExecutorSetRuntimeDisabled(self._executor._core(), op, name)
+
+    def add(self, name: str) -> None:
+        self._op("add", name)
+        super().add(name)
+
+    def discard(self, name: str) -> None:
+        self._op("discard", name)
+        super().discard(name)
+
+    def remove(self, name: str) -> None:
+        if name not in self:
+            raise KeyError(name)
+        self.discard(name)
+
+    def clear(self) -> None:
+        self._op("clear")
+        super().clear()
+
+
+def _release_executor(exec_id: int) -> None:
+    if _core.started():
+        try:
+            _core.native().pybind_ExecutorRelease(exec_id)
+        except Exception:
+            pass
+
+
+# ------------------------------------------------------------------ executor
+
+
+class CoreExecutor:
+    """State of one executor: its core handle, options and plan cache."""
+
+    def __init__(
+        self,
+        *,
+        timeout: float,
+        hook_policies: dict[str, HookPayloadPolicy],
+        default_hook_policy: DefaultHookPolicy,
+        observability: Optional[ObservabilityProvider],
+    ) -> None:
+        self._timeout = timeout
+        self._default_hook_policy = default_hook_policy
+        self.hook_policies = hook_policies
+        self.observability = observability
+        self._exec_id = 0
+        self._plans: dict[tuple[Any, ...], dict[str, Any]] = {}
+
+    # Options live in the core too; a change is pushed at once when the core has started.
+    @property
+    def timeout(self) -> float:
+        return self._timeout
+
+    @timeout.setter
+    def timeout(self, value: float) -> None:
+        self._timeout = value
+        self._push_options()
+
+    @property
+    def default_hook_policy(self) -> DefaultHookPolicy:
+        return self._default_hook_policy
+
+    @default_hook_policy.setter
+    def default_hook_policy(self, value: DefaultHookPolicy) -> None:
+        self._default_hook_policy = DefaultHookPolicy(value)
+        self._plans.clear()
+        self._push_options()
+
+    @property
+    def _runtime_disabled(self) -> set[str]:
+        return _RuntimeDisabledView(self)
+
+    def _options(self) -> str:
+        return _dumps({"timeout": self._timeout, "default_policy": str(self._default_hook_policy.value)})
+
+    def _push_options(self) -> None:
+        if self._exec_id:
+            _core.native().pybind_ExecutorUpdate(self._exec_id, self._options())
+
+    def _core(self) -> int:
+        if not self._exec_id:
+            self._exec_id = _core.native().pybind_ExecutorNew(self._options())
+            fin = weakref.finalize(self, _release_executor, self._exec_id)
+            fin.atexit = False
+        return self._exec_id
+
+    def _plan(self, hook: str, hook_refs: list[Any]) -> dict[str, Any]:
+        ids = tuple([core_ref_id(h.plugin_ref) for h in hook_refs])
+        policy = self.hook_policies.get(hook)
+        key = (hook, ids, id(policy))
+        plan = self._plans.get(key)
+        if plan is None or plan["_policy"] is not policy:
+            fields = "null" if policy is None else _dumps(sorted(policy.writable_fields))
+            plan = _loads(_core.native().pybind_PlanGet(self._core(), hook, ",".join(map(str, ids)), fields))
+            plan["_policy"] = policy
+            if len(self._plans) > 4096:  # refs injected per test/request must not grow it forever
+                self._plans.clear()
+            self._plans[key] = plan
+        return plan
+
+    def _trace_id(self) -> Optional[str]:
+        return current_trace_id.get() if self.observability is not None else None
+
+    async def _run(
+        self,
+        hook_refs: list[Any],
+        payload: PluginPayload,
+        global_context: GlobalContext,
+        hook: str,
+        local_contexts: Optional[PluginContextTable],
+        vexc: bool,
+        extensions: Optional[Extensions],
+        pool: int,
+    ) -> tuple[PluginResult, Optional[PluginContextTable]]:
+        plan = self._plan(hook, hook_refs)
+        trace_id = self._trace_id()
+        facts = _facts(plan, payload, global_context, pool, vexc, trace_id is not None, extensions is not None)
+        run = _Run(self, hook_refs, payload, global_context, hook, local_contexts, extensions, plan, trace_id, pool)
+        nat = _core.native()
+        step = _loads(nat.pybind_RunStart(plan["plan"], _dumps(facts)))
+        run.id = step["run"]
+        try:
+            return await run.drive(step)
+        finally:
+            if not run.finished:
+                nat.pybind_RunAbort(run.id)
+
+    async def _run_single(
+        self,
+        hook_ref: Any,
+        payload: PluginPayload,
+        local_context: PluginContext,
+        vexc: bool,
+        global_context: Optional[GlobalContext],
+        combined_metadata: Optional[dict[str, Any]],
+        extensions: Optional[Extensions],
+        timeout_error: type[Exception],
+    ) -> PluginResult:
+        trace_id = self._trace_id()
+        facts = {"vexc": vexc, "merge": global_context is not None, "meta": combined_metadata is not None,
+                 "trace": trace_id is not None}
+        nat = _core.native()
+        step = _loads(nat.pybind_RunSingle(self._core(), core_ref_id(hook_ref.plugin_ref), _dumps(facts)))
+        run = _Run(self, [hook_ref], payload, global_context, "", None, extensions, None, trace_id, 0)
+        run.id = step["run"]
+        run.combined = combined_metadata if combined_metadata is not None else {}
+        run.single_context = local_context
+        try:
+            result = await run.drive(step)
+        finally:
+            if not run.finished:
+                nat.pybind_RunAbort(run.id)
+        return result[0]
+
+
+def _facts(
+    plan: dict[str, Any], payload: Any, gc: GlobalContext, pool: int, vexc: bool, trace: bool, ext: bool
+) -> dict[str, Any]:
+    user: Any = gc.user
+    if isinstance(user, dict):
+        user = {"keys": [str(k) for k in user]}
+    elif user is not None and not isinstance(user, str):
+        user = str(user)
+    match = None
+    field = plan["match"]
+    if field:
+        value = getattr(payload, field, None)
+        if value:
+            match = value if isinstance(value, str) else str(value)
+    size = None
+    for attr, how in plan["size"]:
+        value = getattr(payload, attr, None)
+        if value:
+            n = sum(len(str(v)) for v in value.values()) if how == "values" else len(str(value))
+            size = [attr, n]
+            break
+    return {
+        "rid": gc.request_id,
+        "server_id": gc.server_id,
+        "tenant_id": gc.tenant_id,
+        "content_type": gc.content_type,
+        "user": user,
+        "match": match,
+        "size": size,
+        "pool": pool or 0,
+        "vexc": vexc,
+        "trace": trace,
+        "ext": ext,
+    }
+
+
+# ----------------------------------------------------------------------- run
+
+
+class _Call:
+    """What one plugin call produced, kept until the core says what to do with it."""
+
+    __slots__ = ("result", "exc", "status", "duration", "ext_in")
+
+    def __init__(self) -> None:
+        self.ext_in: Optional[Extensions] = None
+        self.result: Optional[PluginResult] = None
+        self.exc: Optional[BaseException] = None
+        self.status = "ok"
+        self.duration = 0
+
+
+class _Run:
+    """One hook run: the Python objects the core's steps act on."""
+
+    def __init__(
+        self,
+        executor: CoreExecutor,
+        hook_refs: list[Any],
+        payload: Any,
+        gc: Optional[GlobalContext],
+        hook: str,
+        local_contexts: Optional[PluginContextTable],
+        extensions: Optional[Extensions],
+        plan: Optional[dict[str, Any]],
+        trace_id: Optional[str],
+        pool: int,
+    ) -> None:
+        self.executor = executor
+        self.hook_refs = hook_refs
+        self.payload = payload
+        self.gc = gc
+        self.hook = hook
+        self.local_contexts = local_contexts
+        self.extensions = extensions
+        self.plan = plan
+        self.isolate = bool(plan and plan["isolate"])
+        self.policy = plan["_policy"] if plan else None
+        self.trace_id = trace_id
+        self.pool = pool
+        self.id = 0
+        self.finished = False
+        self.table: PluginContextTable = {}
+        self.combined: dict[str, Any] = {}
+        self.current: Any = None
+        self.current_ext: Optional[Extensions] = None
+        self.candidate: Any = None
+        self.candidate_ext: Optional[Extensions] = None
+        self.calls: dict[int, _Call] = {}
+        self.pending: set[asyncio.Future[Any]] = set()
+        self.chain_span: Optional[str] = None
+        self.single_context: Optional[PluginContext] = None
+
+    # -- the loop
+
+    async def drive(self, step: dict[str, Any]) -> tuple[PluginResult, Optional[PluginContextTable]]:
+        nat = _core.native()
+        while True:
+            if "logs" in step:
+                _emit_logs(step)
+            if "commit" in step:
+                if step["commit"]:
+                    self.current = self.candidate
+                if step.get("commit_ext"):
+                    self.current_ext = self.candidate_ext
+                self.candidate = self.candidate_ext = None
+            if "effects" in step:
+                self._effects(step["effects"])
+            if "chain_span" in step:
+                self.chain_span = self._span_start("plugin.hook.invoke", attributes=step["chain_span"])
+            op = step["op"]
+            if op == "call":
+                outcome = await self._call(step)
+                step = _loads(nat.pybind_RunReport(self.id, _dumps(outcome)))
+            elif op == "go":
+                target = self.payload if step.get("original") else self._effective()
+                step = _loads(nat.pybind_RunGo(self.id, target.model_dump_json()))
+            elif op == "concurrent":
+                step = await self._concurrent(step)
+            elif op == "done":
+                self.finished = True
+                if step.get("cancel"):
+                    await self._cancel_pending()
+                return self._done(step)
+            elif op == "raise":
+                self.finished = True
+                if step.get("cancel"):
+                    await self._cancel_pending()
+                raise self._exception(step)
+            else:
+                raise RuntimeError(f"cpex: unknown step from the core: {op!r}")
+
+    def _effective(self) -> Any:
+        return self.current if self.current is not None else self.payload
+
+    def _isolated(self, target: Any) -> Any:
+        if self.isolate or isinstance(target, RootModel):
+            return wrap_payload_for_isolation(target)
+        return target
+
+    # -- contexts (§13.2)
+
+    def _context(self, i: int, reuse: bool = True) -> PluginContext:
+        if self.single_context is not None:
+            return self.single_context
+        gc = self.gc
+        assert gc is not None
+        ref = self.hook_refs[i].plugin_ref
+        key = gc.request_id + ref.uuid
+        snapshot = GlobalContext.model_construct(
+            request_id=gc.request_id,
+            user=gc.user,
+            user_context=gc.user_context,
+            tenant_id=gc.tenant_id,
+            server_id=gc.server_id,
+            content_type=gc.content_type,
+            state=copyonwrite(gc.state) if gc.state else {},
+            metadata=copyonwrite(gc.metadata) if gc.metadata else {},
+        )
+        ctx = self.local_contexts.get(key) if (reuse and self.local_contexts) else None
+        if ctx is not None:
+            ctx.global_context = snapshot
+        else:
+            ctx = PluginContext.model_construct(state={}, global_context=snapshot, metadata={})
+        self.table[key] = ctx
+        return ctx
+
+    # -- one plugin call
+
+    async def _invoke(self, i: int, inp: Any, ctx: PluginContext, timeout: float, span: bool) -> _Call:
+        href = self.hook_refs[i]
+        ref = href.plugin_ref
+        call = _Call()
+        self.calls[i] = call
+        span_id = self._plugin_span_start(ref, timeout) if span else None
+        start = time.monotonic_ns()
+        cm = asyncio.timeout(timeout)
+        try:
+            async with cm:
+                if href.accepts_extensions:
+                    call.ext_in = filter_extensions(self.extensions, ref.capabilities)
+                    result = await href.hook(inp, ctx, call.ext_in)
+                else:
+                    result = await href.hook(inp, ctx)
+            call.result = result
+        except TimeoutError as exc:
+            call.exc = exc
+            call.status = "timeout" if cm.expired() else "error"
+        except PluginViolationError as exc:
+            call.exc, call.status = exc, "vexc"
+        except PluginError as exc:
+            call.exc, call.status = exc, "perror"
+        except Exception as exc:
+            call.exc, call.status = exc, "error"
+        call.duration = time.monotonic_ns() - start
+        if span_id is not None or span:
+            self._plugin_span_end(span_id, call)
+        return call
+
+    def _after_return(self, call: _Call, ctx: PluginContext, ref: Any, merge: bool, meta: bool) -> None:
+        """What execute_plugin does with a returned result, as the step instructs."""
+        result = call.result
+        assert result is not None
+        if merge and self.gc is not None:
+            self.gc.state.update(ctx.global_context.state)
+            self.gc.metadata.update(ctx.global_context.metadata)
+        if meta and result.metadata:
+            md = result.metadata
+            if _DECISION_KEY in md:
+                md = {k: v for k, v in md.items() if k != _DECISION_KEY}
+            self.combined.update(md)
+        if result.violation is not None:
+            result.violation.plugin_name = ref.name
+
+    def _outcome(self, i: int, call: _Call, mod: int) -> dict[str, Any]:
+        result = call.result
+        if result is None:
+            exc = call.exc
+            viol = None
+            if isinstance(exc, PluginViolationError) and exc.violation is not None:
+                v = exc.violation
+                viol = {"reason": v.reason, "code": v.code, "description": v.description}
+            msg = str(exc) if call.status in ("perror", "vexc") else repr(exc)
+            return {"i": i, "st": call.status, "cont": True, "mod": 0, "ext": 0, "viol": viol,
+                    "retry": 0, "dur": call.duration, "msg": msg}
+        v = result.violation
+        me = result.modified_extensions
+        return {
+            "i": i,
+            "st": "ok",
+            "cont": bool(result.continue_processing),
+            "mod": mod,
+            # "changed" = another object than the (filtered) extensions the plugin was given
+            "ext": 0 if me is None else (1 if me is call.ext_in else 2),
+            "viol": None if v is None else {"reason": v.reason, "code": v.code, "description": v.description},
+            "retry": result.retry_delay_ms or 0,
+            "dur": call.duration,
+            "msg": "",
+        }
+
+    def _candidate(self, apply: str, inp: Any, target: Any, modified: Any) -> tuple[int, Any]:
+        """Classify a returned payload and compute what would become current (docs/protocol.md)."""
+        if modified is None:
+            return 0, None
+        if apply == "any":
+            return 1, modified
+        if apply == "policy" and self.policy is not None:
+            if isinstance(modified, BaseModel) and isinstance(modified, type(inp)):
+                accepted = apply_policy(inp, modified, self.policy, apply_to=target)
+                return (1, accepted) if accepted is not None else (2, None)
+            if isinstance(modified, (PluginPayload, dict)):
+                return 3, modified
+        return 4, None
+
+    async def _call(self, step: dict[str, Any]) -> dict[str, Any]:
+        i = step["i"]
+        ref = self.hook_refs[i].plugin_ref
+        ctx = self._context(i)
+        target = self._effective()
+        inp = self._isolated(target) if self.single_context is None else target
+        call = await self._invoke(i, inp, ctx, step["timeout"], bool(step.get("span")))
+        mod = 0
+        if call.result is not None:
+            self._after_return(call, ctx, ref, step["merge"], step["meta"])
+            mod, self.candidate = self._candidate(step["apply"], inp, target, call.result.modified_payload)
+            self.candidate_ext = call.result.modified_extensions
+        return self._outcome(i, call, mod)
+
+    # -- concurrent phase (§11.6)
+
+    async def _concurrent(self, step: dict[str, Any]) -> dict[str, Any]:
+        indices: list[int] = step["i"]
+        contexts = [self._context(i) for i in indices]
+        target = self._effective()
+        sem = asyncio.Semaphore(step["pool"]) if step.get("pool") else None
+        timeout = step["timeout"]
+        span = bool(step.get("span"))
+        for i, ctx in zip(indices, contexts):
+            task = asyncio.ensure_future(self._concurrent_one(i, ctx, self._isolated(target), timeout, sem, span))
+            self.pending.add(task)
+        nat = _core.native()
+        while self.pending:
+            done, _ = await asyncio.wait(self.pending, return_when=asyncio.FIRST_COMPLETED)
+            for task in done:
+                self.pending.discard(task)
+                outcome = task.result()
+                reply = _loads(nat.pybind_RunReport(self.id, _dumps(outcome)))
+                if reply["op"] != "next":
+                    return reply
+                if "logs" in reply:
+                    _emit_logs(reply)
+        raise RuntimeError("cpex: the core did not end the concurrent phase")
+
+    async def _concurrent_one(
+        self, i: int, ctx: PluginContext, inp: Any, timeout: float, sem: Optional[asyncio.Semaphore], span: bool
+    ) -> dict[str, Any]:
+        if sem is not None:
+            async with sem:
+                call = await self._invoke(i, inp, ctx, timeout, span)
+        else:
+            call = await self._invoke(i, inp, ctx, timeout, span)
+        mod = 0
+        if call.result is not None:
+            self._after_return(call, ctx, self.hook_refs[i].plugin_ref, True, True)
+            mod = 0 if call.result.modified_payload is None else 4
+        return self._outcome(i, call, mod)
+
+    async def _cancel_pending(self) -> None:
+        pending, self.pending = self.pending, set()
+        for task in pending:
+            task.cancel()
+        if pending:
+            await asyncio.gather(*pending, return_exceptions=True)
+
+    # -- Go plugin effects
+
+    def _effects(self, effects: dict[str, Any]) -> None:
+        payload_json = effects.get("payload")
+        if payload_json is not None:
+            self.current = type(self._effective()).model_validate_json(payload_json)
+        meta = effects.get("meta")
+        if meta:
+            self.combined.update(meta)
+        for i in effects.get("ctx") or ():
+            self._context(i)
+
+    # -- fire-and-forget (§11.9)
+
+    def _spawn(self, indices: list[int], timeout: float) -> list[asyncio.Task[Any]]:
+        if not indices:
+            return []
+        sem = asyncio.Semaphore(self.pool) if self.pool else None
+        tasks = []
+        for i in indices:
+            ctx = self._context(i, reuse=False)
+            inp = wrap_payload_for_isolation(self.payload)
+            tasks.append(asyncio.create_task(self._faf_one(i, inp, ctx, timeout, sem)))
+        return tasks
+
+    async def _faf_one(
+        self, i: int, inp: Any, ctx: PluginContext, timeout: float, sem: Optional[asyncio.Semaphore]
+    ) -> Optional[PluginErrorModel]:
+        ref = self.hook_refs[i].plugin_ref
+        if sem is not None:
+            async with sem:
+                call = await self._invoke(i, inp, ctx, timeout, self.trace_id is not None)
+        else:
+            call = await self._invoke(i, inp, ctx, timeout, self.trace_id is not None)
+        if call.exc is None:
+            return None
+        logger.warning("Fire-and-forget plugin %s failed: %r", ref.name, call.exc)
+        try:
+            _core.native().pybind_ExecutorFafFailed(self.executor._core(), core_ref_id(ref))
+        except Exception:
+            logger.exception("cpex: could not report a fire-and-forget failure to the core")
+        return PluginErrorModel(message=repr(call.exc), plugin_name=ref.name)
+
+    # -- the end of a run
+
+    def _violation(self, step: dict[str, Any]) -> Any:
+        idx = step.get("viol", -1)
+        if isinstance(idx, int) and idx >= 0:
+            call = self.calls.get(idx)
+            if call is not None and call.result is not None:
+                return call.result.violation
+            return None
+        raw = step.get("violation")
+        if raw:
+            from cpex.framework.models import PluginViolation
+
+            name = raw.pop("plugin_name", "")
+            violation = PluginViolation(**raw)
+            if name:
+                violation.plugin_name = name
+            return violation
+        return None
+
+    def _done(self, step: dict[str, Any]) -> tuple[PluginResult, Optional[PluginContextTable]]:
+        if step.get("single"):
+            return self._single_done(step), None
+        metadata = self.combined
+        if step.get("decision"):
+            metadata[_DECISION_KEY] = step["decision"]
+        tasks = self._spawn(step.get("faf") or [], step.get("faf_timeout", self.executor.timeout))
+        result = PluginResult.model_construct(
+            continue_processing=step["cont"],
+            modified_payload=self.current if step["payload"] else None,
+            modified_extensions=self.current_ext if step["ext"] else None,
+            violation=self._violation(step),
+            metadata=metadata,
+            background_tasks=tasks,
+            http_headers=None,
+            retry_delay_ms=step["retry"],
+            executions=_records(step["records"]),
+        )
+        if self.chain_span is not None or step.get("chain_end") is not None:
+            self._span_end(self.chain_span, "ok", step.get("chain_end"))
+        return result, self.table
+
+    def _single_done(self, step: dict[str, Any]) -> PluginResult:
+        call = self.calls.get(0)
+        if call is None or call.result is None:
+            return PluginResult()
+        if step["as_is"]:
+            return call.result
+        return PluginResult(
+            continue_processing=step["cont"],
+            modified_payload=call.result.modified_payload if step["payload"] else None,
+            violation=call.result.violation if step["viol"] else None,
+            metadata=self.combined,
+        )
+
+    def _exception(self, step: dict[str, Any]) -> BaseException:
+        kind = step["kind"]
+        message = step["message"]
+        if kind == "size":
+            return PayloadSizeError(message)
+        if kind == "plugin_timeout":
+            return PluginTimeoutError(message)
+        i = step.get("i", -1)
+        call = self.calls.get(i) if i >= 0 else None
+        exc = call.exc if call is not None else None
+        name = self.hook_refs[i].plugin_ref.name if i >= 0 else ""
+        if kind == "violation":
+            records = _records(step.get("records") or [])
+            if isinstance(exc, PluginViolationError):
+                exc.executions = records
+                return exc
+            err = PluginViolationError(message, violation=self._violation({"viol": i, **step}))
+            err.executions = records
+            return err
+        if kind == "error" and isinstance(exc, PluginError):
+            return exc
+        err = PluginError(error=PluginErrorModel(message=message, plugin_name=name))
+        if kind == "error" and exc is not None:
+            err.__cause__ = exc
+        return err
+
+    # -- observability (§20): the core says when; provider errors never reach the caller
+
+    def _span_start(self, name: str, **kwargs: Any) -> Optional[str]:
+        provider = self.executor.observability
+        if provider is None or self.trace_id is None:
+            return None
+        try:
+            return provider.start_span(self.trace_id, name=name, kind="internal", **kwargs)
+        except Exception:
+            logger.debug("observability provider failed to start span %s", name, exc_info=True)
+            return None
+
+    def _span_end(self, span_id: Optional[str], status: str, attributes: Optional[dict[str, Any]]) -> None:
+        provider = self.executor.observability
+        if provider is None:
+            return
+        try:
+            provider.end_span(span_id, status=status, attributes=attributes)
+        except Exception:
+            logger.debug("observability provider failed to end span", exc_info=True)
+
+    def _plugin_span_start(self, ref: Any, timeout: float) -> Optional[str]:
+        return self._span_start(
+            f"plugin.execute.{ref.name}",
+            resource_type="plugin",
+            resource_name=ref.name,
+            attributes={
+                "plugin.name": ref.name,
+                "plugin.uuid": ref.uuid,
+                "plugin.mode": str(ref.mode),
+                "plugin.priority": ref.priority,
+                "plugin.timeout": timeout,
+            },
+        )
+
+    def _plugin_span_end(self, span_id: Optional[str], call: _Call) -> None:
+        if call.result is None:
+            self._span_end(span_id, "error", None)
+            return
+        self._span_end(
+            span_id,
+            "ok",
+            {
+                "plugin.had_violation": call.result.violation is not None,
+                "plugin.modified_payload": call.result.modified_payload is not None,
+            },
+        )

@@ -1,0 +1,84 @@
+"""Go plugins (``kind: builtin/<name>``) as seen from Python.
+
+A Go plugin is built and owned by the core. In a hook run the core calls it itself,
+inside a step, on the payload's JSON (docs/protocol.md, ``go`` steps), so no Python
+object is involved on that path. This class only gives it the shape of a ``Plugin``:
+config properties, one coroutine per configured hook (for ``invoke_hook_for_plugin`` and
+direct calls, which go through the core too) and a ``shutdown`` that releases it.
+"""
+
+from __future__ import annotations
+
+import weakref
+from typing import Any, Awaitable, Callable, Optional
+
+import orjson
+
+from cpex import _core
+from cpex.framework.base import Plugin
+from cpex.framework.models import PluginConfig, PluginContext, PluginPayload, PluginResult, PluginViolation
+
+
+def _release(go_id: int) -> None:
+    if _core.started():
+        try:
+            _core.native().pybind_GoPluginRelease(go_id)
+        except Exception:
+            pass
+
+
+def _context_facts(context: PluginContext) -> str:
+    gc = context.global_context
+    user: Any = gc.user
+    if isinstance(user, dict):
+        user = {k: v for k, v in user.items() if isinstance(v, (str, int, float, bool)) or v is None}
+    return orjson.dumps(
+        {
+            "rid": gc.request_id,
+            "server_id": gc.server_id,
+            "tenant_id": gc.tenant_id,
+            "content_type": gc.content_type,
+            "user": user,
+        }
+    ).decode()
+
+
+class GoPlugin(Plugin):
+    """A plugin implemented in Go and registered in the core under its kind."""
+
+    def __init__(self, config: PluginConfig) -> None:
+        super().__init__(config)
+        spec = {"name": config.name, "kind": config.kind, "hooks": list(config.hooks), "config": config.config or {}}
+        self._go_plugin_id: int = _core.native().pybind_GoPluginNew(orjson.dumps(spec).decode())
+        self._finalizer = weakref.finalize(self, _release, self._go_plugin_id)
+        self._finalizer.atexit = False
+        for hook in config.hooks:
+            setattr(self, str(hook), self._hook_for(str(hook)))
+
+    def _hook_for(self, hook: str) -> Callable[[PluginPayload, PluginContext], Awaitable[PluginResult]]:
+        go_id = self._go_plugin_id
+
+        async def run_go_plugin(payload: PluginPayload, context: PluginContext) -> PluginResult:
+            answer = orjson.loads(
+                _core.native().pybind_GoPluginInvoke(go_id, hook, payload.model_dump_json(), _context_facts(context))
+            )
+            modified = answer.get("payload")
+            violation: Optional[PluginViolation] = None
+            if answer.get("violation"):
+                raw = dict(answer["violation"])
+                name = raw.pop("plugin_name", "") or self.name
+                violation = PluginViolation(**raw)
+                violation.plugin_name = name
+            return PluginResult(
+                continue_processing=answer.get("cont", True),
+                modified_payload=type(payload).model_validate_json(modified) if modified is not None else None,
+                violation=violation,
+                metadata=answer.get("metadata") or {},
+                retry_delay_ms=answer.get("retry", 0),
+            )
+
+        run_go_plugin.__name__ = hook
+        return run_go_plugin
+
+    async def shutdown(self) -> None:
+        self._finalizer()

@@ -1,0 +1,74 @@
+"""The process-wide map from hook type to payload and result classes (spec §16.8).
+
+The registry only matters where a payload crosses a JSON boundary
+(``Plugin.json_to_payload``, ``invoke_hook_for_plugin(payload_as_json=True)``, remote
+transports); in-process dispatch of a custom hook type needs no registration.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, ClassVar, Optional, Union
+
+if TYPE_CHECKING:
+    from cpex.framework.models import PluginPayload, PluginResult
+
+
+class HookRegistry:
+    """Singleton registry of hook payload/result types; ``HookRegistry()`` is always the same object."""
+
+    _instance: ClassVar[Optional[HookRegistry]] = None
+    # Class attributes: shared however the registry is reached.
+    _hook_payloads: ClassVar[dict[str, type[Any]]] = {}
+    _hook_results: ClassVar[dict[str, type[Any]]] = {}
+
+    def __new__(cls) -> HookRegistry:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def register_hook(self, hook_type: str, payload_class: type[Any], result_class: type[Any]) -> None:
+        """Register (or silently replace) the classes of ``hook_type``."""
+        self._hook_payloads[hook_type] = payload_class
+        self._hook_results[hook_type] = result_class
+
+    def get_payload_type(self, hook_type: str) -> Optional[type[Any]]:
+        """The payload class of ``hook_type``, or None."""
+        return self._hook_payloads.get(hook_type)
+
+    def get_result_type(self, hook_type: str) -> Optional[type[Any]]:
+        """The result class of ``hook_type``, or None."""
+        return self._hook_results.get(hook_type)
+
+    def json_to_payload(self, hook_type: str, payload: Union[str, dict[str, Any]]) -> PluginPayload:
+        """Validate JSON text or a dict into the payload class of ``hook_type``."""
+        payload_class = self._hook_payloads.get(hook_type)
+        if payload_class is None:
+            raise ValueError(f"No payload type registered for hook: {hook_type}")
+        if isinstance(payload, str):
+            return payload_class.model_validate_json(payload)  # type: ignore[no-any-return]
+        return payload_class.model_validate(payload)  # type: ignore[no-any-return]
+
+    def json_to_result(self, hook_type: str, result: Union[str, dict[str, Any]]) -> PluginResult[Any]:
+        """Validate JSON text or a dict into the result class of ``hook_type``."""
+        result_class = self._hook_results.get(hook_type)
+        if result_class is None:
+            raise ValueError(f"No result type registered for hook: {hook_type}")
+        if isinstance(result, str):
+            return result_class.model_validate_json(result)  # type: ignore[no-any-return]
+        return result_class.model_validate(result)  # type: ignore[no-any-return]
+
+    def is_registered(self, hook_type: str) -> bool:
+        """Whether both a payload and a result class are registered for ``hook_type``."""
+        return hook_type in self._hook_payloads and hook_type in self._hook_results
+
+    def get_registered_hooks(self) -> list[str]:
+        """Registered hook types in registration order."""
+        return list(self._hook_payloads)
+
+
+_global_registry = HookRegistry()
+
+
+def get_hook_registry() -> HookRegistry:
+    """The process-wide hook registry."""
+    return _global_registry

@@ -1,0 +1,113 @@
+"""Instantiating plugins from their config entries (spec §9).
+
+``kind`` selects how: a dotted ``module.Class`` path is imported in-process; a kind of
+the form ``builtin/<name>`` is a Go plugin that lives in the core. ``external`` and
+``isolated_venv`` are upstream kinds cpex-go does not implement yet: they fail at load.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import Optional
+
+from cpex.framework.base import Plugin
+from cpex.framework.constants import EXTERNAL_PLUGIN_TYPE, ISOLATED_VENV_PLUGIN_TYPE
+from cpex.framework.errors import PluginError
+from cpex.framework.models import PluginConfig, PluginErrorModel
+from cpex.framework.utils import import_module, parse_class_name
+
+logger = logging.getLogger(__name__)
+
+# Kinds served by Go plugins registered in the core, e.g. "builtin/regex_filter".
+GO_PLUGIN_KIND_PREFIX = "builtin/"
+
+# Directories plugin_dirs entries may lie under. Fixed at import, so the *import-time*
+# working directory is allowed (relative plugin_dirs work from there); tests patch it.
+ALLOWED_PLUGIN_DIRS: set[str] = {
+    os.path.abspath("/var/lib/cpex/plugins"),
+    os.path.abspath("/private/var/lib/cpex/plugins"),
+    os.getcwd(),
+}
+
+
+def _unsupported_kind(config: PluginConfig) -> PluginError:
+    return PluginError(
+        PluginErrorModel(
+            message=(
+                f"Plugin '{config.name}': kind '{config.kind}' is not supported yet by cpex-go; "
+                "use an in-process plugin (kind: <module.Class>) or a Go plugin (kind: builtin/<name>)"
+            ),
+            plugin_name=config.name,
+            code="unsupported_plugin_kind",
+        )
+    )
+
+
+class PluginLoader:
+    """Loads plugin classes by kind (cached per kind) and instantiates them."""
+
+    def __init__(self) -> None:
+        self._plugin_types: dict[str, type[Plugin]] = {}
+        self.plugin_dirs: list[str] = []
+
+    def append_to_search_path(self, plugin_dirs: list[str]) -> None:
+        """Add the allowed entries of ``plugin_dirs`` to ``sys.path``; others are ignored.
+
+        An entry is allowed when its resolved absolute path starts with one of
+        ``ALLOWED_PLUGIN_DIRS`` (a plain string prefix test, as upstream).
+        """
+        for entry in plugin_dirs:
+            resolved = str(Path(entry).resolve())
+            if not any(resolved.startswith(allowed) for allowed in ALLOWED_PLUGIN_DIRS):
+                logger.warning("Ignoring plugin directory %s: not under an allowed plugin directory", entry)
+                continue
+            self.plugin_dirs.append(entry)
+            if resolved not in sys.path:
+                sys.path.append(resolved)
+
+    def __register_plugin_type(self, kind: str) -> None:
+        """Import the class named by the dotted path ``kind`` and cache it."""
+        try:
+            module_name, class_name = parse_class_name(kind)
+            module = import_module(module_name)
+            plugin_type = getattr(module, class_name)
+        except Exception:
+            logger.exception("Unable to load plugin class %s", kind)
+            raise
+        self._plugin_types[kind] = plugin_type
+
+    def _load_go_plugin(self, config: PluginConfig) -> Plugin:
+        """Instantiate the Go plugin named by ``config.kind`` (``builtin/<name>``) in the core."""
+        raise NotImplementedError(
+            f"Plugin '{config.name}': Go plugins (kind '{config.kind}') are not wired into the loader yet"
+        )
+
+    async def load_and_instantiate_plugin(self, config: PluginConfig) -> Optional[Plugin]:
+        """Create and initialise the plugin of ``config``.
+
+        The plugin receives a copy of the config, so nothing it does can alter the
+        trusted config the manager schedules by.
+        """
+        plugin_config = config.model_copy()
+        kind = plugin_config.kind
+        if kind in (EXTERNAL_PLUGIN_TYPE, ISOLATED_VENV_PLUGIN_TYPE):
+            raise _unsupported_kind(plugin_config)
+        if kind.startswith(GO_PLUGIN_KIND_PREFIX):
+            plugin = self._load_go_plugin(plugin_config)
+            await plugin.initialize()
+            return plugin
+        if kind not in self._plugin_types:
+            self.__register_plugin_type(kind)
+        plugin_type = self._plugin_types[kind]
+        if not plugin_type:
+            return None
+        plugin = plugin_type(plugin_config)
+        await plugin.initialize()
+        return plugin
+
+    async def shutdown(self) -> None:
+        """Forget the cached plugin classes."""
+        self._plugin_types.clear()

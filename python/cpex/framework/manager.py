@@ -1,0 +1,434 @@
+"""Plugin managers and the executor, driven by the Go core.
+
+``PluginManager`` (a Borg), ``TenantPluginManager`` (ordinary per-instance state) and
+``PluginExecutor`` keep the upstream 0.1.x signatures. Every scheduling rule (ordering,
+filtering, phases, on_error, timeouts, halts, policies, metadata, retry delay, records)
+is decided by the Go core; this module loads Python plugins, owns the lifecycle and
+hands the run to :mod:`cpex.framework._driver`, which only carries out the core's steps.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from dataclasses import dataclass
+from typing import Any, Literal, Optional, Union
+
+from cpex.framework._driver import CoreExecutor
+from cpex.framework.base import HookRef, Plugin
+from cpex.framework.errors import PluginError, PluginViolationError  # noqa: F401  (re-exported names)
+from cpex.framework.extensions import Extensions
+from cpex.framework.hooks.policies import DefaultHookPolicy, HookPayloadPolicy
+from cpex.framework.loader.config import ConfigLoader
+from cpex.framework.loader.plugin import PluginLoader
+from cpex.framework.models import (
+    Config,
+    ControlExecutionRecord,
+    ControlExecutionStatus,
+    GlobalContext,
+    PluginContext,
+    PluginContextTable,
+    PluginErrorModel,
+    PluginMode,
+    PluginPayload,
+    PluginResult,
+    _collect_config_keys,
+    _truncate,
+    _truncate_opt,
+)
+from cpex.framework.observability import ObservabilityProvider
+from cpex.framework.registry import PluginInstanceRegistry
+from cpex.framework.settings import settings
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_PLUGIN_TIMEOUT = 30
+MAX_PAYLOAD_SIZE = 1_000_000
+CONTEXT_CLEANUP_INTERVAL = 300
+CONTEXT_MAX_AGE = 3600
+HTTP_AUTH_CHECK_PERMISSION_HOOK = "http_auth_check_permission"
+DECISION_PLUGIN_METADATA_KEY = "_decision_plugin"
+RESERVED_INTERNAL_METADATA_KEYS = frozenset({DECISION_PLUGIN_METADATA_KEY})
+
+
+class PluginTimeoutError(Exception):
+    """A plugin exceeded the manager's timeout (surfaces only from invoke_hook_for_plugin)."""
+
+
+class PayloadSizeError(ValueError):
+    """The payload is larger than MAX_PAYLOAD_SIZE; raised before any plugin runs."""
+
+
+@dataclass
+class ExecutionContext:
+    """Per-call scratch state of one execute() (kept for compatibility; the core holds it)."""
+
+    max_retry_delay_ms: int = 0
+    hook_chain_executed: int = 0
+    hook_chain_skipped: int = 0
+    hook_chain_stopped_by: Optional[str] = None
+    hook_chain_span_id: Optional[str] = None
+
+
+@dataclass
+class PhaseState:
+    """Chained state of one phase (kept for compatibility; the core holds it)."""
+
+    payload: Any = None
+    decision_plugin: Optional[str] = None
+    extensions: Any = None
+
+
+def _make_execution_record(
+    hook_ref: HookRef,
+    hook_type: str,
+    status: ControlExecutionStatus,
+    *,
+    effective_allow: bool,
+    duration_ns: int = 0,
+    requested_allow: Optional[bool] = None,
+    matched: Optional[bool] = None,
+    applied: bool = False,
+    payload_modified: bool = False,
+    extensions_modified: bool = False,
+    reason: Optional[str] = None,
+    error_code: Optional[str] = None,
+) -> ControlExecutionRecord:
+    """Build a record from the trusted PluginRef (identity fields are never taken from the plugin)."""
+    ref = hook_ref.plugin_ref
+    trusted = ref.trusted_config
+    return ControlExecutionRecord(
+        plugin_id=ref.uuid,
+        plugin_name=ref.name,
+        plugin_kind=_truncate(trusted.kind),
+        hook_name=str(hook_type),
+        mode=ref.mode,
+        status=status,
+        requested_allow=requested_allow,
+        effective_allow=effective_allow,
+        matched=matched,
+        applied=applied,
+        payload_modified=payload_modified,
+        extensions_modified=extensions_modified,
+        duration_ns=duration_ns,
+        reason=_truncate_opt(reason),
+        error_code=_truncate_opt(error_code),
+        config_keys=_collect_config_keys(trusted.config),
+    )
+
+
+class PluginExecutor(CoreExecutor):
+    """Runs the plugins of one hook call; every decision is the Go core's.
+
+    Public attributes as upstream: ``timeout``, ``config``, ``observability``,
+    ``hook_policies`` and ``default_hook_policy``. The runtime-disabled set lives in the
+    core; ``_runtime_disabled`` is a write-through view of it.
+    """
+
+    def __init__(
+        self,
+        config: Optional[Config] = None,
+        timeout: int = DEFAULT_PLUGIN_TIMEOUT,
+        observability: Optional[ObservabilityProvider] = None,
+        hook_policies: Optional[dict[str, HookPayloadPolicy]] = None,
+        default_hook_policy: Optional[Literal["allow", "deny"]] = None,
+    ) -> None:
+        policy = DefaultHookPolicy(default_hook_policy or settings.default_hook_policy)
+        super().__init__(
+            timeout=timeout,
+            hook_policies=hook_policies or {},
+            default_hook_policy=policy,
+            observability=observability,
+        )
+        self.config = config
+        self._runtime_disabled_lock = asyncio.Lock()
+
+    async def execute(
+        self,
+        hook_refs: list[HookRef],
+        payload: PluginPayload,
+        global_context: GlobalContext,
+        hook_type: str,
+        local_contexts: Optional[PluginContextTable] = None,
+        violations_as_exceptions: bool = False,
+        extensions: Optional[Extensions] = None,
+    ) -> tuple[PluginResult, Optional[PluginContextTable]]:
+        """Run hook_refs for one hook call (spec §11.1); returns (result, context table)."""
+        if not hook_refs:
+            return PluginResult(modified_payload=None), None
+        return await self._run(
+            hook_refs,
+            payload,
+            global_context,
+            str(hook_type),
+            local_contexts,
+            violations_as_exceptions,
+            extensions,
+            settings.execution_pool,
+        )
+
+    async def execute_plugin(
+        self,
+        hook_ref: HookRef,
+        payload: PluginPayload,
+        local_context: PluginContext,
+        violations_as_exceptions: bool,
+        global_context: Optional[GlobalContext] = None,
+        combined_metadata: Optional[dict[str, Any]] = None,
+        extensions: Optional[Extensions] = None,
+    ) -> PluginResult:
+        """The per-plugin step of §11.5 on its own (what invoke_hook_for_plugin runs)."""
+        return await self._run_single(
+            hook_ref,
+            payload,
+            local_context,
+            violations_as_exceptions,
+            global_context,
+            combined_metadata,
+            extensions,
+            timeout_error=PluginTimeoutError,
+        )
+
+    async def reset_runtime_disabled(self) -> None:
+        """Re-enable every plugin that on_error=disable switched off."""
+        async with self._runtime_disabled_lock:
+            self._runtime_disabled.clear()
+
+
+class PluginManager:
+    """Process-wide plugin manager. A Borg: every instance shares one state (spec §10.2)."""
+
+    __shared_state: dict[str, Any] = {}
+    _lock = threading.Lock()
+    _async_lock: Optional[asyncio.Lock] = None
+    _loader: PluginLoader = PluginLoader()
+    _initialized: bool = False
+    _registry: PluginInstanceRegistry = PluginInstanceRegistry()
+    _config: Optional[Config] = None
+    _config_path: Optional[str] = None
+    _executor: Optional[PluginExecutor] = None
+
+    def __init__(
+        self,
+        config: str = "",
+        timeout: int = DEFAULT_PLUGIN_TIMEOUT,
+        observability: Optional[ObservabilityProvider] = None,
+        hook_policies: Optional[dict[str, HookPayloadPolicy]] = None,
+        default_hook_policy: Optional[Literal["allow", "deny"]] = None,
+    ) -> None:
+        self.__dict__ = self.__shared_state
+        if not self.__shared_state:
+            with self._lock:
+                if not self.__shared_state:
+                    if config:
+                        self._config = ConfigLoader.load_config(config)
+                        self._config_path = config
+                    self._executor = PluginExecutor(
+                        config=self._config,
+                        timeout=timeout,
+                        observability=observability,
+                        hook_policies=hook_policies,
+                        default_hook_policy=default_hook_policy,
+                    )
+                    return
+        if hook_policies or default_hook_policy or observability:
+            with self._lock:
+                self._backfill(timeout, observability, hook_policies, default_hook_policy)
+
+    def _backfill(
+        self,
+        timeout: int,
+        observability: Optional[ObservabilityProvider],
+        hook_policies: Optional[dict[str, HookPayloadPolicy]],
+        default_hook_policy: Optional[str],
+    ) -> None:
+        """Later constructions of the Borg only fill in what the first one left unset."""
+        executor = self.executor
+        if timeout != DEFAULT_PLUGIN_TIMEOUT:
+            executor.timeout = timeout
+        if hook_policies:
+            if not executor.hook_policies:
+                executor.hook_policies = hook_policies
+            elif executor.hook_policies != hook_policies:
+                logger.warning("PluginManager already has hook policies; ignoring the different ones given")
+        if default_hook_policy:
+            executor.default_hook_policy = DefaultHookPolicy(default_hook_policy)
+        if observability and executor.observability is None:
+            executor.observability = observability
+
+    @classmethod
+    def reset(cls) -> None:
+        """Forget the shared state (tests call it between cases). Plugins are not shut down."""
+        with cls._lock:
+            cls.__shared_state.clear()
+            cls._initialized = False
+            cls._config = None
+            cls._config_path = None
+            cls._async_lock = None
+            cls._registry = PluginInstanceRegistry()
+            cls._executor = None
+            cls._loader = PluginLoader()
+
+    @property
+    def executor(self) -> PluginExecutor:
+        if self._executor is None:
+            self._executor = PluginExecutor(config=self._config)
+        return self._executor
+
+    @executor.setter
+    def executor(self, value: PluginExecutor) -> None:
+        self._executor = value
+
+    @property
+    def config(self) -> Optional[Config]:
+        return self._config
+
+    @property
+    def plugin_count(self) -> int:
+        return self._registry.plugin_count
+
+    @property
+    def initialized(self) -> bool:
+        return self._initialized
+
+    @property
+    def observability(self) -> Optional[ObservabilityProvider]:
+        return self.executor.observability
+
+    @observability.setter
+    def observability(self, provider: Optional[ObservabilityProvider]) -> None:
+        with self._lock:
+            self.executor.observability = provider
+
+    def get_plugin(self, name: str) -> Optional[Plugin]:
+        ref = self._registry.get_plugin(name)
+        return ref.plugin if ref else None
+
+    def has_hooks_for(self, hook_type: str) -> bool:
+        return self._registry.has_hooks_for(hook_type)
+
+    async def reset_runtime_disabled(self) -> None:
+        await self.executor.reset_runtime_disabled()
+
+    async def initialize(self) -> None:
+        """Load and register every non-disabled plugin of the config (spec §10.2)."""
+        if self._async_lock is None:
+            with self._lock:
+                if self._async_lock is None:
+                    self._async_lock = asyncio.Lock()
+        async with self._async_lock:
+            if self._initialized:
+                return
+            if self._registry.plugin_count:
+                await self._registry.shutdown()
+            config = self._config
+            self._loader.append_to_search_path((config.plugin_dirs if config else None) or [])
+            for plugin_config in (config.plugins if config else None) or []:
+                if plugin_config.mode == PluginMode.DISABLED:
+                    logger.info("Plugin %s is disabled; not loading it", plugin_config.name)
+                    continue
+                try:
+                    plugin = await self._loader.load_and_instantiate_plugin(plugin_config)
+                    if not plugin:
+                        raise ValueError(f"Unable to instantiate plugin: {plugin_config.name}")
+                    trusted = plugin.config.model_copy() if plugin_config.kind == "external" else plugin_config
+                    self._registry.register(plugin, trusted_config=trusted)
+                    logger.info("Loaded plugin %s (kind %s)", plugin_config.name, plugin_config.kind)
+                except Exception as exc:
+                    logger.error("Failed to load plugin %s: %s", plugin_config.name, exc, exc_info=True)
+                    if settings.fail_on_plugin_error:
+                        raise RuntimeError(f"Plugin initialization failed: {plugin_config.name} - {exc}") from exc
+            self._initialized = True
+            logger.info("Plugin manager initialized with %d plugins", self._registry.plugin_count)
+
+    async def shutdown(self) -> None:
+        """Shut every plugin down (reverse order). Config, executor and loader are kept."""
+        if self._async_lock is None:
+            with self._lock:
+                if self._async_lock is None:
+                    self._async_lock = asyncio.Lock()
+        async with self._async_lock:
+            if not self._initialized:
+                return
+            await self._registry.shutdown()
+            self._initialized = False
+
+    async def invoke_hook(
+        self,
+        hook_type: str,
+        payload: PluginPayload,
+        global_context: GlobalContext,
+        local_contexts: Optional[PluginContextTable] = None,
+        violations_as_exceptions: bool = False,
+        extensions: Optional[Extensions] = None,
+    ) -> tuple[PluginResult, Optional[PluginContextTable]]:
+        """Run every plugin registered for hook_type (spec §10.3)."""
+        hook_refs = self._registry.get_hook_refs_for_hook(hook_type)
+        return await self.executor.execute(
+            hook_refs,
+            payload,
+            global_context,
+            hook_type,
+            local_contexts,
+            violations_as_exceptions,
+            extensions,
+        )
+
+    async def invoke_hook_for_plugin(
+        self,
+        name: str,
+        hook_type: str,
+        payload: Union[PluginPayload, dict[str, Any], str],
+        context: Union[PluginContext, GlobalContext],
+        violations_as_exceptions: bool = False,
+        payload_as_json: bool = False,
+    ) -> PluginResult:
+        """Run one plugin's hook alone: timeout, on_error and mode conversion only (spec §10.4)."""
+        if isinstance(context, GlobalContext):
+            context = PluginContext(global_context=context)
+        hook_ref = self._registry.get_plugin_hook_by_name(name, hook_type)
+        if hook_ref is None:
+            raise PluginError(
+                error=PluginErrorModel(
+                    message=f"Unable to find {hook_type} for plugin {name}.  Make sure the plugin is registered.",
+                    plugin_name=name,
+                )
+            )
+        if payload_as_json:
+            if not isinstance(payload, (str, dict)):
+                raise ValueError(f"When payload_as_json is set the payload must be a str or dict, not {type(payload).__name__}")
+            payload = hook_ref.plugin_ref.plugin.json_to_payload(hook_type, payload)
+        elif not isinstance(payload, PluginPayload):
+            raise ValueError(f"The payload must be a PluginPayload, not {type(payload).__name__}")
+        return await self.executor.execute_plugin(hook_ref, payload, context, violations_as_exceptions)
+
+
+class TenantPluginManager(PluginManager):
+    """A plugin manager with its own state (one per tenant / context id), spec §10.5."""
+
+    def __init__(
+        self,
+        config: Union[str, Config],
+        timeout: int = DEFAULT_PLUGIN_TIMEOUT,
+        observability: Optional[ObservabilityProvider] = None,
+        hook_policies: Optional[dict[str, HookPayloadPolicy]] = None,
+        default_hook_policy: Optional[str] = None,
+    ) -> None:
+        if isinstance(config, Config):
+            self._config = config
+            self._config_path = None
+        else:
+            self._config = ConfigLoader.load_config(config)
+            self._config_path = config
+        self._executor = PluginExecutor(
+            config=self._config,
+            timeout=timeout,
+            observability=observability,
+            hook_policies=hook_policies,
+            default_hook_policy=default_hook_policy,  # type: ignore[arg-type]
+        )
+        self._registry = PluginInstanceRegistry()
+        self._loader = PluginLoader()
+        self._initialized = False
+        self._async_lock = None

@@ -1,0 +1,103 @@
+"""Build the Go core into the Python package with gopy.
+
+`pip install .`, `pip install <sdist>` and `pip wheel .` all come through here: the
+`build_py` step runs `go tool gopy build` on the `pybind` Go package with the exact
+interpreter that runs the build, and places the extension inside the package as the
+private sub-package `cpex._native`. The generated sources are build output, never
+committed (DESIGN.md, "Building the extension").
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+import subprocess
+import sys
+import sysconfig
+
+from setuptools import Distribution, setup
+from setuptools.command.build_py import build_py
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+GO_PACKAGE = "github.com/cpex-go/cpex/pybind"
+# goimports is pinned to the x/tools version go.mod already requires.
+GOIMPORTS = "golang.org/x/tools/cmd/goimports@v0.52.0"
+EXT_NAME = "native"  # gopy -name; a leading "_" would make Go ignore the generated files
+PACKAGE_DIR = os.path.join("cpex", "_native")
+
+
+def _fail(message: str) -> None:
+    sys.stderr.write(f"\ncpex build error: {message}\n\n")
+    raise SystemExit(1)
+
+
+def _go() -> str:
+    go = shutil.which("go")
+    if go is None:
+        _fail(
+            "the Go toolchain (>= 1.26) is required to build cpex from source and `go` is "
+            "not on PATH. Install Go from your package manager or https://go.dev/dl/, then "
+            "run the install again."
+        )
+    return go  # type: ignore[return-value]
+
+
+def _run(cmd: list[str], env: dict[str, str]) -> None:
+    print("+", " ".join(cmd), flush=True)
+    proc = subprocess.run(cmd, cwd=HERE, env=env)
+    if proc.returncode != 0:
+        _fail(f"command failed with exit code {proc.returncode}: {' '.join(cmd)}")
+
+
+def build_extension(dest: str) -> None:
+    """Run gopy and copy the extension files into dest (a `cpex/_native` folder)."""
+    go = _go()
+    tools_bin = os.path.join(HERE, "build", "tools")
+    os.makedirs(tools_bin, exist_ok=True)
+    env = dict(os.environ)
+    env["GOBIN"] = tools_bin
+    env["PATH"] = tools_bin + os.pathsep + os.path.dirname(sys.executable) + os.pathsep + env.get("PATH", "")
+    env.setdefault("CGO_ENABLED", "1")
+    if not os.path.exists(os.path.join(tools_bin, "goimports")):
+        _run([go, "install", GOIMPORTS], env)
+    out = os.path.join(HERE, "build", "gopy")
+    shutil.rmtree(out, ignore_errors=True)
+    _run(
+        [go, "tool", "gopy", "build", f"-vm={sys.executable}", "-dynamic-link=true",
+         f"-name={EXT_NAME}", f"-output={out}", GO_PACKAGE],
+        env,
+    )
+    suffix = sysconfig.get_config_var("EXT_SUFFIX")
+    so = os.path.join(out, f"_{EXT_NAME}{suffix}")
+    if not os.path.exists(so):
+        _fail(f"gopy did not produce {so}")
+    os.makedirs(dest, exist_ok=True)
+    for stale in glob.glob(os.path.join(dest, "_native*.so")):
+        os.remove(stale)
+    for name in (os.path.basename(so), "go.py", "pybind.py", "__init__.py"):
+        shutil.copy2(os.path.join(out, name), os.path.join(dest, name))
+
+
+class BuildPyWithGo(build_py):
+    """build_py that also builds the Go extension into the package."""
+
+    def run(self) -> None:
+        super().run()
+        build_extension(os.path.join(self.build_lib, PACKAGE_DIR))
+
+
+class BinaryDistribution(Distribution):
+    """The package carries a CPython extension: wheels are per platform and ABI."""
+
+    def has_ext_modules(self) -> bool:
+        return True
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "develop_ext":
+        # `python setup.py develop_ext`: build the extension into the source tree
+        # (python/cpex/_native) for running tests against the checkout.
+        build_extension(os.path.join(HERE, "python", PACKAGE_DIR))
+    else:
+        setup(cmdclass={"build_py": BuildPyWithGo}, distclass=BinaryDistribution)

@@ -1,0 +1,106 @@
+"""The extension boundary: JSON strings cross intact, Go errors arrive as exceptions,
+and the Go runtime starts only on first use (so pre-fork masters stay safe)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+
+import orjson
+import pytest
+
+from cpex import _core
+
+
+def test_version_reports_core_and_go() -> None:
+    info = _core.version()
+    assert info["core"] == "0.1.4"
+    assert info["go"].startswith("go1.")
+
+
+@pytest.mark.parametrize(
+    "doc",
+    [
+        {"a": [1, 2.5, "é", None, True]},
+        {"nested": {"k": "line\nbreak \u2028 \"quoted\""}},
+        [],
+        "plain",
+    ],
+)
+def test_json_round_trip_is_lossless(doc: object) -> None:
+    out = _core.native().pybind_Echo(orjson.dumps(doc).decode())
+    assert orjson.loads(out) == doc
+
+
+def test_go_error_is_a_python_exception_with_the_message() -> None:
+    with pytest.raises(RuntimeError, match="echo: invalid JSON"):
+        _core.native().pybind_Echo("{not json")
+
+
+def _run(code: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=dict(os.environ),
+    )
+
+
+def test_importing_the_framework_does_not_start_go() -> None:
+    proc = _run(
+        """
+        import sys
+        import cpex.framework
+        from cpex import _core
+        assert not _core.started(), "Go runtime started at import"
+        assert "cpex._native" not in sys.modules
+        print("ok")
+        """
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "ok"
+
+
+def test_fork_after_import_then_use_core_in_child() -> None:
+    proc = _run(
+        """
+        import os
+        import cpex.framework
+        from cpex import _core
+        pid = os.fork()
+        if pid == 0:
+            try:
+                out = _core.native().pybind_Echo('{"child": 1}')
+                os._exit(0 if out == '{"child":1}' else 3)
+            except BaseException:
+                os._exit(4)
+        _, status = os.waitpid(pid, 0)
+        print(os.waitstatus_to_exitcode(status))
+        """
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "0"
+
+
+def test_child_forked_after_core_started_gets_a_clear_error() -> None:
+    proc = _run(
+        """
+        import os
+        from cpex import _core
+        _core.native()
+        pid = os.fork()
+        if pid == 0:
+            try:
+                _core.native()
+            except _core.CoreUnavailableError as exc:
+                os._exit(0 if "fork" in str(exc) else 5)
+            os._exit(6)
+        _, status = os.waitpid(pid, 0)
+        print(os.waitstatus_to_exitcode(status))
+        """
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "0"
