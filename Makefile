@@ -9,7 +9,7 @@ GO     ?= go
 NATIVE_STAMP := python/cpex/_native/.built
 GO_SOURCES   := $(shell find core pybind -name '*.go' -not -name '*_test.go' 2>/dev/null) go.mod go.sum
 
-.PHONY: setup build demo test test-go test-py fuzz-smoke wheel bench clean
+.PHONY: setup build demo test test-go test-py wheel clean
 
 $(VENV)/.ready: pyproject.toml requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,9 @@ wheel: $(VENV)/.ready
 	rm -rf dist
 	$(PY) -m pip wheel --no-deps -w dist .
 	@ls -l dist
+
+# make bench / make bench-quick (bench/bench.mk): side by side with upstream cpex 0.1.4.
+-include bench/bench.mk
 
 clean:
 	rm -rf build dist $(VENV) python/cpex/_native python/*.egg-info .pytest_cache

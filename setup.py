@@ -61,7 +61,10 @@ def build_extension(dest: str) -> None:
     env.setdefault("CGO_ENABLED", "1")
     if not os.path.exists(os.path.join(tools_bin, "goimports")):
         _run([go, "install", GOIMPORTS], env)
-    out = os.path.join(HERE, "build", "gopy")
+    # A folder whose name starts with "_" is inside the module (gopy builds there with our
+    # go.mod) but outside `./...`, so `go vet ./...` and `go test ./...` never see the
+    # generated cgo package.
+    out = os.path.join(HERE, "build", "_gopy")
     shutil.rmtree(out, ignore_errors=True)
     _run(
         [go, "tool", "gopy", "build", f"-vm={sys.executable}", "-dynamic-link=true",

@@ -91,8 +91,11 @@ func (p *Payload) JSON() ([]byte, error) {
 
 // PluginContext is what a Go plugin sees of the request: read-only facts of the
 // GlobalContext, the plugin's private State (kept across hooks of one request when the
-// caller passes the context table back) and a copy of the shared GlobalState whose
-// writes are merged back after sequential, transform and concurrent plugins.
+// caller passes the context table back), and snapshot copies of the shared state
+// (GlobalState) and metadata (Metadata) whose writes are merged back after sequential,
+// transform and concurrent plugins. The maps are nil while empty (a context costs no
+// allocation until it is written): write through SetState, SetGlobal and SetMetadata,
+// or allocate the map first.
 type PluginContext struct {
 	RequestID   string
 	User        any // string, map[string]any or nil, as in GlobalContext.user
@@ -102,6 +105,34 @@ type PluginContext struct {
 	State       map[string]any
 	GlobalState map[string]any
 	Metadata    map[string]any
+}
+
+// StateValue returns a key of the private state (nil when absent).
+func (c *PluginContext) StateValue(key string) any { return c.State[key] }
+
+// SetState writes a key of the private state.
+func (c *PluginContext) SetState(key string, v any) {
+	if c.State == nil {
+		c.State = map[string]any{}
+	}
+	c.State[key] = v
+}
+
+// SetGlobal writes a key of the shared state (merged back into GlobalContext.State
+// after sequential, transform and concurrent plugins).
+func (c *PluginContext) SetGlobal(key string, v any) {
+	if c.GlobalState == nil {
+		c.GlobalState = map[string]any{}
+	}
+	c.GlobalState[key] = v
+}
+
+// SetMetadata writes a key of the shared metadata (merged back like SetGlobal).
+func (c *PluginContext) SetMetadata(key string, v any) {
+	if c.Metadata == nil {
+		c.Metadata = map[string]any{}
+	}
+	c.Metadata[key] = v
 }
 
 // Violation mirrors PluginViolation.

@@ -135,6 +135,7 @@ func (d *decoder) plugin(n *yaml.Node, i int) (PluginConfig, bool) {
 			p.Capabilities = d.capabilities(v, at)
 		case "config":
 			p.Config, _ = d.anyMap(v, at, true)
+			p.ConfigKeys = configKeyOrder(d.fields(v), p.Config)
 		case "mcp":
 			p.MCP = d.mcpClient(v, at)
 		case "grpc":
@@ -343,4 +344,22 @@ func (d *decoder) template(n *yaml.Node, at, nameKey string, name *string) (base
 		}
 	}
 	return
+}
+
+// configKeyOrder lists the keys of a decoded config mapping in document order (a Go map
+// has none; execution records list config keys in that order, as upstream's dict).
+func configKeyOrder(fs []field, m map[string]any) []string {
+	if len(m) == 0 {
+		return nil
+	}
+	out := make([]string, 0, len(m))
+	for _, f := range fs {
+		if _, ok := m[f.key]; ok {
+			out = append(out, f.key)
+		}
+	}
+	if len(out) != len(m) {
+		return nil
+	}
+	return out
 }

@@ -64,11 +64,14 @@ type PluginConfig struct {
 	Conditions     []PluginCondition `yaml:"conditions" json:"conditions"`
 	AppliedTo      *AppliedTo        `yaml:"applied_to" json:"applied_to"`
 	// Capabilities is sorted and duplicate-free, as upstream serialises it.
-	Capabilities []string                `yaml:"capabilities" json:"capabilities"`
-	Config       map[string]any          `yaml:"config" json:"config"`
-	MCP          *MCPClientConfig        `yaml:"mcp" json:"mcp"`
-	GRPC         *GRPCClientConfig       `yaml:"grpc" json:"grpc"`
-	UnixSocket   *UnixSocketClientConfig `yaml:"unix_socket" json:"unix_socket"`
+	Capabilities []string       `yaml:"capabilities" json:"capabilities"`
+	Config       map[string]any `yaml:"config" json:"config"`
+	// ConfigKeys are Config's keys in document order (set by the loader; nil when
+	// unknown, e.g. for a PluginConfig built in Go).
+	ConfigKeys []string                `yaml:"-" json:"-"`
+	MCP        *MCPClientConfig        `yaml:"mcp" json:"mcp"`
+	GRPC       *GRPCClientConfig       `yaml:"grpc" json:"grpc"`
+	UnixSocket *UnixSocketClientConfig `yaml:"unix_socket" json:"unix_socket"`
 }
 
 // NewPluginConfig returns a PluginConfig with every upstream default set.

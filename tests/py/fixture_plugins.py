@@ -146,3 +146,91 @@ class ExtensionsAware(Plugin):
 class CustomHook(Plugin):
     async def my_custom_hook(self, payload: Any, context: PluginContext) -> PluginResult:
         return PluginResult(modified_payload=payload, metadata={"custom": True})
+
+
+# --- gateway-shaped plugins (tests/py/test_gateway_contract.py) ----------------------------
+
+
+class HeaderStamp(Plugin):
+    """http_pre_request: adds a header (cross-type HttpHeaderPayload result) and remembers it."""
+
+    async def http_pre_request(self, payload: Any, context: PluginContext) -> PluginResult:
+        from cpex.framework import HttpHeaderPayload
+
+        context.set_state("stamped", True)
+        context.global_context.state["trace_hint"] = "abc"
+        headers = dict(payload.headers.root)
+        headers["x-stamp"] = self.name
+        return PluginResult(modified_payload=HttpHeaderPayload(headers))
+
+
+class ResolveUser(Plugin):
+    """http_auth_resolve_user: answers a user dict built from the bearer credentials."""
+
+    async def http_auth_resolve_user(self, payload: Any, context: PluginContext) -> PluginResult:
+        creds = payload.credentials or {}
+        return PluginResult(modified_payload={"email": f"{creds.get('credentials')}@example.com",
+                                              "is_admin": False},
+                            metadata={"auth_method": "plugin_token"})
+
+
+class GrantAll(Plugin):
+    """http_auth_check_permission: grants everything, says why, and tries to forge _decision_plugin."""
+
+    async def http_auth_check_permission(self, payload: Any, context: PluginContext) -> PluginResult:
+        from cpex.framework import HttpAuthCheckPermissionResultPayload
+
+        return PluginResult(modified_payload=HttpAuthCheckPermissionResultPayload(granted=True, reason="trusted"),
+                            metadata={"_decision_plugin": "forged"})
+
+
+class RateLimit(Plugin):
+    """tool_pre_invoke: blocks with an HTTP 429 violation once config.limit calls were seen."""
+
+    seen = 0
+
+    async def tool_pre_invoke(self, payload: Any, context: PluginContext) -> PluginResult:
+        RateLimit.seen += 1
+        if RateLimit.seen > (self.config.config or {}).get("limit", 1):
+            return PluginResult(
+                continue_processing=False,
+                violation=PluginViolation(reason="Rate limit exceeded", description="slow down", code="RATE_LIMIT",
+                                          details={"limit": 1}, http_status_code=429,
+                                          http_headers={"Retry-After": "1"}, mcp_error_code=-32000),
+                retry_delay_ms=1000,
+            )
+        return PluginResult(metadata={self.name: {"remaining": 0}})
+
+
+class PostRetry(Plugin):
+    """tool_post_invoke: asks the gateway to retry and reads state kept from the pre hook."""
+
+    async def tool_post_invoke(self, payload: Any, context: PluginContext) -> PluginResult:
+        return PluginResult(retry_delay_ms=250, metadata={self.name: {"stamped": context.get_state("stamped")}})
+
+
+class Lifecycle(Plugin):
+    """Records initialize/shutdown calls in order."""
+
+    events: list[str] = []
+
+    async def initialize(self) -> None:
+        Lifecycle.events.append(f"init:{self.name}")
+
+    async def shutdown(self) -> None:
+        Lifecycle.events.append(f"shutdown:{self.name}")
+
+
+class Probe(Plugin):
+    """Does everything a plugin can at once: writes global state, returns metadata, a
+    modification, and (config.block) a blocking violation. For the mode matrix."""
+
+    async def tool_pre_invoke(self, payload: ToolPreInvokePayload, context: PluginContext) -> PluginResult:
+        context.global_context.state["written_by"] = self.name
+        block = bool(_cfg(self, "block", False))
+        return PluginResult(
+            continue_processing=not block,
+            modified_payload=payload.model_copy(update={"args": {"changed_by": self.name}}),
+            violation=PluginViolation(reason="probe", description="probe block", code="PROBE") if block else None,
+            metadata={"md": self.name},
+        )

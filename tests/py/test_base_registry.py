@@ -252,12 +252,21 @@ def test_hook_ref_missing_hook_message() -> None:
 
 @pytest.mark.parametrize("cls", [OneParamPlugin, FourParamPlugin, AttributePlugin])
 def test_hook_ref_rejects_wrong_parameter_counts(cls: type[Plugin]) -> None:
-    with pytest.raises(PluginError, match=r"has invalid signature\. Expected 2 or 3 parameters"):
+    with pytest.raises(PluginError, match=r"^Plugin 'p' hook 'tool_pre_invoke' has invalid signature\. "
+                                          r"Expected 2 or 3 parameters \(payload, context\[, extensions\]\), got "):
         HookRef("tool_pre_invoke", ref_for(cls))
 
 
+def test_hook_ref_wrong_parameter_count_names_the_parameters() -> None:
+    with pytest.raises(PluginError) as info:
+        HookRef("tool_pre_invoke", ref_for(OneParamPlugin))
+    assert "got 1: ['payload']. Correct signature: async def tool_pre_invoke(self, payload: PayloadType, " in str(
+        info.value)
+
+
 def test_hook_ref_rejects_sync_handlers() -> None:
-    with pytest.raises(PluginError, match="must be async"):
+    with pytest.raises(PluginError, match=r"^Plugin 'p' hook 'tool_pre_invoke' must be async\. Method "
+                                          r"'tool_pre_invoke' is not a coroutine function\. Use 'async def "):
         HookRef("tool_pre_invoke", ref_for(SyncPlugin))
 
 
@@ -272,17 +281,42 @@ def test_hook_ref_accepts_plain_coroutine_attributes() -> None:
 
 
 def test_validate_type_hints() -> None:
+    import inspect
+
     class Typed(Plugin):
         async def tool_pre_invoke(self, payload: ToolPreInvokePayload, context: Any) -> ToolPreInvokeResult:
             return ToolPreInvokeResult()
 
-        async def wrong(self, payload: ToolPostInvokePayload, context: Any) -> PluginResult[Any]:
+        async def wrong_payload(self, payload: ToolPostInvokePayload, context: Any) -> ToolPreInvokeResult:
+            return ToolPreInvokeResult()
+
+        async def untyped(self, payload, context):  # type: ignore[no-untyped-def]
             return PluginResult()
 
-    hook_ref = HookRef("tool_pre_invoke", ref_for(Typed))
-    hook_ref._validate_type_hints("tool_pre_invoke", hook_ref.hook)
-    with pytest.raises(PluginError, match="annotated ToolPostInvokePayload, expected ToolPreInvokePayload"):
-        hook_ref._validate_type_hints("tool_pre_invoke", hook_ref.plugin_ref.plugin.wrong)  # type: ignore[attr-defined]
+        async def no_return(self, payload: ToolPreInvokePayload, context: Any):  # type: ignore[no-untyped-def]
+            return PluginResult()
+
+        async def wrong_return(self, payload: ToolPreInvokePayload, context: Any) -> int:
+            return 0
+
+    plugin_ref = ref_for(Typed)
+    hook_ref = HookRef("tool_pre_invoke", plugin_ref)
+
+    def check(method: Any, hook: str = "tool_pre_invoke") -> None:
+        hook_ref._validate_type_hints(hook, method, list(inspect.signature(method).parameters.values()), "p")
+
+    check(hook_ref.hook)
+    check(plugin_ref.plugin.untyped, hook="my_unregistered_hook")  # no registered types: nothing to check
+    cases = {
+        "wrong_payload": "parameter 'payload' has incorrect type hint. Expected: ToolPreInvokePayload, Got: ",
+        "untyped": "missing type hint for parameter 'payload'. Expected: payload: ToolPreInvokePayload",
+        "no_return": "missing return type hint. Expected: -> ",
+        "wrong_return": "has incorrect return type hint. Expected: ",
+    }
+    for name, message in cases.items():
+        with pytest.raises(PluginError) as info:
+            check(getattr(plugin_ref.plugin, name))
+        assert str(info.value).startswith("Plugin 'p' hook 'tool_pre_invoke' ") and message in str(info.value)
 
 
 async def test_external_hook_ref_binds_invoke_hook() -> None:
@@ -420,3 +454,15 @@ async def test_registry_shutdown_reverse_order_errors_logged(caplog: pytest.LogC
     assert registry.get_hook_refs_for_hook("tool_pre_invoke") == []
     # Upstream keeps the by-name index: a shut-down plugin stays reachable by name.
     assert registry.get_plugin_hook_by_name("a", "tool_pre_invoke") is not None
+
+
+def test_validate_hook_signature_answers_the_parameter_count() -> None:
+    hook_ref = HookRef("tool_pre_invoke", ref_for(ConventionPlugin))
+
+    async def three(payload: Any, context: Any, extensions: Any) -> PluginResult[Any]:
+        return PluginResult()
+
+    assert hook_ref._validate_hook_signature("tool_pre_invoke", hook_ref.hook, "p") == 2
+    assert hook_ref._validate_hook_signature("tool_pre_invoke", three, "p") == 3
+    with pytest.raises(PluginError, match="^Plugin 'named' hook 'h' must be async"):
+        hook_ref._validate_hook_signature("h", lambda payload, context: None, "named")

@@ -71,3 +71,30 @@ async def test_conditions_filter_on_original_payload_and_context(make_ref: Any) 
     gc = GlobalContext(request_id="r", server_id="srv-1", tenant_id="t-1", user="alice@example.com")
     await PluginExecutor().execute(refs, ToolPreInvokePayload(name="search"), gc, "tool_pre_invoke")
     assert fp.CALLS == ["for_search", "tenant_t1", "user_sub", "either", "prompt_only"]
+
+
+async def test_plugins_get_private_shallow_copies_of_the_shared_dicts(make_ref: Any) -> None:
+    from cpex.framework import PluginContext, PluginResult
+
+    seen: dict[str, Any] = {}
+
+    class Peek(fp.Plugin):
+        async def tool_pre_invoke(self, payload: Any, context: PluginContext) -> PluginResult:
+            gc = context.global_context
+            seen.update(state=gc.state, metadata=gc.metadata, user=gc.user, user_context=gc.user_context)
+            gc.user["mutated"] = True  # type: ignore[index]
+            gc.state["nested"]["deep"] = "shared"  # shallow: nested objects are the caller's
+            return PluginResult()
+
+    from cpex.framework import UserContext
+
+    nested: dict[str, Any] = {}
+    caller = GlobalContext(request_id="r", user={"email": "a@b.c"}, user_context=UserContext(user_id="u"),
+                           state={"nested": nested}, metadata={"m": 1})
+    await PluginExecutor().execute([make_ref(Peek, mode="audit")], ToolPreInvokePayload(name="t"), caller,
+                                   "tool_pre_invoke")
+    assert type(seen["state"]) is dict and seen["state"] is not caller.state and seen["state"] == {"nested": nested}
+    assert type(seen["metadata"]) is dict and seen["metadata"] is not caller.metadata
+    assert seen["user"] is not caller.user and caller.user == {"email": "a@b.c"}
+    assert seen["user_context"] is caller.user_context
+    assert nested == {"deep": "shared"}

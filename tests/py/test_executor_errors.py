@@ -104,3 +104,32 @@ async def test_retry_delay_is_the_max_of_allowing_plugins(make_ref: Any, gctx: G
                                                                             config={"retry": 700})]
     result, _ = await PluginExecutor().execute(refs, payload(), gctx, "tool_pre_invoke")
     assert result.retry_delay_ms == 700
+
+
+class ReturnsNothing(fp.Plugin):
+    async def tool_pre_invoke(self, payload: Any, context: Any) -> Any:
+        return None
+
+
+async def test_a_hook_that_returns_no_result_is_a_plugin_error(make_ref: Any, gctx: GlobalContext) -> None:
+    with pytest.raises(PluginError) as info:
+        await PluginExecutor().execute([make_ref(ReturnsNothing, name="none")], payload(), gctx, "tool_pre_invoke")
+    assert str(info.value) == "AttributeError(\"'NoneType' object has no attribute 'metadata'\")"
+    refs = [make_ref(ReturnsNothing, name="none", on_error="ignore"), make_ref(fp.Passthrough, priority=200)]
+    result, _ = await PluginExecutor().execute(refs, payload(), gctx, "tool_pre_invoke")
+    assert result.continue_processing and fp.CALLS == ["Passthrough"]
+
+
+class BreaksItsContext(fp.Plugin):
+    async def tool_pre_invoke(self, payload: Any, context: Any) -> Any:
+        object.__setattr__(context.global_context, "state", ["not", "a", "dict"])
+        return fp.PluginResult()
+
+
+async def test_a_failure_while_taking_the_result_in_is_the_plugins_error(make_ref: Any, gctx: GlobalContext) -> None:
+    with pytest.raises(PluginError) as info:
+        await PluginExecutor().execute([make_ref(BreaksItsContext, name="bad")], payload(), gctx, "tool_pre_invoke")
+    assert info.value.error.plugin_name == "bad" and "ValueError" in str(info.value)
+    refs = [make_ref(BreaksItsContext, name="bad", on_error="ignore", mode="concurrent")]
+    result, _ = await PluginExecutor().execute(refs, payload(), gctx, "tool_pre_invoke")
+    assert result.continue_processing and gctx.state == {}

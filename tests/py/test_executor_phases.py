@@ -201,3 +201,33 @@ async def test_concurrent_invocations_do_not_interfere(make_ref: Any) -> None:
 
     outs = await asyncio.gather(*(one(i) for i in range(30)))
     assert outs == [{"n": i, "s": 1} for i in range(30)]
+
+
+# spec §11.3, one row per mode: (halts, violation kept, modification applied, metadata merged,
+# global state merged back) for a plugin that blocks, and whether its change is applied when
+# it does not block.
+MATRIX = {
+    "sequential": (True, True, False, True, True, True),
+    "transform": (False, False, True, True, True, True),
+    "audit": (False, False, False, True, False, False),
+    "concurrent": (True, True, False, True, True, False),
+    "fire_and_forget": (False, False, False, False, False, False),
+}
+
+
+@pytest.mark.parametrize("mode", list(MATRIX))
+async def test_mode_capability_matrix(make_ref: Any, mode: str) -> None:
+    halts, keeps_violation, applies_when_blocking, merges_meta, merges_state, applies = MATRIX[mode]
+    gc = GlobalContext(request_id="r")
+    result, _ = await run([make_ref(fp.Probe, name="probe", mode=mode, config={"block": True})], gc)
+    await result.wait_for_background_tasks()
+    assert result.continue_processing is (not halts)
+    assert (result.violation is not None) is keeps_violation
+    assert (result.modified_payload is not None) is applies_when_blocking
+    assert (result.metadata == {"md": "probe"}) is merges_meta
+    assert (gc.state == {"written_by": "probe"}) is merges_state
+    gc = GlobalContext(request_id="r")
+    result, _ = await run([make_ref(fp.Probe, name="probe", mode=mode)], gc)
+    await result.wait_for_background_tasks()
+    assert result.continue_processing and result.violation is None
+    assert (result.modified_payload is not None and result.modified_payload.args == {"changed_by": "probe"}) is applies

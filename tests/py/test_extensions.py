@@ -445,8 +445,10 @@ def test_validate_delegation_chain_may_only_grow() -> None:
     one = DelegationExtension().with_new_hop(DelegationHop(subject_id="a", subject_type="user"))
     two = one.with_new_hop(DelegationHop(subject_id="b", subject_type="agent"))
     validate_tier_constraints(Extensions(delegation=one), Extensions(delegation=two), caps("append_delegation"), "p")
-    with pytest.raises(TierViolationError, match="shrank"):
+    with pytest.raises(TierViolationError, match="monotonic slot had elements removed"):
         validate_tier_constraints(Extensions(delegation=two), Extensions(delegation=one), caps("append_delegation"), "p")
+    with pytest.raises(TierViolationError, match="plugin lacks 'append_delegation' capability"):
+        validate_tier_constraints(Extensions(delegation=one), Extensions(delegation=two), caps("read_delegation"), "p")
 
 
 def test_validate_custom_is_mutable() -> None:
@@ -498,10 +500,12 @@ def test_merge_delegation_rules() -> None:
     grown = merge_extensions(Extensions(delegation=one), Extensions(delegation=two), cap, "p")
     assert grown is not None and grown.delegation == two
     altered = DelegationExtension().with_new_hop(DelegationHop(subject_id="mallory", subject_type="user"))
-    with pytest.raises(TierViolationError, match="altered"):
+    with pytest.raises(TierViolationError, match="modified existing delegation chain hops"):
         merge_extensions(Extensions(delegation=one), Extensions(delegation=altered), cap, "p")
-    with pytest.raises(TierViolationError):
+    with pytest.raises(TierViolationError, match=r"shrank delegation chain \(was 2 hops, now 1\)"):
         merge_extensions(Extensions(delegation=two), Extensions(delegation=one), cap, "p")
+    # Leaving the slot out never removes it.
+    assert merge_extensions(Extensions(delegation=one), Extensions(), cap, "p").delegation == one  # type: ignore[union-attr]
     original = Extensions(delegation=one)
     assert merge_extensions(original, Extensions(delegation=two), NO_CAPS, "p") is original
 
@@ -516,3 +520,38 @@ def test_tier_violation_error_fields() -> None:
     assert (err.plugin_name, err.slot, err.tier, err.detail) == ("plug", SlotName.HTTP, MutabilityTier.IMMUTABLE, "nope")
     assert str(err) == "Plugin 'plug' violated immutable tier on 'http': nope"
     assert isinstance(err, Exception)
+
+
+def test_validate_messages_name_the_missing_capability_or_read_only_slot() -> None:
+    full = full_extensions()
+    with pytest.raises(TierViolationError, match="'request': slot has no write capability and cannot be modified"):
+        validate_tier_constraints(full, full.model_copy(update={"request": None}), NO_CAPS, "p")
+    changed = full.model_copy(update={"http": HttpExtension(headers={"x": "y"})})
+    with pytest.raises(TierViolationError, match="'http': plugin lacks 'write_headers' capability"):
+        validate_tier_constraints(full, changed, NO_CAPS, "p")
+
+
+def test_validate_reads_absent_parents_as_none() -> None:
+    # No security slot before, an empty one after: objects/data went from absent to {}.
+    validate_tier_constraints(None, None, NO_CAPS, "p")
+    with pytest.raises(TierViolationError, match="security"):
+        validate_tier_constraints(Extensions(), Extensions(security=SecurityExtension()), NO_CAPS, "p")
+    with pytest.raises(TierViolationError, match="'request'"):
+        validate_tier_constraints(None, Extensions(request=RequestExtension()), NO_CAPS, "p")
+
+
+def test_validate_subject_fields_are_read_only() -> None:
+    before = Extensions(security=SecurityExtension(subject=subject(roles=frozenset({"a"}))))
+    after = Extensions(security=SecurityExtension(subject=subject(roles=frozenset({"a", "admin"}))))
+    with pytest.raises(TierViolationError, match="security.subject"):
+        validate_tier_constraints(before, after, caps(*[c.value for c in Capability]), "p")
+
+
+def test_merge_ignores_removed_http_and_labels_without_an_original_security_slot() -> None:
+    full = full_extensions()
+    assert merge_extensions(full, full.model_copy(update={"http": None}), caps("write_headers"), "p") is full
+    original = Extensions(request=RequestExtension(trace_id="t"))
+    output = Extensions(security=SecurityExtension(labels={"pii"}))
+    assert merge_extensions(original, output, caps("append_labels"), "p") is original
+    with_security = Extensions(security=SecurityExtension(labels={"a"}))
+    assert merge_extensions(with_security, Extensions(), caps("append_labels"), "p") is with_security

@@ -158,3 +158,119 @@ async def test_runtime_disabled_survives_shutdown_and_initialize(make_ref: Any) 
     assert "gate" not in [r.plugin_name for r in result.executions]
     await manager.executor.reset_runtime_disabled()
     assert manager.executor._runtime_disabled == set()
+
+
+async def test_borg_backfills_only_what_is_unset(caplog: pytest.LogCaptureFixture) -> None:
+    from cpex.framework import HookPayloadPolicy
+
+    first = PluginManager(MIXED)
+    assert first.executor.timeout == 30 and first.executor.hook_policies == {} and first.observability is None
+    policies = {"tool_pre_invoke": HookPayloadPolicy(writable_fields=frozenset({"args"}))}
+    provider = object()
+    PluginManager("ignored.yaml", timeout=12, hook_policies=policies, observability=provider)  # type: ignore[arg-type]
+    assert first.executor.timeout == 12 and first.executor.hook_policies is policies
+    assert first.observability is provider
+    other = {"tool_pre_invoke": HookPayloadPolicy(writable_fields=frozenset({"name"}))}
+    with caplog.at_level("WARNING", logger="cpex.framework.manager"):
+        PluginManager(hook_policies=other, observability=object(), default_hook_policy="deny")  # type: ignore[arg-type]
+    assert first.executor.hook_policies is policies and first.observability is provider
+    assert first.executor.default_hook_policy == "deny"
+    assert "hook" in caplog.text.lower()
+    PluginManager(timeout=99)  # no policies/observability given: nothing changes, not even the timeout
+    assert first.executor.timeout == 12
+
+
+async def test_observability_property_sets_the_executor_provider() -> None:
+    manager = TenantPluginManager(MIXED)
+    provider = object()
+    manager.observability = provider  # type: ignore[assignment]
+    assert manager.observability is provider and manager.executor.observability is provider
+
+
+async def test_executor_property_is_created_lazily_and_settable() -> None:
+    from cpex.framework.manager import PluginExecutor
+
+    manager = PluginManager()
+    assert isinstance(manager.executor, PluginExecutor)
+    replacement = PluginExecutor(timeout=3)
+    manager.executor = replacement
+    assert PluginManager().executor is replacement
+
+
+async def test_custom_hook_type_through_a_loaded_manager() -> None:
+    from cpex.framework import PluginPayload, PluginResult
+    from cpex.framework.hooks.registry import get_hook_registry
+    from cpex.framework.models import Config, PluginConfig
+
+    class EchoPayload(PluginPayload):
+        text: str
+
+    config = Config(plugins=[PluginConfig(name="custom", kind="fixture_plugins.CustomHook", hooks=["my_custom_hook"])])
+    manager = TenantPluginManager(config)
+    await manager.initialize()
+    assert manager.has_hooks_for("my_custom_hook")
+    result, _ = await manager.invoke_hook("my_custom_hook", EchoPayload(text="hi"), GlobalContext(request_id="r"))
+    assert result.modified_payload == EchoPayload(text="hi") and result.metadata == {"custom": True}
+    # JSON conversion needs the registry; in-process dispatch did not
+    get_hook_registry().register_hook("my_custom_hook", EchoPayload, PluginResult[EchoPayload])
+    direct = await manager.invoke_hook_for_plugin("custom", "my_custom_hook", '{"text": "json"}',
+                                                  GlobalContext(request_id="r"), payload_as_json=True)
+    assert direct.modified_payload == EchoPayload(text="json")
+
+
+async def test_plugin_lifecycle_through_the_manager() -> None:
+    from cpex.framework.models import Config, PluginConfig
+
+    config = Config(plugins=[PluginConfig(name=f"life{i}", kind="fixture_plugins.Lifecycle", hooks=[])
+                             for i in range(3)])
+    fp.Lifecycle.events.clear()
+    manager = TenantPluginManager(config)
+    await manager.initialize()
+    await manager.initialize()  # idempotent
+    assert fp.Lifecycle.events == ["init:life0", "init:life1", "init:life2"]
+    await manager.shutdown()
+    await manager.shutdown()  # no-op once shut down
+    assert fp.Lifecycle.events[3:] == ["shutdown:life2", "shutdown:life1", "shutdown:life0"]
+    await manager.initialize()  # re-instantiates from the in-memory config, with new uuids
+    assert fp.Lifecycle.events[6:] == ["init:life0", "init:life1", "init:life2"]
+
+
+async def test_config_edits_take_effect_on_reinitialize() -> None:
+    manager = TenantPluginManager(MIXED)
+    await manager.initialize()
+    config = manager.config
+    config.plugins = [p.model_copy(update={"mode": "disabled"}) if p.name == "gate" else p for p in config.plugins]
+    await manager.shutdown()
+    await manager.initialize()
+    assert manager.get_plugin("gate") is None and manager.plugin_count == 2
+
+
+async def test_private_executor_accessor_is_the_seam_invoke_hook_uses(monkeypatch: pytest.MonkeyPatch) -> None:
+    from cpex.framework.manager import PluginExecutor
+
+    manager = PluginManager()
+    assert manager._get_executor() is manager.executor
+    seen: list[str] = []
+
+    class Spy(PluginExecutor):
+        async def execute(self, hook_refs: Any, payload: Any, global_context: Any, hook_type: str,
+                          local_contexts: Any = None, violations_as_exceptions: bool = False,
+                          extensions: Any = None) -> Any:
+            seen.append(hook_type)
+            return await super().execute(hook_refs, payload, global_context, hook_type, local_contexts,
+                                         violations_as_exceptions, extensions)
+
+    spy = Spy()
+    monkeypatch.setattr(manager, "_get_executor", lambda: spy)
+    await manager.invoke_hook("tool_pre_invoke", ToolPreInvokePayload(name="t"), GlobalContext(request_id="r"))
+    assert seen == ["tool_pre_invoke"]
+
+
+async def test_a_shut_down_plugin_stays_reachable_by_name() -> None:
+    manager = TenantPluginManager(MIXED)
+    await manager.initialize()
+    await manager.shutdown()
+    assert manager.get_plugin("gate") is None and not manager.has_hooks_for("tool_pre_invoke")
+    result = await manager.invoke_hook_for_plugin("gate", "tool_pre_invoke", ToolPreInvokePayload(name="t", args={}),
+                                                  GlobalContext(request_id="r"))
+    assert result.modified_payload.args == {"gate": "on"}

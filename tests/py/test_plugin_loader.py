@@ -129,7 +129,8 @@ async def test_import_failures_are_logged_and_reraised(caplog: pytest.LogCapture
 @pytest.mark.parametrize("kind", ["external", "isolated_venv"])
 async def test_unsupported_kinds_fail_at_load(kind: str) -> None:
     with pytest.raises(PluginError) as info:
-        await PluginLoader().load_and_instantiate_plugin(cfg(kind))
+        extra: dict[str, Any] = {"mcp": {"proto": "STREAMABLEHTTP", "url": "https://plugins.example.com/mcp"}} if kind == "external" else {}
+        await PluginLoader().load_and_instantiate_plugin(cfg(kind, **extra))
     assert f"kind '{kind}' is not supported yet by cpex-go" in str(info.value)
     assert info.value.error.plugin_name == "loaded"
 
@@ -147,11 +148,6 @@ async def test_builtin_kinds_go_to_the_go_plugin_hook() -> None:
     plugin = await GoAwareLoader().load_and_instantiate_plugin(config)
     assert isinstance(plugin, LoadablePlugin) and LoadablePlugin.initialized == before + 1
     assert seen == [config] and seen[0] is not config
-
-
-async def test_go_plugin_hook_is_not_wired_by_default() -> None:
-    with pytest.raises(NotImplementedError, match="builtin/regex_filter"):
-        await PluginLoader().load_and_instantiate_plugin(cfg("builtin/regex_filter"))
 
 
 async def test_shutdown_clears_the_type_cache() -> None:

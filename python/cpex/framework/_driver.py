@@ -14,7 +14,7 @@ import asyncio
 import logging
 import time
 import weakref
-from typing import Any, Callable, Optional
+from typing import Any, Optional
 
 import orjson
 from pydantic import BaseModel, RootModel
@@ -24,15 +24,18 @@ from cpex.framework.errors import PluginError, PluginViolationError
 from cpex.framework.extensions import Extensions
 from cpex.framework.extensions.tiers import filter_extensions
 from cpex.framework.hooks.policies import DefaultHookPolicy, HookPayloadPolicy, apply_policy
-from cpex.framework.memory import copyonwrite, wrap_payload_for_isolation
+from cpex.framework.memory import _safe_deepcopy, wrap_payload_for_isolation
 from cpex.framework.models import (
     ControlExecutionRecord,
+    ControlExecutionStatus,
     GlobalContext,
     PluginContext,
     PluginContextTable,
     PluginErrorModel,
+    PluginMode,
     PluginPayload,
     PluginResult,
+    PluginViolation,
 )
 from cpex.framework.observability import ObservabilityProvider, current_trace_id
 
@@ -43,6 +46,29 @@ _loads = orjson.loads
 
 def _dumps(obj: Any) -> str:
     return orjson.dumps(obj).decode()
+
+
+def _isolated_copy(payload: Any) -> Any:
+    """A copy-on-write copy of a model payload; a deep copy of anything else (a dict that an
+    earlier plugin returned as the payload of a cross-type hook)."""
+    if isinstance(payload, BaseModel):
+        return wrap_payload_for_isolation(payload)
+    return _safe_deepcopy(payload)
+
+
+def payload_json(payload: Any) -> str:
+    """A payload as the JSON text Go plugins read (``model_dump(mode="json")`` field names).
+
+    Values JSON cannot hold (arbitrary objects, bytes that are not UTF-8) are sent as
+    their ``repr``: a Go plugin can still scan them, and a payload it rewrites comes back
+    with those values as strings.
+    """
+    if not isinstance(payload, BaseModel):  # a dict returned by an earlier plugin
+        return orjson.dumps(payload, default=repr, option=orjson.OPT_NON_STR_KEYS).decode()
+    try:
+        return payload.model_dump_json(fallback=repr)
+    except Exception:  # noqa: BLE001 - e.g. invalid UTF-8 bytes, which fallback does not reach
+        return orjson.dumps(payload.model_dump(), default=repr, option=orjson.OPT_NON_STR_KEYS).decode()
 
 
 # --------------------------------------------------------------------------- refs
@@ -86,7 +112,7 @@ def core_ref_id(plugin_ref: Any) -> int:
         "priority": plugin_ref.priority,
         "on_error": str(plugin_ref.on_error),
         "conditions": [_condition_facts(c) for c in (plugin_ref.conditions or [])],
-        "config": sorted_config_keys(trusted.config),
+        "config": config_key_names(trusted.config),
         "go": getattr(plugin_ref.plugin, "_go_plugin_id", 0),
     }
     rid = _core.native().pybind_RefRegister(_dumps(info))
@@ -96,7 +122,7 @@ def core_ref_id(plugin_ref: Any) -> int:
     return rid
 
 
-def sorted_config_keys(config: Any) -> list[str]:
+def config_key_names(config: Any) -> list[str]:
     """Names of the trusted config's keys, in order (the core truncates and bounds them)."""
     return [str(k) for k in config] if isinstance(config, dict) else []
 
@@ -119,6 +145,7 @@ PayloadSizeError.__module__ = "cpex.framework.manager"
 
 _LOG_LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING, "error": logging.ERROR}
 _DECISION_KEY = "_decision_plugin"
+_MOD_SAME = 5  # outcome "mod": the candidate is the current payload object (Changes, 00:18)
 
 
 def _emit_logs(step: dict[str, Any]) -> None:
@@ -126,15 +153,48 @@ def _emit_logs(step: dict[str, Any]) -> None:
         logger.log(_LOG_LEVELS.get(level, logging.WARNING), message)
 
 
-def _records(raw: list[dict[str, Any]]) -> list[ControlExecutionRecord]:
-    """Record objects from the core's JSON (already complete: no validation needed)."""
-    from cpex.framework.models import ControlExecutionStatus, PluginMode
+_set = object.__setattr__
 
+
+def _construct(cls: type[Any], values: dict[str, Any], fields_set: Optional[set[str]] = None) -> Any:
+    """An instance of a pydantic model from values that are already valid, without validation.
+
+    What ``model_construct`` does for models without private attributes or extras, at a
+    fraction of its cost (it is on the per-plugin path). ``values`` must hold every field,
+    in field order; ``fields_set`` defaults to all of them (what passing them all to the
+    constructor gives).
+    """
+    obj = cls.__new__(cls)
+    _set(obj, "__dict__", values)
+    _set(obj, "__pydantic_fields_set__", set(values) if fields_set is None else fields_set)
+    _set(obj, "__pydantic_extra__", None)
+    _set(obj, "__pydantic_private__", None)
+    return obj
+
+
+def _check_constructible(*classes: type[Any]) -> None:
+    # _construct skips private-attribute and extra bookkeeping: refuse models that need it.
+    for cls in classes:
+        if cls.__private_attributes__ or cls.model_config.get("extra") == "allow":
+            raise TypeError(f"cpex: {cls.__name__} cannot be built with _construct")
+
+
+_check_constructible(ControlExecutionRecord, GlobalContext, PluginContext, PluginResult)
+_GLOBAL_CONTEXT_SET = frozenset(GlobalContext.model_fields)
+_PLUGIN_CONTEXT_SET = frozenset({"global_context"})
+
+
+_MODES = {m.value: m for m in PluginMode}
+_STATUSES = {st.value: st for st in ControlExecutionStatus}
+
+
+def _records(raw: list[dict[str, Any]]) -> list[ControlExecutionRecord]:
+    """Record objects from the core's JSON (complete and valid: no validation needed)."""
     out = []
     for rec in raw:
-        rec["mode"] = PluginMode(rec["mode"])
-        rec["status"] = ControlExecutionStatus(rec["status"])
-        out.append(ControlExecutionRecord.model_construct(**rec))
+        rec["mode"] = _MODES[rec["mode"]]
+        rec["status"] = _STATUSES[rec["status"]]
+        out.append(_construct(ControlExecutionRecord, rec))
     return out
 
 
@@ -217,7 +277,15 @@ class CoreExecutor:
 
     @property
     def _runtime_disabled(self) -> set[str]:
+        """The core's runtime-disabled names, as a set whose mutations write through."""
         return _RuntimeDisabledView(self)
+
+    @_runtime_disabled.setter
+    def _runtime_disabled(self, names: set[str]) -> None:
+        view = _RuntimeDisabledView(self)
+        view.clear()
+        for name in names:
+            view.add(name)
 
     def _options(self) -> str:
         return _dumps({"timeout": self._timeout, "default_policy": str(self._default_hook_policy.value)})
@@ -235,7 +303,7 @@ class CoreExecutor:
 
     def _plan(self, hook: str, hook_refs: list[Any]) -> dict[str, Any]:
         ids = tuple([core_ref_id(h.plugin_ref) for h in hook_refs])
-        policy = self.hook_policies.get(hook)
+        policy = self.hook_policies.get(hook) if self.hook_policies else None
         key = (hook, ids, id(policy))
         plan = self._plans.get(key)
         if plan is None or plan["_policy"] is not policy:
@@ -248,7 +316,8 @@ class CoreExecutor:
         return plan
 
     def _trace_id(self) -> Optional[str]:
-        return current_trace_id.get() if self.observability is not None else None
+        # spans only when a provider is set and the trace id is truthy (spec §20)
+        return (current_trace_id.get() or None) if self.observability else None
 
     async def _run(
         self,
@@ -283,16 +352,19 @@ class CoreExecutor:
         global_context: Optional[GlobalContext],
         combined_metadata: Optional[dict[str, Any]],
         extensions: Optional[Extensions],
-        timeout_error: type[Exception],
     ) -> PluginResult:
         trace_id = self._trace_id()
         facts = {"vexc": vexc, "merge": global_context is not None, "meta": combined_metadata is not None,
-                 "trace": trace_id is not None}
+                 "trace": trace_id is not None,
+                 # only the violation message reads it; upstream formats the HookRef's name
+                 # (an f-string: a str-enum member reads "PromptHookType.PROMPT_PRE_FETCH")
+                 "hook": f"{hook_ref.name}"}
         nat = _core.native()
         step = _loads(nat.pybind_RunSingle(self._core(), core_ref_id(hook_ref.plugin_ref), _dumps(facts)))
         run = _Run(self, [hook_ref], payload, global_context, "", None, extensions, None, trace_id, 0)
         run.id = step["run"]
         run.combined = combined_metadata if combined_metadata is not None else {}
+        run.single_meta = combined_metadata
         run.single_context = local_context
         try:
             result = await run.drive(step)
@@ -394,6 +466,7 @@ class _Run:
         self.pending: set[asyncio.Future[Any]] = set()
         self.chain_span: Optional[str] = None
         self.single_context: Optional[PluginContext] = None
+        self.single_meta: Optional[dict[str, Any]] = None
 
     # -- the loop
 
@@ -418,7 +491,7 @@ class _Run:
                 step = _loads(nat.pybind_RunReport(self.id, _dumps(outcome)))
             elif op == "go":
                 target = self.payload if step.get("original") else self._effective()
-                step = _loads(nat.pybind_RunGo(self.id, target.model_dump_json()))
+                step = _loads(nat.pybind_RunGo(self.id, payload_json(target)))
             elif op == "concurrent":
                 step = await self._concurrent(step)
             elif op == "done":
@@ -439,7 +512,7 @@ class _Run:
 
     def _isolated(self, target: Any) -> Any:
         if self.isolate or isinstance(target, RootModel):
-            return wrap_payload_for_isolation(target)
+            return _isolated_copy(target)
         return target
 
     # -- contexts (§13.2)
@@ -451,21 +524,26 @@ class _Run:
         assert gc is not None
         ref = self.hook_refs[i].plugin_ref
         key = gc.request_id + ref.uuid
-        snapshot = GlobalContext.model_construct(
-            request_id=gc.request_id,
-            user=gc.user,
-            user_context=gc.user_context,
-            tenant_id=gc.tenant_id,
-            server_id=gc.server_id,
-            content_type=gc.content_type,
-            state=copyonwrite(gc.state) if gc.state else {},
-            metadata=copyonwrite(gc.metadata) if gc.metadata else {},
-        )
+        # Upstream builds this snapshot with GlobalContext(..., state=copyonwrite(state)),
+        # whose validation turns every dict field into a plain shallow copy: that is what a
+        # plugin observes (and may write; the writes reach the caller only by the merge).
+        user = gc.user
+        snapshot = _construct(GlobalContext, {
+            "request_id": gc.request_id,
+            "user": dict(user) if isinstance(user, dict) else user,
+            "user_context": gc.user_context,
+            "tenant_id": gc.tenant_id,
+            "server_id": gc.server_id,
+            "content_type": gc.content_type,
+            "state": dict(gc.state),
+            "metadata": dict(gc.metadata),
+        }, set(_GLOBAL_CONTEXT_SET))
         ctx = self.local_contexts.get(key) if (reuse and self.local_contexts) else None
         if ctx is not None:
             ctx.global_context = snapshot
         else:
-            ctx = PluginContext.model_construct(state={}, global_context=snapshot, metadata={})
+            ctx = _construct(PluginContext, {"state": {}, "global_context": snapshot, "metadata": {}},
+                             set(_PLUGIN_CONTEXT_SET))
         self.table[key] = ctx
         return ctx
 
@@ -486,6 +564,10 @@ class _Run:
                     result = await href.hook(inp, ctx, call.ext_in)
                 else:
                     result = await href.hook(inp, ctx)
+            if not isinstance(result, PluginResult):
+                # Not a result (None, a dict, ...): the first attribute the executor reads
+                # fails, and that AttributeError is the plugin's error (as upstream).
+                result.metadata  # noqa: B018
             call.result = result
         except TimeoutError as exc:
             call.exc = exc
@@ -497,24 +579,34 @@ class _Run:
         except Exception as exc:
             call.exc, call.status = exc, "error"
         call.duration = time.monotonic_ns() - start
-        if span_id is not None or span:
+        if span_id is not None:
             self._plugin_span_end(span_id, call)
         return call
 
-    def _after_return(self, call: _Call, ctx: PluginContext, ref: Any, merge: bool, meta: bool) -> None:
-        """What execute_plugin does with a returned result, as the step instructs."""
+    def _after_return(self, call: _Call, ctx: PluginContext, ref: Any, merge: bool, meta: bool) -> bool:
+        """What execute_plugin does with a returned result, as the step instructs.
+
+        A failure here (a plugin that left a non-dict in its context's state, say) is the
+        plugin's error, as it is upstream where this runs inside execute_plugin's try:
+        the call is turned into an ``error`` outcome and False is returned.
+        """
         result = call.result
         assert result is not None
-        if merge and self.gc is not None:
-            self.gc.state.update(ctx.global_context.state)
-            self.gc.metadata.update(ctx.global_context.metadata)
-        if meta and result.metadata:
-            md = result.metadata
-            if _DECISION_KEY in md:
-                md = {k: v for k, v in md.items() if k != _DECISION_KEY}
-            self.combined.update(md)
-        if result.violation is not None:
-            result.violation.plugin_name = ref.name
+        try:
+            if merge and self.gc is not None:
+                self.gc.state.update(ctx.global_context.state)
+                self.gc.metadata.update(ctx.global_context.metadata)
+            if meta and result.metadata:
+                md = result.metadata
+                if _DECISION_KEY in md:
+                    md = {k: v for k, v in md.items() if k != _DECISION_KEY}
+                self.combined.update(md)
+            if result.violation is not None:
+                result.violation.plugin_name = ref.name
+        except Exception as exc:  # noqa: BLE001 - reported to the core as the plugin's error
+            call.result, call.exc, call.status = None, exc, "error"
+            return False
+        return True
 
     def _outcome(self, i: int, call: _Call, mod: int) -> dict[str, Any]:
         result = call.result
@@ -534,8 +626,9 @@ class _Run:
             "st": "ok",
             "cont": bool(result.continue_processing),
             "mod": mod,
-            # "changed" = another object than the (filtered) extensions the plugin was given
-            "ext": 0 if me is None else (1 if me is call.ext_in else 2),
+            # 1 = the very object that is already the run's current extensions (no change);
+            # the filtered copy a plugin is handed is always a fresh object (Changes, 00:40)
+            "ext": 0 if me is None else (1 if me is self.current_ext else 2),
             "viol": None if v is None else {"reason": v.reason, "code": v.code, "description": v.description},
             "retry": result.retry_delay_ms or 0,
             "dur": call.duration,
@@ -564,10 +657,14 @@ class _Run:
         inp = self._isolated(target) if self.single_context is None else target
         call = await self._invoke(i, inp, ctx, step["timeout"], bool(step.get("span")))
         mod = 0
-        if call.result is not None:
-            self._after_return(call, ctx, ref, step["merge"], step["meta"])
+        if call.result is not None and self._after_return(call, ctx, ref, step["merge"], step["meta"]):
             mod, self.candidate = self._candidate(step["apply"], inp, target, call.result.modified_payload)
             self.candidate_ext = call.result.modified_extensions
+            # The candidate is the current payload object itself: committing it changes
+            # nothing, and upstream records no modification (identity test). Returning the
+            # original object while nothing is current yet *is* a change there (None → obj).
+            if self.candidate is not None and self.candidate is self.current:
+                mod = _MOD_SAME
         return self._outcome(i, call, mod)
 
     # -- concurrent phase (§11.6)
@@ -604,8 +701,7 @@ class _Run:
         else:
             call = await self._invoke(i, inp, ctx, timeout, span)
         mod = 0
-        if call.result is not None:
-            self._after_return(call, ctx, self.hook_refs[i].plugin_ref, True, True)
+        if call.result is not None and self._after_return(call, ctx, self.hook_refs[i].plugin_ref, True, True):
             mod = 0 if call.result.modified_payload is None else 4
         return self._outcome(i, call, mod)
 
@@ -619,9 +715,10 @@ class _Run:
     # -- Go plugin effects
 
     def _effects(self, effects: dict[str, Any]) -> None:
-        payload_json = effects.get("payload")
-        if payload_json is not None:
-            self.current = type(self._effective()).model_validate_json(payload_json)
+        new_json = effects.get("payload")
+        if new_json is not None:
+            kind = type(self._effective())
+            self.current = kind.model_validate_json(new_json) if issubclass(kind, BaseModel) else _loads(new_json)
         meta = effects.get("meta")
         if meta:
             self.combined.update(meta)
@@ -637,7 +734,7 @@ class _Run:
         tasks = []
         for i in indices:
             ctx = self._context(i, reuse=False)
-            inp = wrap_payload_for_isolation(self.payload)
+            inp = _isolated_copy(self.payload)
             tasks.append(asyncio.create_task(self._faf_one(i, inp, ctx, timeout, sem)))
         return tasks
 
@@ -652,7 +749,7 @@ class _Run:
             call = await self._invoke(i, inp, ctx, timeout, self.trace_id is not None)
         if call.exc is None:
             return None
-        logger.warning("Fire-and-forget plugin %s failed: %r", ref.name, call.exc)
+        logger.error("Plugin %s failed in fire-and-forget mode (ignored): %r", ref.name, call.exc)
         try:
             _core.native().pybind_ExecutorFafFailed(self.executor._core(), core_ref_id(ref))
         except Exception:
@@ -662,16 +759,14 @@ class _Run:
     # -- the end of a run
 
     def _violation(self, step: dict[str, Any]) -> Any:
+        """The violation a final step names: a Python plugin's own object, or a Go plugin's JSON."""
         idx = step.get("viol", -1)
         if isinstance(idx, int) and idx >= 0:
             call = self.calls.get(idx)
             if call is not None and call.result is not None:
                 return call.result.violation
-            return None
         raw = step.get("violation")
         if raw:
-            from cpex.framework.models import PluginViolation
-
             name = raw.pop("plugin_name", "")
             violation = PluginViolation(**raw)
             if name:
@@ -686,18 +781,18 @@ class _Run:
         if step.get("decision"):
             metadata[_DECISION_KEY] = step["decision"]
         tasks = self._spawn(step.get("faf") or [], step.get("faf_timeout", self.executor.timeout))
-        result = PluginResult.model_construct(
-            continue_processing=step["cont"],
-            modified_payload=self.current if step["payload"] else None,
-            modified_extensions=self.current_ext if step["ext"] else None,
-            violation=self._violation(step),
-            metadata=metadata,
-            background_tasks=tasks,
-            http_headers=None,
-            retry_delay_ms=step["retry"],
-            executions=_records(step["records"]),
-        )
-        if self.chain_span is not None or step.get("chain_end") is not None:
+        result = _construct(PluginResult, {
+            "continue_processing": step["cont"],
+            "modified_payload": self.current if step["payload"] else None,
+            "modified_extensions": self.current_ext if step["ext"] else None,
+            "violation": self._violation(step),
+            "metadata": metadata,
+            "background_tasks": tasks,
+            "http_headers": None,
+            "retry_delay_ms": step["retry"],
+            "executions": _records(step["records"]),
+        })
+        if self.chain_span is not None:
             self._span_end(self.chain_span, "ok", step.get("chain_end"))
         return result, self.table
 
@@ -711,7 +806,8 @@ class _Run:
             continue_processing=step["cont"],
             modified_payload=call.result.modified_payload if step["payload"] else None,
             violation=call.result.violation if step["viol"] else None,
-            metadata=self.combined,
+            # the caller's accumulator itself, None when none was given (as upstream)
+            metadata=self.single_meta,
         )
 
     def _exception(self, step: dict[str, Any]) -> BaseException:
@@ -720,7 +816,11 @@ class _Run:
         if kind == "size":
             return PayloadSizeError(message)
         if kind == "plugin_timeout":
-            return PluginTimeoutError(message)
+            timeout_exc = PluginTimeoutError(message)
+            single = self.calls.get(0)
+            if single is not None and single.exc is not None:
+                timeout_exc.__cause__ = single.exc
+            return timeout_exc
         i = step.get("i", -1)
         call = self.calls.get(i) if i >= 0 else None
         exc = call.exc if call is not None else None
@@ -736,8 +836,8 @@ class _Run:
         if kind == "error" and isinstance(exc, PluginError):
             return exc
         err = PluginError(error=PluginErrorModel(message=message, plugin_name=name))
-        if kind == "error" and exc is not None:
-            err.__cause__ = exc
+        if exc is not None:
+            err.__cause__ = exc  # as `raise ... from exc`
         return err
 
     # -- observability (§20): the core says when; provider errors never reach the caller
@@ -747,7 +847,7 @@ class _Run:
         if provider is None or self.trace_id is None:
             return None
         try:
-            return provider.start_span(self.trace_id, name=name, kind="internal", **kwargs)
+            return provider.start_span(trace_id=self.trace_id, name=name, kind="internal", **kwargs)
         except Exception:
             logger.debug("observability provider failed to start span %s", name, exc_info=True)
             return None
@@ -757,7 +857,10 @@ class _Run:
         if provider is None:
             return
         try:
-            provider.end_span(span_id, status=status, attributes=attributes)
+            if attributes is None:
+                provider.end_span(span_id=span_id, status=status)
+            else:
+                provider.end_span(span_id=span_id, status=status, attributes=attributes)
         except Exception:
             logger.debug("observability provider failed to end span", exc_info=True)
 
@@ -771,7 +874,7 @@ class _Run:
                 "plugin.uuid": ref.uuid,
                 "plugin.mode": str(ref.mode),
                 "plugin.priority": ref.priority,
-                "plugin.timeout": timeout,
+                "plugin.timeout": self.executor.timeout,  # the caller's own value (int stays int)
             },
         )
 

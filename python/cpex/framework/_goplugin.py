@@ -15,6 +15,7 @@ from typing import Any, Awaitable, Callable, Optional
 import orjson
 
 from cpex import _core
+from cpex.framework._driver import payload_json
 from cpex.framework.base import Plugin
 from cpex.framework.models import PluginConfig, PluginContext, PluginPayload, PluginResult, PluginViolation
 
@@ -49,24 +50,27 @@ class GoPlugin(Plugin):
     def __init__(self, config: PluginConfig) -> None:
         super().__init__(config)
         spec = {"name": config.name, "kind": config.kind, "hooks": list(config.hooks), "config": config.config or {}}
-        self._go_plugin_id: int = _core.native().pybind_GoPluginNew(orjson.dumps(spec).decode())
+        # default=str: a YAML config may hold dates and the like, which the Go side reads as text
+        self._go_plugin_id: int = _core.native().pybind_GoPluginNew(orjson.dumps(spec, default=str).decode())
         self._finalizer = weakref.finalize(self, _release, self._go_plugin_id)
         self._finalizer.atexit = False
         for hook in config.hooks:
             setattr(self, str(hook), self._hook_for(str(hook)))
 
     def _hook_for(self, hook: str) -> Callable[[PluginPayload, PluginContext], Awaitable[PluginResult]]:
-        go_id = self._go_plugin_id
+        # The coroutine function is stored on the plugin: it must not hold the plugin itself,
+        # or the plugin would live until a cycle collection and release its Go twin late.
+        go_id, plugin_name = self._go_plugin_id, self.name
 
         async def run_go_plugin(payload: PluginPayload, context: PluginContext) -> PluginResult:
             answer = orjson.loads(
-                _core.native().pybind_GoPluginInvoke(go_id, hook, payload.model_dump_json(), _context_facts(context))
+                _core.native().pybind_GoPluginInvoke(go_id, hook, payload_json(payload), _context_facts(context))
             )
             modified = answer.get("payload")
             violation: Optional[PluginViolation] = None
             if answer.get("violation"):
                 raw = dict(answer["violation"])
-                name = raw.pop("plugin_name", "") or self.name
+                name = raw.pop("plugin_name", "") or plugin_name
                 violation = PluginViolation(**raw)
                 violation.plugin_name = name
             return PluginResult(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import logging
 import typing
 import uuid
 from abc import ABC
@@ -26,6 +27,8 @@ from cpex.framework.models import (
     PluginPayload,
     PluginResult,
 )
+
+_logger = logging.getLogger(__name__)
 
 
 class Plugin(ABC):  # noqa: B024 - abstract by intent, yet directly instantiable (spec §7.1)
@@ -184,7 +187,7 @@ class HookRef:
         self._hook = hook
         self._plugin_ref = plugin_ref
         self._func: Callable[..., Any] = self._find_handler(hook, plugin_ref)
-        self._accepts_extensions = self._check_signature(hook, plugin_ref.name, self._func)
+        self._accepts_extensions = self._validate_hook_signature(hook, self._func, plugin_ref.plugin.name) == 3
 
     @staticmethod
     def _find_handler(hook: str, plugin_ref: PluginRef) -> Callable[..., Any]:
@@ -201,66 +204,86 @@ class HookRef:
             metadata = get_hook_metadata(method)
             if metadata is not None and metadata.matches(hook):
                 return method  # type: ignore[no-any-return]
-        name = plugin_ref.name
+        name = plugin.name  # the plugin's own name, as upstream words this message
         raise _plugin_error(
             name,
             f"Plugin '{name}' has no hook: '{hook}'. "
             f"Method must either be named '{hook}' or decorated with @hook('{hook}')",
         )
 
-    @staticmethod
-    def _check_signature(hook: str, plugin_name: str, func: Callable[..., Any]) -> bool:
-        """Validate a handler; True when it takes the extensions parameter."""
+    def _validate_hook_signature(self, hook: str, func: Callable[..., Any], plugin_name: str) -> int:
+        """Validate a handler (2 or 3 parameters, async); answers its parameter count."""
         try:
-            count = len(inspect.signature(func).parameters)
-        except (TypeError, ValueError):
-            count = -1  # not introspectable (or not callable at all)
-        if count not in (2, 3):
-            got = "an uninspectable callable" if count < 0 else f"{count} parameter(s)"
+            names = list(inspect.signature(func).parameters)
+        except (TypeError, ValueError) as exc:  # not introspectable, or not callable at all
             raise _plugin_error(
                 plugin_name,
                 f"Plugin '{plugin_name}' hook '{hook}' has invalid signature. "
-                f"Expected 2 or 3 parameters (payload, context[, extensions]), got {got}",
-            )
-        if not inspect.iscoroutinefunction(func):
+                f"Expected 2 or 3 parameters (payload, context[, extensions]), got an uninspectable {func!r}",
+            ) from exc
+        if len(names) not in (2, 3):
             raise _plugin_error(
                 plugin_name,
-                f"Plugin '{plugin_name}' hook '{hook}' must be async (declared with 'async def')",
+                f"Plugin '{plugin_name}' hook '{hook}' has invalid signature. "
+                f"Expected 2 or 3 parameters (payload, context[, extensions]), got {len(names)}: {names}. "
+                f"Correct signature: async def {hook}(self, payload: PayloadType, "
+                f"context: PluginContext[, extensions: Extensions]) -> ResultType",
             )
-        return count == 3
+        if not inspect.iscoroutinefunction(func):
+            fname = getattr(func, "__name__", hook)
+            raise _plugin_error(
+                plugin_name,
+                f"Plugin '{plugin_name}' hook '{hook}' must be async. Method '{fname}' is not a coroutine "
+                f"function. Use 'async def {fname}(...)' instead of 'def {fname}(...)'.",
+            )
+        return len(names)
 
-    def _validate_type_hints(self, hook: str, func: Callable[..., Any]) -> None:
+    def _validate_type_hints(self, hook: str, func: Callable[..., Any], params: list[Any], plugin_name: str) -> None:
         """Check ``func``'s payload and return annotations against the hook registry.
 
-        Optional and never called by the framework. Unannotated handlers, hooks without
-        a registered type and annotations that are not classes pass.
+        Optional and never called by the framework (tests call it). ``params`` are the
+        handler's parameters (``inspect.Parameter`` objects, payload first). Hooks without
+        registered types, and hints that cannot be resolved, pass; a missing hint, or one
+        whose text does not name the registered type, is a ``PluginError``.
         """
+        registry = _hook_registry()
+        expected_payload = registry.get_payload_type(hook)
+        expected_result = registry.get_result_type(hook)
+        if not expected_payload or not expected_result:
+            return
         try:
             hints = typing.get_type_hints(func)
-        except Exception as exc:  # noqa: BLE001 - unresolvable forward references etc.
+        except Exception as exc:  # noqa: BLE001 - unresolvable forward references etc.: not checkable
+            _logger.debug("Could not extract type hints for plugin '%s' hook '%s': %s", plugin_name, hook, exc)
+            return
+        payload_param = params[0].name
+        if payload_param not in hints:
             raise _plugin_error(
-                self._plugin_ref.name, f"Plugin '{self._plugin_ref.name}' hook '{hook}' has unresolvable type hints: {exc}"
-            ) from exc
-        registry = _hook_registry()
-        params = list(inspect.signature(func).parameters)
-        expected_payload = registry.get_payload_type(hook)
-        if params and expected_payload is not None:
-            annotated = hints.get(params[0])
-            if isinstance(annotated, type) and not issubclass(expected_payload, annotated):
-                raise _plugin_error(
-                    self._plugin_ref.name,
-                    f"Plugin '{self._plugin_ref.name}' hook '{hook}' payload parameter is annotated "
-                    f"{annotated.__name__}, expected {expected_payload.__name__}",
-                )
-        expected_result = registry.get_result_type(hook)
-        annotated_result = hints.get("return")
-        if expected_result is not None and isinstance(annotated_result, type):
-            if not issubclass(annotated_result, PluginResult):
-                raise _plugin_error(
-                    self._plugin_ref.name,
-                    f"Plugin '{self._plugin_ref.name}' hook '{hook}' returns {annotated_result.__name__}, "
-                    f"expected {expected_result.__name__}",
-                )
+                plugin_name,
+                f"Plugin '{plugin_name}' hook '{hook}' missing type hint for parameter '{payload_param}'. "
+                f"Expected: {payload_param}: {expected_payload.__name__}",
+            )
+        actual = hints[payload_param]
+        if actual != expected_payload and expected_payload.__name__ not in str(actual):
+            raise _plugin_error(
+                plugin_name,
+                f"Plugin '{plugin_name}' hook '{hook}' parameter '{payload_param}' has incorrect type hint. "
+                f"Expected: {expected_payload.__name__}, Got: {actual}",
+            )
+        if "return" not in hints:
+            raise _plugin_error(
+                plugin_name,
+                f"Plugin '{plugin_name}' hook '{hook}' missing return type hint. "
+                f"Expected: -> {expected_result.__name__}",
+            )
+        returned = hints["return"]
+        # an async handler's hint may wrap the result type: its name appearing is enough
+        if returned != expected_result and expected_result.__name__ not in str(returned):
+            raise _plugin_error(
+                plugin_name,
+                f"Plugin '{plugin_name}' hook '{hook}' has incorrect return type hint. "
+                f"Expected: {expected_result.__name__}, Got: {returned}",
+            )
 
     @property
     def plugin_ref(self) -> PluginRef:

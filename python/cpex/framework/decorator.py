@@ -80,3 +80,13 @@ def get_hook_metadata(func: Callable[..., Any]) -> Optional[HookMetadata]:
 def has_hook_metadata(func: Callable[..., Any]) -> bool:
     """Whether ``func`` was decorated with ``@hook``."""
     return hasattr(func, _HOOK_METADATA_ATTR)
+
+
+def __getattr__(name: str) -> Any:
+    # PluginPayload / PluginResult are reachable here in upstream (through its imports);
+    # importing models eagerly would be circular, so they are resolved on first access.
+    if name in ("PluginPayload", "PluginResult"):
+        from cpex.framework import models
+
+        return getattr(models, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

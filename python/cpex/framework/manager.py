@@ -13,9 +13,10 @@ import asyncio
 import logging
 import threading
 from dataclasses import dataclass
+from enum import Enum
 from typing import Any, Literal, Optional, Union
 
-from cpex.framework._driver import CoreExecutor
+from cpex.framework._driver import CoreExecutor, PayloadSizeError, PluginTimeoutError  # noqa: F401  (public here, spec §10.1)
 from cpex.framework.base import HookRef, Plugin
 from cpex.framework.errors import PluginError, PluginViolationError  # noqa: F401  (re-exported names)
 from cpex.framework.extensions import Extensions
@@ -50,14 +51,6 @@ CONTEXT_MAX_AGE = 3600
 HTTP_AUTH_CHECK_PERMISSION_HOOK = "http_auth_check_permission"
 DECISION_PLUGIN_METADATA_KEY = "_decision_plugin"
 RESERVED_INTERNAL_METADATA_KEYS = frozenset({DECISION_PLUGIN_METADATA_KEY})
-
-
-class PluginTimeoutError(Exception):
-    """A plugin exceeded the manager's timeout (surfaces only from invoke_hook_for_plugin)."""
-
-
-class PayloadSizeError(ValueError):
-    """The payload is larger than MAX_PAYLOAD_SIZE; raised before any plugin runs."""
 
 
 @dataclass
@@ -118,6 +111,20 @@ def _make_execution_record(
     )
 
 
+def _pool_size(value: Any) -> int:
+    """PLUGINS_EXECUTION_POOL as the bound of one call's concurrent tasks (0 = unbounded)."""
+    return int(value) if value else 0
+
+
+def _hook_name(hook_type: Any) -> str:
+    """The plain string of a hook type: str-enum members (``ToolHookType.X``) give their value."""
+    if type(hook_type) is str:
+        return hook_type
+    if isinstance(hook_type, Enum):
+        return str(hook_type.value)
+    return str(hook_type)
+
+
 class PluginExecutor(CoreExecutor):
     """Runs the plugins of one hook call; every decision is the Go core's.
 
@@ -161,11 +168,11 @@ class PluginExecutor(CoreExecutor):
             hook_refs,
             payload,
             global_context,
-            str(hook_type),
+            _hook_name(hook_type),
             local_contexts,
             violations_as_exceptions,
             extensions,
-            settings.execution_pool,
+            _pool_size(settings.execution_pool),
         )
 
     async def execute_plugin(
@@ -187,7 +194,6 @@ class PluginExecutor(CoreExecutor):
             global_context,
             combined_metadata,
             extensions,
-            timeout_error=PluginTimeoutError,
         )
 
     async def reset_runtime_disabled(self) -> None:
@@ -201,6 +207,7 @@ class PluginManager:
 
     __shared_state: dict[str, Any] = {}
     _lock = threading.Lock()
+    __lock = _lock  # upstream's (name-mangled) spelling of the same lock
     _async_lock: Optional[asyncio.Lock] = None
     _loader: PluginLoader = PluginLoader()
     _initialized: bool = False
@@ -244,14 +251,16 @@ class PluginManager:
         default_hook_policy: Optional[str],
     ) -> None:
         """Later constructions of the Borg only fill in what the first one left unset."""
-        executor = self.executor
+        executor = self._get_executor()
         if timeout != DEFAULT_PLUGIN_TIMEOUT:
             executor.timeout = timeout
         if hook_policies:
             if not executor.hook_policies:
                 executor.hook_policies = hook_policies
             elif executor.hook_policies != hook_policies:
-                logger.warning("PluginManager already has hook policies; ignoring the different ones given")
+                logger.warning(
+                    "PluginManager: hook_policies already set; ignoring new policies (call reset() first to replace them)"
+                )
         if default_hook_policy:
             executor.default_hook_policy = DefaultHookPolicy(default_hook_policy)
         if observability and executor.observability is None:
@@ -270,11 +279,15 @@ class PluginManager:
             cls._executor = None
             cls._loader = PluginLoader()
 
-    @property
-    def executor(self) -> PluginExecutor:
+    def _get_executor(self) -> PluginExecutor:
+        """The executor, created on first use when none was set (upstream's private accessor)."""
         if self._executor is None:
             self._executor = PluginExecutor(config=self._config)
         return self._executor
+
+    @property
+    def executor(self) -> PluginExecutor:
+        return self._get_executor()
 
     @executor.setter
     def executor(self, value: PluginExecutor) -> None:
@@ -319,6 +332,7 @@ class PluginManager:
                     self._async_lock = asyncio.Lock()
         async with self._async_lock:
             if self._initialized:
+                logger.debug("Plugin manager already initialized")
                 return
             if self._registry.plugin_count:
                 await self._registry.shutdown()
@@ -326,19 +340,23 @@ class PluginManager:
             self._loader.append_to_search_path((config.plugin_dirs if config else None) or [])
             for plugin_config in (config.plugins if config else None) or []:
                 if plugin_config.mode == PluginMode.DISABLED:
-                    logger.info("Plugin %s is disabled; not loading it", plugin_config.name)
+                    logger.info("Plugin: %s is disabled. Ignoring.", plugin_config.name)
                     continue
                 try:
                     plugin = await self._loader.load_and_instantiate_plugin(plugin_config)
                     if not plugin:
                         raise ValueError(f"Unable to instantiate plugin: {plugin_config.name}")
+                    # a remote plugin's initialize() merged its remote config: that copy is
+                    # authoritative; otherwise the entry of Config.plugins itself is
                     trusted = plugin.config.model_copy() if plugin_config.kind == "external" else plugin_config
                     self._registry.register(plugin, trusted_config=trusted)
-                    logger.info("Loaded plugin %s (kind %s)", plugin_config.name, plugin_config.kind)
+                    logger.info("Loaded plugin: %s (mode: %s)", plugin_config.name, plugin_config.mode)
                 except Exception as exc:
-                    logger.error("Failed to load plugin %s: %s", plugin_config.name, exc, exc_info=True)
-                    if settings.fail_on_plugin_error:
-                        raise RuntimeError(f"Plugin initialization failed: {plugin_config.name} - {exc}") from exc
+                    logger.error("Failed to load plugin %s: {%s}", plugin_config.name, exc)
+                    if not settings.fail_on_plugin_error:
+                        logger.warning("Skipping plugin %s because fail_on_plugin_error is disabled", plugin_config.name)
+                        continue
+                    raise RuntimeError(f"Plugin initialization failed: {plugin_config.name} - {exc}") from exc
             self._initialized = True
             logger.info("Plugin manager initialized with %d plugins", self._registry.plugin_count)
 
@@ -350,9 +368,12 @@ class PluginManager:
                     self._async_lock = asyncio.Lock()
         async with self._async_lock:
             if not self._initialized:
+                logger.debug("Plugin manager not initialized, nothing to shutdown")
                 return
+            logger.info("Shutting down plugin manager")
             await self._registry.shutdown()
             self._initialized = False
+            logger.info("Plugin manager shutdown complete")
 
     async def invoke_hook(
         self,
@@ -364,8 +385,9 @@ class PluginManager:
         extensions: Optional[Extensions] = None,
     ) -> tuple[PluginResult, Optional[PluginContextTable]]:
         """Run every plugin registered for hook_type (spec §10.3)."""
-        hook_refs = self._registry.get_hook_refs_for_hook(hook_type)
-        return await self.executor.execute(
+        # keyword call, as upstream: tests patch this method with hook_type= stand-ins
+        hook_refs = self._registry.get_hook_refs_for_hook(hook_type=hook_type)
+        return await self._get_executor().execute(
             hook_refs,
             payload,
             global_context,
@@ -397,11 +419,11 @@ class PluginManager:
             )
         if payload_as_json:
             if not isinstance(payload, (str, dict)):
-                raise ValueError(f"When payload_as_json is set the payload must be a str or dict, not {type(payload).__name__}")
+                raise ValueError(f"When payload_as_json=True, payload must be str or dict, got {type(payload)}")
             payload = hook_ref.plugin_ref.plugin.json_to_payload(hook_type, payload)
         elif not isinstance(payload, PluginPayload):
-            raise ValueError(f"The payload must be a PluginPayload, not {type(payload).__name__}")
-        return await self.executor.execute_plugin(hook_ref, payload, context, violations_as_exceptions)
+            raise ValueError(f"When payload_as_json=False, payload must be a PluginPayload, got {type(payload)}")
+        return await self._get_executor().execute_plugin(hook_ref, payload, context, violations_as_exceptions)
 
 
 class TenantPluginManager(PluginManager):

@@ -89,7 +89,7 @@ class CopyOnWriteDict(dict):  # type: ignore[type-arg]
 
     def pop(self, key: Any, *default: Any) -> Any:
         if len(default) > 1:
-            raise TypeError(f"pop expected at most 2 arguments, got {len(default) + 1}")
+            raise TypeError(f"pop() accepts 1 or 2 arguments (a key and an optional default), got {len(default) + 1}")
         if key in self:
             value = dict.__getitem__(self, key)
             del self[key]
@@ -356,7 +356,7 @@ def copyonwrite(o: Union[dict[Any, Any], list[Any]]) -> Union[CopyOnWriteDict, C
         return CopyOnWriteDict(o)
     if isinstance(o, list):
         return CopyOnWriteList(o)
-    raise TypeError(f"copyonwrite() supports dict and list, got {type(o).__name__}")
+    raise TypeError(f"No copy-on-write wrapper available for {type(o).__name__}: copyonwrite() supports dict and list")
 
 
 def _safe_deepcopy(value: Any) -> Any:
@@ -364,7 +364,7 @@ def _safe_deepcopy(value: Any) -> Any:
     try:
         return copy.deepcopy(value)
     except Exception as exc:  # noqa: BLE001 - any failure means "share it"
-        logger.warning("Could not deep-copy a %s for plugin isolation, sharing it: %r", type(value).__name__, exc)
+        logger.warning("Cannot deep-copy a %s for plugin isolation, sharing reference: %r", type(value).__name__, exc)
         return value
 
 

@@ -13,8 +13,33 @@ from enum import Enum
 from types import MappingProxyType
 from typing import Any, Mapping, Optional, Union
 
-from cpex.framework.extensions.constants import SlotName
+# The slot field names are reachable from this module in upstream too (it imports them).
+from cpex.framework.extensions.constants import (  # noqa: F401
+    FIELD_AGENT,
+    FIELD_CLAIMS,
+    FIELD_CLASSIFICATION,
+    FIELD_COMPLETION,
+    FIELD_CUSTOM,
+    FIELD_DATA,
+    FIELD_DELEGATION,
+    FIELD_FRAMEWORK,
+    FIELD_HTTP,
+    FIELD_LABELS,
+    FIELD_LLM,
+    FIELD_MCP,
+    FIELD_META,
+    FIELD_OBJECTS,
+    FIELD_PERMISSIONS,
+    FIELD_PROVENANCE,
+    FIELD_REQUEST,
+    FIELD_ROLES,
+    FIELD_SECURITY,
+    FIELD_SUBJECT,
+    FIELD_TEAMS,
+    SlotName,
+)
 from cpex.framework.extensions.container import Extensions
+from cpex.framework.extensions.delegation import DelegationExtension
 from cpex.framework.extensions.security import SecurityExtension, SubjectExtension
 from cpex.framework.memory import construct_model, copy_model
 
@@ -145,11 +170,6 @@ def _can_read(slot: SlotName, capabilities: frozenset[str]) -> bool:
     return policy.write_cap is not None and policy.write_cap in capabilities
 
 
-def _can_write(slot: SlotName, capabilities: frozenset[str]) -> bool:
-    write_cap = _slot_registry[slot].write_cap
-    return write_cap is not None and write_cap in capabilities
-
-
 def _filter_subject(subject: SubjectExtension, capabilities: frozenset[str]) -> SubjectExtension:
     """Keep id and type; empty each of roles/teams/claims/permissions unless its cap is held."""
     update: dict[str, Any] = {}
@@ -203,42 +223,30 @@ def filter_extensions(extensions: Optional[Extensions], capabilities: frozenset[
     return construct_model(Extensions, _EXTENSIONS_DEFAULTS, fields)
 
 
-def _slot_values(ext: Optional[Extensions]) -> dict[SlotName, Any]:
-    """The value of every registered slot of ``ext`` (None for absent parts)."""
-    values: dict[SlotName, Any] = {}
-    for slot in _slot_registry:
-        if slot.value.startswith("security."):
-            continue
-        values[slot] = getattr(ext, slot.value) if ext is not None else None
-    security = ext.security if ext is not None else None
-    subject = security.subject if security is not None else None
-    values[SlotName.SECURITY_LABELS] = security.labels if security is not None else frozenset()
-    values[SlotName.SECURITY_OBJECTS] = security.objects if security is not None else {}
-    values[SlotName.SECURITY_DATA] = security.data if security is not None else {}
-    values[SlotName.SECURITY_SUBJECT] = subject
-    return values
+def _resolve_slot(ext: Optional[Extensions], path: str) -> Any:
+    """The value at a dotted slot path (``security.subject.roles``); None when any part is absent."""
+    value: Any = ext
+    for part in path.split("."):
+        if value is None:
+            return None
+        value = getattr(value, part, None)
+    return value
 
 
-def _delegation_chain(ext: Any) -> tuple[Any, ...]:
-    return ext.chain if ext is not None else ()
+def _kept_everything(before: Any, after: Any) -> bool:
+    """Whether a monotonic slot kept every element: labels a superset, the chain a prefix.
 
-
-def _check_monotonic(slot: SlotName, before: Any, after: Any, plugin_name: str) -> None:
-    """Raise unless ``after`` keeps every element of ``before`` (labels: superset; chain: prefix)."""
-    if slot is SlotName.SECURITY_LABELS:
-        lost = set(before) - set(after)
-        if lost:
-            raise TierViolationError(
-                plugin_name, slot, MutabilityTier.MONOTONIC, f"labels removed: {sorted(lost)}"
-            )
-        return
-    old, new = _delegation_chain(before), _delegation_chain(after)
-    if len(new) < len(old):
-        raise TierViolationError(
-            plugin_name, slot, MutabilityTier.MONOTONIC, f"chain shrank from {len(old)} to {len(new)} hops"
-        )
-    if new[: len(old)] != old:
-        raise TierViolationError(plugin_name, slot, MutabilityTier.MONOTONIC, "existing hops were altered")
+    An absent or empty ``before`` has nothing to lose.
+    """
+    if before is None or (isinstance(before, frozenset) and not before):
+        return True
+    if after is None:
+        return False
+    if isinstance(before, frozenset) and isinstance(after, frozenset):
+        return before <= after
+    if isinstance(before, DelegationExtension) and isinstance(after, DelegationExtension):
+        return after.chain[: len(before.chain)] == before.chain
+    return bool(before == after)
 
 
 def validate_tier_constraints(
@@ -249,27 +257,63 @@ def validate_tier_constraints(
 ) -> None:
     """Raise TierViolationError if ``after`` changes a slot the plugin may not change (§17.4).
 
-    Immutable slots may not change unless their write capability is held (http with
-    write_headers); monotonic slots may not lose elements and may only grow with their
-    write capability; mutable slots (custom) may change freely.
+    Every registered slot is compared by its dotted path (an absent parent reads as
+    None). A changed slot without a write capability is read-only; a writable one needs
+    its capability; a monotonic one may only grow. Mutable slots (custom) may change freely.
     """
-    old_values = _slot_values(before)
-    new_values = _slot_values(after)
-    for slot, old in old_values.items():
-        new = new_values[slot]
+    if before is None and after is None:
+        return
+    for slot, policy in _slot_registry.items():
+        old = _resolve_slot(before, slot.value)
+        new = _resolve_slot(after, slot.value)
         if old == new:
             continue
-        policy = _slot_registry[slot]
-        if policy.tier is MutabilityTier.MUTABLE:
+        if policy.tier is MutabilityTier.MUTABLE and policy.write_cap is None:
             continue
-        if policy.tier is MutabilityTier.MONOTONIC:
-            _check_monotonic(slot, old, new, plugin_name)
         if policy.write_cap is None:
-            raise TierViolationError(plugin_name, slot, policy.tier, "slot is read-only")
-        if not _can_write(slot, capabilities):
             raise TierViolationError(
-                plugin_name, slot, policy.tier, f"changed without the {policy.write_cap.value} capability"
+                plugin_name, slot, policy.tier, "slot has no write capability and cannot be modified"
             )
+        if policy.write_cap.value not in capabilities:
+            raise TierViolationError(
+                plugin_name, slot, policy.tier, f"plugin lacks '{policy.write_cap.value}' capability"
+            )
+        if policy.tier is MutabilityTier.MONOTONIC and not _kept_everything(old, new):
+            raise TierViolationError(plugin_name, slot, policy.tier, "monotonic slot had elements removed")
+
+
+def _merged_labels(
+    original: SecurityExtension, output: Optional[SecurityExtension], plugin_name: str
+) -> Optional[SecurityExtension]:
+    """``original`` with the plugin's grown label set, or None when the labels did not change."""
+    if output is None or output.labels == original.labels:
+        return None
+    if not _kept_everything(original.labels, output.labels):
+        raise TierViolationError(
+            plugin_name, SlotName.SECURITY_LABELS, MutabilityTier.MONOTONIC, "monotonic slot had elements removed"
+        )
+    return original.model_copy(update={"labels": output.labels})
+
+
+def _merged_delegation(
+    original: Optional[DelegationExtension], output: DelegationExtension, plugin_name: str
+) -> DelegationExtension:
+    """The plugin's delegation when it only appended hops to ``original`` (a first one is accepted)."""
+    if original is None:
+        return output
+    old, new = original.chain, output.chain
+    if len(new) < len(old):
+        raise TierViolationError(
+            plugin_name,
+            SlotName.DELEGATION,
+            MutabilityTier.MONOTONIC,
+            f"shrank delegation chain (was {len(old)} hops, now {len(new)})",
+        )
+    if new[: len(old)] != old:
+        raise TierViolationError(
+            plugin_name, SlotName.DELEGATION, MutabilityTier.MONOTONIC, "modified existing delegation chain hops"
+        )
+    return output
 
 
 def merge_extensions(
@@ -280,9 +324,11 @@ def merge_extensions(
 ) -> Optional[Extensions]:
     """Fold the writable changes of ``plugin_output`` into ``original`` (§17.4).
 
-    Accepted: http (with write_headers), security.labels growth (with append_labels),
-    delegation chain growth (with append_delegation), custom (always). Anything else
-    the plugin changed is ignored. Returns ``original`` itself when nothing changed.
+    Accepted: a new http slot (with write_headers), grown security labels (with
+    append_labels, when the original has a security slot), an extended or first
+    delegation chain (with append_delegation), custom (always). Anything else the
+    plugin returned is ignored; a slot the plugin left out (None) is never removed.
+    Returns ``original`` itself when nothing was accepted.
     """
     if original is None:
         return None
@@ -290,21 +336,24 @@ def merge_extensions(
         return original
     update: dict[str, Any] = {}
 
-    if Capability.WRITE_HEADERS in capabilities and plugin_output.http != original.http:
+    if (
+        Capability.WRITE_HEADERS in capabilities
+        and plugin_output.http is not None
+        and plugin_output.http != original.http
+    ):
         update["http"] = plugin_output.http
 
-    if Capability.APPEND_LABELS in capabilities:
-        old_labels = original.security.labels if original.security is not None else frozenset()
-        new_labels = plugin_output.security.labels if plugin_output.security is not None else frozenset()
-        if new_labels != old_labels:
-            _check_monotonic(SlotName.SECURITY_LABELS, old_labels, new_labels, plugin_name)
-            base = original.security if original.security is not None else SecurityExtension()
-            update["security"] = base.model_copy(update={"labels": new_labels})
+    if Capability.APPEND_LABELS in capabilities and original.security is not None:
+        security = _merged_labels(original.security, plugin_output.security, plugin_name)
+        if security is not None:
+            update["security"] = security
 
-    if Capability.APPEND_DELEGATION in capabilities and plugin_output.delegation != original.delegation:
-        # A first delegation (original None) passes: an empty chain is a prefix of any chain.
-        _check_monotonic(SlotName.DELEGATION, original.delegation, plugin_output.delegation, plugin_name)
-        update["delegation"] = plugin_output.delegation
+    if (
+        Capability.APPEND_DELEGATION in capabilities
+        and plugin_output.delegation is not None
+        and plugin_output.delegation != original.delegation
+    ):
+        update["delegation"] = _merged_delegation(original.delegation, plugin_output.delegation, plugin_name)
 
     if plugin_output.custom != original.custom:
         update["custom"] = plugin_output.custom

@@ -1,13 +1,14 @@
 """External plugins (kind: external) over MCP, gRPC and Unix sockets.
 
 cpex-go does not implement the external transports yet. The names stay importable so
-that code written for upstream cpex 0.1.x imports unchanged, and using them fails at
-once with an error that says so (a config entry with ``kind: external`` fails at load).
+that code written for upstream cpex 0.1.x imports unchanged; using them fails at once
+with an error that says so, and a config entry with ``kind: external`` fails when the
+manager loads it.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NoReturn
 
 NOT_SUPPORTED = (
     "cpex-go does not support external plugins (kind: external: MCP, gRPC, Unix-socket "
@@ -16,11 +17,16 @@ NOT_SUPPORTED = (
 )
 
 
+def not_supported(what: str) -> NoReturn:
+    """Raise the error every external-plugin entry point gives in this version."""
+    raise NotImplementedError(f"{what}: {NOT_SUPPORTED}")
+
+
 class ExternalPluginServer:
-    """Placeholder for upstream's external plugin server: constructing it explains why it is unavailable."""
+    """Upstream's external MCP plugin server; constructing it explains why it is unavailable."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        raise NotImplementedError(NOT_SUPPORTED)
+        not_supported("ExternalPluginServer")
 
 
-__all__ = ["ExternalPluginServer", "NOT_SUPPORTED"]
+__all__ = ["ExternalPluginServer", "NOT_SUPPORTED", "not_supported"]

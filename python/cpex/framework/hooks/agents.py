@@ -14,6 +14,7 @@ from pydantic import Field, field_validator
 from cpex.framework.hooks.http import HttpHeaderPayload, warn_deprecated_headers
 from cpex.framework.hooks.registry import get_hook_registry
 from cpex.framework.models import PluginPayload, PluginResult
+from cpex.framework.protocols import MessageLike  # noqa: F401 - reachable here in upstream too
 from cpex.framework.utils import coerce_messages
 
 

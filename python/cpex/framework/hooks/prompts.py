@@ -9,6 +9,7 @@ from pydantic import Field, field_validator
 
 from cpex.framework.hooks.registry import get_hook_registry
 from cpex.framework.models import PluginPayload, PluginResult
+from cpex.framework.protocols import PromptResultLike  # noqa: F401 - reachable here in upstream too
 from cpex.framework.utils import coerce_nested
 
 

@@ -72,3 +72,13 @@ _global_registry = HookRegistry()
 def get_hook_registry() -> HookRegistry:
     """The process-wide hook registry."""
     return _global_registry
+
+
+def __getattr__(name: str) -> Any:
+    # PluginPayload / PluginResult are reachable here in upstream (through its imports);
+    # importing models eagerly would be circular, so they are resolved on first access.
+    if name in ("PluginPayload", "PluginResult"):
+        from cpex.framework import models
+
+        return getattr(models, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 from typing import Optional
 
+from cpex import _core
 from cpex.framework.base import Plugin
 from cpex.framework.constants import EXTERNAL_PLUGIN_TYPE, ISOLATED_VENV_PLUGIN_TYPE
 from cpex.framework.errors import PluginError
@@ -80,10 +81,19 @@ class PluginLoader:
         self._plugin_types[kind] = plugin_type
 
     def _load_go_plugin(self, config: PluginConfig) -> Plugin:
-        """Instantiate the Go plugin named by ``config.kind`` (``builtin/<name>``) in the core."""
-        raise NotImplementedError(
-            f"Plugin '{config.name}': Go plugins (kind '{config.kind}') are not wired into the loader yet"
-        )
+        """Instantiate the Go plugin named by ``config.kind`` (``builtin/<name>``) in the core.
+
+        The core validates the kind and the plugin's config; its error names the plugin,
+        the kind and the offending key, and arrives here as a ``PluginError``.
+        """
+        from cpex.framework._goplugin import GoPlugin  # starts the core: only when a Go plugin is configured
+
+        try:
+            return GoPlugin(config)
+        except _core.CoreUnavailableError:
+            raise
+        except RuntimeError as exc:
+            raise PluginError(PluginErrorModel(message=str(exc), plugin_name=config.name, code="go_plugin_config")) from exc
 
     async def load_and_instantiate_plugin(self, config: PluginConfig) -> Optional[Plugin]:
         """Create and initialise the plugin of ``config``.

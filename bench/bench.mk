@@ -1,0 +1,31 @@
+# make bench / make bench-quick: cpex-go against upstream cpex 0.1.4, interleaved in one
+# run (bench/README.md). Included by the top Makefile, which defines PYTHON, VENV, PY, PIP
+# and NATIVE_STAMP. Each target sets up what it needs on a fresh machine:
+#   - .venv with our package built ($(NATIVE_STAMP)) plus bench/requirements.txt;
+#   - .venv-upstream with cpex==0.1.4 from PyPI plus the same bench requirements.
+# Extra driver options: make bench BENCH_ARGS="--only S2,S4".
+
+BENCH_UPSTREAM_VENV := .venv-upstream
+BENCH_UPSTREAM_PY   := $(BENCH_UPSTREAM_VENV)/bin/python
+BENCH_UPSTREAM_CPEX := cpex==0.1.4
+BENCH_ARGS ?=
+
+.PHONY: bench bench-quick bench-setup
+
+$(BENCH_UPSTREAM_VENV)/.ready: bench/requirements.txt
+	$(PYTHON) -m venv $(BENCH_UPSTREAM_VENV)
+	$(BENCH_UPSTREAM_PY) -m pip install -q --upgrade pip
+	$(BENCH_UPSTREAM_PY) -m pip install -q "$(BENCH_UPSTREAM_CPEX)" -r bench/requirements.txt
+	touch $@
+
+$(VENV)/.bench-ready: $(VENV)/.ready bench/requirements.txt
+	$(PIP) install -q -r bench/requirements.txt
+	touch $@
+
+bench-setup: $(NATIVE_STAMP) $(VENV)/.bench-ready $(BENCH_UPSTREAM_VENV)/.ready
+
+bench: bench-setup
+	$(PY) bench/run.py --upstream-python $(BENCH_UPSTREAM_PY) --ours-python $(PY) $(BENCH_ARGS)
+
+bench-quick: bench-setup
+	$(PY) bench/run.py --quick --upstream-python $(BENCH_UPSTREAM_PY) --ours-python $(PY) $(BENCH_ARGS)

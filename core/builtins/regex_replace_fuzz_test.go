@@ -1,0 +1,111 @@
+package builtins
+
+import (
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// FuzzPyReplacement: any (pattern, replacement) pair either fails with an error or yields
+// a template that expands without panicking; a literal replacement expands to its text.
+func FuzzPyReplacement(f *testing.F) {
+	for _, seed := range [][2]string{
+		{`(\w+)@(\w+)`, `\2 at \1`}, {`(?P<n>\d+)`, `\g<n>!`}, {`a`, `$1\n\\`}, {`x`, `\101\0\.`},
+		{`(a)`, `\g<0>\g<1>`}, {`b`, `\g<`}, {`c`, `\`}, {`(d)`, `\12`},
+	} {
+		f.Add(seed[0], seed[1], "xx bob@acme yy 42 abc")
+	}
+	f.Fuzz(func(t *testing.T, pattern, repl, text string) {
+		re, err := regexp.Compile(pattern)
+		if err != nil {
+			return
+		}
+		tmpl, lit, literal, err := pyReplacement(repl, re)
+		if err != nil {
+			return
+		}
+		got := re.ReplaceAllString(text, tmpl)
+		if literal && re.ReplaceAllLiteralString(text, lit) != got {
+			t.Fatalf("literal replacement %q: template %q and text %q disagree", repl, tmpl, lit)
+		}
+	})
+}
+
+// FuzzRegexReplace runs the plugin's rule engine on arbitrary text: the literal fast path
+// must agree with the regexp engine, and no input may panic.
+func FuzzRegexReplace(f *testing.F) {
+	f.Add("crap", "crud", "what crap is this crap")
+	f.Add("a.b", "$x", "a.b axb")
+	f.Add("é", "e", "café\xff")
+	f.Fuzz(func(t *testing.T, search, replace, text string) {
+		cfg := regexReplaceConfig{Words: []regexReplaceWord{{Search: &search, Replace: &replace}}}
+		if cfg.Validate() != nil {
+			return
+		}
+		rule := cfg.rules[0]
+		out, changed := rule.replace(text, true)
+		if changed == (out == text) {
+			t.Fatalf("changed=%v but out==text is %v", changed, out == text)
+		}
+		if rule.needle != "" {
+			want := rule.re.ReplaceAllLiteralString(text, rule.text)
+			if out != want {
+				t.Fatalf("literal path %q != regexp %q", out, want)
+			}
+			if !strings.Contains(text, rule.needle) && changed {
+				t.Fatal("changed without a match")
+			}
+		}
+	})
+}
+
+// FuzzRegexPrefilter: the prefilter never rejects a string the pattern matches (it may
+// only skip work, never change a result).
+func FuzzRegexPrefilter(f *testing.F) {
+	for _, seed := range [][2]string{
+		{`\b(damn|heck)\b`, "oh HECK damn"}, {`(?i)confidential`, "CONFIDENTIAL"}, {`(?i)pass`, "PAſſ"},
+		{`(?i)kilo`, "\u212aILO"}, {`(pwd|passwd)\s*=\s*\S+`, "pwd = x"}, {`a(bcd)+e`, "abcdbcde"},
+		{`(?i:abc)|DEF`, "aBc"}, {`x{2,3}yyy`, "xxyyy"}, {`(?i)σς`, "ΣΣ"},
+	} {
+		f.Add(seed[0], seed[1])
+	}
+	f.Fuzz(func(t *testing.T, pattern, text string) {
+		re, err := regexp.Compile(pattern)
+		if err != nil {
+			return
+		}
+		pre := newRegexPrefilter(pattern)
+		if pre != nil && re.MatchString(text) && !pre.mayMatch(text) {
+			t.Fatalf("pattern %q matches %q but the prefilter rejected it", pattern, text)
+		}
+	})
+}
+
+// FuzzRegexReplaceRules: the plugin (combined screen, literal fast path, per-rule
+// prefilters) rewrites a string exactly as applying every rule in order with regexp would.
+func FuzzRegexReplaceRules(f *testing.F) {
+	f.Add("crap", "crud", "crud", "yikes", `(?i)\bsecret\b`, "[x]", "what crap, SECRET crud")
+	f.Add(`(\w+)@(\w+)`, `\2 at \1`, "at", "@", `\d+`, "#", "bob@acme 42")
+	f.Add("abc", "", "(?i)kelvin", "K", "x+", "y", "\u212aELVIN abcabc xx")
+	f.Fuzz(func(t *testing.T, s1, r1, s2, r2, s3, r3, text string) {
+		words := []regexReplaceWord{{&s1, &r1}, {&s2, &r2}, {&s3, &r3}}
+		cfg := regexReplaceConfig{Words: words}
+		if cfg.Validate() != nil {
+			return
+		}
+		screen, always := newRegexScreen(cfg.rules)
+		p := &regexReplace{rules: cfg.rules, screen: screen, always: always}
+		got, _ := p.apply(text)
+		want := text
+		for _, r := range cfg.rules {
+			if r.literal {
+				want = r.re.ReplaceAllLiteralString(want, r.text)
+			} else {
+				want = r.re.ReplaceAllString(want, r.template)
+			}
+		}
+		if got != want {
+			t.Fatalf("rules %q→%q, %q→%q, %q→%q on %q: got %q, want %q", s1, r1, s2, r2, s3, r3, text, got, want)
+		}
+	})
+}

@@ -1,0 +1,527 @@
+package core
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+	"unsafe"
+)
+
+// goDriver carries out the steps of a Run for Go callers: Go plugins are called
+// natively, the concurrent phase runs on goroutines, fire-and-forget plugins on
+// tracked goroutines. It owns the data the Run does not: payloads, contexts, metadata.
+type goDriver struct {
+	m     *Manager
+	ctx   context.Context
+	run   *Run
+	r     Run // the run itself, embedded: one allocation for both
+	plan  *Plan
+	trace string
+
+	original  *Payload
+	current   *Payload
+	candidate *Payload
+	gctx      *GlobalContext
+	local     ContextTable
+	table     ContextTable
+	meta      map[string]any
+
+	keys   []string        // rid+uuid per plan index, built on first use
+	slab   []PluginContext // contexts for plugins without a local one
+	cc     callCtx         // reused by serial calls
+	viols  map[int]*Violation
+	errs   map[int]error
+	chain  string
+	hasCSp bool
+}
+
+// drive runs plan to its end.
+func (m *Manager) drive(ctx context.Context, plan *Plan, payload *Payload, gctx *GlobalContext, local ContextTable, io *invokeOptions) (*HookResult, ContextTable, error) {
+	d := &goDriver{m: m, ctx: ctx, plan: plan, original: payload, gctx: gctx, local: local}
+	if m.observer != nil {
+		d.trace = TraceID(ctx)
+	}
+	facts := d.facts(io)
+	run := &d.r
+	step := m.exec.startInto(run, plan, &facts)
+	d.run = run
+	var err error
+	for {
+		if len(step.Logs) > 0 {
+			m.emit(step.Logs)
+		}
+		if step.Answer {
+			if step.Commit {
+				d.current = d.candidate
+			}
+			d.candidate = nil
+		}
+		if step.ChainSpan && d.trace != "" {
+			d.chain, d.hasCSp = startSpan(m.observer, d.trace, "plugin.hook.invoke", "", "", run.ChainSpanAttrs()), true
+		}
+		switch step.Op {
+		case OpCall:
+			o := d.call(step)
+			if cerr := ctx.Err(); cerr != nil {
+				return nil, nil, fmt.Errorf("hook %s: %w", plan.Hook, cerr)
+			}
+			step, err = run.Report(&o)
+		case OpConcurrent:
+			step, err = d.concurrent(step)
+		case OpDone:
+			return d.done(step), d.table, nil
+		case OpRaise:
+			return nil, nil, d.raise(step)
+		default:
+			return nil, nil, fmt.Errorf("hook %s: unexpected step %s", plan.Hook, step.Op)
+		}
+		if err != nil {
+			return nil, nil, fmt.Errorf("hook %s: %w", plan.Hook, err)
+		}
+	}
+}
+
+// facts: only what the plan needs is computed (no payload decode otherwise).
+func (d *goDriver) facts(io *invokeOptions) Facts {
+	g := d.gctx
+	f := Facts{RequestID: g.RequestID, Pool: d.m.pool, ViolationsAsErrors: io.vexc, Trace: d.trace != ""}
+	if io.pool >= 0 {
+		f.Pool = io.pool
+	}
+	f.SizeAttr, f.Size = sizeFacts(d.original)
+	if !d.plan.conditional {
+		return f
+	}
+	if g.ServerID != "" {
+		f.ServerID = &g.ServerID
+	}
+	if g.TenantID != "" {
+		f.TenantID = &g.TenantID
+	}
+	if g.ContentType != "" {
+		f.ContentType = &g.ContentType
+	}
+	switch u := g.User.(type) {
+	case nil:
+	case string:
+		f.User, f.UserSet = u, true
+	case map[string]any:
+		f.UserIsKeys, f.UserSet = true, true
+		for k := range u {
+			f.UserKeys = append(f.UserKeys, k)
+		}
+	default:
+		f.User, f.UserSet = fmt.Sprint(u), true
+	}
+	if attr := d.plan.Type.MatchAttr; attr != "" && d.original != nil {
+		if v := d.original.Field(attr); truthy(v) {
+			if s, ok := v.(string); ok {
+				f.Match = s
+			} else {
+				f.Match = fmt.Sprint(v)
+			}
+			f.HasMatch = true
+		}
+	}
+	return f
+}
+
+func (d *goDriver) effective() *Payload {
+	if d.current != nil {
+		return d.current
+	}
+	return d.original
+}
+
+func (d *goDriver) key(i int) string {
+	if d.keys == nil {
+		rid := d.gctx.RequestID
+		n := 0
+		for _, r := range d.plan.Refs {
+			n += len(rid) + len(r.UUID)
+		}
+		buf := make([]byte, 0, n)
+		d.keys = make([]string, len(d.plan.Refs))
+		for _, r := range d.plan.Refs {
+			buf = append(buf, rid...)
+			buf = append(buf, r.UUID...)
+		}
+		all := unsafe.String(unsafe.SliceData(buf), len(buf)) // buf is never written again
+		at := 0
+		for j, r := range d.plan.Refs {
+			l := len(rid) + len(r.UUID)
+			d.keys[j] = all[at : at+l]
+			at += l
+		}
+	}
+	return d.keys[i]
+}
+
+// context prepares plugin i's context (spec §13.2): a snapshot of the shared state and
+// metadata, the caller's context object reused when reuse and the table has one.
+func (d *goDriver) context(i int, reuse bool) *PluginContext {
+	k := d.key(i)
+	var pc *PluginContext
+	if reuse && d.local != nil {
+		pc = d.local[k]
+	}
+	if pc == nil {
+		if d.slab == nil {
+			d.slab = make([]PluginContext, len(d.plan.Refs))
+		}
+		pc = &d.slab[i]
+		if pc.RequestID != "" || pc.State != nil { // fire-and-forget of a plugin that also ran: a new one
+			pc = &PluginContext{}
+		}
+	}
+	g := d.gctx
+	pc.RequestID, pc.User, pc.TenantID, pc.ServerID, pc.ContentType = g.RequestID, g.User, g.TenantID, g.ServerID, g.ContentType
+	pc.GlobalState = copyMap(g.State)
+	pc.Metadata = copyMap(g.Metadata)
+	if d.table == nil {
+		d.table = make(ContextTable, len(d.plan.Refs))
+	}
+	d.table[k] = pc
+	return pc
+}
+
+func copyMap(m map[string]any) map[string]any {
+	if len(m) == 0 {
+		return nil
+	}
+	out := make(map[string]any, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}
+
+// afterReturn is what execute_plugin does with a returned result (spec §11.5 2–4).
+func (d *goDriver) afterReturn(i int, res *Result, pc *PluginContext, merge, meta bool) {
+	if merge {
+		if len(pc.GlobalState) > 0 {
+			if d.gctx.State == nil {
+				d.gctx.State = make(map[string]any, len(pc.GlobalState))
+			}
+			for k, v := range pc.GlobalState {
+				d.gctx.State[k] = v
+			}
+		}
+		if len(pc.Metadata) > 0 {
+			if d.gctx.Metadata == nil {
+				d.gctx.Metadata = make(map[string]any, len(pc.Metadata))
+			}
+			for k, v := range pc.Metadata {
+				d.gctx.Metadata[k] = v
+			}
+		}
+	}
+	if res == nil {
+		return
+	}
+	if meta && len(res.Metadata) > 0 {
+		if d.meta == nil {
+			d.meta = make(map[string]any, len(res.Metadata))
+		}
+		for k, v := range res.Metadata {
+			if k != DecisionPluginKey {
+				d.meta[k] = v
+			}
+		}
+	}
+	if res.Violation != nil {
+		v := *res.Violation
+		v.PluginName = d.plan.Refs[i].Name
+		if d.viols == nil {
+			d.viols = map[int]*Violation{}
+		}
+		d.viols[i] = &v
+	}
+}
+
+func (d *goDriver) noteErr(i int, err error) {
+	if d.errs == nil {
+		d.errs = map[int]error{}
+	}
+	d.errs[i] = err
+}
+
+// call runs one serial plugin.
+func (d *goDriver) call(step *Step) Outcome {
+	i := step.Index
+	ref := d.plan.Refs[i]
+	pc := d.context(i, true)
+	in := d.effective()
+	span := d.spanStart(ref, step)
+	d.cc = callCtx{}
+	res, o, err := d.invoke(d.ctx, &d.cc, ref, in, pc)
+	o.Index = i
+	d.spanEnd(span, step, res, o)
+	if o.Status != OutcomeOK {
+		if err != nil {
+			d.noteErr(i, err)
+		}
+		return o
+	}
+	d.afterReturn(i, res, pc, step.Merge, step.Meta)
+	if res != nil && res.ModifiedPayload != nil {
+		var msg string
+		o.Mod, d.candidate, msg = candidateOf(d.plan, step.Apply, in, res.ModifiedPayload)
+		if msg != "" {
+			d.m.emit([]LogEntry{{Level: "warning", Message: "Plugin " + ref.Name + ": " + msg}})
+		}
+	}
+	return o
+}
+
+// invoke calls the plugin and keeps the error it returned (a *PluginError or
+// *ViolationError escapes as is under fail).
+func (d *goDriver) invoke(ctx context.Context, cc *callCtx, ref *Ref, in *Payload, pc *PluginContext) (*Result, Outcome, error) {
+	res, o := callGo(ctx, cc, ref, d.plan.Hook, in, pc, d.m.timeout(d.run))
+	return res, o, o.err
+}
+
+func (d *goDriver) spanStart(ref *Ref, step *Step) string {
+	if !step.Span || d.trace == "" {
+		return ""
+	}
+	return startSpan(d.m.observer, d.trace, "plugin.execute."+ref.Name, "plugin", ref.Name, PluginSpanAttrs(ref, step.Timeout))
+}
+
+func (d *goDriver) spanEnd(id string, step *Step, res *Result, o Outcome) {
+	if !step.Span || d.trace == "" {
+		return
+	}
+	if o.Status != OutcomeOK {
+		endSpan(d.m.observer, id, "error", nil)
+		return
+	}
+	endSpan(d.m.observer, id, "ok", map[string]any{
+		"plugin.had_violation":    res != nil && res.Violation != nil,
+		"plugin.modified_payload": res != nil && res.ModifiedPayload != nil,
+	})
+}
+
+type completion struct {
+	i   int
+	res *Result
+	o   Outcome
+	err error
+	pc  *PluginContext
+}
+
+// concurrent runs the concurrent phase on goroutines, bounded by the pool, and
+// reports completions in the order they arrive (spec §11.6).
+func (d *goDriver) concurrent(step *Step) (*Step, error) {
+	indices := append([]int(nil), step.Indices...)
+	pool, span := step.Pool, step.Span
+	stepCopy := *step
+	pcs := make([]*PluginContext, len(indices))
+	for k, i := range indices {
+		pcs[k] = d.context(i, true)
+	}
+	in := d.effective()
+	cctx, cancel := context.WithCancel(d.ctx)
+	defer cancel()
+	out := make(chan completion, len(indices))
+	var sem chan struct{}
+	if pool > 0 && pool < len(indices) {
+		sem = make(chan struct{}, pool)
+	}
+	var wg sync.WaitGroup
+	for k, i := range indices {
+		wg.Add(1)
+		go func(i int, pc *PluginContext) {
+			defer wg.Done()
+			ref := d.plan.Refs[i]
+			if sem != nil {
+				select {
+				case sem <- struct{}{}:
+					defer func() { <-sem }()
+				case <-cctx.Done():
+					return
+				}
+			}
+			var cc callCtx
+			id := ""
+			if span {
+				id = d.spanStart(ref, &stepCopy)
+			}
+			res, o, err := d.invoke(cctx, &cc, ref, in, pc)
+			o.Index, o.DurationNs = i, 0
+			if span {
+				d.spanEnd(id, &stepCopy, res, o)
+			}
+			out <- completion{i: i, res: res, o: o, err: err, pc: pc}
+		}(i, pcs[k])
+	}
+	defer wg.Wait() // cancelled siblings are awaited, as upstream awaits cancelled tasks
+	for range indices {
+		c := <-out
+		d.complete(c)
+		next, err := d.run.Report(&c.o)
+		if err != nil {
+			return nil, err
+		}
+		if next.Op != OpNext {
+			if next.Cancel {
+				cancel()
+			}
+			// Siblings that completed but were not consumed still had their state
+			// merged (quirk §30.11), and get no record.
+			for {
+				select {
+				case c := <-out:
+					d.complete(c)
+					continue
+				default:
+				}
+				break
+			}
+			return next, nil
+		}
+		if len(next.Logs) > 0 {
+			d.m.emit(next.Logs)
+		}
+	}
+	return nil, fmt.Errorf("the concurrent phase ended without a final step")
+}
+
+func (d *goDriver) complete(c completion) {
+	if c.o.Status != OutcomeOK {
+		if c.err != nil {
+			d.noteErr(c.i, c.err)
+		}
+		return
+	}
+	d.afterReturn(c.i, c.res, c.pc, true, true)
+	if c.res != nil && c.res.ModifiedPayload != nil {
+		c.o.Mod = ModIgnored
+	}
+}
+
+// done builds the result and spawns the fire-and-forget plugins.
+func (d *goDriver) done(step *Step) *HookResult {
+	r := &HookResult{ContinueProcessing: step.Continue, RetryDelayMs: step.Retry, Executions: step.Records, Metadata: d.meta}
+	if step.Payload {
+		r.ModifiedPayload = d.current
+	}
+	if step.ViolationIndex >= 0 {
+		r.Violation = d.viols[step.ViolationIndex]
+	}
+	if step.Decision != "" {
+		if r.Metadata == nil {
+			r.Metadata = map[string]any{}
+		}
+		r.Metadata[DecisionPluginKey] = step.Decision
+	}
+	if len(step.FAF) > 0 {
+		r.Background = d.spawn(step.FAF)
+	}
+	if d.table == nil {
+		d.table = ContextTable{}
+	}
+	if step.ChainEnd && d.hasCSp {
+		endSpan(d.m.observer, d.chain, "ok", d.run.ChainEndAttrs())
+	}
+	return r
+}
+
+// spawn starts the fire-and-forget plugins on the original payload, each with a fresh
+// context and its own timeout; failures apply on_error (spec §11.9).
+func (d *goDriver) spawn(indices []int) *Background {
+	bg := &Background{}
+	var sem chan struct{}
+	if p := d.run.facts.Pool; p > 0 && p < len(indices) {
+		sem = make(chan struct{}, p)
+	}
+	ctx := context.WithoutCancel(d.ctx)
+	timeout := d.m.timeout(d.run)
+	_, text := d.run.Timeout()
+	for _, i := range indices {
+		ref := d.plan.Refs[i]
+		pc := d.context(i, false)
+		bg.wg.Add(1)
+		d.m.bg.Add(1)
+		go func() {
+			defer d.m.bg.Done()
+			defer bg.wg.Done()
+			if sem != nil {
+				sem <- struct{}{}
+				defer func() { <-sem }()
+			}
+			var cc callCtx
+			_, o := callGo(ctx, &cc, ref, d.plan.Hook, d.original, pc, timeout)
+			if o.Status == OutcomeOK {
+				return
+			}
+			msg := o.Message
+			if o.Status == OutcomeTimeout {
+				msg = timeoutMessage(ref.Name, text)
+			}
+			d.m.emit([]LogEntry{{Level: "warning", Message: "Fire-and-forget plugin " + ref.Name + " failed: " + msg}})
+			d.m.exec.FireAndForgetFailed(ref)
+			bg.fail(&PluginError{PluginName: ref.Name, Message: msg, Timeout: o.Status == OutcomeTimeout, Err: o.err})
+		}()
+	}
+	return bg
+}
+
+// raise turns a raise step into the error InvokeHook returns.
+func (d *goDriver) raise(step *Step) error {
+	i := step.Index
+	switch step.Kind {
+	case RaiseSize:
+		return &PayloadSizeError{Message: step.Message}
+	case RaiseViolation:
+		records := append([]ExecutionRecord(nil), step.Records...)
+		if ve, ok := d.errs[i].(*ViolationError); ok {
+			out := *ve
+			out.Executions = records
+			if out.Violation != nil {
+				v := *out.Violation
+				v.PluginName = d.plan.Refs[i].Name
+				out.Violation = &v
+			}
+			return &out
+		}
+		return &ViolationError{Message: step.Message, Violation: d.viols[i], Executions: records}
+	case RaiseTimeout:
+		return &PluginError{PluginName: d.plan.Refs[i].Name, Message: step.Message, Timeout: true}
+	}
+	if pe, ok := d.errs[i].(*PluginError); ok {
+		if pe.PluginName != "" {
+			return pe // the plugin's own error, unchanged
+		}
+		named := *pe // unnamed: name it with the trusted name (a copy: never mutate it)
+		named.PluginName = d.plan.Refs[i].Name
+		return &named
+	}
+	return &PluginError{PluginName: d.plan.Refs[i].Name, Message: step.Message, Err: d.errs[i]}
+}
+
+func (m *Manager) emit(logs []LogEntry) {
+	l := m.logger
+	if l == nil {
+		return
+	}
+	for _, e := range logs {
+		level := slog.LevelWarn
+		switch e.Level {
+		case "debug":
+			level = slog.LevelDebug
+		case "info":
+			level = slog.LevelInfo
+		case "error":
+			level = slog.LevelError
+		}
+		l.Log(context.Background(), level, e.Message)
+	}
+}
+
+func (m *Manager) timeout(r *Run) time.Duration {
+	secs, _ := r.Timeout()
+	return time.Duration(secs * float64(time.Second))
+}

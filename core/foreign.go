@@ -1,0 +1,291 @@
+package core
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+)
+
+// This file serves drivers whose own plugins run outside core (the Python driver via
+// pybind): when a run reaches Go plugins, core runs them itself on the payload's JSON,
+// back to back, and hands the driver the effects (docs/protocol.md, "go" steps).
+
+// IsGoStep reports whether step is a call of a Go plugin or a concurrent step that
+// includes Go plugins: a foreign driver answers it with a go step and ExecGo.
+func (r *Run) IsGoStep(step *Step) bool {
+	switch step.Op {
+	case OpCall:
+		return r.Ref(step.Index).Plugin != nil && r.single == nil
+	case OpConcurrent:
+		for _, i := range step.Indices {
+			if r.plan.Refs[i].Plugin != nil {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// GoIndices lists the Go plugins a go step will run: for a call, the consecutive Go
+// plugins of the serial phases starting with it (the run may stop earlier: a block, an
+// error); for a concurrent step, its Go plugins.
+func (r *Run) GoIndices(step *Step) []int {
+	var out []int
+	if step.Op == OpConcurrent {
+		for _, i := range step.Indices {
+			if r.plan.Refs[i].Plugin != nil {
+				out = append(out, i)
+			}
+		}
+		return out
+	}
+	out = append(out, step.Index)
+	ph, pos := r.phase, r.pos
+	for ph <= PhaseAudit {
+		b := r.phases[ph]
+		if pos >= len(b) {
+			ph++
+			pos = 0
+			continue
+		}
+		if r.plan.Refs[b[pos]].Plugin == nil {
+			break
+		}
+		out = append(out, b[pos])
+		pos++
+	}
+	return out
+}
+
+// GoEffects is what the Go plugins of a go step did to the driver's data.
+type GoEffects struct {
+	// Payload is the new current payload, nil when unchanged.
+	Payload *Payload
+	// Meta is metadata to merge into the run's accumulator (no _decision_plugin).
+	Meta map[string]any
+	// Ran lists the plugins that ran, in order: each gets a context in the table.
+	Ran []int
+	// Violations are the Go plugins' violations (PluginName stamped), by index.
+	Violations map[int]*Violation
+	// Logs of every step produced during the go step, in order.
+	Logs []LogEntry
+}
+
+// ExecGo runs the Go plugins of a go step on in (the current-or-original payload
+// the driver sent) and returns the next step for the driver. A held concurrent step
+// that still has foreign plugins comes back as a concurrent step of those only.
+func (r *Run) ExecGo(ctx context.Context, step *Step, in *Payload, eff *GoEffects) (*Step, error) {
+	if r.finished {
+		return nil, ErrRunFinished
+	}
+	if !r.IsGoStep(step) {
+		return nil, fmt.Errorf("%w: not a Go step (%s)", ErrBadOutcome, step.Op)
+	}
+	timeout := time.Duration(r.opts.timeout * float64(time.Second))
+	if step.Op == OpConcurrent {
+		held := *step // the Run reuses its step: keep what the phase needs
+		held.Indices = append([]int(nil), step.Indices...)
+		return r.execGoConcurrent(ctx, &held, in, eff, timeout)
+	}
+	cur := in
+	var cc callCtx
+	for step.Op == OpCall && r.IsGoStep(step) {
+		i := step.Index
+		ref := r.plan.Refs[i]
+		pc := r.foreignContext()
+		cc = callCtx{}
+		res, o := callGo(ctx, &cc, ref, r.plan.Hook, cur, pc, timeout)
+		o.Index = i
+		eff.Ran = append(eff.Ran, i)
+		r.goViolationError(i, &o, eff)
+		var cand *Payload
+		if o.Status == OutcomeOK && res != nil {
+			r.goAfterReturn(i, res, step.Meta, eff)
+			if res.ModifiedPayload != nil {
+				var msg string
+				o.Mod, cand, msg = candidateOf(r.plan, step.Apply, cur, res.ModifiedPayload)
+				if msg != "" {
+					eff.Logs = append(eff.Logs, LogEntry{Level: "warning", Message: "Plugin " + ref.Name + ": " + msg})
+				}
+			}
+		}
+		next, err := r.Report(&o)
+		if err != nil {
+			return nil, err
+		}
+		if next.Commit && cand != nil {
+			cur = cand
+			eff.Payload = cand
+		}
+		eff.Logs = append(eff.Logs, next.Logs...)
+		step = next
+	}
+	return step, nil
+}
+
+func (r *Run) execGoConcurrent(ctx context.Context, step *Step, in *Payload, eff *GoEffects, timeout time.Duration) (*Step, error) {
+	var goIdx, foreign []int
+	for _, i := range step.Indices {
+		if r.plan.Refs[i].Plugin != nil {
+			goIdx = append(goIdx, i)
+		} else {
+			foreign = append(foreign, i)
+		}
+	}
+	type done struct {
+		res *Result
+		o   Outcome
+	}
+	cctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	out := make(chan done, len(goIdx))
+	var sem chan struct{}
+	if p := step.Pool; p > 0 && p < len(goIdx) {
+		sem = make(chan struct{}, p)
+	}
+	var wg sync.WaitGroup
+	for _, i := range goIdx {
+		eff.Ran = append(eff.Ran, i)
+		ref := r.plan.Refs[i]
+		pc := r.foreignContext()
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if sem != nil {
+				select {
+				case sem <- struct{}{}:
+					defer func() { <-sem }()
+				case <-cctx.Done():
+					return
+				}
+			}
+			var cc callCtx
+			res, o := callGo(cctx, &cc, ref, r.plan.Hook, in, pc, timeout)
+			o.Index, o.DurationNs = i, 0
+			out <- done{res, o}
+		}()
+	}
+	defer wg.Wait()
+	var next *Step
+	for range goIdx {
+		c := <-out
+		r.goViolationError(c.o.Index, &c.o, eff)
+		if c.o.Status == OutcomeOK && c.res != nil {
+			r.goAfterReturn(c.o.Index, c.res, true, eff)
+			if c.res.ModifiedPayload != nil {
+				c.o.Mod = ModIgnored
+			}
+		}
+		var err error
+		next, err = r.Report(&c.o)
+		if err != nil {
+			return nil, err
+		}
+		eff.Logs = append(eff.Logs, next.Logs...)
+		if next.Op != OpNext {
+			if next.Cancel {
+				cancel()
+			}
+			for {
+				select {
+				case c := <-out: // completed but not consumed: metadata still merged (quirk §30.11)
+					if c.o.Status == OutcomeOK && c.res != nil {
+						r.goAfterReturn(c.o.Index, c.res, true, eff)
+					}
+					continue
+				default:
+				}
+				break
+			}
+			return next, nil
+		}
+	}
+	// Only foreign plugins are still running: the driver starts them now.
+	s := r.reset()
+	s.Op, s.Indices, s.Pool, s.Span = OpConcurrent, foreign, step.Pool, step.Span
+	s.Timeout, s.TimeoutText = step.Timeout, step.TimeoutText
+	return s, nil
+}
+
+// foreignContext: Go plugins of a foreign run see the request facts only; their state
+// lives in the foreign driver's contexts.
+func (r *Run) foreignContext() *PluginContext {
+	f := &r.facts
+	pc := &PluginContext{RequestID: f.RequestID}
+	if f.ServerID != nil {
+		pc.ServerID = *f.ServerID
+	}
+	if f.TenantID != nil {
+		pc.TenantID = *f.TenantID
+	}
+	if f.ContentType != nil {
+		pc.ContentType = *f.ContentType
+	}
+	if f.UserSet {
+		if f.UserIsKeys {
+			u := make(map[string]any, len(f.UserKeys))
+			for _, k := range f.UserKeys {
+				u[k] = nil
+			}
+			pc.User = u
+		} else {
+			pc.User = f.User
+		}
+	}
+	return pc
+}
+
+// goViolationError keeps the violation of a *ViolationError a Go plugin returned.
+func (r *Run) goViolationError(i int, o *Outcome, eff *GoEffects) {
+	var ve *ViolationError
+	if o.Status != OutcomeViolationError || !errors.As(o.err, &ve) || ve.Violation == nil {
+		return
+	}
+	v := *ve.Violation
+	v.PluginName = r.plan.Refs[i].Name
+	if eff.Violations == nil {
+		eff.Violations = map[int]*Violation{}
+	}
+	eff.Violations[i] = &v
+}
+
+func (r *Run) goAfterReturn(i int, res *Result, meta bool, eff *GoEffects) {
+	if meta && len(res.Metadata) > 0 {
+		if eff.Meta == nil {
+			eff.Meta = make(map[string]any, len(res.Metadata))
+		}
+		for k, v := range res.Metadata {
+			if k != DecisionPluginKey {
+				eff.Meta[k] = v
+			}
+		}
+	}
+	if res.Violation != nil {
+		v := *res.Violation
+		v.PluginName = r.plan.Refs[i].Name
+		if eff.Violations == nil {
+			eff.Violations = map[int]*Violation{}
+		}
+		eff.Violations[i] = &v
+	}
+}
+
+// CallPlugin runs one Go plugin call directly (no executor rules): the hook method of a
+// Go plugin called by a foreign caller. Panics come back as errors; timeout ≤ 0 means
+// DefaultTimeout.
+func CallPlugin(ctx context.Context, p Plugin, hook string, in *Payload, pctx *PluginContext, timeout time.Duration) (*Result, error) {
+	if timeout <= 0 {
+		timeout = DefaultTimeout * time.Second
+	}
+	var cc callCtx
+	res, o := callGo(ctx, &cc, &Ref{Plugin: p}, hook, in, pctx, timeout)
+	if o.Status == OutcomeTimeout {
+		return nil, context.DeadlineExceeded
+	}
+	if o.err != nil {
+		return nil, o.err
+	}
+	return res, nil
+}

@@ -1,0 +1,144 @@
+package core
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"reflect"
+	"sort"
+	"strings"
+	"time"
+)
+
+// callGo runs one Go plugin call with the timeout, containing panics, and classifies
+// how it ended. The returned Outcome has everything but Index, Mod and Ext.
+func callGo(ctx context.Context, cc *callCtx, ref *Ref, hook string, in *Payload, pctx *PluginContext, timeout time.Duration) (res *Result, o Outcome) {
+	start := nanotime()
+	cc.init(ctx, start, timeout)
+	var err error
+	func() {
+		defer func() {
+			if p := recover(); p != nil {
+				err = &panicError{value: p}
+			}
+		}()
+		res, err = ref.Plugin.Invoke(cc, hook, in, pctx)
+	}()
+	end := nanotime()
+	o.DurationNs = end - start
+	expired := end >= cc.own
+	cc.release()
+	if err != nil {
+		res = nil
+		o.err = err
+		var pe *PluginError
+		var ve *ViolationError
+		switch {
+		case errors.As(err, &ve):
+			o.Status, o.Message = OutcomeViolationError, ve.Message
+			if ve.Violation != nil {
+				o.HasViolation, o.Violation = true, factsOf(ve.Violation)
+			}
+		case expired && (errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled)):
+			o.Status = OutcomeTimeout
+		case errors.As(err, &pe):
+			o.Status, o.Message = OutcomePluginError, pe.Message
+		default:
+			o.Status, o.Message = OutcomeError, err.Error()
+		}
+		return nil, o
+	}
+	if expired {
+		// The plugin returned after its deadline: upstream would have cancelled it.
+		return nil, Outcome{Status: OutcomeTimeout, DurationNs: o.DurationNs, err: context.DeadlineExceeded}
+	}
+	o.Status, o.Continue = OutcomeOK, true
+	if res != nil {
+		o.Continue = !res.Block
+		o.Retry = res.RetryDelayMs
+		if res.Violation != nil {
+			o.HasViolation, o.Violation = true, factsOf(res.Violation)
+		}
+	}
+	return res, o
+}
+
+type panicError struct{ value any }
+
+func (p *panicError) Error() string { return fmt.Sprintf("panic: %v", p.value) }
+
+func factsOf(v *Violation) ViolationFacts {
+	return ViolationFacts{Reason: v.Reason, Code: v.Code, Description: v.Description}
+}
+
+// candidateOf turns a Go plugin's modified payload into a candidate (the Go
+// counterpart of the Python driver's _candidate): Any takes the new tree as is, Policy
+// keeps the changed top-level fields the policy allows (applied to the input, which is
+// the current-or-original payload), None yields nothing. Rejected fields are logged.
+func candidateOf(p *Plan, apply Apply, in *Payload, mod any) (Mod, *Payload, string) {
+	if mod == nil {
+		return ModNone, nil, ""
+	}
+	switch apply {
+	case ApplyAny:
+		if in.decoded && sameTree(in.value, mod) {
+			return ModSame, in, ""
+		}
+		return ModCandidate, NewPayloadValue(mod), ""
+	case ApplyPolicy:
+		if p.Type.OtherResultType {
+			return ModOtherType, NewPayloadValue(mod), ""
+		}
+		newMap, ok := mod.(map[string]any)
+		if !ok {
+			return ModIgnored, nil, ""
+		}
+		inv, err := in.Value()
+		if err != nil {
+			return ModIgnored, nil, ""
+		}
+		old, ok := inv.(map[string]any)
+		if !ok {
+			return ModIgnored, nil, ""
+		}
+		var accepted map[string]any
+		var rejected []string
+		for k, v := range newMap {
+			if ov, had := old[k]; had && reflect.DeepEqual(ov, v) {
+				continue
+			}
+			if p.Writable(k) {
+				if accepted == nil {
+					accepted = map[string]any{}
+				}
+				accepted[k] = v
+			} else {
+				rejected = append(rejected, k)
+			}
+		}
+		msg := ""
+		if len(rejected) > 0 {
+			sort.Strings(rejected)
+			msg = "non-writable fields " + strings.Join(rejected, ", ") + " of " + p.Hook + " dropped by the hook payload policy"
+		}
+		if accepted == nil {
+			return ModRejected, nil, msg
+		}
+		out := make(map[string]any, len(old)+len(accepted))
+		for k, v := range old {
+			out[k] = v
+		}
+		for k, v := range accepted {
+			out[k] = v
+		}
+		return ModCandidate, NewPayloadValue(out), msg
+	}
+	return ModIgnored, nil, ""
+}
+
+// sameTree reports whether b is the very tree a (a plugin handing its input back).
+func sameTree(a, b any) bool {
+	ma, ok1 := a.(map[string]any)
+	mb, ok2 := b.(map[string]any)
+	return ok1 && ok2 && ma != nil && reflect.ValueOf(ma).UnsafePointer() == reflect.ValueOf(mb).UnsafePointer()
+}

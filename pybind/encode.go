@@ -1,0 +1,325 @@
+package pybind
+
+import (
+	"strconv"
+
+	"github.com/cpex-go/cpex/core"
+)
+
+// encodeStep writes a core step as the protocol's JSON (docs/protocol.md, "Steps").
+// eff: the effects of the Go plugins that just ran (answers to RunGo), nil otherwise.
+// held: the step is a go step standing for the core step (call of a Go plugin or a
+// concurrent step with Go plugins).
+func encodeStep(re *runEntry, step *core.Step, eff *core.GoEffects, held bool) (string, error) {
+	w := jw{b: make([]byte, 0, 256)}
+	w.raw(`{"run":`)
+	w.int(re.id)
+	logs := step.Logs
+	if eff != nil {
+		logs = eff.Logs
+		w.key("effects")
+		if err := encodeEffects(&w, eff); err != nil {
+			return "", err
+		}
+	} else if step.Answer {
+		w.key("commit")
+		w.bool(step.Commit)
+		w.key("commit_ext")
+		w.bool(step.CommitExt)
+	}
+	if len(logs) > 0 {
+		w.key("logs")
+		w.raw("[")
+		for i, l := range logs {
+			if i > 0 {
+				w.raw(",")
+			}
+			w.raw("[")
+			w.str(l.Level)
+			w.raw(",")
+			w.str(l.Message)
+			w.raw("]")
+		}
+		w.raw("]")
+	}
+	if step.ChainSpan {
+		p := re.run.Plan()
+		w.key("chain_span")
+		w.raw(`{"plugin.hook.type":`)
+		w.str(p.Hook)
+		w.raw(`,"plugin.chain.length":`)
+		w.int(len(p.Refs))
+		w.raw("}")
+	}
+	if held {
+		w.key("op")
+		w.raw(`"go"`)
+		idx := re.run.GoIndices(step)
+		w.key("refs")
+		w.raw("[")
+		for k, i := range idx {
+			if k > 0 {
+				w.raw(",")
+			}
+			w.int(re.refIDOf(i))
+		}
+		w.raw("]")
+		w.key("i")
+		w.ints(idx)
+		w.key("original")
+		w.bool(false)
+		w.raw("}")
+		return string(w.b), nil
+	}
+	switch step.Op {
+	case core.OpCall:
+		w.key("op")
+		w.raw(`"call"`)
+		w.key("ref")
+		w.int(re.refIDOf(step.Index))
+		w.key("i")
+		w.int(step.Index)
+		w.key("timeout")
+		w.raw(step.TimeoutText)
+		w.key("merge")
+		w.bool(step.Merge)
+		w.key("meta")
+		w.bool(step.Meta)
+		w.key("apply")
+		w.str(step.Apply.String())
+		if step.Span {
+			w.key("span")
+			w.bool(true)
+		}
+	case core.OpConcurrent:
+		w.key("op")
+		w.raw(`"concurrent"`)
+		w.key("refs")
+		w.raw("[")
+		for k, i := range step.Indices {
+			if k > 0 {
+				w.raw(",")
+			}
+			w.int(re.refIDOf(i))
+		}
+		w.raw("]")
+		w.key("i")
+		w.ints(step.Indices)
+		w.key("timeout")
+		w.raw(step.TimeoutText)
+		w.key("pool")
+		w.int(step.Pool)
+		if step.Span {
+			w.key("span")
+			w.bool(true)
+		}
+	case core.OpNext:
+		w.key("op")
+		w.raw(`"next"`)
+	case core.OpDone:
+		if step.Single {
+			w.key("op")
+			w.raw(`"done","single":true`)
+			w.key("as_is")
+			w.bool(step.AsIs)
+			w.key("cont")
+			w.bool(step.Continue)
+			w.key("payload")
+			w.bool(step.Payload)
+			w.key("viol")
+			w.bool(step.SingleViolation)
+			break
+		}
+		w.key("op")
+		w.raw(`"done"`)
+		w.key("cont")
+		w.bool(step.Continue)
+		if err := encodeViolation(&w, re, step.ViolationIndex); err != nil {
+			return "", err
+		}
+		w.key("retry")
+		w.int(step.Retry)
+		w.key("payload")
+		w.bool(step.Payload)
+		w.key("ext")
+		w.bool(step.Ext)
+		w.key("decision")
+		if step.Decision != "" {
+			w.str(step.Decision)
+		} else {
+			w.raw("null")
+		}
+		w.key("faf")
+		w.ints(step.FAF)
+		if len(step.FAF) > 0 {
+			_, text := re.run.Timeout()
+			w.key("faf_timeout")
+			w.raw(text)
+		}
+		w.key("records")
+		encodeRecords(&w, step.Records)
+		w.key("cancel")
+		w.bool(step.Cancel)
+		w.key("chain_end")
+		if step.ChainEnd {
+			if err := w.any(re.run.ChainEndAttrs()); err != nil {
+				return "", err
+			}
+		} else {
+			w.raw("null")
+		}
+	case core.OpRaise:
+		w.key("op")
+		w.raw(`"raise"`)
+		w.key("kind")
+		w.str(step.Kind.String())
+		w.key("message")
+		w.str(step.Message)
+		w.key("i")
+		w.int(step.Index)
+		if step.Kind == core.RaiseViolation {
+			if v := re.viols[step.Index]; v != nil {
+				if err := encodeViolation(&w, re, step.Index); err != nil {
+					return "", err
+				}
+			}
+		}
+		w.key("records")
+		encodeRecords(&w, step.Records)
+		w.key("cancel")
+		w.bool(step.Cancel)
+	}
+	w.raw("}")
+	return string(w.b), nil
+}
+
+// encodeViolation writes "viol" and "violation": a Go plugin's violation travels as
+// JSON (its Python call object does not exist), a Python plugin's by index.
+func encodeViolation(w *jw, re *runEntry, i int) error {
+	if i >= 0 {
+		if v := re.viols[i]; v != nil {
+			w.key("viol")
+			w.int(-1)
+			w.key("violation")
+			return writeViolation(w, v)
+		}
+	}
+	w.key("viol")
+	w.int(i)
+	w.key("violation")
+	w.raw("null")
+	return nil
+}
+
+func writeViolation(w *jw, v *core.Violation) error {
+	w.raw(`{"reason":`)
+	w.str(v.Reason)
+	w.raw(`,"description":`)
+	w.str(v.Description)
+	w.raw(`,"code":`)
+	w.str(v.Code)
+	w.raw(`,"details":`)
+	details := v.Details
+	if details == nil {
+		details = map[string]any{}
+	}
+	if err := w.any(details); err != nil {
+		return err
+	}
+	w.raw(`,"mcp_error_code":`)
+	if err := w.any(v.MCPErrorCode); err != nil {
+		return err
+	}
+	w.raw(`,"http_status_code":`)
+	if err := w.any(v.HTTPStatusCode); err != nil {
+		return err
+	}
+	w.raw(`,"http_headers":`)
+	if err := w.any(v.HTTPHeaders); err != nil {
+		return err
+	}
+	w.raw(`,"plugin_name":`)
+	w.str(v.PluginName)
+	w.raw("}")
+	return nil
+}
+
+func encodeEffects(w *jw, eff *core.GoEffects) error {
+	w.raw(`{"payload":`)
+	if eff.Payload != nil {
+		b, err := eff.Payload.JSON()
+		if err != nil {
+			return err
+		}
+		w.str(string(b))
+	} else {
+		w.raw("null")
+	}
+	w.raw(`,"meta":`)
+	if len(eff.Meta) > 0 {
+		if err := w.any(eff.Meta); err != nil {
+			return err
+		}
+	} else {
+		w.raw("null")
+	}
+	w.raw(`,"ctx":`)
+	w.ints(eff.Ran)
+	w.raw("}")
+	return nil
+}
+
+func optBool(w *jw, o core.OptBool) {
+	switch o {
+	case core.True:
+		w.raw("true")
+	case core.False:
+		w.raw("false")
+	default:
+		w.raw("null")
+	}
+}
+
+func encodeRecords(w *jw, recs []core.ExecutionRecord) {
+	w.raw("[")
+	for i := range recs {
+		r := &recs[i]
+		if i > 0 {
+			w.raw(",")
+		}
+		w.raw(`{"plugin_id":`)
+		w.str(r.PluginID)
+		w.raw(`,"plugin_name":`)
+		w.str(r.PluginName)
+		w.raw(`,"plugin_kind":`)
+		w.str(r.PluginKind)
+		w.raw(`,"hook_name":`)
+		w.str(r.HookName)
+		w.raw(`,"mode":`)
+		w.str(string(r.Mode))
+		w.raw(`,"status":`)
+		w.str(string(r.Status))
+		w.raw(`,"requested_allow":`)
+		optBool(w, r.RequestedAllow)
+		w.raw(`,"effective_allow":`)
+		w.bool(r.EffectiveAllow)
+		w.raw(`,"matched":`)
+		optBool(w, r.Matched)
+		w.raw(`,"applied":`)
+		w.bool(r.Applied)
+		w.raw(`,"payload_modified":`)
+		w.bool(r.PayloadModified)
+		w.raw(`,"extensions_modified":`)
+		w.bool(r.ExtensionsModified)
+		w.raw(`,"duration_ns":`)
+		w.b = strconv.AppendInt(w.b, r.DurationNs, 10)
+		w.raw(`,"reason":`)
+		w.optStr(r.Reason)
+		w.raw(`,"error_code":`)
+		w.optStr(r.ErrorCode)
+		w.raw(`,"config_keys":`)
+		w.strs(r.ConfigKeys)
+		w.raw("}")
+	}
+	w.raw("]")
+}

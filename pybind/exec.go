@@ -1,0 +1,562 @@
+package pybind
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+
+	"github.com/cpex-go/cpex/core"
+)
+
+// The stepwise protocol (docs/protocol.md): executors, refs, Go plugins, plans, runs.
+
+// ExecutorNew creates an executor; opts = {"timeout": secs, "default_policy": "allow"|"deny"}.
+func ExecutorNew(opts string) (id int, err error) {
+	defer guard("ExecutorNew", &err)
+	secs, text, hasT, pol, hasP, err := parseExecutorOptions("ExecutorNew", opts)
+	if err != nil {
+		return 0, err
+	}
+	if !hasT {
+		secs, text = core.DefaultTimeout, "30"
+	}
+	if !hasP {
+		pol = core.PolicyAllow
+	}
+	e := core.NewExecutor(secs, pol)
+	e.SetTimeout(secs, text)
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	id = st.newID()
+	st.executors[id] = &executorEntry{id: id, exec: e, plans: map[*core.Plan]int{}}
+	return id, nil
+}
+
+// ExecutorUpdate changes an executor's options (each key optional); answers id.
+func ExecutorUpdate(id int, opts string) (_ int, err error) {
+	defer guard("ExecutorUpdate", &err)
+	e, err := st.executor("ExecutorUpdate", "id", id)
+	if err != nil {
+		return 0, err
+	}
+	secs, text, hasT, pol, hasP, err := parseExecutorOptions("ExecutorUpdate", opts)
+	if err != nil {
+		return 0, err
+	}
+	if hasT {
+		e.exec.SetTimeout(secs, text)
+	}
+	if hasP {
+		e.exec.SetDefaultPolicy(pol)
+	}
+	return id, nil
+}
+
+// ExecutorRelease frees an executor and its plans.
+func ExecutorRelease(id int) (_ int, err error) {
+	defer guard("ExecutorRelease", &err)
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	e := st.executors[id]
+	if e == nil {
+		return 0, fmt.Errorf("ExecutorRelease: id: unknown executor id %d", id)
+	}
+	for _, pid := range e.plans {
+		st.dropPlanLocked(pid)
+	}
+	delete(st.executors, id)
+	return id, nil
+}
+
+// ExecutorRuntimeDisabled answers the runtime-disabled plugin names as a sorted JSON list.
+func ExecutorRuntimeDisabled(id int) (_ string, err error) {
+	defer guard("ExecutorRuntimeDisabled", &err)
+	e, err := st.executor("ExecutorRuntimeDisabled", "id", id)
+	if err != nil {
+		return "", err
+	}
+	var w jw
+	w.strs(e.exec.RuntimeDisabled())
+	return string(w.b), nil
+}
+
+// ExecutorSetRuntimeDisabled edits the runtime-disabled set: op add | discard | clear.
+func ExecutorSetRuntimeDisabled(id int, op string, name string) (_ int, err error) {
+	defer guard("ExecutorSetRuntimeDisabled", &err)
+	e, err := st.executor("ExecutorSetRuntimeDisabled", "id", id)
+	if err != nil {
+		return 0, err
+	}
+	switch op {
+	case "add":
+		return e.exec.Disable(name), nil
+	case "discard":
+		return e.exec.Enable(name), nil
+	case "clear":
+		e.exec.ResetRuntimeDisabled()
+		return 0, nil
+	}
+	return 0, fmt.Errorf("ExecutorSetRuntimeDisabled: op: want add, discard or clear, got %q", op)
+}
+
+// ExecutorFafFailed applies on_error to a failed fire-and-forget task of ref; answers 1
+// when the plugin was disabled.
+func ExecutorFafFailed(id int, ref int) (_ int, err error) {
+	defer guard("ExecutorFafFailed", &err)
+	e, err := st.executor("ExecutorFafFailed", "id", id)
+	if err != nil {
+		return 0, err
+	}
+	r, err := st.ref("ExecutorFafFailed", "ref", ref)
+	if err != nil {
+		return 0, err
+	}
+	if e.exec.FireAndForgetFailed(r.ref) {
+		return 1, nil
+	}
+	return 0, nil
+}
+
+// RefRegister registers the trusted identity of a plugin registration; answers its id.
+func RefRegister(info string) (id int, err error) {
+	defer guard("RefRegister", &err)
+	ri, err := parseRefInfo("RefRegister", info)
+	if err != nil {
+		return 0, err
+	}
+	prio, err := intOf("RefRegister", "info.priority", ri.Priority, 100)
+	if err != nil {
+		return 0, err
+	}
+	goID, err := intOf("RefRegister", "info.go", ri.Go, 0)
+	if err != nil {
+		return 0, err
+	}
+	spec := core.RefSpec{
+		UUID: *ri.UUID, Name: *ri.Name, Kind: ri.Kind, Mode: modeOf(*ri.Mode), Priority: prio,
+		OnError: onErrorOf(*ri.OnError), ConfigKeys: ri.Config,
+	}
+	for _, c := range ri.Conditions {
+		spec.Conditions = append(spec.Conditions, c.condition())
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if goID != 0 {
+		p := st.plugins[goID]
+		if p == nil {
+			return 0, fmt.Errorf("RefRegister: info.go of plugin %q: unknown Go plugin id %d", *ri.Name, goID)
+		}
+		spec.Plugin = p.plugin
+	}
+	id = st.newID()
+	st.refs[id] = &refEntry{id: id, ref: core.NewRef(spec), plans: map[int]struct{}{}}
+	return id, nil
+}
+
+// RefRelease frees a ref and the plans that use it.
+func RefRelease(id int) (_ int, err error) {
+	defer guard("RefRelease", &err)
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	r := st.refs[id]
+	if r == nil {
+		return 0, fmt.Errorf("RefRelease: id: unknown ref id %d", id)
+	}
+	for pid := range r.plans {
+		st.dropPlanLocked(pid)
+	}
+	delete(st.refs, id)
+	return id, nil
+}
+
+func (s *state) dropPlanLocked(pid int) {
+	p := s.plans[pid]
+	if p == nil {
+		return
+	}
+	delete(s.plans, pid)
+	delete(p.exec.plans, p.plan)
+	for _, rid := range p.refIDs {
+		if r := s.refs[rid]; r != nil {
+			delete(r.plans, pid)
+			p.exec.exec.ForgetPlans(r.ref)
+		}
+	}
+}
+
+// GoPluginNew builds a Go plugin; spec = {"name", "kind", "hooks", "config"}.
+func GoPluginNew(spec string) (id int, err error) {
+	defer guard("GoPluginNew", &err)
+	var s goPluginSpec
+	if err := decodeStrict("GoPluginNew", "spec", spec, &s); err != nil {
+		return 0, err
+	}
+	if s.Name == nil || *s.Name == "" {
+		return 0, fmt.Errorf("GoPluginNew: spec.name: required, got %s", clip(spec))
+	}
+	if s.Kind == nil || !core.IsGoKind(*s.Kind) {
+		return 0, fmt.Errorf("GoPluginNew: spec.kind of plugin %q: want %s<name>, got %s", *s.Name, core.BuiltinPrefix, optQuote(s.Kind))
+	}
+	p, err := core.NewPlugin(core.PluginSpec{Name: *s.Name, Kind: *s.Kind, Hooks: s.Hooks, Config: normalizeNumbers(s.Config)})
+	if err != nil {
+		return 0, fmt.Errorf("GoPluginNew: %w", err)
+	}
+	if p == nil {
+		return 0, fmt.Errorf("GoPluginNew: plugin %q (kind %s): factory returned no plugin", *s.Name, *s.Kind)
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	id = st.newID()
+	st.plugins[id] = &goPluginEntry{id: id, name: *s.Name, kind: *s.Kind, plugin: p}
+	return id, nil
+}
+
+// normalizeNumbers turns json.Number (decodeStrict uses UseNumber) into float64 or
+// int64, the forms factories expect from YAML-like configs.
+func normalizeNumbers(m map[string]any) map[string]any {
+	if m == nil {
+		return nil
+	}
+	out := make(map[string]any, len(m))
+	for k, v := range m {
+		out[k] = normalizeValue(v)
+	}
+	return out
+}
+
+func normalizeValue(v any) any {
+	switch x := v.(type) {
+	case json.Number:
+		if i, err := x.Int64(); err == nil {
+			return int(i)
+		}
+		f, _ := x.Float64()
+		return f
+	case map[string]any:
+		return normalizeNumbers(x)
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = normalizeValue(e)
+		}
+		return out
+	}
+	return v
+}
+
+// GoPluginRelease shuts a Go plugin down and frees it.
+func GoPluginRelease(id int) (_ int, err error) {
+	defer guard("GoPluginRelease", &err)
+	st.mu.Lock()
+	p := st.plugins[id]
+	delete(st.plugins, id)
+	st.mu.Unlock()
+	if p == nil {
+		return 0, fmt.Errorf("GoPluginRelease: id: unknown Go plugin id %d", id)
+	}
+	if sd, ok := p.plugin.(core.Shutdowner); ok {
+		ctx, cancel := context.WithTimeout(context.Background(), core.DefaultTimeout*1e9)
+		defer cancel()
+		if err := sd.Shutdown(ctx); err != nil {
+			return 0, fmt.Errorf("GoPluginRelease: plugin %q: shutdown: %w", p.name, err)
+		}
+	}
+	return id, nil
+}
+
+// GoPluginInvoke runs one Go plugin call directly (a Python caller calling the plugin's
+// hook method); facts as RunStart's context part. Answer {"cont", "payload",
+// "violation", "metadata", "retry"}.
+func GoPluginInvoke(id int, hook string, payload string, facts string) (_ string, err error) {
+	defer guard("GoPluginInvoke", &err)
+	st.mu.Lock()
+	p := st.plugins[id]
+	st.mu.Unlock()
+	if p == nil {
+		return "", fmt.Errorf("GoPluginInvoke: id: unknown Go plugin id %d", id)
+	}
+	if !json.Valid([]byte(payload)) {
+		return "", fmt.Errorf("GoPluginInvoke: payload: invalid JSON %s", clip(payload))
+	}
+	pc, err := parseContextFacts("GoPluginInvoke", facts)
+	if err != nil {
+		return "", err
+	}
+	res, err := core.CallPlugin(context.Background(), p.plugin, hook, core.NewPayloadJSON([]byte(payload)), pc, 0)
+	if err != nil {
+		return "", fmt.Errorf("GoPluginInvoke: plugin %q: %w", p.name, err)
+	}
+	var w jw
+	w.raw(`{"cont":`)
+	w.bool(res == nil || !res.Block)
+	w.raw(`,"payload":`)
+	if res != nil && res.ModifiedPayload != nil {
+		b, err := json.Marshal(res.ModifiedPayload)
+		if err != nil {
+			return "", fmt.Errorf("GoPluginInvoke: plugin %q: modified payload: %w", p.name, err)
+		}
+		w.str(string(b))
+	} else {
+		w.raw("null")
+	}
+	w.raw(`,"violation":`)
+	if res != nil && res.Violation != nil {
+		v := *res.Violation
+		v.PluginName = p.name
+		if err := writeViolation(&w, &v); err != nil {
+			return "", err
+		}
+	} else {
+		w.raw("null")
+	}
+	w.raw(`,"metadata":`)
+	md := map[string]any{}
+	retry := 0
+	if res != nil {
+		if res.Metadata != nil {
+			md = res.Metadata
+		}
+		retry = res.RetryDelayMs
+	}
+	if err := w.any(md); err != nil {
+		return "", fmt.Errorf("GoPluginInvoke: plugin %q: metadata: %w", p.name, err)
+	}
+	w.raw(`,"retry":`)
+	w.int(retry)
+	w.raw("}")
+	return string(w.b), nil
+}
+
+func parseContextFacts(fn, doc string) (*core.PluginContext, error) {
+	var fd struct {
+		RID         *string `json:"rid"`
+		ServerID    *string `json:"server_id"`
+		TenantID    *string `json:"tenant_id"`
+		ContentType *string `json:"content_type"`
+		User        any     `json:"user"`
+	}
+	if err := json.Unmarshal([]byte(doc), &fd); err != nil {
+		return nil, fmt.Errorf("%s: facts: invalid JSON %s: %v", fn, clip(doc), err)
+	}
+	pc := &core.PluginContext{User: fd.User}
+	for _, f := range []struct {
+		dst *string
+		src *string
+	}{{&pc.RequestID, fd.RID}, {&pc.ServerID, fd.ServerID}, {&pc.TenantID, fd.TenantID}, {&pc.ContentType, fd.ContentType}} {
+		if f.src != nil {
+			*f.dst = *f.src
+		}
+	}
+	return pc, nil
+}
+
+// PlanGet answers the plan of hook for the refs (comma-separated ids in hook_refs
+// order) under policy (null or the writable fields).
+func PlanGet(exec int, hook string, refs string, policy string) (_ string, err error) {
+	defer guard("PlanGet", &err)
+	e, err := st.executor("PlanGet", "exec", exec)
+	if err != nil {
+		return "", err
+	}
+	ids, err := parseRefIDs("PlanGet", refs)
+	if err != nil {
+		return "", err
+	}
+	fields, hasPolicy, err := parsePolicy("PlanGet", policy)
+	if err != nil {
+		return "", err
+	}
+	crefs := make([]*core.Ref, len(ids))
+	st.mu.Lock()
+	for k, id := range ids {
+		r := st.refs[id]
+		if r == nil {
+			st.mu.Unlock()
+			return "", fmt.Errorf("PlanGet: refs[%d]: unknown ref id %d", k, id)
+		}
+		crefs[k] = r.ref
+	}
+	st.mu.Unlock()
+	plan := e.exec.Plan(hook, crefs, fields, hasPolicy)
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if pid, ok := e.plans[plan]; ok {
+		if pe := st.plans[pid]; pe != nil {
+			return pe.answer, nil
+		}
+	}
+	for _, id := range ids { // a ref released meanwhile
+		if st.refs[id] == nil {
+			return "", fmt.Errorf("PlanGet: refs: ref id %d was released", id)
+		}
+	}
+	pid := st.newID()
+	pe := &planEntry{id: pid, exec: e, plan: plan, refIDs: ids}
+	var w jw
+	w.raw(`{"plan":`)
+	w.int(pid)
+	w.raw(`,"match":`)
+	if plan.Type.MatchAttr != "" {
+		w.str(plan.Type.MatchAttr)
+	} else {
+		w.raw("null")
+	}
+	w.raw(`,"size":[["args","values"],["result","whole"]],"isolate":`)
+	w.bool(plan.Isolate)
+	w.raw("}")
+	pe.answer = string(w.b)
+	st.plans[pid] = pe
+	e.plans[plan] = pid
+	for _, id := range ids {
+		st.refs[id].plans[pid] = struct{}{}
+	}
+	return pe.answer, nil
+}
+
+func (re *runEntry) refIDOf(i int) int {
+	if re.plan == nil {
+		return re.refID
+	}
+	return re.plan.refIDs[i]
+}
+
+// RunStart starts a run of plan; answers the first step.
+func RunStart(plan int, facts string) (_ string, err error) {
+	defer guard("RunStart", &err)
+	st.mu.Lock()
+	pe := st.plans[plan]
+	st.mu.Unlock()
+	if pe == nil {
+		return "", fmt.Errorf("RunStart: plan: unknown plan id %d", plan)
+	}
+	f, _, err := parseFacts("RunStart", facts)
+	if err != nil {
+		return "", err
+	}
+	run, step := pe.exec.exec.Start(pe.plan, f)
+	re := &runEntry{run: run, plan: pe}
+	st.mu.Lock()
+	re.id = st.newID()
+	if !run.Finished() {
+		st.runs[re.id] = re
+	}
+	st.mu.Unlock()
+	return re.answer(step, nil)
+}
+
+// RunSingle starts a lone execute_plugin of ref; facts = {"vexc", "merge", "meta",
+// "trace"} (and optionally "hook", for the violation message).
+func RunSingle(exec int, ref int, facts string) (_ string, err error) {
+	defer guard("RunSingle", &err)
+	e, err := st.executor("RunSingle", "exec", exec)
+	if err != nil {
+		return "", err
+	}
+	r, err := st.ref("RunSingle", "ref", ref)
+	if err != nil {
+		return "", err
+	}
+	f, fd, err := parseFacts("RunSingle", facts)
+	if err != nil {
+		return "", err
+	}
+	run, step := e.exec.StartSingle(r.ref, f, fd.Merge, fd.Meta)
+	re := &runEntry{run: run, refID: ref}
+	st.mu.Lock()
+	re.id = st.newID()
+	st.runs[re.id] = re
+	st.mu.Unlock()
+	return re.answer(step, nil)
+}
+
+// answer encodes step, holding it back as a go step when Go plugins come next, and
+// forgets the run once it ended.
+func (re *runEntry) answer(step *core.Step, eff *core.GoEffects) (string, error) {
+	held := false
+	if !re.run.Finished() && re.run.IsGoStep(step) {
+		re.held, held = step, true
+	}
+	if re.run.Finished() {
+		st.forgetRun(re.id)
+	}
+	return encodeStep(re, step, eff, held)
+}
+
+// RunReport folds in an outcome; answers the next step.
+func RunReport(run int, outcome string) (_ string, err error) {
+	defer guard("RunReport", &err)
+	re, err := st.run("RunReport", run)
+	if err != nil {
+		return "", err
+	}
+	o, err := parseOutcome("RunReport", outcome)
+	if err != nil {
+		return "", err
+	}
+	re.mu.Lock()
+	defer re.mu.Unlock()
+	if re.held != nil {
+		return "", fmt.Errorf("RunReport: run %d: waiting for RunGo (a go step), not an outcome", run)
+	}
+	step, err := re.run.Report(o)
+	if err != nil {
+		return "", fmt.Errorf("RunReport: run %d: outcome.i=%d: %w", run, o.Index, err)
+	}
+	return re.answer(step, nil)
+}
+
+// RunGo answers a go step with the payload JSON; answers the next step with the
+// effects of the Go plugins that ran.
+func RunGo(run int, payload string) (_ string, err error) {
+	defer guard("RunGo", &err)
+	re, err := st.run("RunGo", run)
+	if err != nil {
+		return "", err
+	}
+	if !json.Valid([]byte(payload)) {
+		return "", fmt.Errorf("RunGo: run %d: payload: invalid JSON %s", run, clip(payload))
+	}
+	re.mu.Lock()
+	defer re.mu.Unlock()
+	held := re.held
+	if held == nil {
+		return "", fmt.Errorf("RunGo: run %d: no go step is pending", run)
+	}
+	re.held = nil
+	var eff core.GoEffects
+	step, err := re.run.ExecGo(context.Background(), held, core.NewPayloadJSON([]byte(payload)), &eff)
+	if err != nil {
+		return "", fmt.Errorf("RunGo: run %d: %w", run, err)
+	}
+	for i, v := range eff.Violations {
+		if re.viols == nil {
+			re.viols = map[int]*core.Violation{}
+		}
+		re.viols[i] = v
+	}
+	if eff.Ran == nil {
+		eff.Ran = []int{}
+	}
+	return re.answer(step, &eff)
+}
+
+// RunAbort forgets a run Python gave up on.
+func RunAbort(run int) (_ int, err error) {
+	defer guard("RunAbort", &err)
+	st.mu.Lock()
+	_, ok := st.runs[run]
+	delete(st.runs, run)
+	st.mu.Unlock()
+	if !ok {
+		return 0, nil
+	}
+	return 1, nil
+}
+
+// runtimeDisabledSorted is used by tests.
+func runtimeDisabledSorted(e *core.Executor) []string {
+	out := e.RuntimeDisabled()
+	sort.Strings(out)
+	return out
+}

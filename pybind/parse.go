@@ -1,0 +1,410 @@
+package pybind
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"unsafe"
+
+	"github.com/cpex-go/cpex/core"
+	"github.com/cpex-go/cpex/core/config"
+)
+
+// decodeStrict decodes one JSON value into v, rejecting trailing data.
+func decodeStrict(fn, what, doc string, v any) error {
+	dec := json.NewDecoder(strings.NewReader(doc))
+	dec.UseNumber()
+	if err := dec.Decode(v); err != nil {
+		return fmt.Errorf("%s: %s: invalid JSON %s: %v", fn, what, clip(doc), err)
+	}
+	if dec.More() {
+		return fmt.Errorf("%s: %s: trailing data after the JSON value in %s", fn, what, clip(doc))
+	}
+	return nil
+}
+
+// clip shortens a value quoted in an error message.
+func clip(s string) string {
+	if len(s) > 120 {
+		s = s[:120] + "…"
+	}
+	return strconv.Quote(s)
+}
+
+// executorOptions: {"timeout": secs, "default_policy": "allow"|"deny"}, each optional.
+type executorOptions struct {
+	Timeout       *json.Number `json:"timeout"`
+	DefaultPolicy *string      `json:"default_policy"`
+}
+
+func parseExecutorOptions(fn, doc string) (secs float64, text string, hasTimeout bool, pol core.DefaultPolicy, hasPol bool, err error) {
+	var o executorOptions
+	if err = decodeStrict(fn, "opts", doc, &o); err != nil {
+		return
+	}
+	if o.Timeout != nil {
+		secs, err = o.Timeout.Float64()
+		if err != nil || !(secs > 0) || secs > 1e9 {
+			err = fmt.Errorf("%s: opts.timeout: want a positive number of seconds, got %s", fn, o.Timeout.String())
+			return
+		}
+		text, hasTimeout = o.Timeout.String(), true
+	}
+	if o.DefaultPolicy != nil {
+		pol, err = core.ParseDefaultPolicy(*o.DefaultPolicy)
+		if err != nil {
+			err = fmt.Errorf("%s: opts.default_policy: %v", fn, err)
+			return
+		}
+		hasPol = true
+	}
+	return
+}
+
+// condInfo is one PluginCondition as Python sends it (lists or null).
+type condInfo struct {
+	ServerIDs    []string `json:"server_ids"`
+	TenantIDs    []string `json:"tenant_ids"`
+	Tools        []string `json:"tools"`
+	Prompts      []string `json:"prompts"`
+	Resources    []string `json:"resources"`
+	Agents       []string `json:"agents"`
+	UserPatterns []string `json:"user_patterns"`
+	ContentTypes []string `json:"content_types"`
+}
+
+type refInfo struct {
+	UUID       *string     `json:"uuid"`
+	Name       *string     `json:"name"`
+	Kind       string      `json:"kind"`
+	Mode       *string     `json:"mode"`
+	Priority   json.Number `json:"priority"`
+	OnError    *string     `json:"on_error"`
+	Conditions []condInfo  `json:"conditions"`
+	Config     []string    `json:"config"`
+	Go         json.Number `json:"go"`
+}
+
+func parseRefInfo(fn, doc string) (*refInfo, error) {
+	var ri refInfo
+	if err := decodeStrict(fn, "info", doc, &ri); err != nil {
+		return nil, err
+	}
+	if ri.UUID == nil || *ri.UUID == "" {
+		return nil, fmt.Errorf("%s: info.uuid: required, got %s", fn, clip(doc))
+	}
+	if ri.Name == nil || *ri.Name == "" {
+		return nil, fmt.Errorf("%s: info.name: required (ref %s)", fn, *ri.UUID)
+	}
+	if ri.Mode == nil || !config.Mode(*ri.Mode).Valid() {
+		return nil, fmt.Errorf("%s: info.mode of plugin %q: want one of fire_and_forget, concurrent, sequential, transform, audit, disabled, got %s", fn, *ri.Name, optQuote(ri.Mode))
+	}
+	if ri.OnError == nil || !config.OnError(*ri.OnError).Valid() {
+		return nil, fmt.Errorf("%s: info.on_error of plugin %q: want fail, ignore or disable, got %s", fn, *ri.Name, optQuote(ri.OnError))
+	}
+	return &ri, nil
+}
+
+func optQuote(s *string) string {
+	if s == nil {
+		return "null"
+	}
+	return strconv.Quote(*s)
+}
+
+func intOf(fn, field string, n json.Number, def int) (int, error) {
+	if n == "" {
+		return def, nil
+	}
+	v, err := strconv.ParseInt(string(n), 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("%s: %s: want an integer, got %s", fn, field, n.String())
+	}
+	return int(v), nil
+}
+
+func (c condInfo) condition() config.PluginCondition {
+	return config.PluginCondition{
+		ServerIDs: c.ServerIDs, TenantIDs: c.TenantIDs, Tools: c.Tools, Prompts: c.Prompts,
+		Resources: c.Resources, Agents: c.Agents, UserPatterns: c.UserPatterns, ContentTypes: c.ContentTypes,
+	}
+}
+
+type goPluginSpec struct {
+	Name   *string        `json:"name"`
+	Kind   *string        `json:"kind"`
+	Hooks  []string       `json:"hooks"`
+	Config map[string]any `json:"config"`
+}
+
+// factsDoc is what RunStart/RunSingle read besides core.Facts.
+type factsDoc struct {
+	Merge bool
+	Meta  bool
+}
+
+// parseFacts reads RunStart's (or RunSingle's) facts (docs/protocol.md, "Facts").
+// Unknown keys are ignored; every known key is checked.
+func parseFacts(fn, doc string) (*core.Facts, *factsDoc, error) {
+	f := &core.Facts{}
+	fd := &factsDoc{}
+	err := eachMember(bytesOf(doc), func(key []byte, v []byte) error {
+		var err error
+		switch string(key) {
+		case "rid":
+			var s *string
+			if s, err = optString(v); err == nil && s != nil {
+				f.RequestID = *s
+			}
+		case "server_id":
+			f.ServerID, err = optString(v)
+		case "tenant_id":
+			f.TenantID, err = optString(v)
+		case "content_type":
+			f.ContentType, err = optString(v)
+		case "hook":
+			var s *string
+			if s, err = optString(v); err == nil && s != nil {
+				f.Hook = *s
+			}
+		case "user":
+			return parseUser(fn, v, f)
+		case "match":
+			var s *string
+			if s, err = optString(v); err == nil && s != nil && *s != "" {
+				f.Match, f.HasMatch = *s, true
+			}
+		case "size":
+			return parseSize(fn, v, f)
+		case "pool":
+			var n int64
+			if n, err = intOfRaw(v); err == nil && n < 0 {
+				return fmt.Errorf("%s: facts.pool: want ≥ 0, got %d", fn, n)
+			}
+			f.Pool = int(n)
+		case "vexc":
+			f.ViolationsAsErrors, err = boolOf(v)
+		case "trace":
+			f.Trace, err = boolOf(v)
+		case "merge":
+			fd.Merge, err = boolOf(v)
+		case "meta":
+			fd.Meta, err = boolOf(v)
+		case "ext":
+			_, err = boolOf(v)
+		}
+		if err != nil {
+			return fmt.Errorf("%s: facts.%s: %v (got %s)", fn, string(key), err, clip(string(v)))
+		}
+		return nil
+	})
+	if err != nil {
+		if errors.Is(err, errSyntax) {
+			return nil, nil, fmt.Errorf("%s: facts: invalid JSON %s", fn, clip(doc))
+		}
+		return nil, nil, err
+	}
+	return f, fd, nil
+}
+
+func parseSize(fn string, v []byte, f *core.Facts) error {
+	if isNull(v) {
+		return nil
+	}
+	var items [][]byte
+	if err := eachElement(v, func(e []byte) error { items = append(items, e); return nil }); err != nil {
+		return fmt.Errorf("%s: facts.size: want [attr, n] or null, got %s", fn, clip(string(v)))
+	}
+	if len(items) == 0 {
+		return nil
+	}
+	if len(items) != 2 {
+		return fmt.Errorf("%s: facts.size: want [attr, n] or null, got %d items", fn, len(items))
+	}
+	attr, err := unquoteBytes(items[0])
+	if err != nil || (string(attr) != "args" && string(attr) != "result") {
+		return fmt.Errorf("%s: facts.size[0]: want \"args\" or \"result\", got %s", fn, string(items[0]))
+	}
+	n, err := intOfRaw(items[1])
+	if err != nil || n < 0 || isNull(items[1]) {
+		return fmt.Errorf("%s: facts.size[1]: want a size ≥ 0, got %s", fn, string(items[1]))
+	}
+	if string(attr) == "args" {
+		f.SizeAttr = "args"
+	} else {
+		f.SizeAttr = "result"
+	}
+	f.Size = int(n)
+	return nil
+}
+
+func parseUser(fn string, raw json.RawMessage, f *core.Facts) error {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil
+	}
+	switch raw[0] {
+	case '"':
+		if err := json.Unmarshal(raw, &f.User); err != nil {
+			return fmt.Errorf("%s: facts.user: %v", fn, err)
+		}
+		f.UserSet = true
+		return nil
+	case '{':
+		var keys struct {
+			Keys *[]string `json:"keys"`
+		}
+		if err := json.Unmarshal(raw, &keys); err != nil || keys.Keys == nil {
+			return fmt.Errorf("%s: facts.user: want a string, {\"keys\": [...]} or null, got %s", fn, clip(string(raw)))
+		}
+		f.UserKeys, f.UserIsKeys, f.UserSet = *keys.Keys, true, true
+		return nil
+	}
+	return fmt.Errorf("%s: facts.user: want a string, {\"keys\": [...]} or null, got %s", fn, clip(string(raw)))
+}
+
+var statuses = map[string]core.OutcomeStatus{
+	"ok": core.OutcomeOK, "timeout": core.OutcomeTimeout, "error": core.OutcomeError,
+	"perror": core.OutcomePluginError, "vexc": core.OutcomeViolationError,
+}
+
+// parseOutcome reads a reported outcome (docs/protocol.md, "Outcomes").
+func parseOutcome(fn, doc string) (*core.Outcome, error) {
+	o := &core.Outcome{Continue: true}
+	hasIndex := false
+	err := eachMember(bytesOf(doc), func(key []byte, v []byte) error {
+		var err error
+		var n int64
+		switch string(key) {
+		case "i":
+			if isNull(v) {
+				return fmt.Errorf("%s: outcome.i: required, got null", fn)
+			}
+			n, err = intOfRaw(v)
+			o.Index, hasIndex = int(n), err == nil
+		case "st":
+			var s []byte
+			if s, err = unquoteBytes(v); err == nil {
+				st, ok := statuses[string(s)]
+				if !ok {
+					return fmt.Errorf("%s: outcome.st: want ok, timeout, error, perror or vexc, got %q", fn, s)
+				}
+				o.Status = st
+			}
+		case "cont":
+			if !isNull(v) {
+				o.Continue, err = boolOf(v)
+			}
+		case "mod":
+			if n, err = intOfRaw(v); err == nil && (n < 0 || n > 5) {
+				return fmt.Errorf("%s: outcome.mod: want 0..5, got %d", fn, n)
+			}
+			o.Mod = core.Mod(n)
+		case "ext":
+			if n, err = intOfRaw(v); err == nil && (n < 0 || n > 2) {
+				return fmt.Errorf("%s: outcome.ext: want 0, 1 or 2, got %d", fn, n)
+			}
+			o.Ext = core.ExtChange(n)
+		case "viol":
+			if isNull(v) {
+				o.HasViolation = false
+				return nil
+			}
+			var vd struct {
+				Reason      any `json:"reason"`
+				Code        any `json:"code"`
+				Description any `json:"description"`
+			}
+			if err = json.Unmarshal(v, &vd); err == nil {
+				o.HasViolation = true
+				o.Violation = core.ViolationFacts{Reason: strOf(vd.Reason), Code: strOf(vd.Code), Description: strOf(vd.Description)}
+			}
+		case "retry":
+			n, err = intOfRaw(v)
+			o.Retry = clampInt(n)
+		case "dur":
+			o.DurationNs, err = intOfRaw(v)
+		case "msg":
+			if !isNull(v) {
+				o.Message, err = unquote(v)
+			}
+		}
+		if err != nil {
+			return fmt.Errorf("%s: outcome.%s: %v (got %s)", fn, string(key), err, clip(string(v)))
+		}
+		return nil
+	})
+	if err != nil {
+		if errors.Is(err, errSyntax) {
+			return nil, fmt.Errorf("%s: outcome: invalid JSON %s", fn, clip(doc))
+		}
+		return nil, err
+	}
+	if !hasIndex {
+		return nil, fmt.Errorf("%s: outcome.i: required, got %s", fn, clip(doc))
+	}
+	return o, nil
+}
+
+func clampInt(n int64) int {
+	const max = int64(^uint(0) >> 1)
+	if n > max {
+		return int(max)
+	}
+	if n < -max {
+		return int(-max)
+	}
+	return int(n)
+}
+
+// strOf renders a violation field as Python's f-string would (str(None) = "None").
+func strOf(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return "None"
+	case string:
+		return x
+	case bool:
+		if x {
+			return "True"
+		}
+		return "False"
+	}
+	return fmt.Sprint(v)
+}
+
+// parseRefIDs parses "7,8" (an empty string is no refs).
+func parseRefIDs(fn, s string) ([]int, error) {
+	if strings.TrimSpace(s) == "" {
+		return nil, nil
+	}
+	parts := strings.Split(s, ",")
+	out := make([]int, len(parts))
+	for i, p := range parts {
+		n, err := strconv.Atoi(strings.TrimSpace(p))
+		if err != nil {
+			return nil, fmt.Errorf("%s: refs[%d]: want a ref id, got %q", fn, i, p)
+		}
+		out[i] = n
+	}
+	return out, nil
+}
+
+// parsePolicy: "null" or a JSON list of writable field names.
+func parsePolicy(fn, s string) ([]string, bool, error) {
+	t := strings.TrimSpace(s)
+	if t == "null" || t == "" {
+		return nil, false, nil
+	}
+	var fields []string
+	if err := json.Unmarshal([]byte(t), &fields); err != nil {
+		return nil, false, fmt.Errorf("%s: policy: want null or a JSON list of field names, got %s", fn, clip(s))
+	}
+	return fields, true, nil
+}
+
+// bytesOf views a string as bytes without copying; the readers never write to it.
+func bytesOf(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }

@@ -1,0 +1,115 @@
+package pybind
+
+import (
+	"fmt"
+	"sync"
+
+	"github.com/cpex-go/cpex/core"
+	_ "github.com/cpex-go/cpex/core/builtins" // registers the Go built-ins (kind builtin/<name>)
+)
+
+// Long-lived state lives here, keyed by int ids handed to Python (DESIGN.md: no Go
+// struct crosses the boundary). One mutex guards the maps; a run has its own.
+var st = state{
+	executors: map[int]*executorEntry{},
+	refs:      map[int]*refEntry{},
+	plugins:   map[int]*goPluginEntry{},
+	plans:     map[int]*planEntry{},
+	runs:      map[int]*runEntry{},
+}
+
+type state struct {
+	mu        sync.Mutex
+	next      int
+	executors map[int]*executorEntry
+	refs      map[int]*refEntry
+	plugins   map[int]*goPluginEntry
+	plans     map[int]*planEntry
+	runs      map[int]*runEntry
+}
+
+type executorEntry struct {
+	id    int
+	exec  *core.Executor
+	plans map[*core.Plan]int
+}
+
+type refEntry struct {
+	id    int
+	ref   *core.Ref
+	plans map[int]struct{} // plan ids using this ref
+}
+
+type goPluginEntry struct {
+	id     int
+	name   string
+	kind   string
+	plugin core.Plugin
+}
+
+type planEntry struct {
+	id     int
+	exec   *executorEntry
+	plan   *core.Plan
+	refIDs []int // pybind ref id per plan index
+	answer string
+}
+
+type runEntry struct {
+	mu    sync.Mutex
+	id    int
+	run   *core.Run
+	plan  *planEntry // nil for a single run
+	refID int        // the single run's ref id
+	held  *core.Step // a go step awaiting RunGo: the core step it stands for
+	viols map[int]*core.Violation
+}
+
+func (s *state) newID() int {
+	s.next++
+	return s.next
+}
+
+func (s *state) executor(fn, field string, id int) (*executorEntry, error) {
+	s.mu.Lock()
+	e := s.executors[id]
+	s.mu.Unlock()
+	if e == nil {
+		return nil, fmt.Errorf("%s: %s: unknown executor id %d", fn, field, id)
+	}
+	return e, nil
+}
+
+func (s *state) ref(fn, field string, id int) (*refEntry, error) {
+	s.mu.Lock()
+	r := s.refs[id]
+	s.mu.Unlock()
+	if r == nil {
+		return nil, fmt.Errorf("%s: %s: unknown ref id %d", fn, field, id)
+	}
+	return r, nil
+}
+
+func (s *state) run(fn string, id int) (*runEntry, error) {
+	s.mu.Lock()
+	r := s.runs[id]
+	s.mu.Unlock()
+	if r == nil {
+		return nil, fmt.Errorf("%s: run: unknown or finished run id %d", fn, id)
+	}
+	return r, nil
+}
+
+func (s *state) forgetRun(id int) {
+	s.mu.Lock()
+	delete(s.runs, id)
+	s.mu.Unlock()
+}
+
+// guard turns a panic at the boundary into an error naming the function: a Go panic
+// would take the Python host down with it.
+func guard(fn string, err *error) {
+	if p := recover(); p != nil {
+		*err = fmt.Errorf("%s: internal error: %v", fn, p)
+	}
+}

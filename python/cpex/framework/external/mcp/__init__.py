@@ -1,0 +1,1 @@
+"""External plugins over MCP (not supported yet; see :mod:`cpex.framework.external`)."""

@@ -1,0 +1,1 @@
+"""Loading the config file (:mod:`.config`) and plugin classes (:mod:`.plugin`)."""
