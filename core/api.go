@@ -180,6 +180,10 @@ func WithCallPool(n int) InvokeOption { return func(o *invokeOptions) { o.pool =
 
 var emptyTable ContextTable
 
+// allowResult is the result of a call no plugin is registered for. It is shared (a
+// hook nobody listens to must cost no allocation): results are read-only.
+var allowResult = &HookResult{ContinueProcessing: true}
+
 // InvokeHook runs the plugins registered for hook on payload (upstream invoke_hook).
 // gctx is the request's global context (nil: an empty one); its State and Metadata
 // receive the plugins' merged writes. local is the table returned by an earlier hook of
@@ -195,7 +199,7 @@ func (m *Manager) InvokeHook(ctx context.Context, hook string, payload *Payload,
 		if m.closed.Load() {
 			return nil, nil, ErrManagerClosed
 		}
-		return &HookResult{ContinueProcessing: true}, emptyTable, nil
+		return allowResult, emptyTable, nil
 	}
 	set = m.acquire()
 	if set == nil {
@@ -204,7 +208,7 @@ func (m *Manager) InvokeHook(ctx context.Context, hook string, payload *Payload,
 	defer m.release(set)
 	plan := set.byHook[hook]
 	if plan == nil { // a Reload between the two loads removed the hook
-		return &HookResult{ContinueProcessing: true}, emptyTable, nil
+		return allowResult, emptyTable, nil
 	}
 	io := invokeOptions{pool: -1}
 	for _, opt := range opts {
@@ -318,6 +322,7 @@ func (m *Manager) Shutdown(ctx context.Context) error {
 type pluginSet struct {
 	cfg      *config.Config
 	refs     []*Ref
+	hooks    map[string]map[string]bool // plugin name → its hooks
 	byHook   map[string]*Plan
 	inflight atomic.Int64
 	retired  atomic.Bool
@@ -385,7 +390,7 @@ func (m *Manager) build(ctx context.Context, cfg *config.Config) (*pluginSet, er
 	if cfg == nil {
 		return nil, fmt.Errorf("cpex: nil config")
 	}
-	s := &pluginSet{cfg: cfg, byHook: map[string]*Plan{}, m: m}
+	s := &pluginSet{cfg: cfg, byHook: map[string]*Plan{}, hooks: map[string]map[string]bool{}, m: m}
 	seen := map[string]bool{}
 	byHook := map[string][]*Ref{}
 	var hookOrder []string
@@ -413,7 +418,9 @@ func (m *Manager) build(ctx context.Context, cfg *config.Config) (*pluginSet, er
 		seen[pc.Name] = true
 		ref := RefFromConfig(pc, p)
 		s.refs = append(s.refs, ref)
+		s.hooks[pc.Name] = map[string]bool{}
 		for _, h := range pc.Hooks {
+			s.hooks[pc.Name][h] = true
 			if _, ok := byHook[h]; !ok {
 				hookOrder = append(hookOrder, h)
 			}

@@ -32,7 +32,8 @@ type Facts struct {
 	ViolationsAsErrors bool
 	// Trace asks for span boundaries in the steps.
 	Trace bool
-	// Hook names the hook of a single-plugin run (RunSingle); runs of a plan know it.
+	// Hook is how messages name the hook: required for a single-plugin run (RunSingle),
+	// optional for a run of a plan (default: the plan's hook type).
 	Hook string
 }
 

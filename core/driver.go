@@ -28,18 +28,31 @@ type goDriver struct {
 	table     ContextTable
 	meta      map[string]any
 
-	keys   []string        // rid+uuid per plan index, built on first use
-	slab   []PluginContext // contexts for plugins without a local one
-	cc     callCtx         // reused by serial calls
+	slots  []ctxSlot // per plan index: table key and a context, built on first use
+	cc     callCtx   // reused by serial calls
 	viols  map[int]*Violation
 	errs   map[int]error
 	chain  string
 	hasCSp bool
 }
 
+// ctxSlot is one plan index's table key (rid + uuid) and the context used when the
+// caller passed none for it.
+type ctxSlot struct {
+	key string
+	pc  PluginContext
+}
+
+// drivers recycles goDriver values (with their embedded Run): a call of a short chain
+// would otherwise spend more on allocating and collecting them than on its plugins.
+// Nothing a call returns points into a goDriver.
+var drivers = sync.Pool{New: func() any { return new(goDriver) }}
+
 // drive runs plan to its end.
 func (m *Manager) drive(ctx context.Context, plan *Plan, payload *Payload, gctx *GlobalContext, local ContextTable, io *invokeOptions) (*HookResult, ContextTable, error) {
-	d := &goDriver{m: m, ctx: ctx, plan: plan, original: payload, gctx: gctx, local: local}
+	d := drivers.Get().(*goDriver)
+	*d = goDriver{m: m, ctx: ctx, plan: plan, original: payload, gctx: gctx, local: local}
+	defer drivers.Put(d) // its fields are overwritten by the next Get: no zeroing here
 	if m.observer != nil {
 		d.trace = TraceID(ctx)
 	}
@@ -135,43 +148,41 @@ func (d *goDriver) effective() *Payload {
 	return d.original
 }
 
-func (d *goDriver) key(i int) string {
-	if d.keys == nil {
+func (d *goDriver) slot(i int) *ctxSlot {
+	if d.slots == nil {
 		rid := d.gctx.RequestID
 		n := 0
 		for _, r := range d.plan.Refs {
 			n += len(rid) + len(r.UUID)
 		}
 		buf := make([]byte, 0, n)
-		d.keys = make([]string, len(d.plan.Refs))
 		for _, r := range d.plan.Refs {
 			buf = append(buf, rid...)
 			buf = append(buf, r.UUID...)
 		}
 		all := unsafe.String(unsafe.SliceData(buf), len(buf)) // buf is never written again
+		d.slots = make([]ctxSlot, len(d.plan.Refs))
 		at := 0
 		for j, r := range d.plan.Refs {
 			l := len(rid) + len(r.UUID)
-			d.keys[j] = all[at : at+l]
+			d.slots[j].key = all[at : at+l]
 			at += l
 		}
 	}
-	return d.keys[i]
+	return &d.slots[i]
 }
 
 // context prepares plugin i's context (spec §13.2): a snapshot of the shared state and
 // metadata, the caller's context object reused when reuse and the table has one.
 func (d *goDriver) context(i int, reuse bool) *PluginContext {
-	k := d.key(i)
+	sl := d.slot(i)
+	k := sl.key
 	var pc *PluginContext
 	if reuse && d.local != nil {
 		pc = d.local[k]
 	}
 	if pc == nil {
-		if d.slab == nil {
-			d.slab = make([]PluginContext, len(d.plan.Refs))
-		}
-		pc = &d.slab[i]
+		pc = &sl.pc
 		if pc.RequestID != "" || pc.State != nil { // fire-and-forget of a plugin that also ran: a new one
 			pc = &PluginContext{}
 		}
@@ -268,7 +279,7 @@ func (d *goDriver) call(step *Step) Outcome {
 	d.afterReturn(i, res, pc, step.Merge, step.Meta)
 	if res != nil && res.ModifiedPayload != nil {
 		var msg string
-		o.Mod, d.candidate, msg = candidateOf(d.plan, step.Apply, in, res.ModifiedPayload)
+		o.Mod, d.candidate, msg = candidateOf(d.plan, step.Apply, in, res.ModifiedPayload, d.current != nil)
 		if msg != "" {
 			d.m.emit([]LogEntry{{Level: "warning", Message: "Plugin " + ref.Name + ": " + msg}})
 		}
@@ -440,20 +451,22 @@ func (d *goDriver) spawn(indices []int) *Background {
 	ctx := context.WithoutCancel(d.ctx)
 	timeout := d.m.timeout(d.run)
 	_, text := d.run.Timeout()
+	// The tasks outlive the call and d is recycled: they capture only these.
+	m, hook, original := d.m, d.plan.Hook, d.original
 	for _, i := range indices {
 		ref := d.plan.Refs[i]
 		pc := d.context(i, false)
 		bg.wg.Add(1)
-		d.m.bg.Add(1)
+		m.bg.Add(1)
 		go func() {
-			defer d.m.bg.Done()
+			defer m.bg.Done()
 			defer bg.wg.Done()
 			if sem != nil {
 				sem <- struct{}{}
 				defer func() { <-sem }()
 			}
 			var cc callCtx
-			_, o := callGo(ctx, &cc, ref, d.plan.Hook, d.original, pc, timeout)
+			_, o := callGo(ctx, &cc, ref, hook, original, pc, timeout)
 			if o.Status == OutcomeOK {
 				return
 			}
@@ -461,8 +474,8 @@ func (d *goDriver) spawn(indices []int) *Background {
 			if o.Status == OutcomeTimeout {
 				msg = timeoutMessage(ref.Name, text)
 			}
-			d.m.emit([]LogEntry{{Level: "warning", Message: "Fire-and-forget plugin " + ref.Name + " failed: " + msg}})
-			d.m.exec.FireAndForgetFailed(ref)
+			m.emit([]LogEntry{{Level: "warning", Message: "Fire-and-forget plugin " + ref.Name + " failed: " + msg}})
+			m.exec.FireAndForgetFailed(ref)
 			bg.fail(&PluginError{PluginName: ref.Name, Message: msg, Timeout: o.Status == OutcomeTimeout, Err: o.err})
 		}()
 	}

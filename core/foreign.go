@@ -91,10 +91,17 @@ func (r *Run) ExecGo(ctx context.Context, step *Step, in *Payload, eff *GoEffect
 	}
 	cur := in
 	var cc callCtx
+	// One context serves the batch: a Go plugin of a foreign run sees the request
+	// facts only, and a context is valid only during Invoke.
+	tmpl := r.foreignContext()
+	pc := new(PluginContext)
+	if eff.Ran == nil {
+		eff.Ran = make([]int, 0, 8)
+	}
 	for step.Op == OpCall && r.IsGoStep(step) {
 		i := step.Index
 		ref := r.plan.Refs[i]
-		pc := r.foreignContext()
+		*pc = *tmpl
 		cc = callCtx{}
 		res, o := callGo(ctx, &cc, ref, r.plan.Hook, cur, pc, timeout)
 		o.Index = i
@@ -105,7 +112,7 @@ func (r *Run) ExecGo(ctx context.Context, step *Step, in *Payload, eff *GoEffect
 			r.goAfterReturn(i, res, step.Meta, eff)
 			if res.ModifiedPayload != nil {
 				var msg string
-				o.Mod, cand, msg = candidateOf(r.plan, step.Apply, cur, res.ModifiedPayload)
+				o.Mod, cand, msg = candidateOf(r.plan, step.Apply, cur, res.ModifiedPayload, r.committed)
 				if msg != "" {
 					eff.Logs = append(eff.Logs, LogEntry{Level: "warning", Message: "Plugin " + ref.Name + ": " + msg})
 				}
@@ -239,8 +246,15 @@ func (r *Run) foreignContext() *PluginContext {
 
 // goViolationError keeps the violation of a *ViolationError a Go plugin returned.
 func (r *Run) goViolationError(i int, o *Outcome, eff *GoEffects) {
+	if o.Status != OutcomeViolationError {
+		return
+	}
+	r.keepViolationError(i, o.err, eff)
+}
+
+func (r *Run) keepViolationError(i int, err error, eff *GoEffects) {
 	var ve *ViolationError
-	if o.Status != OutcomeViolationError || !errors.As(o.err, &ve) || ve.Violation == nil {
+	if !errors.As(err, &ve) || ve.Violation == nil {
 		return
 	}
 	v := *ve.Violation

@@ -75,13 +75,15 @@ func factsOf(v *Violation) ViolationFacts {
 // counterpart of the Python driver's _candidate): Any takes the new tree as is, Policy
 // keeps the changed top-level fields the policy allows (applied to the input, which is
 // the current-or-original payload), None yields nothing. Rejected fields are logged.
-func candidateOf(p *Plan, apply Apply, in *Payload, mod any) (Mod, *Payload, string) {
+// inIsCurrent: in is the current payload (some modification was accepted before);
+// handing back the original while nothing is current is a modification upstream.
+func candidateOf(p *Plan, apply Apply, in *Payload, mod any, inIsCurrent bool) (Mod, *Payload, string) {
 	if mod == nil {
 		return ModNone, nil, ""
 	}
 	switch apply {
 	case ApplyAny:
-		if in.decoded && sameTree(in.value, mod) {
+		if inIsCurrent && in.isDecoded() && sameTree(in.value, mod) {
 			return ModSame, in, ""
 		}
 		return ModCandidate, NewPayloadValue(mod), ""

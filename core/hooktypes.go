@@ -2,7 +2,6 @@ package core
 
 import (
 	"fmt"
-	"sort"
 	"sync"
 )
 
@@ -120,11 +119,4 @@ func HookTypes() []string {
 	hookTypesMu.RLock()
 	defer hookTypesMu.RUnlock()
 	return append([]string(nil), hookOrder...)
-}
-
-// sortedHookTypes lists them sorted (error messages).
-func sortedHookTypes() []string {
-	out := HookTypes()
-	sort.Strings(out)
-	return out
 }

@@ -36,7 +36,7 @@ func TestPyStrLen(t *testing.T) {
 	attr, n := sizeFacts(NewPayloadValue([]any{1}))
 	assert.Equal(t, "", attr)
 	assert.Equal(t, 0, n)
-	attr, _ = sizeFacts(&Payload{raw: make([]byte, MaxPayloadSize), decoded: false})
+	attr, _ = sizeFacts(NewPayloadJSON(make([]byte, MaxPayloadSize)))
 	assert.Equal(t, "", attr, "undecodable payloads are not measured")
 }
 
@@ -71,7 +71,7 @@ func TestHookTypesRegistry(t *testing.T) {
 	_, ok = LookupHookType("never_registered")
 	assert.False(t, ok)
 	assert.Contains(t, HookTypes(), HookToolPreInvoke)
-	assert.Contains(t, sortedHookTypes(), "custom_tool")
+	assert.Contains(t, HookTypes(), "custom_tool")
 	assert.Error(t, RegisterHookType(HookType{}))
 	assert.ErrorContains(t, RegisterHookType(HookType{Name: "x", MatchSet: "files", MatchAttr: "f"}), `unknown match set "files"`)
 	assert.ErrorContains(t, RegisterHookType(HookType{Name: "x", MatchSet: MatchTools}), "go together")
@@ -108,4 +108,26 @@ func TestErrorsAndPayload(t *testing.T) {
 	pc := &PluginContext{}
 	pc.SetMetadata("k", 1)
 	assert.Equal(t, 1, pc.Metadata["k"])
+}
+
+func TestPayloadIsSafeForConcurrentUse(t *testing.T) {
+	p := NewPayloadJSON([]byte(`{"a":[1,2,3]}`))
+	q := NewPayloadValue(map[string]any{"b": true})
+	done := make(chan struct{})
+	for i := 0; i < 8; i++ {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			_, _ = p.Value()
+			_ = p.Field("a")
+			_, _ = q.JSON()
+		}()
+	}
+	for i := 0; i < 8; i++ {
+		<-done
+	}
+	v, err := p.Value()
+	require.NoError(t, err)
+	assert.Equal(t, map[string]any{"a": []any{1.0, 2.0, 3.0}}, v)
+	_, err = NewPayloadJSON([]byte(`{`)).Value()
+	assert.ErrorContains(t, err, "payload: invalid JSON")
 }

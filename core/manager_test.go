@@ -228,14 +228,16 @@ func TestPolicyDiffAndSameTree(t *testing.T) {
 	assert.Contains(t, f.logText(), "non-writable fields name")
 	assert.Contains(t, f.logText(), "unsupported type")
 
-	same := newFixture(t, []fnDef{{name: "same", fn: func(_ context.Context, _ string, p *core.Payload, _ *core.PluginContext) (*core.Result, error) {
+	handBack := func(_ context.Context, _ string, p *core.Payload, _ *core.PluginContext) (*core.Result, error) {
 		v, _ := p.Value()
 		return &core.Result{ModifiedPayload: v}, nil
-	}}})
+	}
+	same := newFixture(t, []fnDef{{name: "first", prio: 1, fn: handBack}, {name: "again", prio: 2, fn: handBack}})
 	res, _, err = same.m.InvokeHook(context.Background(), "tool_pre_invoke", toolPayload("t"), nil, nil)
 	require.NoError(t, err)
 	require.NotNil(t, res.ModifiedPayload, "handing the input back is accepted")
-	assert.False(t, res.Executions[0].PayloadModified, "but it is not a modification")
+	assert.True(t, res.Executions[0].PayloadModified, "the original becomes current: upstream counts that as a modification")
+	assert.False(t, res.Executions[1].PayloadModified, "handing the current payload back is not a modification")
 
 	deny := newFixture(t, []fnDef{{name: "p", fn: set("name", "x")}}, core.WithDefaultPolicy(core.PolicyDeny))
 	res, _, err = deny.m.InvokeHook(context.Background(), "tool_pre_invoke", toolPayload("t"), nil, nil)
@@ -450,8 +452,14 @@ func TestCallerCancellationStopsTheRun(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	var second atomic.Bool
 	f := newFixture(t, []fnDef{
-		{name: "a", prio: 1, fn: func(context.Context, string, *core.Payload, *core.PluginContext) (*core.Result, error) { cancel(); return nil, nil }},
-		{name: "b", prio: 2, fn: func(context.Context, string, *core.Payload, *core.PluginContext) (*core.Result, error) { second.Store(true); return nil, nil }},
+		{name: "a", prio: 1, fn: func(context.Context, string, *core.Payload, *core.PluginContext) (*core.Result, error) {
+			cancel()
+			return nil, nil
+		}},
+		{name: "b", prio: 2, fn: func(context.Context, string, *core.Payload, *core.PluginContext) (*core.Result, error) {
+			second.Store(true)
+			return nil, nil
+		}},
 	})
 	_, _, err := f.m.InvokeHook(ctx, "tool_pre_invoke", toolPayload("t"), nil, nil)
 	assert.ErrorIs(t, err, context.Canceled)
@@ -631,4 +639,83 @@ func TestFilteredOutGivesEmptyTable(t *testing.T) {
 	_, table, err = f.m.InvokeHook(context.Background(), "tool_pre_invoke", core.NewPayloadValue(map[string]any{"name": 5.0}), &core.GlobalContext{User: 42}, nil)
 	require.NoError(t, err)
 	assert.Empty(t, table, "a non-string match value is compared as text")
+}
+
+func TestInvokePlugin(t *testing.T) {
+	viol := &core.Violation{Reason: "r", Code: "C", Description: "d"}
+	f := newFixture(t, []fnDef{
+		{name: "mod", mode: "transform", fn: func(_ context.Context, _ string, p *core.Payload, _ *core.PluginContext) (*core.Result, error) {
+			return &core.Result{Block: true, Violation: viol, ModifiedPayload: map[string]any{"name": "m"}, RetryDelayMs: 5}, nil
+		}},
+		{name: "blk", fn: func(context.Context, string, *core.Payload, *core.PluginContext) (*core.Result, error) {
+			return &core.Result{Block: true, Violation: viol}, nil
+		}},
+		{name: "ok", fn: func(context.Context, string, *core.Payload, *core.PluginContext) (*core.Result, error) {
+			return &core.Result{RetryDelayMs: 3}, nil
+		}},
+		{name: "slow", onError: "ignore", fn: func(ctx context.Context, _ string, _ *core.Payload, _ *core.PluginContext) (*core.Result, error) {
+			<-ctx.Done()
+			return nil, ctx.Err()
+		}},
+		{name: "slowfail", fn: func(ctx context.Context, _ string, _ *core.Payload, _ *core.PluginContext) (*core.Result, error) {
+			<-ctx.Done()
+			return nil, ctx.Err()
+		}},
+		{name: "err", fn: func(context.Context, string, *core.Payload, *core.PluginContext) (*core.Result, error) {
+			return nil, errors.New("boom")
+		}},
+		{name: "raise", fn: func(context.Context, string, *core.Payload, *core.PluginContext) (*core.Result, error) {
+			return nil, &core.ViolationError{Message: "raised"}
+		}},
+	}, core.WithTimeout(20*time.Millisecond))
+	ctx := context.Background()
+	res, err := f.m.InvokePlugin(ctx, "ok", "tool_pre_invoke", nil, nil)
+	require.NoError(t, err)
+	assert.Equal(t, 3, res.RetryDelayMs, "an allowed result comes back as is")
+	res, err = f.m.InvokePlugin(ctx, "mod", "tool_pre_invoke", toolPayload("t"), nil)
+	require.NoError(t, err)
+	assert.False(t, res.Block, "a transform block is suppressed")
+	assert.Nil(t, res.Violation)
+	assert.Equal(t, map[string]any{"name": "m"}, res.ModifiedPayload)
+	assert.Equal(t, 0, res.RetryDelayMs)
+	res, err = f.m.InvokePlugin(ctx, "blk", "tool_pre_invoke", toolPayload("t"), nil)
+	require.NoError(t, err)
+	assert.True(t, res.Block)
+	assert.Equal(t, "blk", res.Violation.PluginName)
+	_, err = f.m.InvokePlugin(ctx, "blk", "tool_pre_invoke", toolPayload("t"), nil, core.ViolationsAsErrors())
+	assert.EqualError(t, err, "tool_pre_invoke blocked by plugin blk: C - r (d)")
+	_, err = f.m.InvokePlugin(ctx, "slow", "tool_pre_invoke", toolPayload("t"), nil)
+	var te *core.TimeoutError
+	require.ErrorAs(t, err, &te)
+	assert.Equal(t, "Plugin slow exceeded 0.02s timeout", te.Error())
+	_, err = f.m.InvokePlugin(ctx, "slowfail", "tool_pre_invoke", toolPayload("t"), nil)
+	var pe *core.PluginError
+	require.ErrorAs(t, err, &pe)
+	assert.True(t, pe.Timeout)
+	_, err = f.m.InvokePlugin(ctx, "err", "tool_pre_invoke", toolPayload("t"), nil)
+	assert.EqualError(t, err, "boom")
+	_, err = f.m.InvokePlugin(ctx, "raise", "tool_pre_invoke", toolPayload("t"), nil)
+	assert.EqualError(t, err, "raised")
+	_, err = f.m.InvokePlugin(ctx, "ok", "tool_post_invoke", toolPayload("t"), nil)
+	assert.EqualError(t, err, "Unable to find tool_post_invoke for plugin ok.  Make sure the plugin is registered.")
+	_, err = f.m.InvokePlugin(ctx, "nobody", "tool_pre_invoke", toolPayload("t"), nil)
+	assert.Error(t, err)
+	require.NoError(t, f.m.Shutdown(ctx))
+	_, err = f.m.InvokePlugin(ctx, "ok", "tool_pre_invoke", nil, nil)
+	assert.ErrorIs(t, err, core.ErrManagerClosed)
+}
+
+func TestConcurrentPluginsShareARawPayload(t *testing.T) {
+	read := func(_ context.Context, _ string, p *core.Payload, _ *core.PluginContext) (*core.Result, error) {
+		if p.Field("name") != "t" {
+			return nil, errors.New("payload not decoded")
+		}
+		return nil, nil
+	}
+	f := newFixture(t, []fnDef{{name: "a", mode: "concurrent", fn: read}, {name: "b", mode: "concurrent", fn: read}, {name: "c", mode: "concurrent", fn: read}})
+	for i := 0; i < 20; i++ {
+		res, _, err := f.m.InvokeHook(context.Background(), "tool_pre_invoke", core.NewPayloadJSON([]byte(`{"name":"t","args":{}}`)), nil, nil)
+		require.NoError(t, err)
+		require.Len(t, res.Executions, 3)
+	}
 }

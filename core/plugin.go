@@ -3,6 +3,9 @@ package core
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"sync"
+	"sync/atomic"
 )
 
 // Plugin is a Go-native plugin. One instance is built per PluginConfig entry by the
@@ -11,7 +14,8 @@ import (
 type Plugin interface {
 	// Invoke handles one call of hook for this plugin. It must honour ctx (deadline =
 	// the manager's timeout). Returning an error is a plugin error: the executor applies
-	// the plugin's on_error rule exactly as for a Python plugin that raised.
+	// the plugin's on_error rule exactly as for a Python plugin that raised. ctx, payload
+	// and pctx are valid only until Invoke returns (the executor reuses them).
 	Invoke(ctx context.Context, hook string, payload *Payload, pctx *PluginContext) (*Result, error)
 }
 
@@ -35,32 +39,61 @@ type PluginSpec struct {
 
 // Payload is the JSON form of one hook payload (the same field names as the Python
 // models' model_dump(mode="json")). It is decoded lazily and at most once, so a chain of
-// Go plugins shares one decoded tree.
+// Go plugins shares one decoded tree; it is safe for concurrent use (the plugins of the
+// concurrent phase share one Payload).
 type Payload struct {
+	decoded atomic.Bool // value/err are set
+	encoded atomic.Bool // raw is set
+	mu      sync.Mutex  // serialises the first decode and the first encode
 	raw     []byte
 	value   any
-	decoded bool
+	err     error
 }
 
 // NewPayloadJSON wraps JSON text.
-func NewPayloadJSON(raw []byte) *Payload { return &Payload{raw: raw} }
+func NewPayloadJSON(raw []byte) *Payload {
+	p := &Payload{raw: raw}
+	p.encoded.Store(true)
+	return p
+}
 
 // NewPayloadValue wraps an already decoded JSON tree (map[string]any, []any, string,
 // float64, json.Number, bool, nil).
-func NewPayloadValue(v any) *Payload { return &Payload{value: v, decoded: true} }
+func NewPayloadValue(v any) *Payload {
+	p := &Payload{value: v}
+	p.decoded.Store(true)
+	return p
+}
 
 // Value returns the decoded JSON tree. Callers must not mutate it: a plugin that changes
 // the payload returns a new tree in Result.ModifiedPayload (copy what it changes).
 func (p *Payload) Value() (any, error) {
-	if p.decoded {
-		return p.value, nil
+	if p.decoded.Load() {
+		return p.value, p.err
 	}
-	var v any
-	if err := json.Unmarshal(p.raw, &v); err != nil {
-		return nil, err
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !p.decoded.Load() {
+		var v any
+		if err := json.Unmarshal(p.raw, &v); err != nil {
+			p.err = fmt.Errorf("payload: invalid JSON: %w", err)
+		} else {
+			p.value = v
+		}
+		p.decoded.Store(true)
 	}
-	p.value, p.decoded = v, true
-	return v, nil
+	return p.value, p.err
+}
+
+// isDecoded reports whether the tree is available without decoding.
+func (p *Payload) isDecoded() bool { return p.decoded.Load() && p.err == nil }
+
+// rawLen is the length of the JSON text when the payload has one (else -1).
+func (p *Payload) rawLen() int {
+	if p.encoded.Load() {
+		return len(p.raw)
+	}
+	return -1
 }
 
 // Field returns one top-level field of an object payload (nil when absent or when the
@@ -78,15 +111,20 @@ func (p *Payload) Field(name string) any {
 
 // JSON returns the JSON text of the payload, encoding the tree if it has none.
 func (p *Payload) JSON() ([]byte, error) {
-	if p.raw != nil {
+	if p.encoded.Load() {
 		return p.raw, nil
 	}
-	b, err := json.Marshal(p.value)
-	if err != nil {
-		return nil, err
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !p.encoded.Load() {
+		b, err := json.Marshal(p.value)
+		if err != nil {
+			return nil, err
+		}
+		p.raw = b
+		p.encoded.Store(true)
 	}
-	p.raw = b
-	return b, nil
+	return p.raw, nil
 }
 
 // PluginContext is what a Go plugin sees of the request: read-only facts of the

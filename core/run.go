@@ -93,12 +93,13 @@ func (r *Run) Facts() *Facts { return &r.facts }
 // Timeout returns the timeout of the run's calls (seconds and text form).
 func (r *Run) Timeout() (float64, string) { return r.opts.timeout, r.opts.timeoutText }
 
-// hook names the hook in messages.
+// hook names the hook in messages: the caller's text for it when given (upstream
+// formats the HookRef's hook there), else the hook type.
 func (r *Run) hook() string {
-	if r.plan != nil {
-		return r.plan.Hook
+	if r.facts.Hook != "" || r.plan == nil {
+		return r.facts.Hook
 	}
-	return r.facts.Hook
+	return r.plan.Hook
 }
 
 func (r *Run) reset() *Step {
@@ -305,7 +306,9 @@ func (r *Run) serial(o *Outcome) *Step {
 		return r.advance()
 	}
 	r.executed++
-	rec := r.record(ref, StatusCompleted)
+	// The record is built in place: this is the path every plugin of a chain takes.
+	r.records = append(r.records, r.record(ref, StatusCompleted))
+	rec := &r.records[len(r.records)-1]
 	rec.EffectiveAllow = true
 	rec.DurationNs = o.DurationNs
 	if !o.Continue && phase == PhaseSequential {
@@ -313,13 +316,11 @@ func (r *Run) serial(o *Outcome) *Step {
 		rec.RequestedAllow, rec.EffectiveAllow, rec.Matched, rec.Applied = False, false, True, true
 		r.log("warning", "Plugin %s blocked %s: %s", ref.Name, r.plan.Hook, violationSummary(o))
 		if r.facts.ViolationsAsErrors {
-			msg := blockedMessage(r.plan.Hook, ref.Name, o)
-			setDenialFacts(&rec, o, msg)
-			r.records = append(r.records, rec)
+			msg := blockedMessage(r.hook(), ref.Name, o)
+			setDenialFacts(rec, o, msg)
 			return r.raise(RaiseViolation, o.Index, msg, true, false)
 		}
-		setViolationFacts(&rec, o)
-		r.records = append(r.records, rec)
+		setViolationFacts(rec, o)
 		r.stoppedBy = ref.Name
 		return r.done(false, o.Index, false)
 	}
@@ -346,7 +347,6 @@ func (r *Run) serial(o *Outcome) *Step {
 	}
 	matched := rec.PayloadModified || rec.ExtensionsModified
 	rec.RequestedAllow, rec.Matched, rec.Applied = True, OptBoolOf(matched), matched
-	r.records = append(r.records, rec)
 	return r.advance()
 }
 
@@ -390,7 +390,7 @@ func (r *Run) concurrent(o *Outcome) *Step {
 	rec.RequestedAllow, rec.EffectiveAllow, rec.Matched, rec.Applied = False, false, True, true
 	r.log("warning", "Plugin %s blocked %s: %s", ref.Name, r.plan.Hook, violationSummary(o))
 	if r.facts.ViolationsAsErrors {
-		msg := blockedMessage(r.plan.Hook, ref.Name, o)
+		msg := blockedMessage(r.hook(), ref.Name, o)
 		setDenialFacts(&rec, o, msg)
 		r.records = append(r.records, rec)
 		return r.raise(RaiseViolation, o.Index, msg, true, true)

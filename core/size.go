@@ -14,7 +14,7 @@ import (
 // limit cannot exceed it (a repr is at most twice as long as compact JSON), so such
 // payloads are never decoded for the guard.
 func sizeFacts(p *Payload) (string, int) {
-	if p == nil || (!p.decoded && len(p.raw) <= MaxPayloadSize/2) {
+	if p == nil || (!p.isDecoded() && p.rawLen() <= MaxPayloadSize/2) {
 		return "", 0
 	}
 	v, err := p.Value()

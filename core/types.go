@@ -120,7 +120,8 @@ type ExecutionRecord struct {
 	ConfigKeys         []string        `json:"config_keys"`
 }
 
-// HookResult is the outcome of InvokeHook (upstream PluginResult).
+// HookResult is the outcome of InvokeHook (upstream PluginResult). Treat it as
+// read-only: the result of a hook with no plugin is a shared value.
 type HookResult struct {
 	// ContinueProcessing is false when a sequential or concurrent plugin blocked.
 	ContinueProcessing bool

@@ -2,6 +2,7 @@ package pybind
 
 import (
 	"strconv"
+	"sync"
 
 	"github.com/cpex-go/cpex/core"
 )
@@ -11,14 +12,28 @@ import (
 // held: the step is a go step standing for the core step (call of a Go plugin or a
 // concurrent step with Go plugins).
 func encodeStep(re *runEntry, step *core.Step, eff *core.GoEffects, held bool) (string, error) {
-	w := jw{b: make([]byte, 0, 256)}
+	bp := bufs.Get().(*[]byte)
+	w := jw{b: (*bp)[:0]}
+	defer func() {
+		if cap(w.b) <= 1<<16 { // keep buffers of ordinary steps only
+			*bp = w.b
+			bufs.Put(bp)
+		}
+	}()
+	return encodeStepTo(&w, re, step, eff, held)
+}
+
+// bufs recycles step buffers: a step with records is a few KB, built on every call.
+var bufs = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+
+func encodeStepTo(w *jw, re *runEntry, step *core.Step, eff *core.GoEffects, held bool) (string, error) {
 	w.raw(`{"run":`)
 	w.int(re.id)
 	logs := step.Logs
 	if eff != nil {
 		logs = eff.Logs
 		w.key("effects")
-		if err := encodeEffects(&w, eff); err != nil {
+		if err := encodeEffects(w, eff); err != nil {
 			return "", err
 		}
 	} else if step.Answer {
@@ -134,7 +149,7 @@ func encodeStep(re *runEntry, step *core.Step, eff *core.GoEffects, held bool) (
 		w.raw(`"done"`)
 		w.key("cont")
 		w.bool(step.Continue)
-		if err := encodeViolation(&w, re, step.ViolationIndex); err != nil {
+		if err := encodeViolation(w, re, step.ViolationIndex); err != nil {
 			return "", err
 		}
 		w.key("retry")
@@ -157,7 +172,7 @@ func encodeStep(re *runEntry, step *core.Step, eff *core.GoEffects, held bool) (
 			w.raw(text)
 		}
 		w.key("records")
-		encodeRecords(&w, step.Records)
+		encodeRecords(w, step.Records)
 		w.key("cancel")
 		w.bool(step.Cancel)
 		w.key("chain_end")
@@ -179,13 +194,13 @@ func encodeStep(re *runEntry, step *core.Step, eff *core.GoEffects, held bool) (
 		w.int(step.Index)
 		if step.Kind == core.RaiseViolation {
 			if v := re.viols[step.Index]; v != nil {
-				if err := encodeViolation(&w, re, step.Index); err != nil {
+				if err := encodeViolation(w, re, step.Index); err != nil {
 					return "", err
 				}
 			}
 		}
 		w.key("records")
-		encodeRecords(&w, step.Records)
+		encodeRecords(w, step.Records)
 		w.key("cancel")
 		w.bool(step.Cancel)
 	}

@@ -4,7 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"sort"
+	"time"
 
 	"github.com/cpex-go/cpex/core"
 )
@@ -279,11 +279,11 @@ func GoPluginInvoke(id int, hook string, payload string, facts string) (_ string
 	if !json.Valid([]byte(payload)) {
 		return "", fmt.Errorf("GoPluginInvoke: payload: invalid JSON %s", clip(payload))
 	}
-	pc, err := parseContextFacts("GoPluginInvoke", facts)
+	pc, timeout, err := parseContextFacts("GoPluginInvoke", facts)
 	if err != nil {
 		return "", err
 	}
-	res, err := core.CallPlugin(context.Background(), p.plugin, hook, core.NewPayloadJSON([]byte(payload)), pc, 0)
+	res, err := core.CallPlugin(context.Background(), p.plugin, hook, core.NewPayloadJSON([]byte(payload)), pc, timeout)
 	if err != nil {
 		return "", fmt.Errorf("GoPluginInvoke: plugin %q: %w", p.name, err)
 	}
@@ -328,16 +328,26 @@ func GoPluginInvoke(id int, hook string, payload string, facts string) (_ string
 	return string(w.b), nil
 }
 
-func parseContextFacts(fn, doc string) (*core.PluginContext, error) {
+// parseContextFacts reads GoPluginInvoke's facts; an optional "timeout" (seconds)
+// bounds the call (default: core.DefaultTimeout).
+func parseContextFacts(fn, doc string) (*core.PluginContext, time.Duration, error) {
 	var fd struct {
-		RID         *string `json:"rid"`
-		ServerID    *string `json:"server_id"`
-		TenantID    *string `json:"tenant_id"`
-		ContentType *string `json:"content_type"`
-		User        any     `json:"user"`
+		RID         *string  `json:"rid"`
+		ServerID    *string  `json:"server_id"`
+		TenantID    *string  `json:"tenant_id"`
+		ContentType *string  `json:"content_type"`
+		User        any      `json:"user"`
+		Timeout     *float64 `json:"timeout"`
 	}
 	if err := json.Unmarshal([]byte(doc), &fd); err != nil {
-		return nil, fmt.Errorf("%s: facts: invalid JSON %s: %v", fn, clip(doc), err)
+		return nil, 0, fmt.Errorf("%s: facts: invalid JSON %s: %v", fn, clip(doc), err)
+	}
+	var timeout time.Duration
+	if fd.Timeout != nil {
+		if !(*fd.Timeout > 0) || *fd.Timeout > 1e9 {
+			return nil, 0, fmt.Errorf("%s: facts.timeout: want a positive number of seconds, got %v", fn, *fd.Timeout)
+		}
+		timeout = time.Duration(*fd.Timeout * float64(time.Second))
 	}
 	pc := &core.PluginContext{User: fd.User}
 	for _, f := range []struct {
@@ -348,7 +358,7 @@ func parseContextFacts(fn, doc string) (*core.PluginContext, error) {
 			*f.dst = *f.src
 		}
 	}
-	return pc, nil
+	return pc, timeout, nil
 }
 
 // PlanGet answers the plan of hook for the refs (comma-separated ids in hook_refs
@@ -552,11 +562,4 @@ func RunAbort(run int) (_ int, err error) {
 		return 0, nil
 	}
 	return 1, nil
-}
-
-// runtimeDisabledSorted is used by tests.
-func runtimeDisabledSorted(e *core.Executor) []string {
-	out := e.RuntimeDisabled()
-	sort.Strings(out)
-	return out
 }

@@ -318,6 +318,10 @@ func TestGoPluginInvokeAnswer(t *testing.T) {
 	assert.Equal(t, map[string]any{"cont": true, "payload": nil, "violation": nil, "metadata": map[string]any{}, "retry": float64(0)}, ans)
 	_, err = GoPluginInvoke(goID, "tool_pre_invoke", `{"name":`, `{}`)
 	require.ErrorContains(t, err, "payload: invalid JSON")
+	_, err = GoPluginInvoke(goID, "tool_pre_invoke", `{}`, `{"timeout": 0.5}`)
+	require.NoError(t, err)
+	_, err = GoPluginInvoke(goID, "tool_pre_invoke", `{}`, `{"timeout": -1}`)
+	require.ErrorContains(t, err, "facts.timeout")
 	_, err = GoPluginRelease(goID)
 	require.NoError(t, err)
 	_, err = GoPluginRelease(goID)
@@ -365,4 +369,20 @@ func TestGuardTurnsPanicsIntoErrors(t *testing.T) {
 		return nil
 	}
 	require.ErrorContains(t, f(), "Fn: internal error")
+}
+
+func TestDefaultPolicyChangeMakesANewPlan(t *testing.T) {
+	exec := mustExec(t)
+	ref := mustRef(t, "a", "sequential", "fail", 1, 0)
+	allow := plan(t, exec, "tool_pre_invoke", "null", ref)
+	_, err := ExecutorUpdate(exec, `{"default_policy": "deny"}`)
+	require.NoError(t, err)
+	deny := plan(t, exec, "tool_pre_invoke", "null", ref)
+	assert.NotEqual(t, allow["plan"], deny["plan"])
+	assert.Equal(t, true, deny["isolate"])
+	step := decode(t, must(RunStart(int(deny["plan"].(float64)), plainFacts)))
+	assert.Equal(t, "none", step["apply"])
+	done := decode(t, must(RunReport(int(step["run"].(float64)), `{"i":0,"st":"ok","cont":true,"mod":4}`)))
+	assert.Equal(t, false, done["commit"])
+	assert.Contains(t, fmt.Sprint(done["logs"]), "default hook policy (deny)")
 }

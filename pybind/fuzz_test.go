@@ -123,6 +123,17 @@ func FuzzRunProtocol(f *testing.F) {
 	var p struct{ Plan int }
 	_ = json.Unmarshal([]byte(ans), &p)
 	f.Fuzz(func(t *testing.T, facts, outcome, payload string) {
+		if single, err := RunSingle(exec, py, facts); err == nil {
+			var s struct{ Run int }
+			if json.Unmarshal([]byte(single), &s) != nil {
+				t.Fatalf("answer is not JSON: %s", single)
+			}
+			_, err = RunReport(s.Run, outcome)
+			noInternal(t, err)
+			_, _ = RunAbort(s.Run)
+		} else {
+			noInternal(t, err)
+		}
 		step, err := RunStart(p.Plan, facts)
 		noInternal(t, err)
 		if err != nil {

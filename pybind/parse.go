@@ -165,7 +165,7 @@ func parseFacts(fn, doc string) (*core.Facts, *factsDoc, error) {
 			f.TenantID, err = optString(v)
 		case "content_type":
 			f.ContentType, err = optString(v)
-		case "hook":
+		case "hook", "htext":
 			var s *string
 			if s, err = optString(v); err == nil && s != nil {
 				f.Hook = *s

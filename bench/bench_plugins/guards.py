@@ -149,16 +149,37 @@ class PIIFilterPlugin(Plugin):
         )
 
 
-# secret type -> pattern (the `enabled` map of the secrets_detection config switches them)
-SECRET_PATTERNS: dict[str, re.Pattern[str]] = {
-    "aws_access_key_id": re.compile(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b"),
-    "aws_secret_access_key": re.compile(r"(?i)aws_?secret_?access_?key\s*[:=]\s*[A-Za-z0-9/+=]{40}"),
-    "google_api_key": re.compile(r"\bAIza[0-9A-Za-z_\-]{35}\b"),
-    "slack_token": re.compile(r"\bxox[abposr]-[0-9A-Za-z-]{10,}\b"),
-    "private_key_block": re.compile(r"-----BEGIN (?:[A-Z]+ )?PRIVATE KEY-----"),
-    "jwt_like": re.compile(r"\beyJ[0-9A-Za-z_-]{8,}\.[0-9A-Za-z_-]{8,}\.[0-9A-Za-z_-]{8,}\b"),
-    "hex_secret_32": re.compile(r"\b[0-9a-fA-F]{32,}\b"),
+# secret type -> (on by default, pattern): the detectors and defaults of
+# docs/builtins/secrets_detection.md. When a pattern has a group, only the group (the
+# secret value) is redacted, as the built-in redacts the value and keeps its key.
+SECRET_PATTERNS: dict[str, tuple[bool, re.Pattern[str]]] = {
+    "aws_access_key_id": (True, re.compile(r"\bAKIA[0-9A-Z]{16}\b")),
+    "aws_secret_access_key": (
+        True,
+        re.compile(r"(?i)aws.{0,40}?(?:secret|access).{0,40}?[=:]\s*['\"]?([A-Za-z0-9/+=]{40})(?![A-Za-z0-9/+=])"),
+    ),
+    "google_api_key": (True, re.compile(r"AIza[0-9A-Za-z_-]{35}")),
+    "github_token": (True, re.compile(r"\b(?:gh[pousr]_[A-Za-z0-9]{36}|github_pat_[A-Za-z0-9_]{20,})")),
+    "stripe_secret_key": (True, re.compile(r"\b[sr]k_(?:live|test)_[A-Za-z0-9]{16,}")),
+    "slack_token": (True, re.compile(r"\bxox[abpqr]-[0-9A-Za-z-]{10,80}")),
+    "private_key_block": (
+        True,
+        re.compile(r"-----BEGIN (?:(?:RSA|DSA|EC|OPENSSH|ENCRYPTED|PGP) )?PRIVATE KEY(?: BLOCK)?-----(?:.*?-----END [A-Z ]+-----)?", re.S),
+    ),
+    "jwt_like": (False, re.compile(r"\beyJ[0-9A-Za-z_-]{10,}\.eyJ[0-9A-Za-z_-]{10,}\.[0-9A-Za-z_-]{10,}")),
+    "hex_secret_32": (False, re.compile(r"\b[0-9a-fA-F]{32,}\b")),
 }
+
+
+def _redact_match(redaction: str) -> Callable[[re.Match[str]], str]:
+    def repl(m: re.Match[str]) -> str:
+        if m.lastindex:  # keep the key, replace the value
+            start, end = m.span(1)
+            whole = m.group(0)
+            return whole[: start - m.start()] + redaction + whole[end - m.start() :]
+        return redaction
+
+    return repl
 
 
 class SecretsDetectionPlugin(Plugin):
@@ -168,16 +189,17 @@ class SecretsDetectionPlugin(Plugin):
         super().__init__(config)
         cfg = dict(config.config or {})
         enabled = cfg.get("enabled", {})
-        self.patterns = [(k, p) for k, p in SECRET_PATTERNS.items() if enabled.get(k, k != "hex_secret_32")]
+        self.patterns = [(k, p) for k, (default, p) in SECRET_PATTERNS.items() if enabled.get(k, default)]
         self.redact = bool(cfg.get("redact", False))
         self.redaction = str(cfg.get("redaction_text", "***REDACTED***"))
+        self.repl = _redact_match(self.redaction)
         self.block = bool(cfg.get("block_on_detection", True))
         self.min_findings = int(cfg.get("min_findings_to_block", 1))
         self.found: dict[str, int] = {}
 
     def _scan(self, text: str) -> str:
         for name, pattern in self.patterns:
-            text, n = pattern.subn(self.redaction, text) if self.redact else (text, len(pattern.findall(text)))
+            text, n = pattern.subn(self.repl, text) if self.redact else (text, len(pattern.findall(text)))
             if n:
                 self.found[name] = self.found.get(name, 0) + n
         return text

@@ -234,7 +234,7 @@ func (p *piiFilter) Invoke(ctx context.Context, hook string, payload *core.Paylo
 		return path[len(path)-1]
 	}
 	seen := 0
-	cancelled := func() bool { // honour the deadline without a syscall per string
+	cancelled := func() bool { // honour the deadline; ctx.Err takes a lock, so every 64 strings
 		seen++
 		return seen&63 == 0 && ctx.Err() != nil
 	}

@@ -456,6 +456,20 @@ func ipv6At(s string, i int) (int, bool) {
 		}
 		j++
 	}
+	if j < len(s) && s[j] == '.' && colons >= 2 { // an embedded IPv4 tail (::ffff:192.0.2.1)
+		k := j
+		for k < len(s) && k-i < 46 && (isDigitByte(s[k]) || s[k] == '.') {
+			k++
+		}
+		for k > j && s[k-1] == '.' {
+			k--
+		}
+		if !wordAt(s, k) {
+			if a, err := netip.ParseAddr(s[i:k]); err == nil && a.Is6() {
+				return k, true
+			}
+		}
+	}
 	if colons < 2 || !digit || wordAt(s, j) {
 		return 0, false
 	}

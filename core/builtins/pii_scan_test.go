@@ -46,6 +46,7 @@ func TestPIIScanTruePositives(t *testing.T) {
 		{"ipv6 full", "addr 2001:0db8:85a3:0000:0000:8a2e:0370:7334 ok", []string{"ip_address=2001:0db8:85a3:0000:0000:8a2e:0370:7334"}},
 		{"ipv6 compressed", "link fe80::1ff:fe23:4567:890a up", []string{"ip_address=fe80::1ff:fe23:4567:890a"}},
 		{"ipv6 loopback", "bind ::1 now", []string{"ip_address=::1"}},
+		{"ipv6 mapped ipv4", "peer ::ffff:192.0.2.128. done", []string{"ip_address=::ffff:192.0.2.128"}},
 		{"date plain", "born on 04/12/1985 in", []string{"date_of_birth=04/12/1985"}},
 		{"date labelled", "DOB: 4-7-85", []string{"date_of_birth=4-7-85"}},
 		{"date of birth phrase", "Date of Birth: 12/31/1999", []string{"date_of_birth=12/31/1999"}},

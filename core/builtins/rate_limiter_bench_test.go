@@ -2,6 +2,7 @@ package builtins
 
 import (
 	"context"
+	"runtime"
 	"strconv"
 	"testing"
 	"time"
@@ -26,6 +27,12 @@ func rlBench(b *testing.B, extra string) {
 	payload := core.NewPayloadValue(map[string]any{"name": "search", "args": map[string]any{"q": "x"}})
 	ctx := context.Background()
 	b.ReportAllocs()
+	// Also report ns/op over this thread's CPU time (threadCPUTime, shared with the
+	// scanner benchmarks): steadier than wall time on a shared machine. For Redis it
+	// leaves out the server and the network wait, so it is the client-side cost.
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	cpu0, cpuOK := threadCPUTime()
 	b.ResetTimer()
 	i := 0
 	for b.Loop() {
@@ -34,6 +41,10 @@ func rlBench(b *testing.B, extra string) {
 			b.Fatalf("call %d: %v %+v", i, err, res)
 		}
 		i++
+	}
+	b.StopTimer()
+	if cpu1, ok := threadCPUTime(); ok && cpuOK && cpu1 > cpu0 {
+		b.ReportMetric(float64(cpu1-cpu0)/float64(i), "cpu-ns/op")
 	}
 }
 

@@ -207,6 +207,17 @@ func TestRateLimiterDimensions(t *testing.T) {
 		assert.NotNil(t, rlCall(t, p, "   ", "", "x"), "blank and missing users share the anonymous counter")
 		assert.Nil(t, rlCall(t, p, map[string]any{"id": 7.0}, "", "x"))
 		assert.NotNil(t, rlCall(t, p, "7", "", "x"))
+		assert.NotNil(t, rlCall(t, p, map[string]any{"full_name": "no id"}, "", "x"), "a dict without identity is anonymous")
+	})
+	t.Run("a dict user whose values were withheld is not counted as anonymous", func(t *testing.T) {
+		// What a Python-driven run hands Go plugins for a dict user today: keys only.
+		p := rlBuild(t, `{"by_user":"1/m","by_tenant":"2/m"}`, newRLClock())
+		keysOnly := map[string]any{"email": nil, "is_admin": nil}
+		assert.Nil(t, rlCall(t, p, keysOnly, "T", "x"))
+		assert.Nil(t, rlCall(t, p, keysOnly, "T", "x"), "no user dimension")
+		res := rlCall(t, p, keysOnly, "T", "x")
+		require.NotNil(t, res, "the other dimensions still apply")
+		assert.Equal(t, "tenant", res.Violation.Details["dimension"])
 	})
 	t.Run("nothing configured: always allowed", func(t *testing.T) {
 		p := rlBuild(t, `{}`, newRLClock())

@@ -34,3 +34,12 @@ func BenchmarkRegexReplaceLiteralOnly16KB(b *testing.B) {
 		map[string]any{"search": "groundbreaking", "replace": "new"},
 	}})
 }
+
+// The worst case: rules that match in most strings of the payload (ISO dates in every
+// record, "the" in the prose), so the regexp engine runs and strings are rewritten.
+func BenchmarkRegexReplaceMatching16KB(b *testing.B) {
+	guardbBench(b, "builtin/regex_replace", map[string]any{"words": []any{
+		map[string]any{"search": `(\d{4})-(\d{2})-(\d{2})T`, "replace": `\3/\2/\1 `},
+		map[string]any{"search": `(?i)\bthe\b`, "replace": "THE"},
+	}})
+}

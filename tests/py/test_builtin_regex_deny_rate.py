@@ -262,6 +262,17 @@ async def test_rate_limiter_memory_blocks_with_429(tmp_path: Path) -> None:
     await manager.shutdown()
 
 
+async def test_rate_limiter_dict_users_are_not_throttled_together(tmp_path: Path) -> None:
+    # by_user is 2/m: ten different dict users, two calls each of a tool without a by_tool
+    # limit, must all pass (they are never lumped into one "anonymous" counter, whatever
+    # the transport tells Go of them).
+    manager = await load(tmp_path, rate_chain().replace('by_tenant: "3/m"', 'by_tenant: "100/m"'))
+    for i in range(10):
+        user = {"email": f"user{i}@example.com", "is_admin": False}
+        assert [(await call(manager, user, tool="lookup")).continue_processing for _ in range(2)] == [True, True]
+    await manager.shutdown()
+
+
 async def test_rate_limiter_bad_config_names_the_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PLUGINS_FAIL_ON_PLUGIN_ERROR", "true")
     from cpex.framework.settings import settings

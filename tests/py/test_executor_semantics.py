@@ -388,3 +388,76 @@ async def test_execute_plugin_message_formats_the_hook_ref_name(gctx: GlobalCont
         await PluginExecutor().execute_plugin(ref, PromptPrehookPayload(prompt_id="p"),
                                               PluginContext(global_context=gctx), True)
     assert str(info.value) == f"{PromptHookType.PROMPT_PRE_FETCH} blocked by plugin deny: C - r (d)"
+
+
+# -- how a hook is awaited ---------------------------------------------------------------------
+
+
+class Suspends(fp.Plugin):
+    """Awaits a few times, then returns or raises (config.raise)."""
+
+    async def tool_pre_invoke(self, payload: Any, context: PluginContext) -> PluginResult:
+        for _ in range(3):
+            await asyncio.sleep(0)
+        if (self.config.config or {}).get("raise"):
+            raise KeyError("late")
+        return PluginResult(metadata={self.name: "done"})
+
+
+async def test_a_suspending_hook_finishes_or_fails_like_any_other(make_ref: Any, gctx: GlobalContext) -> None:
+    result, _ = await run([make_ref(Suspends, name="s")], gctx, timeout=5)
+    assert result.metadata == {"s": "done"}
+    with pytest.raises(PluginError, match=r"^KeyError\('late'\)$"):
+        await run([make_ref(Suspends, name="s", config={"raise": True})], gctx)
+
+
+async def test_cancelling_the_caller_cancels_the_waiting_hook(make_ref: Any, gctx: GlobalContext) -> None:
+    started = asyncio.Event()
+    cancelled: list[bool] = []
+
+    class Waits(fp.Plugin):
+        async def tool_pre_invoke(self, payload: Any, context: PluginContext) -> PluginResult:
+            started.set()
+            try:
+                await asyncio.sleep(30)
+            except asyncio.CancelledError:
+                cancelled.append(True)
+                raise
+            return PluginResult()
+
+    task = asyncio.ensure_future(run([make_ref(Waits)], gctx))
+    await started.wait()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert cancelled == [True]
+    again, _ = await run([make_ref(fp.Passthrough)], gctx)  # the executor is still usable
+    assert again.continue_processing
+
+
+async def test_hooks_returning_other_awaitables(gctx: GlobalContext) -> None:
+    from unittest.mock import AsyncMock
+
+    from cpex.framework.base import HookRef, PluginRef
+    from cpex.framework.models import PluginConfig
+
+    plugin = fp.Passthrough(PluginConfig(name="mocked", kind="k", hooks=["tool_pre_invoke"]))
+    ref = HookRef("tool_pre_invoke", PluginRef(plugin))
+    ref._func = AsyncMock(return_value=PluginResult(metadata={"mock": True}))
+    result, _ = await PluginExecutor().execute([ref], payload(), gctx, "tool_pre_invoke")
+    assert result.metadata == {"mock": True}
+
+    loop = asyncio.get_running_loop()
+
+    def future_hook(payload: Any, context: Any) -> "asyncio.Future[PluginResult]":
+        fut: asyncio.Future[PluginResult] = loop.create_future()
+        loop.call_soon(fut.set_result, PluginResult(metadata={"future": True}))
+        return fut
+
+    ref._func = future_hook
+    result, _ = await PluginExecutor().execute([ref], payload(), gctx, "tool_pre_invoke")
+    assert result.metadata == {"future": True}
+    never: asyncio.Future[PluginResult] = loop.create_future()
+    ref._func = lambda payload, context: never
+    with pytest.raises(PluginError, match="^Plugin mocked exceeded 0.05s timeout$"):
+        await PluginExecutor(timeout=0.05).execute([ref], payload(), gctx, "tool_pre_invoke")  # type: ignore[arg-type]

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+import types
 import weakref
 from typing import Any, Optional
 
@@ -413,6 +414,42 @@ def _facts(
 # ----------------------------------------------------------------------- run
 
 
+_COROUTINE = types.CoroutineType
+
+
+class _Resumed:
+    """Awaits the rest of a coroutine whose first step already ran (``yield from`` by hand).
+
+    Used in the current task, so the hook keeps the caller's context variables, and the
+    task's cancellation (a timeout) is thrown into the hook where it waits.
+    """
+
+    __slots__ = ("_coro", "_first")
+
+    def __init__(self, coro: Any, first: Any) -> None:
+        self._coro = coro
+        self._first = first
+
+    def __await__(self) -> Any:
+        coro, value = self._coro, self._first
+        while True:
+            try:
+                sent = yield value
+            except GeneratorExit:
+                coro.close()
+                raise
+            except BaseException as exc:  # noqa: BLE001 - delivered to the hook, as yield from does
+                try:
+                    value = coro.throw(exc)
+                except StopIteration as stop:
+                    return stop.value
+            else:
+                try:
+                    value = coro.send(sent)
+                except StopIteration as stop:
+                    return stop.value
+
+
 class _Call:
     """What one plugin call produced, kept until the core says what to do with it."""
 
@@ -556,14 +593,30 @@ class _Run:
         self.calls[i] = call
         span_id = self._plugin_span_start(ref, timeout) if span else None
         start = time.monotonic_ns()
-        cm = asyncio.timeout(timeout)
+        cm: Optional[asyncio.Timeout] = None
         try:
-            async with cm:
-                if href.accepts_extensions:
-                    call.ext_in = filter_extensions(self.extensions, ref.capabilities)
-                    result = await href.hook(inp, ctx, call.ext_in)
+            deadline = asyncio.get_running_loop().time() + timeout
+            if href.accepts_extensions:
+                call.ext_in = filter_extensions(self.extensions, ref.capabilities)
+                coro = href.hook(inp, ctx, call.ext_in)
+            else:
+                coro = href.hook(inp, ctx)
+            if type(coro) is _COROUTINE:
+                # Most hooks return without ever suspending: run the first step directly
+                # and arm the timer only if the hook suspends (a hook that never yields
+                # to the loop cannot be timed out by asyncio anyway).
+                try:
+                    first = coro.send(None)
+                except StopIteration as stop:
+                    result = stop.value
                 else:
-                    result = await href.hook(inp, ctx)
+                    cm = asyncio.timeout_at(deadline)
+                    async with cm:
+                        result = await _Resumed(coro, first)
+            else:  # another awaitable (a mock, a Future...): the plain way
+                cm = asyncio.timeout_at(deadline)
+                async with cm:
+                    result = await coro
             if not isinstance(result, PluginResult):
                 # Not a result (None, a dict, ...): the first attribute the executor reads
                 # fails, and that AttributeError is the plugin's error (as upstream).
@@ -571,7 +624,7 @@ class _Run:
             call.result = result
         except TimeoutError as exc:
             call.exc = exc
-            call.status = "timeout" if cm.expired() else "error"
+            call.status = "timeout" if cm is not None and cm.expired() else "error"
         except PluginViolationError as exc:
             call.exc, call.status = exc, "vexc"
         except PluginError as exc:
