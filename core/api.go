@@ -211,8 +211,8 @@ func (m *Manager) InvokeHook(ctx context.Context, hook string, payload *Payload,
 		return allowResult, emptyTable, nil
 	}
 	io := invokeOptions{pool: -1}
-	for _, opt := range opts {
-		opt(&io)
+	if len(opts) > 0 {
+		io = collectInvokeOptions(opts) // kept out of line: &io would escape to the heap
 	}
 	if gctx == nil {
 		gctx = &GlobalContext{}
@@ -221,6 +221,15 @@ func (m *Manager) InvokeHook(ctx context.Context, hook string, payload *Payload,
 		payload = NewPayloadValue(map[string]any{})
 	}
 	return m.drive(ctx, plan, payload, gctx, local, &io)
+}
+
+//go:noinline
+func collectInvokeOptions(opts []InvokeOption) invokeOptions {
+	io := invokeOptions{pool: -1}
+	for _, opt := range opts {
+		opt(&io)
+	}
+	return io
 }
 
 // HasHooksFor reports whether some plugin is registered for hook.

@@ -3,6 +3,7 @@ package core
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -17,6 +18,7 @@ type callCtx struct {
 	parentDl    time.Time
 	hasParentDl bool
 
+	armed atomic.Bool // Done was called: a timer (and maybe a parent hook) is live
 	mu    sync.Mutex
 	done  chan struct{}
 	timer *time.Timer
@@ -69,6 +71,7 @@ func (c *callCtx) Done() <-chan struct{} {
 		if c.parent.Done() != nil {
 			c.stopP = context.AfterFunc(c.parent, func() { c.cancel(c.parent.Err()) })
 		}
+		c.armed.Store(true)
 	}
 	return c.done
 }
@@ -86,8 +89,12 @@ func (c *callCtx) cancel(err error) {
 }
 
 // release stops the timer and marks the context cancelled once the call returned (a
-// plugin must not keep using it).
+// plugin must not keep using it). A call that never asked for Done has nothing to
+// release: that is the common case and costs one atomic load.
 func (c *callCtx) release() {
+	if !c.armed.Load() {
+		return
+	}
 	c.mu.Lock()
 	t, stop := c.timer, c.stopP
 	armed := c.done != nil
@@ -102,4 +109,13 @@ func (c *callCtx) release() {
 		stop()
 	}
 	c.cancel(context.Canceled)
+}
+
+// reuse readies c for the next call of a chain: only a context that was armed holds
+// state the next call must not see (done, timer and err are set only once armed; init
+// overwrites the rest).
+func (c *callCtx) reuse() {
+	if c.armed.Load() {
+		*c = callCtx{}
+	}
 }

@@ -20,6 +20,10 @@ type Facts struct {
 	UserKeys   []string
 	UserIsKeys bool
 	UserSet    bool
+	// UserValues: the scalar values of a dict user (string, float64, bool or nil) by
+	// key, when a foreign driver sent them; Go plugins of a foreign run see them in
+	// PluginContext.User. Conditions never read them (they match the keys, §12).
+	UserValues map[string]any
 	// Match is the payload's matchable attribute value (HookType.MatchAttr) when truthy.
 	Match    string
 	HasMatch bool

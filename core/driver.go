@@ -34,6 +34,10 @@ type goDriver struct {
 	errs   map[int]error
 	chain  string
 	hasCSp bool
+	// clock is the end of the previous serial plugin when only fixed-cost driver work
+	// happened since (no logs, spans, merges, candidates): the next plugin's start, so a
+	// chain reads the clock once per boundary. 0: read it afresh.
+	clock int64
 }
 
 // ctxSlot is one plan index's table key (rid + uuid) and the context used when the
@@ -51,7 +55,7 @@ var drivers = sync.Pool{New: func() any { return new(goDriver) }}
 // drive runs plan to its end.
 func (m *Manager) drive(ctx context.Context, plan *Plan, payload *Payload, gctx *GlobalContext, local ContextTable, io *invokeOptions) (*HookResult, ContextTable, error) {
 	d := drivers.Get().(*goDriver)
-	*d = goDriver{m: m, ctx: ctx, plan: plan, original: payload, gctx: gctx, local: local}
+	d.reset(m, ctx, plan, payload, gctx, local)
 	defer drivers.Put(d) // its fields are overwritten by the next Get: no zeroing here
 	if m.observer != nil {
 		d.trace = TraceID(ctx)
@@ -64,6 +68,7 @@ func (m *Manager) drive(ctx context.Context, plan *Plan, payload *Payload, gctx 
 	for {
 		if len(step.Logs) > 0 {
 			m.emit(step.Logs)
+			d.clock = 0
 		}
 		if step.Answer {
 			if step.Commit {
@@ -83,6 +88,7 @@ func (m *Manager) drive(ctx context.Context, plan *Plan, payload *Payload, gctx 
 			step, err = run.Report(&o)
 		case OpConcurrent:
 			step, err = d.concurrent(step)
+			d.clock = 0
 		case OpDone:
 			return d.done(step), d.table, nil
 		case OpRaise:
@@ -94,6 +100,18 @@ func (m *Manager) drive(ctx context.Context, plan *Plan, payload *Payload, gctx 
 			return nil, nil, fmt.Errorf("hook %s: %w", plan.Hook, err)
 		}
 	}
+}
+
+// reset readies a recycled driver for a call. Field by field, not *d = goDriver{...}:
+// that would clear the embedded Run (startInto initialises it) and the call context
+// (reuse clears it when needed) too, a large copy with write barriers on every call.
+// TestDriverResetClearsEveryField keeps this list complete.
+func (d *goDriver) reset(m *Manager, ctx context.Context, plan *Plan, payload *Payload, gctx *GlobalContext, local ContextTable) {
+	d.m, d.ctx, d.run, d.plan, d.trace = m, ctx, nil, plan, ""
+	d.original, d.current, d.candidate, d.gctx = payload, nil, nil, gctx
+	d.local, d.table, d.meta, d.slots = local, nil, nil, nil
+	d.viols, d.errs, d.chain, d.hasCSp, d.clock = nil, nil, "", false, 0
+	d.cc.reuse()
 }
 
 // facts: only what the plan needs is computed (no payload decode otherwise).
@@ -260,21 +278,32 @@ func (d *goDriver) noteErr(i int, err error) {
 }
 
 // call runs one serial plugin.
-func (d *goDriver) call(step *Step) Outcome {
+func (d *goDriver) call(step *Step) (o Outcome) {
 	i := step.Index
 	ref := d.plan.Refs[i]
 	pc := d.context(i, true)
 	in := d.effective()
 	span := d.spanStart(ref, step)
-	d.cc = callCtx{}
-	res, o, err := d.invoke(d.ctx, &d.cc, ref, in, pc)
+	d.cc.reuse()
+	start := d.clock
+	if start == 0 || (step.Span && d.trace != "") || pc.GlobalState != nil || pc.Metadata != nil {
+		start = nanotime() // variable-cost work since the last boundary: not the plugin's
+	}
+	res, end := callGoAt(d.ctx, &d.cc, ref, d.plan.Hook, in, pc, d.m.timeout(d.run), start, &o)
 	o.Index = i
-	d.spanEnd(span, step, res, o)
+	d.clock = 0
+	d.spanEnd(span, step, res, o.Status)
 	if o.Status != OutcomeOK {
-		if err != nil {
-			d.noteErr(i, err)
+		if o.err != nil {
+			d.noteErr(i, o.err)
 		}
 		return o
+	}
+	if res == nil {
+		d.clock = end
+		if step.Merge && (pc.GlobalState != nil || pc.Metadata != nil) {
+			d.clock = 0
+		}
 	}
 	d.afterReturn(i, res, pc, step.Merge, step.Meta)
 	if res != nil && res.ModifiedPayload != nil {
@@ -301,11 +330,11 @@ func (d *goDriver) spanStart(ref *Ref, step *Step) string {
 	return startSpan(d.m.observer, d.trace, "plugin.execute."+ref.Name, "plugin", ref.Name, PluginSpanAttrs(ref, step.Timeout))
 }
 
-func (d *goDriver) spanEnd(id string, step *Step, res *Result, o Outcome) {
+func (d *goDriver) spanEnd(id string, step *Step, res *Result, st OutcomeStatus) {
 	if !step.Span || d.trace == "" {
 		return
 	}
-	if o.Status != OutcomeOK {
+	if st != OutcomeOK {
 		endSpan(d.m.observer, id, "error", nil)
 		return
 	}
@@ -363,7 +392,7 @@ func (d *goDriver) concurrent(step *Step) (*Step, error) {
 			res, o, err := d.invoke(cctx, &cc, ref, in, pc)
 			o.Index, o.DurationNs = i, 0
 			if span {
-				d.spanEnd(id, &stepCopy, res, o)
+				d.spanEnd(id, &stepCopy, res, o.Status)
 			}
 			out <- completion{i: i, res: res, o: o, err: err, pc: pc}
 		}(i, pcs[k])

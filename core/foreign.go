@@ -234,7 +234,7 @@ func (r *Run) foreignContext() *PluginContext {
 		if f.UserIsKeys {
 			u := make(map[string]any, len(f.UserKeys))
 			for _, k := range f.UserKeys {
-				u[k] = nil
+				u[k] = f.UserValues[k] // nil: a non-scalar value, or an older driver sent keys only
 			}
 			pc.User = u
 		} else {

@@ -166,3 +166,34 @@ func TestCallPlugin(t *testing.T) {
 }
 
 type ctxKey struct{}
+
+// A dict user's scalar values (facts from the foreign driver) reach the Go plugins of
+// the run; keys without a value read nil, as with the keys-only facts of older drivers.
+func TestForeignContextCarriesDictUserValues(t *testing.T) {
+	cases := []struct {
+		name   string
+		values map[string]any
+		want   map[string]any
+	}{
+		{"keys only", nil, map[string]any{"email": nil, "roles": nil}},
+		{"with values", map[string]any{"email": "a@x"}, map[string]any{"email": "a@x", "roles": nil}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var saw any
+			g := goFn(func(_ context.Context, _ string, _ *core.Payload, pc *core.PluginContext) (*core.Result, error) {
+				saw = pc.User
+				return nil, nil
+			})
+			e := core.NewExecutor(30, core.PolicyAllow)
+			p := e.Plan(core.HookToolPreInvoke, []*core.Ref{goRef("g", config.ModeSequential, 1, g)}, nil, false)
+			run, step := e.Start(p, &core.Facts{RequestID: "r", UserKeys: []string{"email", "roles"}, UserValues: tc.values, UserIsKeys: true, UserSet: true})
+			require.True(t, run.IsGoStep(step))
+			var eff core.GoEffects
+			step, err := run.ExecGo(context.Background(), step, core.NewPayloadJSON([]byte(`{"name":"t","args":{}}`)), &eff)
+			require.NoError(t, err)
+			assert.Equal(t, core.OpDone, step.Op)
+			assert.Equal(t, tc.want, saw)
+		})
+	}
+}

@@ -12,24 +12,24 @@ import (
 
 // callGo runs one Go plugin call with the timeout, containing panics, and classifies
 // how it ended. The returned Outcome has everything but Index, Mod and Ext.
-func callGo(ctx context.Context, cc *callCtx, ref *Ref, hook string, in *Payload, pctx *PluginContext, timeout time.Duration) (res *Result, o Outcome) {
-	start := nanotime()
+func callGo(ctx context.Context, cc *callCtx, ref *Ref, hook string, in *Payload, pctx *PluginContext, timeout time.Duration) (*Result, Outcome) {
+	var o Outcome
+	res, _ := callGoAt(ctx, cc, ref, hook, in, pctx, timeout, nanotime(), &o)
+	return res, o
+}
+
+// callGoAt is callGo for a chain: start is the clock reading at the call's start (the
+// Go driver passes the previous plugin's end, so a chain reads the clock once per
+// plugin boundary), o must be zero and receives the outcome, and the clock reading at
+// the call's end is returned.
+func callGoAt(ctx context.Context, cc *callCtx, ref *Ref, hook string, in *Payload, pctx *PluginContext, timeout time.Duration, start int64, o *Outcome) (*Result, int64) {
 	cc.init(ctx, start, timeout)
-	var err error
-	func() {
-		defer func() {
-			if p := recover(); p != nil {
-				err = &panicError{value: p}
-			}
-		}()
-		res, err = ref.Plugin.Invoke(cc, hook, in, pctx)
-	}()
+	res, err := invokeGuarded(ref.Plugin, cc, hook, in, pctx)
 	end := nanotime()
 	o.DurationNs = end - start
 	expired := end >= cc.own
 	cc.release()
 	if err != nil {
-		res = nil
 		o.err = err
 		var pe *PluginError
 		var ve *ViolationError
@@ -46,11 +46,12 @@ func callGo(ctx context.Context, cc *callCtx, ref *Ref, hook string, in *Payload
 		default:
 			o.Status, o.Message = OutcomeError, err.Error()
 		}
-		return nil, o
+		return nil, end
 	}
 	if expired {
 		// The plugin returned after its deadline: upstream would have cancelled it.
-		return nil, Outcome{Status: OutcomeTimeout, DurationNs: o.DurationNs, err: context.DeadlineExceeded}
+		o.Status, o.err = OutcomeTimeout, context.DeadlineExceeded
+		return nil, end
 	}
 	o.Status, o.Continue = OutcomeOK, true
 	if res != nil {
@@ -60,7 +61,18 @@ func callGo(ctx context.Context, cc *callCtx, ref *Ref, hook string, in *Payload
 			o.HasViolation, o.Violation = true, factsOf(res.Violation)
 		}
 	}
-	return res, o
+	return res, end
+}
+
+// invokeGuarded calls the plugin and turns a panic into an error (a separate function:
+// its deferred recover must not sit in the caller's frame).
+func invokeGuarded(p Plugin, cc *callCtx, hook string, in *Payload, pctx *PluginContext) (res *Result, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			res, err = nil, &panicError{value: v}
+		}
+	}()
+	return p.Invoke(cc, hook, in, pctx)
 }
 
 type panicError struct{ value any }

@@ -74,8 +74,7 @@ func (p *Payload) Value() (any, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if !p.decoded.Load() {
-		var v any
-		if err := json.Unmarshal(p.raw, &v); err != nil {
+		if v, err := decodeTree(p.raw); err != nil {
 			p.err = fmt.Errorf("payload: invalid JSON: %w", err)
 		} else {
 			p.value = v
@@ -97,8 +96,14 @@ func (p *Payload) rawLen() int {
 }
 
 // Field returns one top-level field of an object payload (nil when absent or when the
-// payload is not an object).
+// payload is not an object or not valid JSON). On a payload still in JSON text it
+// decodes that field only, leaving the payload undecoded: reading a tool name costs a
+// scan of the text, not a decode of the arguments. Each call on such a payload scans
+// again (and returns a fresh value); a plugin reading many fields should call Value.
 func (p *Payload) Field(name string) any {
+	if !p.decoded.Load() && p.encoded.Load() {
+		return rawField(p.raw, name)
+	}
 	v, err := p.Value()
 	if err != nil {
 		return nil
@@ -125,6 +130,15 @@ func (p *Payload) JSON() ([]byte, error) {
 		p.encoded.Store(true)
 	}
 	return p.raw, nil
+}
+
+// EncodedJSON returns the payload's JSON text when it has one, without encoding the
+// tree (a caller with its own encoder uses Value otherwise).
+func (p *Payload) EncodedJSON() ([]byte, bool) {
+	if p.encoded.Load() {
+		return p.raw, true
+	}
+	return nil, false
 }
 
 // PluginContext is what a Go plugin sees of the request: read-only facts of the

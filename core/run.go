@@ -102,10 +102,38 @@ func (r *Run) hook() string {
 	return r.plan.Hook
 }
 
+// reset clears the step for the next answer: the equivalent of
+// Step{ViolationIndex: -1, Logs: logs[:0]}, written field by field because a whole
+// struct assignment costs a write barrier on every pointer field while the GC runs,
+// and most steps have none set. TestRunResetClearsEveryField keeps it complete.
 func (r *Run) reset() *Step {
-	logs := r.step.Logs[:0]
-	r.step = Step{ViolationIndex: -1, Logs: logs}
-	return &r.step
+	s := &r.step
+	if len(s.Logs) > 0 {
+		s.Logs = s.Logs[:0]
+	}
+	s.Op, s.Answer, s.Commit, s.CommitExt, s.ChainSpan, s.ChainEnd = 0, false, false, false, false, false
+	s.Index, s.Timeout, s.Merge, s.Meta, s.Apply, s.Span = 0, 0, false, false, 0, false
+	s.Pool, s.Continue, s.ViolationIndex, s.Retry, s.Payload, s.Ext = 0, false, -1, 0, false, false
+	s.Cancel, s.Single, s.AsIs, s.SingleViolation, s.Kind = false, false, false, false, 0
+	if s.TimeoutText != "" {
+		s.TimeoutText = ""
+	}
+	if s.Indices != nil {
+		s.Indices = nil
+	}
+	if s.Decision != "" {
+		s.Decision = ""
+	}
+	if s.FAF != nil {
+		s.FAF = nil
+	}
+	if s.Records != nil {
+		s.Records = nil
+	}
+	if s.Message != "" {
+		s.Message = ""
+	}
+	return s
 }
 
 func (r *Run) log(level, format string, args ...any) {
@@ -307,8 +335,7 @@ func (r *Run) serial(o *Outcome) *Step {
 	}
 	r.executed++
 	// The record is built in place: this is the path every plugin of a chain takes.
-	r.records = append(r.records, r.record(ref, StatusCompleted))
-	rec := &r.records[len(r.records)-1]
+	rec := r.newRecord(ref, StatusCompleted)
 	rec.EffectiveAllow = true
 	rec.DurationNs = o.DurationNs
 	if !o.Continue && phase == PhaseSequential {
@@ -516,6 +543,22 @@ func (r *Run) reportSingle(o *Outcome) *Step {
 		s.AsIs = true
 	}
 	return s
+}
+
+// newRecord appends a record of ref and returns it for filling in. The slice was
+// sized for one record per plugin at Start, so this normally writes into zeroed memory
+// with no copy.
+func (r *Run) newRecord(ref *Ref, st ExecutionStatus) *ExecutionRecord {
+	n := len(r.records)
+	if n == cap(r.records) {
+		r.records = append(r.records, ExecutionRecord{})
+	} else {
+		r.records = r.records[:n+1]
+	}
+	rec := &r.records[n]
+	rec.PluginID, rec.PluginName, rec.PluginKind, rec.HookName = ref.UUID, ref.Name, ref.recordKind, r.plan.Hook
+	rec.Mode, rec.Status, rec.ConfigKeys = ref.Mode, st, ref.ConfigKeys
+	return rec
 }
 
 func (r *Run) record(ref *Ref, st ExecutionStatus) ExecutionRecord {

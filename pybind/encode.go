@@ -262,11 +262,18 @@ func writeViolation(w *jw, v *core.Violation) error {
 func encodeEffects(w *jw, eff *core.GoEffects) error {
 	w.raw(`{"payload":`)
 	if eff.Payload != nil {
-		b, err := eff.Payload.JSON()
-		if err != nil {
-			return err
+		if raw, ok := eff.Payload.EncodedJSON(); ok {
+			w.str(string(raw))
+		} else {
+			// A plugin's new tree: encoded straight into the string form (jsontree.go).
+			v, err := eff.Payload.Value()
+			if err != nil {
+				return err
+			}
+			if err := w.quotedTree(v); err != nil {
+				return err
+			}
 		}
-		w.str(string(b))
 	} else {
 		w.raw("null")
 	}

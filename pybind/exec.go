@@ -276,14 +276,15 @@ func GoPluginInvoke(id int, hook string, payload string, facts string) (_ string
 	if p == nil {
 		return "", fmt.Errorf("GoPluginInvoke: id: unknown Go plugin id %d", id)
 	}
-	if !json.Valid([]byte(payload)) {
+	raw := []byte(payload)
+	if !core.ValidJSON(raw) {
 		return "", fmt.Errorf("GoPluginInvoke: payload: invalid JSON %s", clip(payload))
 	}
 	pc, timeout, err := parseContextFacts("GoPluginInvoke", facts)
 	if err != nil {
 		return "", err
 	}
-	res, err := core.CallPlugin(context.Background(), p.plugin, hook, core.NewPayloadJSON([]byte(payload)), pc, timeout)
+	res, err := core.CallPlugin(context.Background(), p.plugin, hook, core.NewPayloadJSON(raw), pc, timeout)
 	if err != nil {
 		return "", fmt.Errorf("GoPluginInvoke: plugin %q: %w", p.name, err)
 	}
@@ -292,11 +293,9 @@ func GoPluginInvoke(id int, hook string, payload string, facts string) (_ string
 	w.bool(res == nil || !res.Block)
 	w.raw(`,"payload":`)
 	if res != nil && res.ModifiedPayload != nil {
-		b, err := json.Marshal(res.ModifiedPayload)
-		if err != nil {
+		if err := w.quotedTree(res.ModifiedPayload); err != nil {
 			return "", fmt.Errorf("GoPluginInvoke: plugin %q: modified payload: %w", p.name, err)
 		}
-		w.str(string(b))
 	} else {
 		w.raw("null")
 	}
@@ -524,7 +523,8 @@ func RunGo(run int, payload string) (_ string, err error) {
 	if err != nil {
 		return "", err
 	}
-	if !json.Valid([]byte(payload)) {
+	raw := []byte(payload)
+	if !core.ValidJSON(raw) {
 		return "", fmt.Errorf("RunGo: run %d: payload: invalid JSON %s", run, clip(payload))
 	}
 	re.mu.Lock()
@@ -535,7 +535,7 @@ func RunGo(run int, payload string) (_ string, err error) {
 	}
 	re.held = nil
 	var eff core.GoEffects
-	step, err := re.run.ExecGo(context.Background(), held, core.NewPayloadJSON([]byte(payload)), &eff)
+	step, err := re.run.ExecGo(context.Background(), held, core.NewPayloadJSON(raw), &eff)
 	if err != nil {
 		return "", fmt.Errorf("RunGo: run %d: %w", run, err)
 	}

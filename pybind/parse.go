@@ -254,16 +254,60 @@ func parseUser(fn string, raw json.RawMessage, f *core.Facts) error {
 		f.UserSet = true
 		return nil
 	case '{':
-		var keys struct {
-			Keys *[]string `json:"keys"`
-		}
-		if err := json.Unmarshal(raw, &keys); err != nil || keys.Keys == nil {
-			return fmt.Errorf("%s: facts.user: want a string, {\"keys\": [...]} or null, got %s", fn, clip(string(raw)))
-		}
-		f.UserKeys, f.UserIsKeys, f.UserSet = *keys.Keys, true, true
-		return nil
+		return parseDictUser(fn, raw, f)
 	}
 	return fmt.Errorf("%s: facts.user: want a string, {\"keys\": [...]} or null, got %s", fn, clip(string(raw)))
+}
+
+// parseDictUser reads a dict user: {"keys": [...]} and, since the 01:25 protocol change,
+// an optional "values": {key: scalar} carrying the scalar values so Go plugins can
+// identify the user (the keys alone serve conditions).
+func parseDictUser(fn string, raw json.RawMessage, f *core.Facts) error {
+	var u struct {
+		Keys   *[]string                  `json:"keys"`
+		Values map[string]json.RawMessage `json:"values"`
+	}
+	if err := json.Unmarshal(raw, &u); err != nil || u.Keys == nil {
+		return fmt.Errorf("%s: facts.user: want a string, {\"keys\": [...]} or null, got %s", fn, clip(string(raw)))
+	}
+	var values map[string]any
+	if len(u.Values) > 0 {
+		known := make(map[string]struct{}, len(*u.Keys))
+		for _, k := range *u.Keys {
+			known[k] = struct{}{}
+		}
+		values = make(map[string]any, len(u.Values))
+		for k, v := range u.Values {
+			if _, ok := known[k]; !ok {
+				return fmt.Errorf("%s: facts.user.values: key %q is not in facts.user.keys", fn, k)
+			}
+			x, err := userScalar(v)
+			if err != nil {
+				return fmt.Errorf("%s: facts.user.values.%s: %v (got %s)", fn, k, err, clip(string(v)))
+			}
+			values[k] = x
+		}
+	}
+	f.UserKeys, f.UserValues, f.UserIsKeys, f.UserSet = *u.Keys, values, true, true
+	return nil
+}
+
+// userScalar decodes one value of a dict user: a string, a number (float64, as
+// encoding/json decodes the GlobalContext of Go callers), a bool or null.
+func userScalar(v json.RawMessage) (any, error) {
+	v = bytes.TrimSpace(v)
+	if len(v) == 0 {
+		return nil, errors.New("want a string, number, bool or null")
+	}
+	switch v[0] {
+	case '"', 't', 'f', 'n', '-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9':
+		var x any
+		if err := json.Unmarshal(v, &x); err != nil {
+			return nil, err
+		}
+		return x, nil
+	}
+	return nil, errors.New("want a string, number, bool or null")
 }
 
 var statuses = map[string]core.OutcomeStatus{

@@ -234,3 +234,16 @@ class Probe(Plugin):
             violation=PluginViolation(reason="probe", description="probe block", code="PROBE") if block else None,
             metadata={"md": self.name},
         )
+
+
+class DenyWithMetrics(Plugin):
+    """Returns config.allow (default False) with config.metrics as its denial metadata and,
+    when config.code is set, a violation with that code."""
+
+    async def tool_pre_invoke(self, payload: ToolPreInvokePayload, context: PluginContext) -> PluginResult:
+        code = _cfg(self, "code")
+        return PluginResult(
+            continue_processing=bool(_cfg(self, "allow", False)),
+            violation=PluginViolation(reason="metered", description="over budget", code=code) if code else None,
+            denial_metadata=_cfg(self, "metrics"),
+        )

@@ -450,6 +450,10 @@ async def test_registry_shutdown_reverse_order_errors_logged(caplog: pytest.LogC
     await registry.shutdown()
     assert order == ["c", "b", "a"]
     assert "shutdown failed" in caplog.text
+    # the message is preformatted: the record's msg itself names the plugin (no %-args)
+    failures = [r for r in caplog.records if r.levelname == "ERROR"]
+    assert len(failures) == 1 and failures[0].args in ((), None)
+    assert failures[0].msg == "Error shutting down plugin b: RuntimeError('shutdown failed')"
     assert registry.plugin_count == 0 and not registry.has_hooks_for("tool_pre_invoke")
     assert registry.get_hook_refs_for_hook("tool_pre_invoke") == []
     # Upstream keeps the by-name index: a shut-down plugin stays reachable by name.

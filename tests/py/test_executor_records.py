@@ -245,7 +245,8 @@ async def test_result_objects_are_ordinary_valid_models(make_ref: Any, gctx: Glo
         assert repr(rec).startswith("ControlExecutionRecord(") and rec.model_fields_set == set(rec.model_dump())
     dumped = result.model_dump()
     assert list(dumped) == ["continue_processing", "modified_payload", "modified_extensions", "violation",
-                            "metadata", "http_headers", "retry_delay_ms", "executions"]
+                            "metadata", "denial_metadata", "http_headers", "retry_delay_ms", "executions"]
+    assert dumped["denial_metadata"] is None
     assert dumped["executions"][0]["mode"] == "sequential" and dumped["metadata"]["s"] == {"saw": {"q": "x"}}
     ctx = next(iter(table.values()))
     assert isinstance(ctx, PC) and isinstance(ctx.global_context, GC)

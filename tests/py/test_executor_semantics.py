@@ -130,7 +130,7 @@ class Gauge(fp.Plugin):
         return PluginResult(metadata={self.name: True}, retry_delay_ms=(self.config.config or {}).get("retry", 0))
 
 
-@pytest.mark.parametrize("pool,peak", [("1", 1), ("0", 4), ("10", 4)])
+@pytest.mark.parametrize("pool,peak", [("1", 1), ("3", 3), ("4", 4), ("0", 4), ("10", 4)])
 async def test_execution_pool_bounds_the_concurrent_phase(make_ref: Any, gctx: GlobalContext,
                                                           monkeypatch: pytest.MonkeyPatch, pool: str,
                                                           peak: int) -> None:
@@ -461,3 +461,22 @@ async def test_hooks_returning_other_awaitables(gctx: GlobalContext) -> None:
     ref._func = lambda payload, context: never
     with pytest.raises(PluginError, match="^Plugin mocked exceeded 0.05s timeout$"):
         await PluginExecutor(timeout=0.05).execute([ref], payload(), gctx, "tool_pre_invoke")  # type: ignore[arg-type]
+
+
+async def test_violation_message_formats_enum_built_hook_refs_in_full_runs(gctx: GlobalContext) -> None:
+    from cpex.framework import PromptHookType, PromptPrehookPayload
+    from cpex.framework.base import HookRef, PluginRef
+    from cpex.framework.models import PluginConfig
+
+    class Deny(fp.Plugin):
+        async def prompt_pre_fetch(self, payload: Any, context: PluginContext) -> PluginResult:
+            return PluginResult(continue_processing=False)
+
+    ref = HookRef(PromptHookType.PROMPT_PRE_FETCH,
+                  PluginRef(Deny(PluginConfig(name="deny", kind="k", hooks=["prompt_pre_fetch"]))))
+    with pytest.raises(PluginViolationError) as info:
+        await PluginExecutor().execute([ref], PromptPrehookPayload(prompt_id="p"), gctx,
+                                       PromptHookType.PROMPT_PRE_FETCH, violations_as_exceptions=True)
+    assert str(info.value) == f"{PromptHookType.PROMPT_PRE_FETCH} blocked by plugin"
+    assert info.value.executions[0].hook_name == "prompt_pre_fetch"
+    assert info.value.executions[0].reason == str(info.value)

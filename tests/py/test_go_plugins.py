@@ -264,3 +264,57 @@ async def test_a_go_plugin_is_released_as_soon_as_it_is_dropped(monkeypatch: pyt
     go_id = plugin._go_plugin_id
     del plugin  # reference counting alone frees it: no cycle through its hook coroutines
     assert released == [go_id]
+
+
+async def test_go_plugins_see_who_a_dict_user_is() -> None:
+    limiter = go("limit", "builtin/rate_limiter", config={"by_user": "1/m"})
+    manager = await manager_of(limiter)
+
+    async def call(user: Any) -> bool:
+        result, _ = await manager.invoke_hook("tool_pre_invoke", ToolPreInvokePayload(name="t", args={}),
+                                              GlobalContext(request_id="r", user=user))
+        return result.continue_processing
+
+    assert await call({"email": "ann@example.com", "groups": ["a"]}) is True
+    assert await call({"email": "ann@example.com", "groups": ["a"]}) is False  # same user: over 1/m
+    assert await call({"email": "bob@example.com"}) is True  # another user has their own counter
+
+
+async def test_user_values_json_cannot_carry_are_left_out() -> None:
+    manager = await manager_of(go("limit", "builtin/rate_limiter", config={"by_user": "5/m"}))
+    user = {"email": "c@example.com", "huge": 2**70, "obj": object(), "nested": {"a": 1}}
+    result, _ = await manager.invoke_hook("tool_pre_invoke", ToolPreInvokePayload(name="t", args={}),
+                                          GlobalContext(request_id="r", user=user))
+    assert result.continue_processing
+
+
+async def test_direct_go_plugin_calls_carry_the_executors_timeout(monkeypatch: pytest.MonkeyPatch) -> None:
+    """invoke_hook_for_plugin and fire-and-forget reach a Go plugin through GoPluginInvoke;
+    the executor's timeout goes with them, so the core does not apply its own 30 s default."""
+    from cpex import _core
+
+    native = _core.native()
+    real = native.pybind_GoPluginInvoke
+    timeouts: list[Any] = []
+
+    def spy(go_id: int, hook: str, payload: str, facts: str) -> str:
+        import orjson
+
+        timeouts.append(orjson.loads(facts).get("timeout", "absent"))
+        return real(go_id, hook, payload, facts)
+
+    monkeypatch.setattr(native, "pybind_GoPluginInvoke", spy)
+    manager = await manager_of(go("direct"), go("bg", mode="fire_and_forget"), timeout=7)
+    await manager.invoke_hook_for_plugin("direct", "tool_pre_invoke", ToolPreInvokePayload(name="t", args={}),
+                                         GlobalContext(request_id="r"))
+    assert timeouts == [7]
+    result, _ = await invoke(manager)
+    await result.wait_for_background_tasks()
+    assert timeouts == [7, 7]
+    # a caller awaiting the plugin's hook itself (no executor around it) sends none
+    from cpex.framework.models import PluginContext
+
+    plugin = manager.get_plugin("direct")
+    await plugin.tool_pre_invoke(ToolPreInvokePayload(name="t", args={}),
+                                 PluginContext(global_context=GlobalContext(request_id="r")))
+    assert timeouts == [7, 7, "absent"]

@@ -274,3 +274,32 @@ async def test_a_shut_down_plugin_stays_reachable_by_name() -> None:
     result = await manager.invoke_hook_for_plugin("gate", "tool_pre_invoke", ToolPreInvokePayload(name="t", args={}),
                                                   GlobalContext(request_id="r"))
     assert result.modified_payload.args == {"gate": "on"}
+
+
+async def test_a_hook_nobody_registered_for_answers_a_fresh_default_result(monkeypatch: pytest.MonkeyPatch) -> None:
+    from cpex.framework.models import PluginResult
+
+    manager = TenantPluginManager(MIXED)
+    await manager.initialize()
+    payload, gctx = ToolPreInvokePayload(name="t"), GlobalContext(request_id="r")
+    first, table = await manager.invoke_hook("prompt_pre_fetch", payload, gctx)
+    second, _ = await manager.invoke_hook("prompt_pre_fetch", payload, gctx)
+    expected = PluginResult(modified_payload=None)
+    assert table is None and type(first) is PluginResult
+    assert first.model_dump() == expected.model_dump() and first.model_fields_set == expected.model_fields_set
+    assert first == expected and repr(first) == repr(expected)
+    # every result owns its containers: a caller's write never reaches the next call's result
+    first.metadata["k"] = 1
+    first.executions.append("x")  # type: ignore[arg-type]
+    first.background_tasks.append("y")  # type: ignore[arg-type]
+    assert second.metadata == {} and second.executions == [] and second.background_tasks == []
+    # an executor whose execute was patched is still asked, even with no plugins
+    seen: list[Any] = []
+
+    async def spy(hook_refs: Any, *args: Any) -> Any:
+        seen.append(hook_refs)
+        return expected, None
+
+    monkeypatch.setattr(manager.executor, "execute", spy)
+    assert (await manager.invoke_hook("prompt_pre_fetch", payload, gctx))[0] is expected
+    assert seen == [[]]

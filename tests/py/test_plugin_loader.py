@@ -155,3 +155,31 @@ async def test_shutdown_clears_the_type_cache() -> None:
     await loader.load_and_instantiate_plugin(cfg(f"{MODULE}.LoadablePlugin"))
     await loader.shutdown()
     assert loader._plugin_types == {}
+
+
+async def test_a_cached_kind_is_not_imported_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    loader = PluginLoader()
+    # a kind cached under a name no module has: registering it again must not import it
+    loader._plugin_types["nowhere.Cached"] = LoadablePlugin
+    imported: list[str] = []
+    monkeypatch.setattr(loader_module, "import_module", lambda name: imported.append(name))
+    loader._PluginLoader__register_plugin_type("nowhere.Cached")
+    assert imported == [] and loader._plugin_types["nowhere.Cached"] is LoadablePlugin
+
+
+async def test_the_class_lookup_is_its_own_seam(monkeypatch: pytest.MonkeyPatch) -> None:
+    loader = PluginLoader()
+    seen: list[str] = []
+
+    def lookup(kind: str) -> Any:
+        seen.append(kind)
+        return None  # a lookup that finds no class: the loader instantiates nothing
+
+    monkeypatch.setattr(loader, "_PluginLoader__get_plugin_type", lookup)
+    config = PluginConfig(name="p", kind="some.Kind", hooks=["tool_pre_invoke"])
+    assert await loader.load_and_instantiate_plugin(config) is None
+    assert seen == ["some.Kind"]
+    # the real lookup imports the module and logs the failure before re-raising it
+    with pytest.raises(ModuleNotFoundError):
+        PluginLoader()._PluginLoader__get_plugin_type("cpex_no_such_module.Plugin")
+    assert PluginLoader()._PluginLoader__get_plugin_type(f"{MODULE}.LoadablePlugin") is LoadablePlugin

@@ -11,6 +11,7 @@ rule of the executor: every branch below follows a field of a core step.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import time
 import types
@@ -154,7 +155,13 @@ def _emit_logs(step: dict[str, Any]) -> None:
         logger.log(_LOG_LEVELS.get(level, logging.WARNING), message)
 
 
-_set = object.__setattr__
+
+# The executor's timeout while the driver itself calls a plugin's hook coroutine outside
+# a core ``go`` step (invoke_hook_for_plugin, fire-and-forget). A Go plugin's coroutine
+# (_goplugin) passes it to GoPluginInvoke, so the core does not apply its 30 s default.
+go_invoke_timeout: contextvars.ContextVar[Optional[float]] = contextvars.ContextVar(
+    "cpex_go_invoke_timeout", default=None
+)
 
 
 def _construct(cls: type[Any], values: dict[str, Any], fields_set: Optional[set[str]] = None) -> Any:
@@ -165,12 +172,21 @@ def _construct(cls: type[Any], values: dict[str, Any], fields_set: Optional[set[
     in field order; ``fields_set`` defaults to all of them (what passing them all to the
     constructor gives).
     """
-    obj = cls.__new__(cls)
-    _set(obj, "__dict__", values)
-    _set(obj, "__pydantic_fields_set__", set(values) if fields_set is None else fields_set)
-    _set(obj, "__pydantic_extra__", None)
-    _set(obj, "__pydantic_private__", None)
+    obj = _new(cls)
+    _set_dict(obj, values)
+    _set_fields_set(obj, set(values) if fields_set is None else fields_set)
+    _set_extra(obj, None)
+    _set_private(obj, None)
     return obj
+
+
+# BaseModel's slot descriptors, called directly: cheaper than object.__setattr__ by name
+# (no attribute lookup through the model's MRO on every call).
+_new = object.__new__
+_set_dict = BaseModel.__dict__["__dict__"].__set__
+_set_fields_set = BaseModel.__dict__["__pydantic_fields_set__"].__set__
+_set_extra = BaseModel.__dict__["__pydantic_extra__"].__set__
+_set_private = BaseModel.__dict__["__pydantic_private__"].__set__
 
 
 def _check_constructible(*classes: type[Any]) -> None:
@@ -181,8 +197,44 @@ def _check_constructible(*classes: type[Any]) -> None:
 
 
 _check_constructible(ControlExecutionRecord, GlobalContext, PluginContext, PluginResult)
-_GLOBAL_CONTEXT_SET = frozenset(GlobalContext.model_fields)
-_PLUGIN_CONTEXT_SET = frozenset({"global_context"})
+
+
+def empty_chain_result() -> PluginResult:
+    """``PluginResult(modified_payload=None)`` (what a hook with no plugins returns), built
+    without validation: it is the whole cost of a call nobody registered for. Each call
+    gets its own mutable dict and lists."""
+    values = _EMPTY_RESULT.copy()  # a copy and three stores beat a ten-key literal
+    values["metadata"] = {}
+    values["background_tasks"] = []
+    values["executions"] = []
+    return _construct(PluginResult, values, {"modified_payload"})
+
+
+_EMPTY_RESULT: dict[str, Any] = {
+    "continue_processing": True,
+    "modified_payload": None,
+    "modified_extensions": None,
+    "violation": None,
+    "metadata": None,  # fresh per result
+    "denial_metadata": None,
+    "background_tasks": None,  # fresh per result
+    "http_headers": None,
+    "retry_delay_ms": 0,
+    "executions": None,  # fresh per result
+}
+
+
+def _check_empty_chain_result() -> None:
+    # A field added to PluginResult must be added above too: fail at import, not silently.
+    real, cheap = PluginResult(modified_payload=None), empty_chain_result()
+    if list(cheap.__dict__) != list(PluginResult.model_fields) or cheap.__dict__ != real.__dict__:
+        raise TypeError("cpex: empty_chain_result() no longer matches PluginResult(modified_payload=None)")
+
+
+_check_empty_chain_result()
+_GLOBAL_CONTEXT_FIELDS = tuple(GlobalContext.model_fields)
+_GLOBAL_CONTEXT_SET = set(_GLOBAL_CONTEXT_FIELDS)  # copied per use: instances own theirs
+_PLUGIN_CONTEXT_SET = {"global_context"}
 
 
 _MODES = {m.value: m for m in PluginMode}
@@ -192,11 +244,21 @@ _STATUSES = {st.value: st for st in ControlExecutionStatus}
 def _records(raw: list[dict[str, Any]]) -> list[ControlExecutionRecord]:
     """Record objects from the core's JSON (complete and valid: no validation needed)."""
     out = []
+    append = out.append
     for rec in raw:
         rec["mode"] = _MODES[rec["mode"]]
         rec["status"] = _STATUSES[rec["status"]]
-        out.append(_construct(ControlExecutionRecord, rec))
+        # _construct inlined; every field is given (the core sends them all): all are "set"
+        obj = _new(ControlExecutionRecord)
+        _set_dict(obj, rec)
+        _set_fields_set(obj, _RECORD_FIELDS.copy())
+        _set_extra(obj, None)
+        _set_private(obj, None)
+        append(obj)
     return out
+
+
+_RECORD_FIELDS = set(ControlExecutionRecord.model_fields)
 
 
 class _RuntimeDisabledView(set):  # type: ignore[type-arg]
@@ -303,7 +365,8 @@ class CoreExecutor:
         return self._exec_id
 
     def _plan(self, hook: str, hook_refs: list[Any]) -> dict[str, Any]:
-        ids = tuple([core_ref_id(h.plugin_ref) for h in hook_refs])
+        # the registered id when there is one (a plain attribute read), else register it
+        ids = tuple([h.plugin_ref._core_id or core_ref_id(h.plugin_ref) for h in hook_refs])
         policy = self.hook_policies.get(hook) if self.hook_policies else None
         key = (hook, ids, id(policy))
         plan = self._plans.get(key)
@@ -334,6 +397,11 @@ class CoreExecutor:
         plan = self._plan(hook, hook_refs)
         trace_id = self._trace_id()
         facts = _facts(plan, payload, global_context, pool, vexc, trace_id is not None, extensions is not None)
+        # Upstream names the hook in "<hook> blocked by plugin ..." by formatting the
+        # HookRef's name: a ref built with a str-enum member reads "PromptHookType.X".
+        htext = f"{hook_refs[0].name}"
+        if htext != hook:
+            facts["htext"] = htext
         run = _Run(self, hook_refs, payload, global_context, hook, local_contexts, extensions, plan, trace_id, pool)
         nat = _core.native()
         step = _loads(nat.pybind_RunStart(plan["plan"], _dumps(facts)))
@@ -367,12 +435,21 @@ class CoreExecutor:
         run.combined = combined_metadata if combined_metadata is not None else {}
         run.single_meta = combined_metadata
         run.single_context = local_context
+        token = go_invoke_timeout.set(self._timeout)
         try:
             result = await run.drive(step)
         finally:
+            go_invoke_timeout.reset(token)
             if not run.finished:
                 nat.pybind_RunAbort(run.id)
         return result[0]
+
+
+def _scalar(value: Any) -> bool:
+    """Whether a user value can travel as a JSON scalar (ints bounded to 64 bits)."""
+    if value is None or isinstance(value, (str, float, bool)):
+        return True
+    return isinstance(value, int) and -(2**63) <= value < 2**63
 
 
 def _facts(
@@ -380,7 +457,12 @@ def _facts(
 ) -> dict[str, Any]:
     user: Any = gc.user
     if isinstance(user, dict):
-        user = {"keys": [str(k) for k in user]}
+        # keys for user_patterns; the scalar values for Go plugins that identify the user
+        # (e.g. builtin/rate_limiter reads email/id/sub/username) (Changes, 01:25)
+        user = {
+            "keys": [str(k) for k in user],
+            "values": {str(k): v for k, v in user.items() if _scalar(v)},
+        }
     elif user is not None and not isinstance(user, str):
         user = str(user)
     match = None
@@ -393,7 +475,7 @@ def _facts(
     for attr, how in plan["size"]:
         value = getattr(payload, attr, None)
         if value:
-            n = sum(len(str(v)) for v in value.values()) if how == "values" else len(str(value))
+            n = sum(map(len, map(str, value.values()))) if how == "values" else len(str(value))
             size = [attr, n]
             break
     return {
@@ -415,6 +497,13 @@ def _facts(
 
 
 _COROUTINE = types.CoroutineType
+_monotonic_ns = time.monotonic_ns
+
+
+def _deadline(start_ns: int, timeout: float) -> float:
+    """The loop-clock deadline of a call that started at ``start_ns`` (monotonic): armed
+    only once a hook suspends, it still counts from the call's start."""
+    return asyncio.get_running_loop().time() + timeout - (_monotonic_ns() - start_ns) / 1e9
 
 
 class _Resumed:
@@ -465,6 +554,13 @@ class _Call:
 
 class _Run:
     """One hook run: the Python objects the core's steps act on."""
+
+    # slots: the per-plugin path reads these attributes many times per call
+    __slots__ = (
+        "executor", "hook_refs", "payload", "gc", "hook", "local_contexts", "extensions", "plan", "isolate",
+        "policy", "trace_id", "pool", "id", "finished", "table", "combined", "current", "current_ext",
+        "candidate", "candidate_ext", "calls", "pending", "chain_span", "single_context", "single_meta",
+    )
 
     def __init__(
         self,
@@ -524,8 +620,7 @@ class _Run:
                 self.chain_span = self._span_start("plugin.hook.invoke", attributes=step["chain_span"])
             op = step["op"]
             if op == "call":
-                outcome = await self._call(step)
-                step = _loads(nat.pybind_RunReport(self.id, _dumps(outcome)))
+                step = _loads(nat.pybind_RunReport(self.id, await self._call(step)))
             elif op == "go":
                 target = self.payload if step.get("original") else self._effective()
                 step = _loads(nat.pybind_RunGo(self.id, payload_json(target)))
@@ -549,7 +644,9 @@ class _Run:
 
     def _isolated(self, target: Any) -> Any:
         if self.isolate or isinstance(target, RootModel):
-            return _isolated_copy(target)
+            if isinstance(target, BaseModel):
+                return wrap_payload_for_isolation(target)
+            return _safe_deepcopy(target)  # see _isolated_copy
         return target
 
     # -- contexts (§13.2)
@@ -564,23 +661,30 @@ class _Run:
         # Upstream builds this snapshot with GlobalContext(..., state=copyonwrite(state)),
         # whose validation turns every dict field into a plain shallow copy: that is what a
         # plugin observes (and may write; the writes reach the caller only by the merge).
-        user = gc.user
-        snapshot = _construct(GlobalContext, {
-            "request_id": gc.request_id,
-            "user": dict(user) if isinstance(user, dict) else user,
-            "user_context": gc.user_context,
-            "tenant_id": gc.tenant_id,
-            "server_id": gc.server_id,
-            "content_type": gc.content_type,
-            "state": dict(gc.state),
-            "metadata": dict(gc.metadata),
-        }, set(_GLOBAL_CONTEXT_SET))
+        if type(gc) is GlobalContext:
+            values = gc.__dict__.copy()  # exactly GlobalContext's fields, in order
+        else:  # a subclass: the snapshot is a plain GlobalContext of its declared fields
+            values = {name: getattr(gc, name) for name in _GLOBAL_CONTEXT_FIELDS}
+        user = values["user"]
+        if isinstance(user, dict):
+            values["user"] = dict(user)
+        values["state"] = dict(values["state"])
+        values["metadata"] = dict(values["metadata"])
+        # _construct inlined (twice per plugin call)
+        snapshot = _new(GlobalContext)
+        _set_dict(snapshot, values)
+        _set_fields_set(snapshot, _GLOBAL_CONTEXT_SET.copy())
+        _set_extra(snapshot, None)
+        _set_private(snapshot, None)
         ctx = self.local_contexts.get(key) if (reuse and self.local_contexts) else None
         if ctx is not None:
             ctx.global_context = snapshot
         else:
-            ctx = _construct(PluginContext, {"state": {}, "global_context": snapshot, "metadata": {}},
-                             set(_PLUGIN_CONTEXT_SET))
+            ctx = _new(PluginContext)
+            _set_dict(ctx, {"state": {}, "global_context": snapshot, "metadata": {}})
+            _set_fields_set(ctx, _PLUGIN_CONTEXT_SET.copy())
+            _set_extra(ctx, None)
+            _set_private(ctx, None)
         self.table[key] = ctx
         return ctx
 
@@ -592,10 +696,9 @@ class _Run:
         call = _Call()
         self.calls[i] = call
         span_id = self._plugin_span_start(ref, timeout) if span else None
-        start = time.monotonic_ns()
+        start = _monotonic_ns()
         cm: Optional[asyncio.Timeout] = None
         try:
-            deadline = asyncio.get_running_loop().time() + timeout
             if href.accepts_extensions:
                 call.ext_in = filter_extensions(self.extensions, ref.capabilities)
                 coro = href.hook(inp, ctx, call.ext_in)
@@ -610,11 +713,11 @@ class _Run:
                 except StopIteration as stop:
                     result = stop.value
                 else:
-                    cm = asyncio.timeout_at(deadline)
+                    cm = asyncio.timeout_at(_deadline(start, timeout))
                     async with cm:
                         result = await _Resumed(coro, first)
             else:  # another awaitable (a mock, a Future...): the plain way
-                cm = asyncio.timeout_at(deadline)
+                cm = asyncio.timeout_at(_deadline(start, timeout))
                 async with cm:
                     result = await coro
             if not isinstance(result, PluginResult):
@@ -631,7 +734,7 @@ class _Run:
             call.exc, call.status = exc, "perror"
         except Exception as exc:
             call.exc, call.status = exc, "error"
-        call.duration = time.monotonic_ns() - start
+        call.duration = _monotonic_ns() - start
         if span_id is not None:
             self._plugin_span_end(span_id, call)
         return call
@@ -661,7 +764,22 @@ class _Run:
             return False
         return True
 
-    def _outcome(self, i: int, call: _Call, mod: int) -> dict[str, Any]:
+    def _outcome(self, i: int, call: _Call, mod: int) -> str:
+        """The outcome of one call as the JSON text RunReport reads (docs/protocol.md)."""
+        result = call.result
+        if (
+            result is not None
+            and result.violation is None
+            and result.modified_extensions is None
+            and not result.retry_delay_ms
+        ):
+            # the common case (allow or block, nothing else to say), formatted directly
+            cont = "true" if result.continue_processing else "false"
+            return (f'{{"i":{i},"st":"ok","cont":{cont},"mod":{mod},"ext":0,"viol":null,'
+                    f'"retry":0,"dur":{call.duration},"msg":""}}')
+        return _dumps(self._outcome_fields(i, call, mod))
+
+    def _outcome_fields(self, i: int, call: _Call, mod: int) -> dict[str, Any]:
         result = call.result
         if result is None:
             exc = call.exc
@@ -702,22 +820,27 @@ class _Run:
                 return 3, modified
         return 4, None
 
-    async def _call(self, step: dict[str, Any]) -> dict[str, Any]:
+    async def _call(self, step: dict[str, Any]) -> str:
         i = step["i"]
         ref = self.hook_refs[i].plugin_ref
         ctx = self._context(i)
-        target = self._effective()
+        target = self.current if self.current is not None else self.payload
         inp = self._isolated(target) if self.single_context is None else target
         call = await self._invoke(i, inp, ctx, step["timeout"], bool(step.get("span")))
         mod = 0
         if call.result is not None and self._after_return(call, ctx, ref, step["merge"], step["meta"]):
-            mod, self.candidate = self._candidate(step["apply"], inp, target, call.result.modified_payload)
-            self.candidate_ext = call.result.modified_extensions
-            # The candidate is the current payload object itself: committing it changes
-            # nothing, and upstream records no modification (identity test). Returning the
-            # original object while nothing is current yet *is* a change there (None → obj).
-            if self.candidate is not None and self.candidate is self.current:
-                mod = _MOD_SAME
+            result = call.result
+            modified = result.modified_payload
+            if modified is None:
+                self.candidate = None  # what _candidate answers for no payload: (0, None)
+            else:
+                mod, self.candidate = self._candidate(step["apply"], inp, target, modified)
+                # The candidate is the current payload object itself: committing it changes
+                # nothing, and upstream records no modification (identity test). Returning the
+                # original object while nothing is current yet *is* a change there (None → obj).
+                if self.candidate is not None and self.candidate is self.current:
+                    mod = _MOD_SAME
+            self.candidate_ext = result.modified_extensions
         return self._outcome(i, call, mod)
 
     # -- concurrent phase (§11.6)
@@ -726,7 +849,9 @@ class _Run:
         indices: list[int] = step["i"]
         contexts = [self._context(i) for i in indices]
         target = self._effective()
-        sem = asyncio.Semaphore(step["pool"]) if step.get("pool") else None
+        pool = step.get("pool")
+        # a bound at least as large as the phase never makes a task wait: no semaphore then
+        sem = asyncio.Semaphore(pool) if pool and pool < len(indices) else None
         timeout = step["timeout"]
         span = bool(step.get("span"))
         for i, ctx in zip(indices, contexts):
@@ -737,8 +862,7 @@ class _Run:
             done, _ = await asyncio.wait(self.pending, return_when=asyncio.FIRST_COMPLETED)
             for task in done:
                 self.pending.discard(task)
-                outcome = task.result()
-                reply = _loads(nat.pybind_RunReport(self.id, _dumps(outcome)))
+                reply = _loads(nat.pybind_RunReport(self.id, task.result()))
                 if reply["op"] != "next":
                     return reply
                 if "logs" in reply:
@@ -747,7 +871,7 @@ class _Run:
 
     async def _concurrent_one(
         self, i: int, ctx: PluginContext, inp: Any, timeout: float, sem: Optional[asyncio.Semaphore], span: bool
-    ) -> dict[str, Any]:
+    ) -> str:
         if sem is not None:
             async with sem:
                 call = await self._invoke(i, inp, ctx, timeout, span)
@@ -783,7 +907,7 @@ class _Run:
     def _spawn(self, indices: list[int], timeout: float) -> list[asyncio.Task[Any]]:
         if not indices:
             return []
-        sem = asyncio.Semaphore(self.pool) if self.pool else None
+        sem = asyncio.Semaphore(self.pool) if self.pool and self.pool < len(indices) else None
         tasks = []
         for i in indices:
             ctx = self._context(i, reuse=False)
@@ -795,6 +919,7 @@ class _Run:
         self, i: int, inp: Any, ctx: PluginContext, timeout: float, sem: Optional[asyncio.Semaphore]
     ) -> Optional[PluginErrorModel]:
         ref = self.hook_refs[i].plugin_ref
+        go_invoke_timeout.set(timeout)  # this task's own context: no reset needed
         if sem is not None:
             async with sem:
                 call = await self._invoke(i, inp, ctx, timeout, self.trace_id is not None)
@@ -840,6 +965,8 @@ class _Run:
             "modified_extensions": self.current_ext if step["ext"] else None,
             "violation": self._violation(step),
             "metadata": metadata,
+            # the chain result carries no denial metrics (only a plugin's own result does)
+            "denial_metadata": None,
             "background_tasks": tasks,
             "http_headers": None,
             "retry_delay_ms": step["retry"],
@@ -861,6 +988,8 @@ class _Run:
             violation=call.result.violation if step["viol"] else None,
             # the caller's accumulator itself, None when none was given (as upstream)
             metadata=self.single_meta,
+            # a blocking plugin's denial metrics reach hosts that call it directly
+            denial_metadata=None if step["cont"] else call.result.denial_metadata,
         )
 
     def _exception(self, step: dict[str, Any]) -> BaseException:
@@ -881,10 +1010,20 @@ class _Run:
         if kind == "violation":
             records = _records(step.get("records") or [])
             if isinstance(exc, PluginViolationError):
-                exc.executions = records
-                return exc
-            err = PluginViolationError(message, violation=self._violation({"viol": i, **step}))
+                err = exc  # the plugin's own error: attach_denial_outcome leaves it without one
+            else:
+                metrics = call.result.denial_metadata if call is not None and call.result is not None else None
+                err = PluginViolationError._from_framework_denial(
+                    message, self._violation({"viol": i, **step}), metrics
+                )
             err.executions = records
+            if i >= 0:
+                # the denial outcome is the blocking plugin's own (last) record
+                uuid = self.hook_refs[i].plugin_ref.uuid
+                for rec in reversed(records):
+                    if rec.plugin_id == uuid:
+                        err.attach_denial_outcome(rec)
+                        break
             return err
         if kind == "error" and isinstance(exc, PluginError):
             return exc

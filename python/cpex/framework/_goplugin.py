@@ -15,7 +15,7 @@ from typing import Any, Awaitable, Callable, Optional
 import orjson
 
 from cpex import _core
-from cpex.framework._driver import payload_json
+from cpex.framework._driver import go_invoke_timeout, payload_json
 from cpex.framework.base import Plugin
 from cpex.framework.models import PluginConfig, PluginContext, PluginPayload, PluginResult, PluginViolation
 
@@ -33,15 +33,18 @@ def _context_facts(context: PluginContext) -> str:
     user: Any = gc.user
     if isinstance(user, dict):
         user = {k: v for k, v in user.items() if isinstance(v, (str, int, float, bool)) or v is None}
-    return orjson.dumps(
-        {
-            "rid": gc.request_id,
-            "server_id": gc.server_id,
-            "tenant_id": gc.tenant_id,
-            "content_type": gc.content_type,
-            "user": user,
-        }
-    ).decode()
+    facts: dict[str, Any] = {
+        "rid": gc.request_id,
+        "server_id": gc.server_id,
+        "tenant_id": gc.tenant_id,
+        "content_type": gc.content_type,
+        "user": user,
+    }
+    timeout = go_invoke_timeout.get()
+    if timeout is not None and timeout > 0:
+        # the executor's timeout (docs/protocol.md Changes 01:12); the core refuses <= 0
+        facts["timeout"] = timeout
+    return orjson.dumps(facts).decode()
 
 
 class GoPlugin(Plugin):

@@ -309,20 +309,28 @@ def copy_model(model: _T, update: dict[str, Any]) -> _T:
     cls = type(model)
     if cls.model_config.get("extra") == "allow":
         return model.model_copy(update=update)
-    clone = cls.__new__(cls)
+    clone = _new(cls)
     values = model.__dict__.copy()
     values.update(update)
-    _object_setattr(clone, "__dict__", values)
+    _set_dict(clone, values)
     fields_set = set(model.__pydantic_fields_set__)
     fields_set.update(update)
-    _object_setattr(clone, "__pydantic_fields_set__", fields_set)
+    _set_fields_set(clone, fields_set)
     extra = model.__pydantic_extra__
-    _object_setattr(clone, "__pydantic_extra__", None if extra is None else dict(extra))
+    _set_extra(clone, None if extra is None else dict(extra))
     private = model.__pydantic_private__
     if private is not None:
         private = {k: v for k, v in private.items() if v is not PydanticUndefined}
-    _object_setattr(clone, "__pydantic_private__", private)
+    _set_private(clone, private)
     return clone
+
+
+# BaseModel's slot descriptors, called directly (cheaper than object.__setattr__ by name).
+_new = object.__new__
+_set_dict = BaseModel.__dict__["__dict__"].__set__
+_set_fields_set = BaseModel.__dict__["__pydantic_fields_set__"].__set__
+_set_extra = BaseModel.__dict__["__pydantic_extra__"].__set__
+_set_private = BaseModel.__dict__["__pydantic_private__"].__set__
 
 
 def construct_model(cls: type[_T], defaults: dict[str, Any], values: dict[str, Any]) -> _T:
@@ -411,11 +419,19 @@ def wrap_payload_for_isolation(payload: _T) -> _T:
     update: Optional[dict[str, Any]] = None
     # __dict__ holds exactly the declared fields of a pydantic v2 model instance.
     for name, value in payload.__dict__.items():
-        if _shared(value):
+        # exact dicts and lists first (the common fields); anything else as _wrap_value says
+        kind = type(value)
+        if kind is dict:
+            wrapped: Any = CopyOnWriteDict(value)
+        elif kind is list:
+            wrapped = CopyOnWriteList(value)
+        elif _shared(value):
             continue
+        else:
+            wrapped = _wrap_value(value)
         if update is None:
             update = {}
-        update[name] = _wrap_value(value)
+        update[name] = wrapped
     if update is None:
         return payload
     return copy_model(payload, update)

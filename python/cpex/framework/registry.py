@@ -113,7 +113,8 @@ class PluginInstanceRegistry:
             try:
                 await plugin_ref.plugin.shutdown()
             except Exception as exc:  # noqa: BLE001 - one plugin must not stop the others
-                logger.error("Error shutting down plugin %s: %r", plugin_ref.name, exc)
+                # one preformatted message: log handlers and filters see the plugin's name in it
+                logger.error(f"Error shutting down plugin {plugin_ref.name}: {exc!r}")
         self._plugins.clear()
         self._hooks.clear()
         self._priority_cache.clear()

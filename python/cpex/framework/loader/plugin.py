@@ -69,16 +69,22 @@ class PluginLoader:
             if resolved not in sys.path:
                 sys.path.append(resolved)
 
-    def __register_plugin_type(self, kind: str) -> None:
-        """Import the class named by the dotted path ``kind`` and cache it."""
+    def __get_plugin_type(self, kind: str) -> type[Plugin]:
+        """The class named by the dotted path ``kind`` (import errors are logged and re-raised)."""
         try:
             module_name, class_name = parse_class_name(kind)
             module = import_module(module_name)
-            plugin_type = getattr(module, class_name)
+            plugin_type: type[Plugin] = getattr(module, class_name)
         except Exception:
             logger.exception("Unable to load plugin class %s", kind)
             raise
-        self._plugin_types[kind] = plugin_type
+        return plugin_type
+
+    def __register_plugin_type(self, kind: str) -> None:
+        """Cache the class of ``kind``; a kind already cached is left as it is."""
+        if kind in self._plugin_types:
+            return
+        self._plugin_types[kind] = self.__get_plugin_type(kind)
 
     def _load_go_plugin(self, config: PluginConfig) -> Plugin:
         """Instantiate the Go plugin named by ``config.kind`` (``builtin/<name>``) in the core.

@@ -1,0 +1,111 @@
+package core
+
+import (
+	"context"
+	"reflect"
+	"testing"
+	"unsafe"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// fillNonZero sets every field reachable in v (exported or not) to a non-zero value,
+// so a reset that forgets a field leaves it visibly dirty.
+func fillNonZero(t *testing.T, v reflect.Value) {
+	t.Helper()
+	switch v.Kind() {
+	case reflect.Bool:
+		v.SetBool(true)
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		v.SetInt(7)
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		v.SetUint(7)
+	case reflect.Float32, reflect.Float64:
+		v.SetFloat(7)
+	case reflect.String:
+		v.SetString("dirty")
+	case reflect.Slice:
+		v.Set(reflect.MakeSlice(v.Type(), 1, 1))
+	case reflect.Map:
+		v.Set(reflect.MakeMap(v.Type()))
+	case reflect.Pointer:
+		v.Set(reflect.New(v.Type().Elem()))
+	case reflect.Chan:
+		v.Set(reflect.MakeChan(v.Type(), 0))
+	case reflect.Interface:
+		if s := reflect.ValueOf("dirty"); s.Type().Implements(v.Type()) {
+			v.Set(s)
+		} else if c := reflect.ValueOf(context.TODO()); c.Type().Implements(v.Type()) {
+			v.Set(c)
+		}
+	case reflect.Array:
+		for i := 0; i < v.Len(); i++ {
+			fillNonZero(t, v.Index(i))
+		}
+	case reflect.Struct:
+		for i := 0; i < v.NumField(); i++ {
+			f := v.Field(i)
+			fillNonZero(t, reflect.NewAt(f.Type(), unsafe.Pointer(f.UnsafeAddr())).Elem())
+		}
+	}
+}
+
+func TestRunResetClearsEveryField(t *testing.T) {
+	var r Run
+	fillNonZero(t, reflect.ValueOf(&r.step).Elem())
+	r.step.Logs = append(r.step.Logs, LogEntry{Level: "info", Message: "m"})
+	logs := r.step.Logs
+	s := r.reset()
+	require.Same(t, &r.step, s)
+	assert.Equal(t, Step{ViolationIndex: -1, Logs: logs[:0]}, *s, "reset must clear every Step field")
+	assert.Equal(t, cap(logs), cap(s.Logs), "the log buffer is kept for reuse")
+}
+
+func TestDriverResetClearsEveryField(t *testing.T) {
+	var d goDriver
+	fillNonZero(t, reflect.ValueOf(&d).Elem())
+	d.cc = callCtx{} // reset leaves the call context to reuse (tested below)
+	m, plan, payload := &Manager{}, &Plan{}, NewPayloadValue(map[string]any{})
+	g, local := &GlobalContext{}, ContextTable{}
+	ctx := context.Background()
+	d.reset(m, ctx, plan, payload, g, local)
+
+	want := map[string]any{"m": m, "ctx": ctx, "plan": plan, "original": payload, "gctx": g, "local": local}
+	v := reflect.ValueOf(&d).Elem()
+	for i := 0; i < v.NumField(); i++ {
+		name := v.Type().Field(i).Name
+		f := v.Field(i)
+		f = reflect.NewAt(f.Type(), unsafe.Pointer(f.UnsafeAddr())).Elem()
+		switch name {
+		case "r", "cc": // initialised by startInto and callCtx.reuse
+			continue
+		}
+		if w, ok := want[name]; ok {
+			assert.Equal(t, w, f.Interface(), "field %s", name)
+			continue
+		}
+		assert.True(t, f.IsZero(), "reset leaves field %s dirty: %v", name, f.Interface())
+	}
+}
+
+func TestCallCtxReuse(t *testing.T) {
+	ctx := context.Background()
+	var c callCtx
+	c.init(ctx, nanotime(), 1e9)
+	c.release()
+	c.reuse()
+	assert.Nil(t, c.done, "an unarmed context has nothing to clear")
+	assert.NoError(t, c.Err())
+
+	c.init(ctx, nanotime(), 1e9)
+	require.NotNil(t, c.Done(), "Done arms the context")
+	c.release()
+	assert.ErrorIs(t, c.Err(), context.Canceled, "a released context is cancelled")
+	c.reuse()
+	assert.False(t, c.armed.Load())
+	assert.Nil(t, c.done)
+	assert.Nil(t, c.timer)
+	c.init(ctx, nanotime(), 1e9)
+	assert.NoError(t, c.Err(), "a reused context starts live")
+}
