@@ -247,26 +247,33 @@ func (d *goDriver) afterReturn(i int, res *Result, pc *PluginContext, merge, met
 			}
 		}
 	}
-	if res == nil {
-		return
+	if res != nil {
+		absorbResult(res, i, d.plan.Refs[i].Name, meta, &d.meta, &d.viols)
 	}
+}
+
+// absorbResult is the part of a normal return that every driver shares (spec §11.5 3–4,
+// §11.8): the plugin's metadata, minus the reserved _decision_plugin key, joins the run's
+// accumulator when meta is set, and its violation is kept stamped with the trusted
+// plugin name (§30.21).
+func absorbResult(res *Result, i int, name string, meta bool, acc *map[string]any, viols *map[int]*Violation) {
 	if meta && len(res.Metadata) > 0 {
-		if d.meta == nil {
-			d.meta = make(map[string]any, len(res.Metadata))
+		if *acc == nil {
+			*acc = make(map[string]any, len(res.Metadata))
 		}
 		for k, v := range res.Metadata {
 			if k != DecisionPluginKey {
-				d.meta[k] = v
+				(*acc)[k] = v
 			}
 		}
 	}
 	if res.Violation != nil {
 		v := *res.Violation
-		v.PluginName = d.plan.Refs[i].Name
-		if d.viols == nil {
-			d.viols = map[int]*Violation{}
+		v.PluginName = name
+		if *viols == nil {
+			*viols = map[int]*Violation{}
 		}
-		d.viols[i] = &v
+		(*viols)[i] = &v
 	}
 }
 

@@ -266,24 +266,7 @@ func (r *Run) keepViolationError(i int, err error, eff *GoEffects) {
 }
 
 func (r *Run) goAfterReturn(i int, res *Result, meta bool, eff *GoEffects) {
-	if meta && len(res.Metadata) > 0 {
-		if eff.Meta == nil {
-			eff.Meta = make(map[string]any, len(res.Metadata))
-		}
-		for k, v := range res.Metadata {
-			if k != DecisionPluginKey {
-				eff.Meta[k] = v
-			}
-		}
-	}
-	if res.Violation != nil {
-		v := *res.Violation
-		v.PluginName = r.plan.Refs[i].Name
-		if eff.Violations == nil {
-			eff.Violations = map[int]*Violation{}
-		}
-		eff.Violations[i] = &v
-	}
+	absorbResult(res, i, r.plan.Refs[i].Name, meta, &eff.Meta, &eff.Violations)
 }
 
 // CallPlugin runs one Go plugin call directly (no executor rules): the hook method of a
