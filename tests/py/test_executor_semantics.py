@@ -146,6 +146,21 @@ async def test_execution_pool_bounds_the_concurrent_phase(make_ref: Any, gctx: G
     assert gctx.state == {"g0": True, "g1": True, "g2": True, "g3": True}  # merged at completion
 
 
+@pytest.mark.parametrize("pool,peak", [("2", 2), ("4", 4), ("0", 4)])
+async def test_execution_pool_bounds_the_fire_and_forget_tasks(make_ref: Any, gctx: GlobalContext,
+                                                               monkeypatch: pytest.MonkeyPatch, pool: str,
+                                                               peak: int) -> None:
+    from cpex.framework.settings import settings
+
+    monkeypatch.setenv("PLUGINS_EXECUTION_POOL", pool)
+    settings.cache_clear()
+    Gauge.inside = Gauge.peak = 0
+    refs = [make_ref(Gauge, name=f"f{i}", mode="fire_and_forget") for i in range(4)]
+    result, _ = await run(refs, gctx)
+    assert await result.wait_for_background_tasks() == []
+    assert Gauge.peak == peak
+
+
 async def test_concurrent_retry_delay_counts(make_ref: Any, gctx: GlobalContext) -> None:
     refs = [make_ref(Gauge, name="g", mode="concurrent", config={"retry": 250})]
     result, _ = await run(refs, gctx)
