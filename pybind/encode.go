@@ -83,6 +83,8 @@ func encodeStepTo(w *jw, re *runEntry, step *core.Step, eff *core.GoEffects, hel
 		w.ints(idx)
 		w.key("original")
 		w.bool(false)
+		w.key("async") // the payload JSON length from which Python uses RunGoStart
+		w.int(asyncThreshold(re.run.Plan(), idx))
 		w.raw("}")
 		return string(w.b), nil
 	}
@@ -105,6 +107,9 @@ func encodeStepTo(w *jw, re *runEntry, step *core.Step, eff *core.GoEffects, hel
 		if step.Span {
 			w.key("span")
 			w.bool(true)
+		}
+		if re.batch {
+			encodeNext(w, re, step)
 		}
 	case core.OpConcurrent:
 		w.key("op")
@@ -341,6 +346,41 @@ func encodeRecords(w *jw, recs []core.ExecutionRecord) {
 		w.optStr(r.ErrorCode)
 		w.raw(`,"config_keys":`)
 		w.strs(r.ConfigKeys)
+		w.raw("}")
+	}
+	w.raw("]")
+}
+
+// encodeNext adds to a call step the calls the driver may make before reporting, as
+// long as each outcome is plain (docs/protocol.md, Changes 02:00 BATCH): each entry has
+// the fields of a call step.
+func encodeNext(w *jw, re *runEntry, step *core.Step) {
+	re.next = re.run.AppendBatch(re.next[:0])
+	if len(re.next) == 0 {
+		return
+	}
+	w.key("next")
+	w.raw("[")
+	for k, c := range re.next {
+		if k > 0 {
+			w.raw(",")
+		}
+		w.raw(`{"ref":`)
+		w.int(re.refIDOf(c.Index))
+		w.key("i")
+		w.int(c.Index)
+		w.key("timeout")
+		w.raw(step.TimeoutText)
+		w.key("merge")
+		w.bool(c.Merge)
+		w.key("meta")
+		w.bool(true)
+		w.key("apply")
+		w.str(c.Apply.String())
+		if step.Span {
+			w.key("span")
+			w.bool(true)
+		}
 		w.raw("}")
 	}
 	w.raw("]")

@@ -270,23 +270,37 @@ func GoPluginRelease(id int) (_ int, err error) {
 // "violation", "metadata", "retry"}.
 func GoPluginInvoke(id int, hook string, payload string, facts string) (_ string, err error) {
 	defer guard("GoPluginInvoke", &err)
+	p, raw, pc, timeout, err := goInvokeInput("GoPluginInvoke", id, payload, facts)
+	if err != nil {
+		return "", err
+	}
+	return goInvoke("GoPluginInvoke", p, hook, raw, pc, timeout)
+}
+
+// goInvokeInput checks GoPluginInvoke's (or GoPluginInvokeStart's) arguments.
+func goInvokeInput(fn string, id int, payload, facts string) (*goPluginEntry, []byte, *core.PluginContext, time.Duration, error) {
 	st.mu.Lock()
 	p := st.plugins[id]
 	st.mu.Unlock()
 	if p == nil {
-		return "", fmt.Errorf("GoPluginInvoke: id: unknown Go plugin id %d", id)
+		return nil, nil, nil, 0, fmt.Errorf("%s: id: unknown Go plugin id %d", fn, id)
 	}
 	raw := []byte(payload)
 	if !core.ValidJSON(raw) {
-		return "", fmt.Errorf("GoPluginInvoke: payload: invalid JSON %s", clip(payload))
+		return nil, nil, nil, 0, fmt.Errorf("%s: payload: invalid JSON %s", fn, clip(payload))
 	}
-	pc, timeout, err := parseContextFacts("GoPluginInvoke", facts)
+	pc, timeout, err := parseContextFacts(fn, facts)
 	if err != nil {
-		return "", err
+		return nil, nil, nil, 0, err
 	}
+	return p, raw, pc, timeout, nil
+}
+
+// goInvoke runs the call and encodes GoPluginInvoke's answer.
+func goInvoke(fn string, p *goPluginEntry, hook string, raw []byte, pc *core.PluginContext, timeout time.Duration) (string, error) {
 	res, err := core.CallPlugin(context.Background(), p.plugin, hook, core.NewPayloadJSON(raw), pc, timeout)
 	if err != nil {
-		return "", fmt.Errorf("GoPluginInvoke: plugin %q: %w", p.name, err)
+		return "", fmt.Errorf("%s: plugin %q: %w", fn, p.name, err)
 	}
 	var w jw
 	w.raw(`{"cont":`)
@@ -294,7 +308,7 @@ func GoPluginInvoke(id int, hook string, payload string, facts string) (_ string
 	w.raw(`,"payload":`)
 	if res != nil && res.ModifiedPayload != nil {
 		if err := w.quotedTree(res.ModifiedPayload); err != nil {
-			return "", fmt.Errorf("GoPluginInvoke: plugin %q: modified payload: %w", p.name, err)
+			return "", fmt.Errorf("%s: plugin %q: modified payload: %w", fn, p.name, err)
 		}
 	} else {
 		w.raw("null")
@@ -319,7 +333,7 @@ func GoPluginInvoke(id int, hook string, payload string, facts string) (_ string
 		retry = res.RetryDelayMs
 	}
 	if err := w.any(md); err != nil {
-		return "", fmt.Errorf("GoPluginInvoke: plugin %q: metadata: %w", p.name, err)
+		return "", fmt.Errorf("%s: plugin %q: metadata: %w", fn, p.name, err)
 	}
 	w.raw(`,"retry":`)
 	w.int(retry)
@@ -439,12 +453,12 @@ func RunStart(plan int, facts string) (_ string, err error) {
 	if pe == nil {
 		return "", fmt.Errorf("RunStart: plan: unknown plan id %d", plan)
 	}
-	f, _, err := parseFacts("RunStart", facts)
+	f, fd, err := parseFacts("RunStart", facts)
 	if err != nil {
 		return "", err
 	}
 	run, step := pe.exec.exec.Start(pe.plan, f)
-	re := &runEntry{run: run, plan: pe}
+	re := &runEntry{run: run, plan: pe, batch: fd.Batch}
 	st.mu.Lock()
 	re.id = st.newID()
 	if !run.Finished() {
@@ -515,17 +529,50 @@ func RunReport(run int, outcome string) (_ string, err error) {
 	return re.answer(step, nil)
 }
 
+// RunReportBatch folds in the outcomes (a JSON list) of the awaited call and of the
+// calls its step listed in "next", in order, exactly as RunReport would one by one;
+// answers the step after the last (docs/protocol.md, Changes 02:00 BATCH). Every
+// outcome but the last must be plain; a batch that breaks the rules is refused whole.
+func RunReportBatch(run int, outcomes string) (_ string, err error) {
+	defer guard("RunReportBatch", &err)
+	re, err := st.run("RunReportBatch", run)
+	if err != nil {
+		return "", err
+	}
+	var outs []core.Outcome
+	err = eachElement(bytesOf(outcomes), func(v []byte) error {
+		o, err := parseOutcome("RunReportBatch", string(v))
+		if err != nil {
+			return fmt.Errorf("%w (outcomes[%d])", err, len(outs))
+		}
+		outs = append(outs, *o)
+		return nil
+	})
+	if err != nil {
+		if err == errSyntax { // from eachElement itself: the list is malformed
+			return "", fmt.Errorf("RunReportBatch: outcomes: want a JSON list of outcomes, got %s", clip(outcomes))
+		}
+		return "", err
+	}
+	re.mu.Lock()
+	defer re.mu.Unlock()
+	if re.held != nil {
+		return "", fmt.Errorf("RunReportBatch: run %d: waiting for RunGo (a go step), not outcomes", run)
+	}
+	step, err := re.run.ReportBatch(outs)
+	if err != nil {
+		return "", fmt.Errorf("RunReportBatch: run %d: %w", run, err)
+	}
+	return re.answer(step, nil)
+}
+
 // RunGo answers a go step with the payload JSON; answers the next step with the
 // effects of the Go plugins that ran.
 func RunGo(run int, payload string) (_ string, err error) {
 	defer guard("RunGo", &err)
-	re, err := st.run("RunGo", run)
+	re, raw, err := goStepInput("RunGo", run, payload)
 	if err != nil {
 		return "", err
-	}
-	raw := []byte(payload)
-	if !core.ValidJSON(raw) {
-		return "", fmt.Errorf("RunGo: run %d: payload: invalid JSON %s", run, clip(payload))
 	}
 	re.mu.Lock()
 	defer re.mu.Unlock()
@@ -534,10 +581,32 @@ func RunGo(run int, payload string) (_ string, err error) {
 		return "", fmt.Errorf("RunGo: run %d: no go step is pending", run)
 	}
 	re.held = nil
+	return re.execHeld("RunGo", held, raw)
+}
+
+// goStepInput checks the run and payload of RunGo (or RunGoStart).
+func goStepInput(fn string, run int, payload string) (*runEntry, []byte, error) {
+	re, err := st.run(fn, run)
+	if err != nil {
+		return nil, nil, err
+	}
+	if jobPending(run) {
+		return nil, nil, fmt.Errorf("%s: run %d: its go step was started with RunGoStart: call RunGoFinish", fn, run)
+	}
+	raw := []byte(payload)
+	if !core.ValidJSON(raw) {
+		return nil, nil, fmt.Errorf("%s: run %d: payload: invalid JSON %s", fn, run, clip(payload))
+	}
+	return re, raw, nil
+}
+
+// execHeld runs the Go plugins of the held go step (re.mu held) and answers the next
+// step with their effects.
+func (re *runEntry) execHeld(fn string, held *core.Step, raw []byte) (string, error) {
 	var eff core.GoEffects
 	step, err := re.run.ExecGo(context.Background(), held, core.NewPayloadJSON(raw), &eff)
 	if err != nil {
-		return "", fmt.Errorf("RunGo: run %d: %w", run, err)
+		return "", fmt.Errorf("%s: run %d: %w", fn, re.id, err)
 	}
 	for i, v := range eff.Violations {
 		if re.viols == nil {
@@ -554,6 +623,7 @@ func RunGo(run int, payload string) (_ string, err error) {
 // RunAbort forgets a run Python gave up on.
 func RunAbort(run int) (_ int, err error) {
 	defer guard("RunAbort", &err)
+	dropJob(run) // a pending RunGoStart: its answer is dropped when the Go work ends
 	st.mu.Lock()
 	_, ok := st.runs[run]
 	delete(st.runs, run)

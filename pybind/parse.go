@@ -144,6 +144,7 @@ type goPluginSpec struct {
 type factsDoc struct {
 	Merge bool
 	Meta  bool
+	Batch bool // RunStart: call steps may carry "next" (docs/protocol.md, Changes 02:00)
 }
 
 // parseFacts reads RunStart's (or RunSingle's) facts (docs/protocol.md, "Facts").
@@ -193,6 +194,8 @@ func parseFacts(fn, doc string) (*core.Facts, *factsDoc, error) {
 			fd.Merge, err = boolOf(v)
 		case "meta":
 			fd.Meta, err = boolOf(v)
+		case "batch":
+			fd.Batch, err = boolOf(v)
 		case "ext":
 			_, err = boolOf(v)
 		}

@@ -63,6 +63,8 @@ type runEntry struct {
 	refID int        // the single run's ref id
 	held  *core.Step // a go step awaiting RunGo: the core step it stands for
 	viols map[int]*core.Violation
+	batch bool             // the driver batches serial calls (RunStart facts.batch)
+	next  []core.BatchCall // scratch for a call step's "next"
 }
 
 func (s *state) newID() int {

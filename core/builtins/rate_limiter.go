@@ -61,6 +61,9 @@ func buildRateLimiter(spec core.PluginSpec, now func() time.Time) (*rateLimiter,
 // Shutdown closes the Redis connections.
 func (p *rateLimiter) Shutdown(context.Context) error { return p.store.close() }
 
+// Blocking: with the Redis backend every call is a network round trip (core.Blocking).
+func (p *rateLimiter) Blocking() bool { return p.cfg.Backend == "redis" }
+
 // Invoke counts the request against every configured dimension that applies to it.
 func (p *rateLimiter) Invoke(ctx context.Context, hook string, payload *core.Payload, pctx *core.PluginContext) (*core.Result, error) {
 	var buf [3]rateCheck

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import logging
+import os
 import time
 import types
 import weakref
@@ -22,6 +23,7 @@ import orjson
 from pydantic import BaseModel, RootModel
 
 from cpex import _core
+from cpex.framework import _gowait
 from cpex.framework.errors import PluginError, PluginViolationError
 from cpex.framework.extensions import Extensions
 from cpex.framework.extensions.tiers import filter_extensions
@@ -44,6 +46,11 @@ from cpex.framework.observability import ObservabilityProvider, current_trace_id
 logger = logging.getLogger("cpex.framework.manager")
 
 _loads = orjson.loads
+
+# Batch consecutive serial calls (docs/protocol.md, Changes 02:00 BATCH): the core lists
+# the calls that follow plain outcomes, and replays the batch's outcomes one by one.
+# CPEX_BATCH=0 turns it off (the identity tests run the suite both ways).
+BATCH = os.environ.get("CPEX_BATCH", "1") != "0"
 
 
 def _dumps(obj: Any) -> str:
@@ -490,6 +497,7 @@ def _facts(
         "vexc": vexc,
         "trace": trace,
         "ext": ext,
+        "batch": BATCH,
     }
 
 
@@ -560,6 +568,7 @@ class _Run:
         "executor", "hook_refs", "payload", "gc", "hook", "local_contexts", "extensions", "plan", "isolate",
         "policy", "trace_id", "pool", "id", "finished", "table", "combined", "current", "current_ext",
         "candidate", "candidate_ext", "calls", "pending", "chain_span", "single_context", "single_meta",
+        "plain",
     )
 
     def __init__(
@@ -600,6 +609,7 @@ class _Run:
         self.chain_span: Optional[str] = None
         self.single_context: Optional[PluginContext] = None
         self.single_meta: Optional[dict[str, Any]] = None
+        self.plain = False  # the last _call's outcome was plain (see _calls)
 
     # -- the loop
 
@@ -620,10 +630,13 @@ class _Run:
                 self.chain_span = self._span_start("plugin.hook.invoke", attributes=step["chain_span"])
             op = step["op"]
             if op == "call":
-                step = _loads(nat.pybind_RunReport(self.id, await self._call(step)))
+                if "next" in step:
+                    step = _loads(await self._calls(step, nat))
+                else:
+                    step = _loads(nat.pybind_RunReport(self.id, await self._call(step)))
             elif op == "go":
                 target = self.payload if step.get("original") else self._effective()
-                step = _loads(nat.pybind_RunGo(self.id, payload_json(target)))
+                step = _loads(await self._go(nat, payload_json(target), step.get("async")))
             elif op == "concurrent":
                 step = await self._concurrent(step)
             elif op == "done":
@@ -638,6 +651,18 @@ class _Run:
                 raise self._exception(step)
             else:
                 raise RuntimeError(f"cpex: unknown step from the core: {op!r}")
+
+    async def _go(self, nat: Any, payload: str, off_loop_from: Optional[int]) -> str:
+        """RunGo's answer; off the event loop when the core says the work is long (its
+        ``async`` length, docs/protocol.md). A cancelled wait is dropped by RunAbort."""
+        if off_loop_from is not None and len(payload) >= off_loop_from and _gowait.enabled:
+            run_id = self.id
+            answer = await _gowait.run_off_loop(
+                lambda fd: nat.pybind_RunGoStart(run_id, payload, fd), lambda: nat.pybind_RunGoFinish(run_id)
+            )
+            if answer is not None:
+                return answer
+        return nat.pybind_RunGo(self.id, payload)
 
     def _effective(self) -> Any:
         return self.current if self.current is not None else self.payload
@@ -841,7 +866,35 @@ class _Run:
                 if self.candidate is not None and self.candidate is self.current:
                     mod = _MOD_SAME
             self.candidate_ext = result.modified_extensions
-        return self._outcome(i, call, mod)
+        out = self._outcome(i, call, mod)
+        # plain: the core's answer is known to be "call the next listed plugin, commit
+        # nothing" (core.Outcome.Plain checks the same fields again on replay)
+        r = call.result
+        self.plain = (
+            r is not None
+            and mod == 0
+            and bool(r.continue_processing)
+            and r.violation is None
+            and r.modified_extensions is None
+            and not r.retry_delay_ms
+        )
+        return out
+
+    async def _calls(self, step: dict[str, Any], nat: Any) -> str:
+        """A call step with ``next``: go on through the listed calls while outcomes are plain.
+
+        The first outcome that is not plain ends the batch (its plugin ran, the next did
+        not); the core replays the outcomes in order and answers as for the last.
+        """
+        first = await self._call(step)
+        if not self.plain:
+            return nat.pybind_RunReport(self.id, first)
+        outs = [first]
+        for nxt in step["next"]:
+            outs.append(await self._call(nxt))
+            if not self.plain:
+                break
+        return nat.pybind_RunReportBatch(self.id, "[" + ",".join(outs) + "]")
 
     # -- concurrent phase (§11.6)
 

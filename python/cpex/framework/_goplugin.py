@@ -15,6 +15,7 @@ from typing import Any, Awaitable, Callable, Optional
 import orjson
 
 from cpex import _core
+from cpex.framework import _gowait
 from cpex.framework._driver import go_invoke_timeout, payload_json
 from cpex.framework.base import Plugin
 from cpex.framework.models import PluginConfig, PluginContext, PluginPayload, PluginResult, PluginViolation
@@ -55,6 +56,9 @@ class GoPlugin(Plugin):
         spec = {"name": config.name, "kind": config.kind, "hooks": list(config.hooks), "config": config.config or {}}
         # default=str: a YAML config may hold dates and the like, which the Go side reads as text
         self._go_plugin_id: int = _core.native().pybind_GoPluginNew(orjson.dumps(spec, default=str).decode())
+        # the payload JSON length from which a call runs off the event loop (0: the
+        # plugin declares itself I/O-bound); the core decides it
+        self._off_loop_from: int = _core.native().pybind_GoPluginAsync(self._go_plugin_id)
         self._finalizer = weakref.finalize(self, _release, self._go_plugin_id)
         self._finalizer.atexit = False
         for hook in config.hooks:
@@ -63,12 +67,22 @@ class GoPlugin(Plugin):
     def _hook_for(self, hook: str) -> Callable[[PluginPayload, PluginContext], Awaitable[PluginResult]]:
         # The coroutine function is stored on the plugin: it must not hold the plugin itself,
         # or the plugin would live until a cycle collection and release its Go twin late.
-        go_id, plugin_name = self._go_plugin_id, self.name
+        go_id, plugin_name, off_loop_from = self._go_plugin_id, self.name, self._off_loop_from
 
         async def run_go_plugin(payload: PluginPayload, context: PluginContext) -> PluginResult:
-            answer = orjson.loads(
-                _core.native().pybind_GoPluginInvoke(go_id, hook, payload_json(payload), _context_facts(context))
-            )
+            nat = _core.native()
+            text, facts = payload_json(payload), _context_facts(context)
+            raw: Optional[str] = None
+            if len(text) >= off_loop_from and _gowait.enabled:
+                job: list[int] = []
+                raw = await _gowait.run_off_loop(
+                    lambda fd: job.append(nat.pybind_GoPluginInvokeStart(go_id, hook, text, facts, fd)),
+                    lambda: nat.pybind_GoPluginInvokeFinish(job[0]),
+                    lambda: nat.pybind_GoPluginInvokeDrop(job[0]),
+                )
+            if raw is None:
+                raw = nat.pybind_GoPluginInvoke(go_id, hook, text, facts)
+            answer = orjson.loads(raw)
             modified = answer.get("payload")
             violation: Optional[PluginViolation] = None
             if answer.get("violation"):

@@ -1,0 +1,224 @@
+package pybind
+
+import (
+	"fmt"
+	"sync"
+	"syscall"
+
+	"github.com/cpex-go/cpex/core"
+)
+
+// Long or I/O-bound Go work completes off the caller's event loop (DESIGN.md, "The
+// boundary"): a *Start function checks its input, starts the work on a goroutine and
+// returns at once; the goroutine keeps the answer and writes one byte to a pipe the
+// caller watches (asyncio's loop.add_reader); the caller then takes the answer with the
+// matching *Finish. There are no Go→Python callbacks.
+
+// asyncPayloadMin is the payload JSON length from which a go step runs off the loop.
+// Measured from Python (2 vCPU, loaded; a run of the four text guards, CPU time of the
+// loop's thread per run, plain call → off the loop): 1 KB 48 → 107 µs, 8 KB 105 → 140 µs,
+// 16 KB 241 → 197 µs; a no-op Go plugin 26 → 91 µs. The hand-off (pipe, add_reader, a
+// goroutine and two thread wake-ups) costs the loop ~40–65 µs of CPU and the caller
+// ~150 µs of latency, so only work above the crossover (~12 KB for the heaviest guards)
+// is worth moving; below it a plain call holds the loop for less than the hand-off.
+const asyncPayloadMin = 12288
+
+// asyncThreshold is a go step's "async" value: 0 (always) when one of its Go plugins
+// declares itself I/O-bound, else asyncPayloadMin.
+func asyncThreshold(p *core.Plan, idx []int) int {
+	for _, i := range idx {
+		if pl := p.Refs[i].Plugin; pl != nil && core.IsBlocking(pl) {
+			return 0
+		}
+	}
+	return asyncPayloadMin
+}
+
+// goJob is started Go work; answer and err are written before done is closed.
+type goJob struct {
+	done   chan struct{}
+	answer string
+	err    error
+}
+
+// jobs holds started work by id (a run id, or a GoPluginInvokeStart id) until its Finish
+// takes it, or RunAbort / an abandoned caller drops it.
+var jobs = struct {
+	mu sync.Mutex
+	m  map[int]*goJob
+}{m: map[int]*goJob{}}
+
+// newJob registers work for id, writing to a duplicate of fd (so the caller may close its
+// pipe at any time: a late byte then goes nowhere, never to a reused descriptor).
+func newJob(fn string, id, fd int) (*goJob, int, error) {
+	if fd < 0 {
+		return nil, -1, fmt.Errorf("%s: fd: want the write end of a pipe, got %d", fn, fd)
+	}
+	wfd, err := syscall.Dup(fd)
+	if err != nil {
+		return nil, -1, fmt.Errorf("%s: fd %d: %w", fn, fd, err)
+	}
+	flags, _, errno := syscall.Syscall(syscall.SYS_FCNTL, uintptr(wfd), syscall.F_GETFL, 0)
+	if errno != 0 || flags&syscall.O_ACCMODE == syscall.O_RDONLY {
+		_ = syscall.Close(wfd)
+		if errno != 0 {
+			return nil, -1, fmt.Errorf("%s: fd %d: %w", fn, fd, errno)
+		}
+		return nil, -1, fmt.Errorf("%s: fd %d: not open for writing (pass the pipe's write end)", fn, fd)
+	}
+	j := &goJob{done: make(chan struct{})}
+	jobs.mu.Lock()
+	defer jobs.mu.Unlock()
+	if _, busy := jobs.m[id]; busy {
+		_ = syscall.Close(wfd)
+		return nil, -1, fmt.Errorf("%s: %d: earlier work is still pending (call its Finish first)", fn, id)
+	}
+	jobs.m[id] = j
+	return j, wfd, nil
+}
+
+// launch runs work on a goroutine; a panic becomes the job's error.
+func (j *goJob) launch(fn string, wfd int, work func() (string, error)) {
+	go func() {
+		defer func() { _ = syscall.Close(wfd) }()
+		func() {
+			defer func() {
+				if p := recover(); p != nil {
+					j.err = fmt.Errorf("%s: internal error: %v", fn, p)
+				}
+			}()
+			j.answer, j.err = work()
+		}()
+		close(j.done)
+		for {
+			// EAGAIN: the pipe already holds a byte, the reader wakes anyway; EPIPE: the
+			// caller closed its pipe (its loop ended), nobody waits.
+			if _, err := syscall.Write(wfd, []byte{1}); err != syscall.EINTR {
+				return
+			}
+		}
+	}()
+}
+
+// jobPending reports whether work started for id was not yet finished or dropped.
+func jobPending(id int) bool {
+	jobs.mu.Lock()
+	_, ok := jobs.m[id]
+	jobs.mu.Unlock()
+	return ok
+}
+
+// dropJob forgets the work of id (its answer is dropped once it completes).
+func dropJob(id int) bool {
+	jobs.mu.Lock()
+	_, ok := jobs.m[id]
+	delete(jobs.m, id)
+	jobs.mu.Unlock()
+	return ok
+}
+
+func finishJob(fn, what string, id int) (string, error) {
+	jobs.mu.Lock()
+	defer jobs.mu.Unlock()
+	j := jobs.m[id]
+	if j == nil {
+		return "", fmt.Errorf("%s: %s %d: no started Go work (never started, already finished or aborted)", fn, what, id)
+	}
+	select {
+	case <-j.done:
+	default:
+		return "", fmt.Errorf("%s: %s %d: the Go work is still running (wait until the fd is readable)", fn, what, id)
+	}
+	delete(jobs.m, id)
+	return j.answer, j.err
+}
+
+// RunGoStart answers a go step like RunGo, off the caller's thread: it checks the run and
+// the payload, starts the Go plugins on a goroutine and returns run; when they are done
+// one byte is written to fd (the write end of a non-blocking pipe) and RunGoFinish
+// answers what RunGo would have. RunAbort meanwhile drops the answer.
+func RunGoStart(run int, payload string, fd int) (_ int, err error) {
+	defer guard("RunGoStart", &err)
+	re, raw, err := goStepInput("RunGoStart", run, payload)
+	if err != nil {
+		return 0, err
+	}
+	j, wfd, err := newJob("RunGoStart", run, fd)
+	if err != nil {
+		return 0, err
+	}
+	re.mu.Lock() // handed to the goroutine: the run is busy until the Go work ends
+	held := re.held
+	if held == nil {
+		re.mu.Unlock()
+		dropJob(run)
+		_ = syscall.Close(wfd)
+		return 0, fmt.Errorf("RunGoStart: run %d: no go step is pending", run)
+	}
+	re.held = nil
+	j.launch("RunGoStart", wfd, func() (string, error) {
+		defer re.mu.Unlock()
+		return re.execHeld("RunGoFinish", held, raw)
+	})
+	return run, nil
+}
+
+// RunGoFinish answers the step that follows the go step started by RunGoStart (exactly
+// RunGo's answer), once its fd became readable.
+func RunGoFinish(run int) (_ string, err error) {
+	defer guard("RunGoFinish", &err)
+	return finishJob("RunGoFinish", "run", run)
+}
+
+// GoPluginAsync answers the payload JSON length from which Python calls the Go plugin id
+// through GoPluginInvokeStart: 0 when it declares itself I/O-bound.
+func GoPluginAsync(id int) (_ int, err error) {
+	defer guard("GoPluginAsync", &err)
+	st.mu.Lock()
+	p := st.plugins[id]
+	st.mu.Unlock()
+	if p == nil {
+		return 0, fmt.Errorf("GoPluginAsync: id: unknown Go plugin id %d", id)
+	}
+	if core.IsBlocking(p.plugin) {
+		return 0, nil
+	}
+	return asyncPayloadMin, nil
+}
+
+// GoPluginInvokeStart starts GoPluginInvoke on a goroutine; answers a job id for
+// GoPluginInvokeFinish, which is callable once fd became readable.
+func GoPluginInvokeStart(id int, hook string, payload string, facts string, fd int) (_ int, err error) {
+	defer guard("GoPluginInvokeStart", &err)
+	p, raw, pc, timeout, err := goInvokeInput("GoPluginInvokeStart", id, payload, facts)
+	if err != nil {
+		return 0, err
+	}
+	st.mu.Lock()
+	job := st.newID()
+	st.mu.Unlock()
+	j, wfd, err := newJob("GoPluginInvokeStart", job, fd)
+	if err != nil {
+		return 0, err
+	}
+	j.launch("GoPluginInvokeStart", wfd, func() (string, error) {
+		return goInvoke("GoPluginInvokeFinish", p, hook, raw, pc, timeout)
+	})
+	return job, nil
+}
+
+// GoPluginInvokeFinish answers what GoPluginInvoke would have for the job.
+func GoPluginInvokeFinish(job int) (_ string, err error) {
+	defer guard("GoPluginInvokeFinish", &err)
+	return finishJob("GoPluginInvokeFinish", "job", job)
+}
+
+// GoPluginInvokeDrop forgets a job whose caller gave up (its answer is dropped); answers 1
+// if it was pending.
+func GoPluginInvokeDrop(job int) (_ int, err error) {
+	defer guard("GoPluginInvokeDrop", &err)
+	if dropJob(job) {
+		return 1, nil
+	}
+	return 0, nil
+}
