@@ -14,14 +14,17 @@ import (
 // caller watches (asyncio's loop.add_reader); the caller then takes the answer with the
 // matching *Finish. There are no Go→Python callbacks.
 
-// asyncPayloadMin is the payload JSON length from which a go step runs off the loop.
-// Measured from Python (2 vCPU, loaded; a run of the four text guards, CPU time of the
-// loop's thread per run, plain call → off the loop): 1 KB 48 → 107 µs, 8 KB 105 → 140 µs,
-// 16 KB 241 → 197 µs; a no-op Go plugin 26 → 91 µs. The hand-off (pipe, add_reader, a
-// goroutine and two thread wake-ups) costs the loop ~40–65 µs of CPU and the caller
-// ~150 µs of latency, so only work above the crossover (~12 KB for the heaviest guards)
-// is worth moving; below it a plain call holds the loop for less than the hand-off.
-const asyncPayloadMin = 12288
+// asyncPayloadMin is the payload JSON length from which a go step of CPU-bound plugins
+// runs off the loop. The hand-off (pipe, add_reader, a goroutine and two thread
+// wake-ups) costs the loop ~40–65 µs of CPU and the caller ~150 µs of latency. Measured
+// from Python (2 vCPU; the four text guards, CPU time of the loop's thread per run, plain
+// call → off the loop): 1 KB 48 → 107 µs, 8 KB 105 → 140 µs, 16 KB 241 → 197 µs. But for
+// the whole process it is a loss at 16 KB: the bench's S4 (the four guards on 16 KB of
+// tool args) went from 0.090× to 0.147× of upstream's time per call (CPU ratio 0.110 →
+// 0.194) with the hand-off on. So CPU-bound Go work stays a plain call until it is large
+// enough that the hand-off is noise (at ~150 MB/s of guard work, 256 KiB is ~2 ms);
+// I/O-bound plugins (core.Blocking) always go off the loop.
+const asyncPayloadMin = 256 << 10
 
 // asyncThreshold is a go step's "async" value: 0 (always) when one of its Go plugins
 // declares itself I/O-bound, else asyncPayloadMin.

@@ -19,7 +19,7 @@ from cpex.framework import _gowait
 from cpex.framework.models import Config, PluginConfig
 from test_builtin_regex_deny_rate import redis_url  # noqa: F401 - the module's redis-server fixture
 
-BIG = {"q": "what crap " * 2000, "more": ["a secret crap"] * 200}  # ~25 KB of JSON
+BIG = {"q": "what crap " * 30000, "more": ["a secret crap"] * 200}  # ~300 KB of JSON: above the threshold
 SMALL = {"q": "what crap"}
 
 
