@@ -99,6 +99,7 @@ class WorkerProc:
             env.pop("PYTHONPATH", None)  # upstream must come from its own virtualenv only
         env.setdefault("PYTHONHASHSEED", "0")
         self._log = open(self.log_path, "ab")
+        self._buf = bytearray()  # bytes read from the worker's stdout, not yet a whole line
         self.proc = subprocess.Popen(
             [str(python), str(BENCH_DIR / "worker.py"), impl],
             stdin=subprocess.PIPE,
@@ -119,12 +120,10 @@ class WorkerProc:
         self.proc.stdin.flush()
         deadline = time.monotonic() + timeout_s
         while True:
-            left = deadline - time.monotonic()
-            ready, _, _ = select.select([self.proc.stdout], [], [], max(left, 0))
-            if not ready:
+            line = self._readline(deadline)
+            if line is None:
                 self.kill()
                 raise WorkerError(f"{self.impl} worker gave no answer to {cmd['op']} within {timeout_s:.0f}s; killed")
-            line = self.proc.stdout.readline()
             if not line:
                 self.proc.wait(timeout=5)
                 raise WorkerError(f"{self.impl} worker died ({self.proc.returncode}) during {cmd['op']}:\n{self.log_tail()}")
@@ -136,6 +135,28 @@ class WorkerProc:
             if not answer.get("ok"):
                 raise WorkerError(answer.get("error", "unknown error"))
             return answer
+
+    def _readline(self, deadline: float) -> bytes | None:
+        """The worker's next line; b"" at end of file, None when the deadline passes.
+
+        It reads the pipe's descriptor itself: select() on a buffered file object misses
+        lines that an earlier readline() already pulled into the buffer (an M1 progress
+        event and the answer arriving together), and would wait for the deadline."""
+        assert self.proc.stdout is not None
+        fd = self.proc.stdout.fileno()
+        while True:
+            nl = self._buf.find(b"\n")
+            if nl >= 0:
+                line = bytes(self._buf[: nl + 1])
+                del self._buf[: nl + 1]
+                return line
+            ready, _, _ = select.select([fd], [], [], max(deadline - time.monotonic(), 0))
+            if not ready:
+                return None
+            chunk = os.read(fd, 1 << 16)
+            if not chunk:
+                return b""
+            self._buf += chunk
 
     def log_tail(self, lines: int = 20) -> str:
         try:
