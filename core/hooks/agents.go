@@ -29,13 +29,11 @@ func (p *AgentPreInvokePayload) UnmarshalJSON(data []byte) error {
 	if err := decodeInto(data, model, &aux); err != nil {
 		return err
 	}
-	if aux.AgentID == nil {
-		return missing(model, "agent_id")
+	id, msgs, err := requireAgentFields(model, aux.AgentID, aux.Messages)
+	if err != nil {
+		return err
 	}
-	if aux.Messages == nil {
-		return missing(model, "messages")
-	}
-	v.AgentID, v.Messages = *aux.AgentID, *aux.Messages
+	v.AgentID, v.Messages = id, msgs
 	*p = AgentPreInvokePayload(v)
 	return nil
 }
@@ -70,13 +68,11 @@ func (p *AgentPostInvokePayload) UnmarshalJSON(data []byte) error {
 	if err := decodeInto(data, model, &aux); err != nil {
 		return err
 	}
-	if aux.AgentID == nil {
-		return missing(model, "agent_id")
+	id, msgs, err := requireAgentFields(model, aux.AgentID, aux.Messages)
+	if err != nil {
+		return err
 	}
-	if aux.Messages == nil {
-		return missing(model, "messages")
-	}
-	v.AgentID, v.Messages = *aux.AgentID, *aux.Messages
+	v.AgentID, v.Messages = id, msgs
 	*p = AgentPostInvokePayload(v)
 	return nil
 }
@@ -88,4 +84,17 @@ func (p AgentPostInvokePayload) MarshalJSON() ([]byte, error) {
 		p.Messages = []any{}
 	}
 	return marshalPlain(plain(p))
+}
+
+// requireAgentFields is the rule both agent payloads share: agent_id and messages are
+// required (the decoders read them through pointers to tell an absent key from an empty
+// value).
+func requireAgentFields(model string, id *string, msgs *[]any) (string, []any, error) {
+	if id == nil {
+		return "", nil, missing(model, "agent_id")
+	}
+	if msgs == nil {
+		return "", nil, missing(model, "messages")
+	}
+	return *id, *msgs, nil
 }
