@@ -20,7 +20,8 @@ type Facts struct {
 	UserKeys   []string
 	UserIsKeys bool
 	UserSet    bool
-	// UserValues: the scalar values of a dict user (string, float64, bool or nil) by
+	// UserValues: the values of a dict user (string, json.Number, bool, nil, or a list
+	// or map of them, decoded exactly) by
 	// key, when a foreign driver sent them; Go plugins of a foreign run see them in
 	// PluginContext.User. Conditions never read them (they match the keys, §12).
 	UserValues map[string]any

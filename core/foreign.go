@@ -230,18 +230,25 @@ func (r *Run) foreignContext() *PluginContext {
 	if f.ContentType != nil {
 		pc.ContentType = *f.ContentType
 	}
-	if f.UserSet {
-		if f.UserIsKeys {
-			u := make(map[string]any, len(f.UserKeys))
-			for _, k := range f.UserKeys {
-				u[k] = f.UserValues[k] // nil: a non-scalar value, or an older driver sent keys only
-			}
-			pc.User = u
-		} else {
-			pc.User = f.User
-		}
-	}
+	pc.User = f.ContextUser()
 	return pc
+}
+
+// ContextUser is the user as Go plugins see it in PluginContext.User: nil, the string
+// user, or a dict user's keys with their values (nil for a key a driver sent no value
+// for).
+func (f *Facts) ContextUser() any {
+	if !f.UserSet {
+		return nil
+	}
+	if !f.UserIsKeys {
+		return f.User
+	}
+	u := make(map[string]any, len(f.UserKeys))
+	for _, k := range f.UserKeys {
+		u[k] = f.UserValues[k]
+	}
+	return u
 }
 
 // goViolationError keeps the violation of a *ViolationError a Go plugin returned.

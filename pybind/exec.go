@@ -341,16 +341,16 @@ func goInvoke(fn string, p *goPluginEntry, hook string, raw []byte, pc *core.Plu
 	return string(w.b), nil
 }
 
-// parseContextFacts reads GoPluginInvoke's facts; an optional "timeout" (seconds)
-// bounds the call (default: core.DefaultTimeout).
+// parseContextFacts reads GoPluginInvoke's facts (user as in RunStart's facts); an
+// optional "timeout" (seconds) bounds the call (default: core.DefaultTimeout).
 func parseContextFacts(fn, doc string) (*core.PluginContext, time.Duration, error) {
 	var fd struct {
-		RID         *string  `json:"rid"`
-		ServerID    *string  `json:"server_id"`
-		TenantID    *string  `json:"tenant_id"`
-		ContentType *string  `json:"content_type"`
-		User        any      `json:"user"`
-		Timeout     *float64 `json:"timeout"`
+		RID         *string         `json:"rid"`
+		ServerID    *string         `json:"server_id"`
+		TenantID    *string         `json:"tenant_id"`
+		ContentType *string         `json:"content_type"`
+		User        json.RawMessage `json:"user"`
+		Timeout     *float64        `json:"timeout"`
 	}
 	if err := json.Unmarshal([]byte(doc), &fd); err != nil {
 		return nil, 0, fmt.Errorf("%s: facts: invalid JSON %s: %v", fn, clip(doc), err)
@@ -362,7 +362,11 @@ func parseContextFacts(fn, doc string) (*core.PluginContext, time.Duration, erro
 		}
 		timeout = time.Duration(*fd.Timeout * float64(time.Second))
 	}
-	pc := &core.PluginContext{User: fd.User}
+	var uf core.Facts
+	if err := parseUser(fn, fd.User, &uf); err != nil {
+		return nil, 0, err
+	}
+	pc := &core.PluginContext{User: uf.ContextUser()}
 	for _, f := range []struct {
 		dst *string
 		src *string

@@ -314,7 +314,7 @@ func TestExecutorUpdateChangesTimeoutText(t *testing.T) {
 func TestGoPluginInvokeAnswer(t *testing.T) {
 	goID, err := GoPluginNew(`{"name":"g","kind":"builtin/noop","hooks":["tool_pre_invoke"],"config":null}`)
 	require.NoError(t, err)
-	ans := decode(t, must(GoPluginInvoke(goID, "tool_pre_invoke", `{"name":"x"}`, `{"rid":"r","user":{"email":"a"}}`)))
+	ans := decode(t, must(GoPluginInvoke(goID, "tool_pre_invoke", `{"name":"x"}`, `{"rid":"r","user":{"keys":["email"],"values":{"email":"a"}}}`)))
 	assert.Equal(t, map[string]any{"cont": true, "payload": nil, "violation": nil, "metadata": map[string]any{}, "retry": float64(0)}, ans)
 	_, err = GoPluginInvoke(goID, "tool_pre_invoke", `{"name":`, `{}`)
 	require.ErrorContains(t, err, "payload: invalid JSON")

@@ -85,7 +85,7 @@ func FuzzGoPluginNew(f *testing.F) {
 
 func FuzzGoPluginInvoke(f *testing.F) {
 	f.Add(`{"name":"x","args":{"a":1}}`, `{"rid":"r","user":"u"}`)
-	f.Add(`[]`, `{"user":{"k":[1]}}`)
+	f.Add(`[]`, `{"user":{"keys":["k"],"values":{"k":{"json":"[1]"}}}}`)
 	id, _ := GoPluginNew(`{"name":"g","kind":"builtin/noop"}`)
 	f.Fuzz(func(t *testing.T, payload, facts string) {
 		_, err := GoPluginInvoke(id, "tool_pre_invoke", payload, facts)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"strconv"
 	"strings"
 	"unsafe"
@@ -262,9 +263,9 @@ func parseUser(fn string, raw json.RawMessage, f *core.Facts) error {
 	return fmt.Errorf("%s: facts.user: want a string, {\"keys\": [...]} or null, got %s", fn, clip(string(raw)))
 }
 
-// parseDictUser reads a dict user: {"keys": [...]} and, since the 01:25 protocol change,
-// an optional "values": {key: scalar} carrying the scalar values so Go plugins can
-// identify the user (the keys alone serve conditions).
+// parseDictUser reads a dict user: {"keys": [...]} and an optional "values": {key:
+// value} carrying its values so Go plugins can identify the user (the keys alone serve
+// conditions); see userValue.
 func parseDictUser(fn string, raw json.RawMessage, f *core.Facts) error {
 	var u struct {
 		Keys   *[]string                  `json:"keys"`
@@ -284,7 +285,7 @@ func parseDictUser(fn string, raw json.RawMessage, f *core.Facts) error {
 			if _, ok := known[k]; !ok {
 				return fmt.Errorf("%s: facts.user.values: key %q is not in facts.user.keys", fn, k)
 			}
-			x, err := userScalar(v)
+			x, err := userValue(v)
 			if err != nil {
 				return fmt.Errorf("%s: facts.user.values.%s: %v (got %s)", fn, k, err, clip(string(v)))
 			}
@@ -295,22 +296,52 @@ func parseDictUser(fn string, raw json.RawMessage, f *core.Facts) error {
 	return nil
 }
 
-// userScalar decodes one value of a dict user: a string, a number (float64, as
-// encoding/json decodes the GlobalContext of Go callers), a bool or null.
-func userScalar(v json.RawMessage) (any, error) {
+// userValue decodes one value of a dict user, losslessly: a string, a bool, null, a
+// number (as json.Number, its exact text: never float64, which merges ids above 2^53),
+// or {"json": text} for any other value (a list, a mapping, an int beyond 64 bits),
+// text being that value's JSON, decoded here with exact numbers. Go plugins see the
+// value itself; builtin/rate_limiter keys a user by it (issue 10, item 2).
+func userValue(v json.RawMessage) (any, error) {
 	v = bytes.TrimSpace(v)
 	if len(v) == 0 {
-		return nil, errors.New("want a string, number, bool or null")
+		return nil, errors.New(userValueWant)
 	}
 	switch v[0] {
 	case '"', 't', 'f', 'n', '-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9':
-		var x any
-		if err := json.Unmarshal(v, &x); err != nil {
-			return nil, err
+		return decodeExact(v)
+	case '{':
+		var w struct {
+			JSON *string `json:"json"`
+		}
+		dec := json.NewDecoder(bytes.NewReader(v))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&w); err != nil || w.JSON == nil {
+			return nil, errors.New(userValueWant)
+		}
+		x, err := decodeExact([]byte(*w.JSON))
+		if err != nil {
+			return nil, fmt.Errorf("json: %v", err)
 		}
 		return x, nil
 	}
-	return nil, errors.New("want a string, number, bool or null")
+	return nil, errors.New(userValueWant)
+}
+
+const userValueWant = `want a string, number, bool, null or {"json": text}`
+
+// decodeExact decodes one JSON value with numbers as json.Number; trailing data is an
+// error.
+func decodeExact(b []byte) (any, error) {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	var x any
+	if err := dec.Decode(&x); err != nil {
+		return nil, err
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, errors.New("trailing data after the value")
+	}
+	return x, nil
 }
 
 var statuses = map[string]core.OutcomeStatus{

@@ -102,9 +102,7 @@ func (p *rateLimiter) checks(out []rateCheck, hook string, payload *core.Payload
 		tenant, user = strings.TrimSpace(pctx.TenantID), pctx.User
 	}
 	if r := p.cfg.userRate; r != nil {
-		if id, known := rateUserID(user); known {
-			out = append(out, rateCheck{Dimension: "user", Scope: tenant, Identity: id, Limit: *r})
-		}
+		out = append(out, rateCheck{Dimension: "user", Scope: tenant, Identity: rateUserID(user), Limit: *r})
 	}
 	if r := p.cfg.tenantRate; r != nil && tenant != "" {
 		out = append(out, rateCheck{Dimension: "tenant", Scope: tenant, Identity: tenant, Limit: *r})
@@ -122,50 +120,6 @@ func (p *rateLimiter) checks(out []rateCheck, hook string, payload *core.Payload
 		}
 	}
 	return out
-}
-
-// rateUserID is the identity a user is counted under: GlobalContext.user as a string,
-// or the email, id, sub or username of a user mapping, trimmed; "anonymous" otherwise, so
-// every request without a user shares one counter. known is false for a mapping whose
-// identity keys are all present but null: that is how a run driven from Python passes a
-// dict user to Go plugins today (its keys only, docs/protocol.md facts), so the identity
-// exists but is not visible here. Counting all such users as one "anonymous" user would
-// throttle every one of them together; their user dimension is skipped instead.
-func rateUserID(user any) (id string, known bool) {
-	switch u := user.(type) {
-	case string:
-		if s := strings.TrimSpace(u); s != "" {
-			return s, true
-		}
-	case map[string]any:
-		withheld := false
-		for _, k := range []string{"email", "id", "sub", "username"} {
-			v, present := u[k]
-			switch v := v.(type) {
-			case string:
-				if s := strings.TrimSpace(v); s != "" {
-					return s, true
-				}
-			case float64:
-				return strconv.FormatFloat(v, 'f', -1, 64), true
-			case nil:
-				withheld = withheld || present
-			}
-		}
-		if withheld && rateAllNil(u) {
-			return "", false
-		}
-	}
-	return "anonymous", true
-}
-
-func rateAllNil(m map[string]any) bool {
-	for _, v := range m {
-		if v != nil {
-			return false
-		}
-	}
-	return true
 }
 
 // limited builds the blocking result for the dimension that refused the request.

@@ -102,6 +102,16 @@ func TestRedisStoreAllOrNothing(t *testing.T) {
 	}
 }
 
+func TestRedisIdentitiesAreExact(t *testing.T) {
+	url := rlRedis(t)
+	for _, alg := range []string{"fixed_window", "token_bucket", "sliding_window"} {
+		t.Run(alg, func(t *testing.T) {
+			rlCheckDistinctUsers(t, rlBuild(t, `{"backend":"redis","redis_url":"`+url+`","redis_key_prefix":"id-`+alg+
+				`","by_user":"2/m","algorithm":"`+alg+`"}`, newRLClock()))
+		})
+	}
+}
+
 func TestRedisReplicasShareOneLimit(t *testing.T) {
 	url := rlRedis(t)
 	for _, alg := range []string{"fixed_window", "token_bucket", "sliding_window"} {

@@ -2,8 +2,10 @@ package builtins
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"math/big"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -209,15 +211,15 @@ func TestRateLimiterDimensions(t *testing.T) {
 		assert.NotNil(t, rlCall(t, p, "7", "", "x"))
 		assert.NotNil(t, rlCall(t, p, map[string]any{"full_name": "no id"}, "", "x"), "a dict without identity is anonymous")
 	})
-	t.Run("a dict user whose values were withheld is not counted as anonymous", func(t *testing.T) {
-		// What a Python-driven run hands Go plugins for a dict user today: keys only.
-		p := rlBuild(t, `{"by_user":"1/m","by_tenant":"2/m"}`, newRLClock())
-		keysOnly := map[string]any{"email": nil, "is_admin": nil}
-		assert.Nil(t, rlCall(t, p, keysOnly, "T", "x"))
-		assert.Nil(t, rlCall(t, p, keysOnly, "T", "x"), "no user dimension")
-		res := rlCall(t, p, keysOnly, "T", "x")
-		require.NotNil(t, res, "the other dimensions still apply")
-		assert.Equal(t, "tenant", res.Violation.Details["dimension"])
+	t.Run("a dict user whose identity values are null is anonymous", func(t *testing.T) {
+		// Never a skipped dimension: a user without a usable identity shares the
+		// anonymous counter (issue 10, item 2).
+		p := rlBuild(t, `{"by_user":"1/m","by_tenant":"5/m"}`, newRLClock())
+		nulls := map[string]any{"email": nil, "is_admin": nil}
+		assert.Nil(t, rlCall(t, p, nulls, "T", "x"))
+		res := rlCall(t, p, nulls, "T", "x")
+		require.NotNil(t, res)
+		assert.Equal(t, "user", res.Violation.Details["dimension"])
 	})
 	t.Run("nothing configured: always allowed", func(t *testing.T) {
 		p := rlBuild(t, `{}`, newRLClock())
@@ -230,6 +232,77 @@ func TestRateLimiterDimensions(t *testing.T) {
 		assert.Nil(t, res)
 		assert.NotNil(t, rlCall(t, p, "anonymous", "", "x"))
 	})
+}
+
+// rlDistinctUsers are identity values that must each get their own counter: numbers a
+// float64 cannot tell apart, ids beyond 64 bits, and values that are not scalars (which
+// used to skip the user dimension), next to strings that read like them.
+var rlDistinctUsers = []any{
+	map[string]any{"id": json.Number("9007199254740992")},
+	map[string]any{"id": json.Number("9007199254740993")},
+	map[string]any{"id": uint64(1_000_000_000_000_000_001)},
+	map[string]any{"id": int64(1_000_000_000_000_000_002)},
+	map[string]any{"id": json.Number("1180591620717411303424")}, // 2^70
+	map[string]any{"id": json.Number("1180591620717411303425")},
+	map[string]any{"id": []any{"x"}},
+	map[string]any{"id": "[\"x\"]"},
+	map[string]any{"id": []any{"y"}},
+	map[string]any{"sub": map[string]any{"k": json.Number("1")}},
+	map[string]any{"sub": map[string]any{"k": json.Number("2")}},
+	map[string]any{"id": true},
+	map[string]any{"id": "true"},
+	map[string]any{"id": "#5"},
+	map[string]any{"id": "5"},
+	map[string]any{"id": 1.5},
+	42,
+}
+
+// Every distinct identity has its own counter and the same identity always shares one,
+// for every algorithm (issue 10, item 2: float64 keys merged ids above 2^53; values
+// other than strings and float64 skipped the user dimension).
+func TestRateLimiterIdentitiesAreExact(t *testing.T) {
+	for _, alg := range []string{"fixed_window", "token_bucket", "sliding_window"} {
+		t.Run(alg, func(t *testing.T) {
+			rlCheckDistinctUsers(t, rlBuild(t, `{"by_user":"2/m","algorithm":"`+alg+`"}`, newRLClock()))
+		})
+	}
+}
+
+func rlCheckDistinctUsers(t *testing.T, p *rateLimiter) {
+	t.Helper()
+	for _, u := range rlDistinctUsers {
+		assert.Equal(t, 2, rlAllowed(t, p, 3, u, "", "x"), "%#v: its own counter, limited", u)
+	}
+}
+
+func TestRateIdentity(t *testing.T) {
+	same := [][]any{
+		{json.Number("7"), json.Number("7.0"), json.Number("7e0"), 7.0, int64(7), uint8(7), "7", big.NewInt(7)},
+		{json.Number("-0"), json.Number("0"), 0.0, 0},
+		{json.Number("1.50"), json.Number("1.5"), 1.5},
+		{map[string]any{"b": 1, "a": []any{json.Number("2")}}, map[string]any{"a": []any{2}, "b": json.Number("1")}},
+		{"#a", "#a"},
+	}
+	for _, group := range same {
+		for _, v := range group[1:] {
+			assert.Equal(t, rateIdentity(group[0]), rateIdentity(v), "%#v and %#v", group[0], v)
+		}
+	}
+	distinct := []any{"7", "7.5", "#7", "##7", "true", true, false, "null", nil, []any{}, "[]", map[string]any{}, "{}",
+		json.Number("9007199254740993"), json.Number("9007199254740992"), json.Number("1e999999999"), json.Number("0.1000000000000000000001"), 0.1}
+	seen := map[string]any{}
+	for _, v := range distinct {
+		id := rateIdentity(v)
+		if prev, dup := seen[id]; dup {
+			t.Errorf("%#v and %#v share the identity %q", prev, v, id)
+		}
+		seen[id] = v
+	}
+	assert.Equal(t, "alice", rateUserID(map[string]any{"email": " alice ", "id": 3}))
+	assert.Equal(t, "3", rateUserID(map[string]any{"email": " ", "id": 3}))
+	assert.Equal(t, "#[\"x\"]", rateUserID(map[string]any{"id": []any{"x"}}))
+	assert.Equal(t, "anonymous", rateUserID(map[string]any{"name": "n"}))
+	assert.Equal(t, "anonymous", rateUserID(nil))
 }
 
 func TestRateKeys(t *testing.T) {

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import json
 import logging
 import os
 import time
@@ -452,26 +453,47 @@ class CoreExecutor:
         return result[0]
 
 
-def _scalar(value: Any) -> bool:
-    """Whether a user value can travel as a JSON scalar (ints bounded to 64 bits)."""
-    if value is None or isinstance(value, (str, float, bool)):
-        return True
-    return isinstance(value, int) and -(2**63) <= value < 2**63
+_INT64 = range(-(2**63), 2**63)
+
+
+def _user_value(value: Any) -> Any:
+    """One value of a dict user as it crosses to Go, losslessly (docs/protocol.md, facts).
+
+    Strings, bools, None and 64-bit ints travel as JSON scalars; every other value
+    (floats included: orjson would turn NaN into null) as ``{"json": text}``, its
+    canonical JSON (sorted keys, exact ints of any size), which Go decodes with exact
+    numbers. Go plugins identify users by these values (builtin/rate_limiter), so two
+    distinct values must never arrive as one, and none may be dropped.
+    """
+    if value is None or isinstance(value, (str, bool)) or (type(value) is int and value in _INT64):
+        return value
+    try:
+        text = json.dumps(value, sort_keys=True, separators=(",", ":"), allow_nan=False, default=repr)
+    except (TypeError, ValueError, RecursionError):
+        # mixed key types, NaN, cycles, nesting past the recursion limit: the value's repr,
+        # as a JSON string, is still one key per value (Go reads a string)
+        try:
+            text = json.dumps(repr(value))
+        except RecursionError:
+            text = json.dumps(f"<{type(value).__name__}>")
+    return {"json": text}
+
+
+def user_fact(user: Any) -> Any:
+    """GlobalContext.user as the facts carry it: a str, None, or a dict user's keys (for
+    user_patterns) and every value, exactly (for Go plugins that identify the user:
+    builtin/rate_limiter reads email/id/sub/username)."""
+    if isinstance(user, dict):
+        return {"keys": [str(k) for k in user], "values": {str(k): _user_value(v) for k, v in user.items()}}
+    if user is not None and not isinstance(user, str):
+        return str(user)
+    return user
 
 
 def _facts(
     plan: dict[str, Any], payload: Any, gc: GlobalContext, pool: int, vexc: bool, trace: bool, ext: bool
 ) -> dict[str, Any]:
-    user: Any = gc.user
-    if isinstance(user, dict):
-        # keys for user_patterns; the scalar values for Go plugins that identify the user
-        # (e.g. builtin/rate_limiter reads email/id/sub/username) (Changes, 01:25)
-        user = {
-            "keys": [str(k) for k in user],
-            "values": {str(k): v for k, v in user.items() if _scalar(v)},
-        }
-    elif user is not None and not isinstance(user, str):
-        user = str(user)
+    user = user_fact(gc.user)
     match = None
     field = plan["match"]
     if field:

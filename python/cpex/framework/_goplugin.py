@@ -16,7 +16,7 @@ import orjson
 
 from cpex import _core
 from cpex.framework import _gowait
-from cpex.framework._driver import go_invoke_timeout, payload_json
+from cpex.framework._driver import go_invoke_timeout, payload_json, user_fact
 from cpex.framework.base import Plugin
 from cpex.framework.models import PluginConfig, PluginContext, PluginPayload, PluginResult, PluginViolation
 
@@ -31,15 +31,12 @@ def _release(go_id: int) -> None:
 
 def _context_facts(context: PluginContext) -> str:
     gc = context.global_context
-    user: Any = gc.user
-    if isinstance(user, dict):
-        user = {k: v for k, v in user.items() if isinstance(v, (str, int, float, bool)) or v is None}
     facts: dict[str, Any] = {
         "rid": gc.request_id,
         "server_id": gc.server_id,
         "tenant_id": gc.tenant_id,
         "content_type": gc.content_type,
-        "user": user,
+        "user": user_fact(gc.user),
     }
     timeout = go_invoke_timeout.get()
     if timeout is not None and timeout > 0:

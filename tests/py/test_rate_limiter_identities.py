@@ -1,0 +1,111 @@
+"""builtin/rate_limiter keys every user exactly (issue 10, item 2).
+
+Dict users cross to Go losslessly (ints of any size, lists, dicts: docs/protocol.md,
+facts ``user``), so two distinct users never share a counter and no user skips the
+per-user limit, through a chain run and through a direct call of the plugin, with the
+memory and the Redis backends and every algorithm.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Optional
+
+import pytest
+
+from cpex.framework import GlobalContext, PluginContext, TenantPluginManager, ToolPreInvokePayload
+from test_builtin_regex_deny_rate import redis_url  # noqa: F401 - the module's private redis-server
+
+ALGORITHMS = ["fixed_window", "token_bucket", "sliding_window"]
+
+# Each must get its own counter: ids a float64 cannot tell apart (2^53 and 2^53+1,
+# snowflake-size ids), ids beyond 64 bits, and values that are not scalars.
+USERS: list[dict[str, Any]] = [
+    {"id": 2**53},
+    {"id": 2**53 + 1},
+    {"id": 10**18},
+    {"id": 10**18 + 1},
+    {"id": 2**70},
+    {"id": 2**70 + 1},
+    {"id": ["x"]},
+    {"id": ["y"]},
+    {"id": '["x"]'},
+    {"sub": {"k": 1}},
+    {"sub": {"k": 2}},
+    {"id": 1.5},
+    {"id": True},
+]
+
+
+def config(algorithm: str, backend: str) -> str:
+    extra = "".join(f"      {line}\n" for line in backend.splitlines())
+    return (
+        "plugins:\n"
+        "  - name: RateLimiterPlugin\n"
+        "    kind: builtin/rate_limiter\n"
+        "    hooks: [tool_pre_invoke]\n"
+        "    mode: enforce\n"
+        "    config:\n"
+        '      by_user: "2/m"\n'
+        f"      algorithm: {algorithm}\n" + extra
+    )
+
+
+async def load(tmp_path: Path, body: str) -> TenantPluginManager:
+    path = tmp_path / "plugins.yaml"
+    path.write_text(body)
+    manager = TenantPluginManager(str(path))
+    await manager.initialize()
+    return manager
+
+
+def gctx(user: Any) -> GlobalContext:
+    return GlobalContext(request_id="r", user=user)
+
+
+async def three_calls(manager: TenantPluginManager, user: Any) -> list[bool]:
+    out = []
+    for _ in range(3):
+        result, _ = await manager.invoke_hook("tool_pre_invoke", ToolPreInvokePayload(name="t", args={}), gctx(user))
+        out.append(result.continue_processing)
+    return out
+
+
+async def three_direct_calls(manager: TenantPluginManager, user: Any) -> list[bool]:
+    plugin = manager._registry.get_plugin("RateLimiterPlugin").plugin
+    out = []
+    for _ in range(3):
+        result = await plugin.tool_pre_invoke(ToolPreInvokePayload(name="t", args={}),
+                                              PluginContext(global_context=gctx(user)))
+        out.append(result.continue_processing)
+    return out
+
+
+async def check_every_user(tmp_path: Path, algorithm: str, backend: str) -> None:
+    for runner in (three_calls, three_direct_calls):
+        manager = await load(tmp_path, config(algorithm, backend.replace("RUNNER", runner.__name__)))
+        try:
+            for user in USERS:
+                assert await runner(manager, user) == [True, True, False], (runner.__name__, user)
+        finally:
+            await manager.shutdown()
+
+
+@pytest.mark.parametrize("algorithm", ALGORITHMS)
+async def test_memory_backend_counts_each_user_exactly(tmp_path: Path, algorithm: str) -> None:
+    await check_every_user(tmp_path, algorithm, "")
+
+
+@pytest.mark.parametrize("algorithm", ALGORITHMS)
+async def test_redis_backend_counts_each_user_exactly(tmp_path: Path, algorithm: str, redis_url: str) -> None:  # noqa: F811
+    prefix = f"ids-{algorithm}-RUNNER"
+    await check_every_user(tmp_path, algorithm, f'backend: redis\nredis_url: "{redis_url}"\nredis_key_prefix: {prefix}\n')
+
+
+@pytest.mark.parametrize("value", [float("nan"), {1: "a", "b": 2}, object()])
+async def test_values_json_cannot_encode_still_get_a_counter(tmp_path: Path, value: Optional[Any]) -> None:
+    manager = await load(tmp_path, config("fixed_window", ""))
+    try:
+        assert await three_calls(manager, {"id": value}) == [True, True, False]
+    finally:
+        await manager.shutdown()
