@@ -72,10 +72,12 @@ func (p *rateLimiter) Invoke(ctx context.Context, hook string, payload *core.Pay
 		return nil, nil
 	}
 	store := p.store
-	v, err := store.take(ctx, checks)
+	bctx, cancel := p.backendContext(ctx)
+	v, err := store.take(bctx, checks)
+	cancel()
 	if err != nil {
 		if ctxErr := ctx.Err(); ctxErr != nil {
-			return nil, ctxErr // the executor's timeout, not a backend verdict
+			return nil, ctxErr // the caller gave up (or the deadline passed): no verdict
 		}
 		if p.fallback == nil {
 			return p.backendFailed(err), nil
@@ -89,6 +91,27 @@ func (p *rateLimiter) Invoke(ctx context.Context, hook string, payload *core.Pay
 		return nil, nil
 	}
 	return p.limited(checks[v.Denied], v, store.name()), nil
+}
+
+// backendReserveMax bounds the part of the plugin's time kept back from Redis.
+const backendReserveMax = 50 * time.Millisecond
+
+// backendContext bounds a Redis round trip by the plugin's own deadline minus a
+// reserve (a tenth of the time left, at most backendReserveMax), so that a Redis that
+// does not answer ends in this plugin's verdict (redis_fallback, then fail_mode) while
+// the plugin still has time to give it, rather than in the executor's timeout, which
+// on_error: ignore would turn into an allow whatever fail_mode says (issue 10, item
+// 3; docs/builtins/rate_limiter.md, "Failures"). The memory backend never waits.
+func (p *rateLimiter) backendContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	if p.cfg.Backend != "redis" {
+		return ctx, func() {}
+	}
+	dl, ok := ctx.Deadline()
+	if !ok {
+		return ctx, func() {}
+	}
+	reserve := min(time.Until(dl)/10, backendReserveMax)
+	return context.WithDeadline(ctx, dl.Add(-max(reserve, 0)))
 }
 
 // checks lists the dimensions of this request: user (always, "anonymous" without a

@@ -5,7 +5,9 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"log/slog"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -120,6 +122,20 @@ end
 return {1, 0, 0, min_left, reset}
 `)
 
+// go-redis writes its own diagnostics (a connection it could not close, a failed
+// handshake option) to stderr through a logger of its own; route them to slog's default
+// logger, where the built-ins log (a Go service that installs another go-redis logger
+// after init keeps its own).
+func init() { redis.SetLogger(redisLogger{}) }
+
+// redisLogger adapts slog to go-redis's logging interface. Its lines are warnings:
+// go-redis logs only what went wrong.
+type redisLogger struct{}
+
+func (redisLogger) Printf(ctx context.Context, format string, v ...any) {
+	slog.Default().WarnContext(ctx, strings.TrimPrefix(fmt.Sprintf(format, v...), "redis: "), "component", "go-redis")
+}
+
 // redisRateStore is the shared backend.
 type redisRateStore struct {
 	alg    rateAlgorithm
@@ -143,6 +159,9 @@ func newRedisRateStore(alg rateAlgorithm, url, prefix string) (*redisRateStore, 
 	opts.DialTimeout = 2 * time.Second
 	opts.ReadTimeout = time.Second
 	opts.WriteTimeout = time.Second
+	// Every socket read and write ends at the call's deadline too (go-redis otherwise
+	// waits the full ReadTimeout whatever the context says, issue 10 item 3).
+	opts.ContextTimeoutEnabled = true
 	opts.MaxRetries = 1    // one retry covers a pooled connection the server closed
 	opts.DialerRetries = 1 // a refused dial fails the call now, not after 5 backed-off dials
 	script := redisFixedWindowScript
@@ -170,7 +189,7 @@ func (s *redisRateStore) take(ctx context.Context, checks []rateCheck) (rateVerd
 	if s.alg == slidingWindow {
 		args = append(args, s.nonce+"-"+strconv.FormatUint(s.seq.Add(1), 10))
 	}
-	res, err := s.script.Run(ctx, s.client, keys, args...).Int64Slice()
+	res, err := s.run(ctx, keys, args)
 	if err != nil {
 		return rateVerdict{}, &errRateBackend{err: err}
 	}
@@ -186,4 +205,35 @@ func (s *redisRateStore) take(ctx context.Context, checks []rateCheck) (rateVerd
 	}
 	wait := time.Duration(res[2]) * time.Millisecond
 	return rateVerdict{Denied: denied, RetryAfter: wait, Reset: wait}, nil
+}
+
+// run evaluates the script, bounded by ctx. go-redis applies a context's deadline to
+// its socket reads and writes (ContextTimeoutEnabled) but not its cancellation: when
+// ctx can be cancelled, the call runs on a goroutine and run returns as soon as ctx is
+// done; the abandoned call ends by itself at its socket deadline (at most ReadTimeout)
+// and returns its connection to the pool. An error once ctx is done wraps ctx.Err(), so
+// callers can tell "the caller gave up" from "Redis failed".
+func (s *redisRateStore) run(ctx context.Context, keys []string, args []any) ([]int64, error) {
+	done := ctx.Done()
+	if done == nil {
+		return s.script.Run(ctx, s.client, keys, args...).Int64Slice()
+	}
+	type answer struct {
+		res []int64
+		err error
+	}
+	ch := make(chan answer, 1)
+	go func() {
+		res, err := s.script.Run(ctx, s.client, keys, args...).Int64Slice()
+		ch <- answer{res, err}
+	}()
+	select {
+	case a := <-ch:
+		if a.err != nil && ctx.Err() != nil {
+			return nil, fmt.Errorf("%w (%v)", ctx.Err(), a.err)
+		}
+		return a.res, a.err
+	case <-done:
+		return nil, ctx.Err()
+	}
 }

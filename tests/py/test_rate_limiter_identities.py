@@ -8,6 +8,10 @@ memory and the Redis backends and every algorithm.
 
 from __future__ import annotations
 
+import socket
+import threading
+import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Optional
 
@@ -107,5 +111,58 @@ async def test_values_json_cannot_encode_still_get_a_counter(tmp_path: Path, val
     manager = await load(tmp_path, config("fixed_window", ""))
     try:
         assert await three_calls(manager, {"id": value}) == [True, True, False]
+    finally:
+        await manager.shutdown()
+
+
+# A Redis that accepts connections and never answers (issue 10, item 3).
+
+
+@pytest.fixture
+def silent_redis() -> Iterator[str]:
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(16)
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        server.settimeout(0.05)
+        while not stop.is_set():
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                continue
+            held.append(conn)  # read nothing, answer nothing
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        yield f"redis://127.0.0.1:{server.getsockname()[1]}/0"
+    finally:
+        stop.set()
+        thread.join()
+        for conn in held:
+            conn.close()
+        server.close()
+
+
+@pytest.mark.parametrize("algorithm", ALGORITHMS)
+async def test_silent_redis_fail_closed_blocks_under_on_error_ignore(tmp_path: Path, algorithm: str,
+                                                                     silent_redis: str) -> None:
+    # fail_mode: closed must hold even though on_error: ignore would swallow a timeout:
+    # the limiter gives Redis the executor's timeout minus a reserve and blocks itself.
+    body = config(algorithm, f'backend: redis\nredis_url: "{silent_redis}"\nfail_mode: closed\n')
+    body = body.replace("    mode: enforce\n", "    mode: enforce\n    on_error: ignore\n")
+    path = tmp_path / "plugins.yaml"
+    path.write_text(body)
+    manager = TenantPluginManager(str(path), timeout=0.2)  # type: ignore[arg-type]
+    await manager.initialize()
+    try:
+        start = time.monotonic()
+        result, _ = await manager.invoke_hook("tool_pre_invoke", ToolPreInvokePayload(name="t", args={}), gctx("u"))
+        print(f"{algorithm}: silent Redis answered in {time.monotonic() - start:.3f} s (timeout 0.2 s)")
+        assert result.continue_processing is False
+        assert result.violation.code == "BACKEND_UNAVAILABLE"
     finally:
         await manager.shutdown()
