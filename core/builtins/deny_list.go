@@ -63,8 +63,8 @@ func newDenyList(spec core.PluginSpec) (core.Plugin, error) {
 }
 
 // Invoke scans the hook's content fields and blocks at the first string containing a
-// word. The violation names the field path and the word, never the surrounding text.
-func (p *denyList) Invoke(_ context.Context, hook string, payload *core.Payload, _ *core.PluginContext) (*core.Result, error) {
+// word; it stops at ctx's deadline with ctx's error. The violation names the field path and the word, never the surrounding text.
+func (p *denyList) Invoke(ctx context.Context, hook string, payload *core.Payload, _ *core.PluginContext) (*core.Result, error) {
 	if p.automaton == nil {
 		return nil, nil
 	}
@@ -73,7 +73,11 @@ func (p *denyList) Invoke(_ context.Context, hook string, payload *core.Payload,
 		return nil, fmt.Errorf("deny_list: payload is not JSON: %w", err)
 	}
 	found, where := -1, ""
+	budget := newScanBudget(ctx)
 	VisitPayload(v, hook, func(path []string, s string) bool {
+		if !budget.spend(len(s)) {
+			return false
+		}
 		if i := p.automaton.find(s); i >= 0 {
 			found, where = i, strings.Join(path, ".")
 			return false
@@ -81,6 +85,11 @@ func (p *denyList) Invoke(_ context.Context, hook string, payload *core.Payload,
 		return true
 	})
 	if found < 0 {
+		// Stopped by the deadline (or the deadline passed during the last stretch):
+		// what was not scanned cannot be allowed.
+		if err := budget.done(); err != nil {
+			return nil, err
+		}
 		return nil, nil
 	}
 	return &core.Result{

@@ -168,6 +168,9 @@ func buildPIIFilter(spec core.PluginSpec) (*piiFilter, error) {
 		if err != nil {
 			return nil, NewConfigError(fmt.Sprintf("custom_patterns[%d].pattern", i), cp.Pattern, "invalid regular expression: %v", err)
 		}
+		if err := checkPatternCost(fmt.Sprintf("custom_patterns[%d].pattern", i), cp.Pattern, "(?i)"+cp.Pattern); err != nil {
+			return nil, err
+		}
 		st := def
 		if cp.MaskStrategy != nil {
 			st = maskStrategyNames[*cp.MaskStrategy]
@@ -178,6 +181,9 @@ func buildPIIFilter(spec core.PluginSpec) (*piiFilter, error) {
 		re, err := regexp.Compile("(?i)" + w)
 		if err != nil {
 			return nil, NewConfigError(fmt.Sprintf("whitelist_patterns[%d]", i), w, "invalid regular expression: %v", err)
+		}
+		if err := checkPatternCost(fmt.Sprintf("whitelist_patterns[%d]", i), w, "(?i)"+w); err != nil {
+			return nil, err
 		}
 		sc.whitelist = append(sc.whitelist, re)
 	}
@@ -233,21 +239,17 @@ func (p *piiFilter) Invoke(ctx context.Context, hook string, payload *core.Paylo
 		}
 		return path[len(path)-1]
 	}
-	seen := 0
-	cancelled := func() bool { // honour the deadline; ctx.Err takes a lock, so every 64 strings
-		seen++
-		return seen&63 == 0 && ctx.Err() != nil
-	}
+	budget := newScanBudget(ctx)
 	if p.cfg.BlockOnDetection {
 		VisitPayload(v, hook, func(path []string, s string) bool {
-			if cancelled() {
+			if !budget.spend(len(s)) {
 				return false
 			}
 			spans = p.scanner.scan(s, keyOf(path), spans[:0])
 			tally.add(spans)
 			return true
 		})
-		if err := ctx.Err(); err != nil {
+		if err := budget.done(); err != nil {
 			return nil, err
 		}
 		if tally.total() == 0 {
@@ -265,7 +267,7 @@ func (p *piiFilter) Invoke(ctx context.Context, hook string, payload *core.Paylo
 		}, nil
 	}
 	out, changed := RewritePayload(v, hook, func(path []string, s string) (string, bool) {
-		if cancelled() {
+		if !budget.spend(len(s)) {
 			return s, false
 		}
 		spans = p.scanner.scan(s, keyOf(path), spans[:0])
@@ -275,7 +277,7 @@ func (p *piiFilter) Invoke(ctx context.Context, hook string, payload *core.Paylo
 		tally.add(spans)
 		return p.masker.mask(s, spans, p.scanner.custom), true
 	})
-	if err := ctx.Err(); err != nil {
+	if err := budget.done(); err != nil {
 		return nil, err
 	}
 	if !changed {

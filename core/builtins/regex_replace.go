@@ -42,6 +42,9 @@ type regexRule struct {
 	literal  bool   // the replacement references no group
 	needle   string // the whole pattern when it is a plain literal, else ""
 	pre      *regexPrefilter
+	insts    int  // the size of the pattern's program (pattern_cost.go)
+	longText int  // text length from which matching goes through replaceLong
+	anchored bool // the pattern has assertions (^ $ \b ...): see replaceLong
 }
 
 func (c *regexReplaceConfig) Validate() error {
@@ -62,11 +65,15 @@ func (c *regexReplaceConfig) Validate() error {
 			// Go's messages name the construct RE2 lacks (e.g. look-behind, backreference).
 			return NewConfigError(key+".search", *w.Search, "invalid RE2 pattern: %v", err)
 		}
+		if err := checkPatternCost(key+".search", *w.Search, *w.Search); err != nil {
+			return err
+		}
 		tmpl, text, literal, err := pyReplacement(*w.Replace, re)
 		if err != nil {
 			return NewConfigError(key+".replace", *w.Replace, "%v", err)
 		}
 		rule := regexRule{re: re, template: tmpl, text: text, literal: literal}
+		rule.ruleShape(*w.Search)
 		if prefix, complete := re.LiteralPrefix(); complete && prefix != "" && literal {
 			rule.needle = prefix
 		} else {
@@ -131,8 +138,8 @@ func newRegexReplace(spec core.PluginSpec) (core.Plugin, error) {
 }
 
 // Invoke rewrites the scanned fields; the result carries a modified payload only when
-// some string changed. It never blocks.
-func (p *regexReplace) Invoke(_ context.Context, hook string, payload *core.Payload, _ *core.PluginContext) (*core.Result, error) {
+// some string changed. It never blocks. It stops at ctx's deadline with ctx's error.
+func (p *regexReplace) Invoke(ctx context.Context, hook string, payload *core.Payload, _ *core.PluginContext) (*core.Result, error) {
 	if len(p.rules) == 0 {
 		return nil, nil
 	}
@@ -140,9 +147,21 @@ func (p *regexReplace) Invoke(_ context.Context, hook string, payload *core.Payl
 	if err != nil {
 		return nil, fmt.Errorf("regex_replace: payload is not JSON: %w", err)
 	}
+	budget := newScanBudget(ctx)
 	out, changed := RewritePayload(v, hook, func(_ []string, s string) (string, bool) {
-		return p.apply(s)
+		if !budget.spend(len(s)) {
+			return s, false
+		}
+		r, changed, err := p.apply(ctx, s)
+		if err != nil {
+			budget.err = err
+			return s, false
+		}
+		return r, changed
 	})
+	if err := budget.done(); err != nil {
+		return nil, err
+	}
 	if !changed {
 		return nil, nil
 	}
@@ -151,53 +170,60 @@ func (p *regexReplace) Invoke(_ context.Context, hook string, payload *core.Payl
 
 // apply runs every rule in order over s (each sees the previous one's output, as the
 // gateway's plugin does) and reports whether the result differs.
-func (p *regexReplace) apply(s string) (string, bool) {
+func (p *regexReplace) apply(ctx context.Context, s string) (string, bool, error) {
 	changed := false
 	if p.screen == nil {
 		for i := range p.rules {
-			if r, ok := p.rules[i].replace(s, true); ok {
+			r, ok, err := p.rules[i].replace(ctx, s, true)
+			if err != nil {
+				return s, false, err
+			}
+			if ok {
 				s, changed = r, true
 			}
 		}
-		return s, changed
+		return s, changed, nil
 	}
 	candidates := p.screen.matchMask(s) | p.always
 	for i := range p.rules {
 		if candidates&(1<<uint(i)) == 0 {
 			continue
 		}
-		if r, ok := p.rules[i].replace(s, false); ok {
+		r, ok, err := p.rules[i].replace(ctx, s, false)
+		if err != nil {
+			return s, false, err
+		}
+		if ok {
 			s, changed = r, true
 			// A replacement can create a later rule's literal ("crap"→"crud", then
 			// "crud"→"yikes"): screen the new text for the remaining rules.
 			candidates = p.screen.matchMask(s) | p.always
 		}
 	}
-	return s, changed
+	return s, changed, nil
 }
 
 // replace applies one rule; prefilter says whether to run the rule's own prefilter first
 // (false when the combined screen already did). The common case is no match: it is
-// detected without allocating (regexp's Replace* always copies its input).
-func (r *regexRule) replace(s string, prefilter bool) (string, bool) {
+// detected without allocating (regexp's Replace* always copies its input). Long texts
+// go through replaceLong, which stops at ctx's deadline.
+func (r *regexRule) replace(ctx context.Context, s string, prefilter bool) (string, bool, error) {
 	if r.needle != "" {
 		if !strings.Contains(s, r.needle) {
-			return s, false
+			return s, false, nil
 		}
 		out := strings.ReplaceAll(s, r.needle, r.text)
-		return out, out != s
+		return out, out != s, nil
 	}
 	if prefilter && r.pre != nil && !r.pre.mayMatch(s) {
-		return s, false
+		return s, false, nil
+	}
+	if len(s) >= r.longText {
+		return r.replaceLong(ctx, s)
 	}
 	if r.re.FindStringIndex(s) == nil {
-		return s, false
+		return s, false, nil
 	}
-	var out string
-	if r.literal {
-		out = r.re.ReplaceAllLiteralString(s, r.text)
-	} else {
-		out = r.re.ReplaceAllString(s, r.template)
-	}
-	return out, out != s
+	out := r.replaceAll(s)
+	return out, out != s, nil
 }

@@ -1,6 +1,7 @@
 package builtins
 
 import (
+	"context"
 	"regexp"
 	"strings"
 	"testing"
@@ -43,7 +44,10 @@ func FuzzRegexReplace(f *testing.F) {
 			return
 		}
 		rule := cfg.rules[0]
-		out, changed := rule.replace(text, true)
+		out, changed, err := rule.replace(context.Background(), text, true)
+		if err != nil {
+			t.Fatal(err)
+		}
 		if changed == (out == text) {
 			t.Fatalf("changed=%v but out==text is %v", changed, out == text)
 		}
@@ -55,6 +59,32 @@ func FuzzRegexReplace(f *testing.F) {
 			if !strings.Contains(text, rule.needle) && changed {
 				t.Fatal("changed without a match")
 			}
+		}
+	})
+}
+
+// FuzzRegexReplaceLong: the interruptible long-text path (reader-based matching)
+// replaces exactly as regexp's ReplaceAll, for every pattern and text.
+func FuzzRegexReplaceLong(f *testing.F) {
+	f.Add(`a*`, "-", "baaac")
+	f.Add(`(\w+)@(\w+)`, `\2 at \1`, "bob@acme, é@x")
+	f.Add(`\bcat\b`, "dog", "cat concat cat")
+	f.Add(`^x|y$`, "_", "xyx\nyxy")
+	f.Add(`(?m)^\s*`, "> ", "a\n  b\n")
+	f.Add(`[a-z]{3}`, "#", "abcd\xffefgh")
+	f.Add(``, "|", "héllo")
+	f.Fuzz(func(t *testing.T, search, replace, text string) {
+		cfg := regexReplaceConfig{Words: []regexReplaceWord{{Search: &search, Replace: &replace}}}
+		if cfg.Validate() != nil {
+			return
+		}
+		rule := cfg.rules[0]
+		got, changed, err := rule.replaceLong(context.Background(), text)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := rule.replaceAll(text); got != want || changed != (want != text) {
+			t.Fatalf("%q→%q on %q: long path %q (changed %v), regexp %q", search, replace, text, got, changed, want)
 		}
 	})
 }
@@ -95,7 +125,10 @@ func FuzzRegexReplaceRules(f *testing.F) {
 		}
 		screen, always := newRegexScreen(cfg.rules)
 		p := &regexReplace{rules: cfg.rules, screen: screen, always: always}
-		got, _ := p.apply(text)
+		got, _, err := p.apply(context.Background(), text)
+		if err != nil {
+			t.Fatal(err)
+		}
 		want := text
 		for _, r := range cfg.rules {
 			if r.literal {

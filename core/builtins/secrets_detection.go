@@ -167,10 +167,9 @@ func (p *secretsDetection) Invoke(ctx context.Context, hook string, payload *cor
 	var tally secretsTally
 	spans := make([]secretSpan, 0, 4)
 	var keyBuf []string
-	seen := 0
+	budget := newScanBudget(ctx)
 	scanLeaf := func(path []string, s string) []secretSpan {
-		seen++
-		if seen&63 == 0 && ctx.Err() != nil {
+		if !budget.spend(len(s)) {
 			return nil
 		}
 		key := ""
@@ -203,10 +202,10 @@ func (p *secretsDetection) Invoke(ctx context.Context, hook string, payload *cor
 	} else {
 		VisitPayload(v, hook, func(path []string, s string) bool {
 			scanLeaf(path, s)
-			return true
+			return budget.err == nil
 		})
 	}
-	if err := ctx.Err(); err != nil {
+	if err := budget.done(); err != nil {
 		return nil, err
 	}
 	if tally.count == 0 {
