@@ -24,7 +24,13 @@ func callGo(ctx context.Context, cc *callCtx, ref *Ref, hook string, in *Payload
 // the call's end is returned.
 func callGoAt(ctx context.Context, cc *callCtx, ref *Ref, hook string, in *Payload, pctx *PluginContext, timeout time.Duration, start int64, o *Outcome) (*Result, int64) {
 	cc.init(ctx, start, timeout)
-	res, err := invokeGuarded(ref.Plugin, cc, hook, in, pctx)
+	var res *Result
+	var err error
+	if got := payloadNotObject(in); got != "" {
+		err = &PayloadKindError{Plugin: ref.Name, Got: got}
+	} else {
+		res, err = invokeGuarded(ref.Plugin, cc, hook, in, pctx)
+	}
 	end := nanotime()
 	o.DurationNs = end - start
 	expired := end >= cc.own
