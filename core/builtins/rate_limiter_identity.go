@@ -93,45 +93,90 @@ func rateFloatText(f float64) string {
 	if math.IsInf(f, 0) || math.IsNaN(f) {
 		return strconv.FormatFloat(f, 'g', -1, 64) // "+Inf", "NaN": distinct from any finite value
 	}
-	if f == math.Trunc(f) {
-		return strconv.FormatFloat(f, 'f', -1, 64) // every integral float64 is an exact integer
-	}
-	return strconv.FormatFloat(f, 'g', -1, 64)
+	// The shortest text that reads back as f, canonicalised like a wire number, so a Go
+	// caller's float64 and the same value sent by Python (repr) get one key.
+	return rateNumberText(strconv.FormatFloat(f, 'g', -1, 64))
 }
 
-// rateNumberText canonicalises a JSON number literal: integer literals stay as they are
-// (exact at any size), "-0" is "0", and a literal with a fraction or exponent that
-// denotes an integer becomes its digits (7.0, 7e0 → 7). Literals whose exponent is huge
-// are kept verbatim rather than expanded (1e999999999 must not allocate a gigabyte).
+// rateNumberText canonicalises a JSON number literal exactly, without arithmetic on its
+// value (so 1e999999999 costs nothing): the decimal digits without leading or trailing
+// zeros and the power of ten they are scaled by. Values whose plain decimal form is short
+// print as that form (7, 7.0, 7e0 → "7"; 1.50, 15e-1 → "1.5"; -0 → "0"); others as
+// digits "e" exponent. Text that is not a JSON number is returned as it is.
 func rateNumberText(lit string) string {
-	if !strings.ContainsAny(lit, ".eE") {
-		if lit == "-0" {
-			return "0"
-		}
-		return lit
-	}
-	if len(lit) > 400 {
-		return lit
-	}
-	if i := strings.IndexAny(lit, "eE"); i >= 0 {
-		exp, err := strconv.Atoi(strings.TrimPrefix(lit[i+1:], "+"))
-		if err != nil || exp > 400 || exp < -400 {
-			return lit
-		}
-	}
-	r, ok := new(big.Rat).SetString(lit)
+	neg, digits, exp, ok := rateParseNumber(lit)
 	if !ok {
 		return lit
 	}
-	if r.IsInt() {
-		return r.Num().String()
+	digits = strings.TrimLeft(digits, "0")
+	if digits == "" {
+		return "0"
 	}
-	if f, err := strconv.ParseFloat(lit, 64); err == nil {
-		if back, ok := new(big.Rat).SetString(strconv.FormatFloat(f, 'g', -1, 64)); ok && back.Cmp(r) == 0 {
-			return strconv.FormatFloat(f, 'g', -1, 64) // 1.50 and 1.5 are one value
+	for strings.HasSuffix(digits, "0") {
+		digits = digits[:len(digits)-1]
+		exp.Add(exp, bigOne)
+	}
+	sign := ""
+	if neg {
+		sign = "-"
+	}
+	const plainLimit = 400 // zeros a plain form may add: beyond, the e form
+	if exp.IsInt64() {
+		e := exp.Int64()
+		switch {
+		case e >= 0 && e <= plainLimit:
+			return sign + digits + strings.Repeat("0", int(e))
+		case e < 0 && -e <= plainLimit:
+			k := int(-e)
+			if k < len(digits) {
+				return sign + digits[:len(digits)-k] + "." + digits[len(digits)-k:]
+			}
+			return sign + "0." + strings.Repeat("0", k-len(digits)) + digits
 		}
 	}
-	return r.RatString() // exact, for decimals a float64 cannot hold
+	return sign + digits + "e" + exp.String()
+}
+
+var bigOne = big.NewInt(1)
+
+// rateParseNumber splits a JSON number literal into its sign, all its digits (integer
+// then fraction) and the power of ten that scales them.
+func rateParseNumber(lit string) (neg bool, digits string, exp *big.Int, ok bool) {
+	s := lit
+	if strings.HasPrefix(s, "-") {
+		neg, s = true, s[1:]
+	}
+	i := 0
+	for i < len(s) && isDigitByte(s[i]) {
+		i++
+	}
+	if i == 0 {
+		return false, "", nil, false
+	}
+	intPart, rest := s[:i], s[i:]
+	frac := ""
+	if strings.HasPrefix(rest, ".") {
+		j := 1
+		for j < len(rest) && isDigitByte(rest[j]) {
+			j++
+		}
+		if j == 1 {
+			return false, "", nil, false
+		}
+		frac, rest = rest[1:j], rest[j:]
+	}
+	exp = new(big.Int)
+	if rest != "" {
+		if rest[0] != 'e' && rest[0] != 'E' {
+			return false, "", nil, false
+		}
+		e := strings.TrimPrefix(rest[1:], "+")
+		if _, good := exp.SetString(e, 10); !good || strings.HasPrefix(e, "+") {
+			return false, "", nil, false
+		}
+	}
+	exp.Sub(exp, big.NewInt(int64(len(frac))))
+	return neg, intPart + frac, exp, true
 }
 
 // rateCanonicalJSON encodes a structured identity with sorted map keys and exact

@@ -282,6 +282,10 @@ func TestRateIdentity(t *testing.T) {
 		{json.Number("1.50"), json.Number("1.5"), 1.5},
 		{map[string]any{"b": 1, "a": []any{json.Number("2")}}, map[string]any{"a": []any{2}, "b": json.Number("1")}},
 		{"#a", "#a"},
+		{json.Number("1e401"), json.Number("10e400"), json.Number("1E+401"), json.Number("0.1e402")},
+		{json.Number("100"), json.Number("1E+2"), json.Number("1e0002"), json.Number("0.0001e6"), 100.0},
+		{json.Number("-1e-500"), json.Number("-0.1e-499")},
+		{json.Number("1e21"), 1e21},
 	}
 	for _, group := range same {
 		for _, v := range group[1:] {
@@ -289,7 +293,8 @@ func TestRateIdentity(t *testing.T) {
 		}
 	}
 	distinct := []any{"7", "7.5", "#7", "##7", "true", true, false, "null", nil, []any{}, "[]", map[string]any{}, "{}",
-		json.Number("9007199254740993"), json.Number("9007199254740992"), json.Number("1e999999999"), json.Number("0.1000000000000000000001"), 0.1}
+		json.Number("9007199254740993"), json.Number("9007199254740992"), json.Number("1e999999999"), json.Number("1e999999998"),
+		json.Number("0.1000000000000000000001"), 0.1, json.Number("-1e-500"), json.Number("1e-500")}
 	seen := map[string]any{}
 	for _, v := range distinct {
 		id := rateIdentity(v)
