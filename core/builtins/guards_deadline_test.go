@@ -127,3 +127,19 @@ func TestScanBudget(t *testing.T) {
 	live := newScanBudget(context.Background())
 	require.NoError(t, live.done())
 }
+
+// pii_filter's custom patterns (user regexes) on long text stop at the deadline too.
+func TestPIICustomPatternsStopAtTheDeadline(t *testing.T) {
+	text := strings.Repeat("a", 1<<20)
+	for _, pattern := range []string{`[a-z]{500}x`, `[a-z]{500}x\b`} {
+		t.Run(pattern, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+			defer cancel()
+			start := time.Now()
+			_, err := guardCall(t, "builtin/pii_filter", map[string]any{"max_text_bytes": 2 << 20,
+				"custom_patterns": []any{map[string]any{"pattern": pattern, "description": "d"}}}, ctx, map[string]any{"text": text})
+			t.Logf("pii custom %s on 1 MiB: returned after %.3f s (deadline 0.05 s)", pattern, time.Since(start).Seconds())
+			require.ErrorIs(t, err, context.DeadlineExceeded)
+		})
+	}
+}

@@ -175,7 +175,10 @@ func buildPIIFilter(spec core.PluginSpec) (*piiFilter, error) {
 		if cp.MaskStrategy != nil {
 			st = maskStrategyNames[*cp.MaskStrategy]
 		}
-		sc.custom = append(sc.custom, piiCustomRule{re: re, description: cp.Description, strategy: st})
+		rule := piiCustomRule{re: re, description: cp.Description, strategy: st}
+		rule.insts, rule.anchored = patternShape("(?i)" + cp.Pattern)
+		rule.longText = longTextFrom(rule.insts)
+		sc.custom = append(sc.custom, rule)
 	}
 	for i, w := range cfg.WhitelistPatterns {
 		re, err := regexp.Compile("(?i)" + w)
@@ -245,7 +248,10 @@ func (p *piiFilter) Invoke(ctx context.Context, hook string, payload *core.Paylo
 			if !budget.spend(len(s)) {
 				return false
 			}
-			spans = p.scanner.scan(s, keyOf(path), spans[:0])
+			if spans, err = p.scanner.scanCtx(ctx, s, keyOf(path), spans[:0]); err != nil {
+				budget.err = err
+				return false
+			}
 			tally.add(spans)
 			return true
 		})
@@ -270,7 +276,10 @@ func (p *piiFilter) Invoke(ctx context.Context, hook string, payload *core.Paylo
 		if !budget.spend(len(s)) {
 			return s, false
 		}
-		spans = p.scanner.scan(s, keyOf(path), spans[:0])
+		if spans, err = p.scanner.scanCtx(ctx, s, keyOf(path), spans[:0]); err != nil {
+			budget.err = err
+			return s, false
+		}
 		if len(spans) == 0 {
 			return s, false
 		}

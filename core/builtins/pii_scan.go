@@ -1,6 +1,7 @@
 package builtins
 
 import (
+	"context"
 	"net/netip"
 	"regexp"
 )
@@ -48,6 +49,9 @@ type piiCustomRule struct {
 	re          *regexp.Regexp
 	description string
 	strategy    maskStrategy
+	insts       int  // program size (pattern_cost.go)
+	longText    int  // text length from which matching goes through findAllLong
+	anchored    bool // the pattern has assertions (regex_replace_long.go)
 }
 
 // piiScanner finds personal data in a string in one left-to-right pass: it looks at each
@@ -68,6 +72,13 @@ type piiScanner struct {
 // map key the string is stored under ("" for list items and the root): a value stored
 // under an API-key-like key (api_key, access_token, ...) is itself an api_key.
 func (sc *piiScanner) scan(s, key string, out []piiSpan) []piiSpan {
+	out, _ = sc.scanCtx(context.Background(), s, key, out)
+	return out
+}
+
+// scanCtx is scan bounded by ctx: custom patterns on long text stop at its deadline
+// with its error (the built-in formats are a single linear pass).
+func (sc *piiScanner) scanCtx(ctx context.Context, s, key string, out []piiSpan) ([]piiSpan, error) {
 	first := len(out)
 	if sc.on[piiAPIKey] && key != "" && isAPIKeyName(key) && isTokenValue(s, 16) {
 		out = append(out, piiSpan{0, len(s), piiAPIKey, -1})
@@ -75,12 +86,15 @@ func (sc *piiScanner) scan(s, key string, out []piiSpan) []piiSpan {
 		out = sc.scanBuiltin(s, out)
 	}
 	if len(sc.custom) > 0 {
-		out = sc.scanCustom(s, out, first)
+		var err error
+		if out, err = sc.scanCustom(ctx, s, out, first); err != nil {
+			return out, err
+		}
 	}
 	if len(sc.whitelist) > 0 && len(out) > first {
 		out = sc.applyWhitelist(s, out, first)
 	}
-	return out
+	return out, nil
 }
 
 func (sc *piiScanner) scanBuiltin(s string, out []piiSpan) []piiSpan {
@@ -533,9 +547,19 @@ func emailAt(s string, a, last int) (piiSpan, bool) {
 // scanCustom adds the matches of the custom patterns that do not overlap a detection
 // already in out[first:] (built-in types win over custom ones; earlier custom patterns
 // win over later ones), keeping out[first:] sorted by start.
-func (sc *piiScanner) scanCustom(s string, out []piiSpan, first int) []piiSpan {
+func (sc *piiScanner) scanCustom(ctx context.Context, s string, out []piiSpan, first int) ([]piiSpan, error) {
 	for ci := range sc.custom {
-		for _, m := range sc.custom[ci].re.FindAllStringIndex(s, -1) {
+		rule := &sc.custom[ci]
+		var matches [][]int
+		if len(s) >= rule.longText {
+			var err error
+			if matches, err = findAllLong(ctx, rule.re, rule.insts, rule.anchored, s); err != nil {
+				return out, err
+			}
+		} else {
+			matches = rule.re.FindAllStringIndex(s, -1)
+		}
+		for _, m := range matches {
 			if m[0] == m[1] {
 				continue
 			}
@@ -557,7 +581,7 @@ func (sc *piiScanner) scanCustom(s string, out []piiSpan, first int) []piiSpan {
 			out[pos] = piiSpan{m[0], m[1], piiCustom, ci}
 		}
 	}
-	return out
+	return out, nil
 }
 
 // applyWhitelist drops the detections whose text matches a whitelist pattern.

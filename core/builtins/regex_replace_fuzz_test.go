@@ -2,6 +2,7 @@ package builtins
 
 import (
 	"context"
+	"reflect"
 	"regexp"
 	"strings"
 	"testing"
@@ -139,6 +140,29 @@ func FuzzRegexReplaceRules(f *testing.F) {
 		}
 		if got != want {
 			t.Fatalf("rules %q→%q, %q→%q, %q→%q on %q: got %q, want %q", s1, r1, s2, r2, s3, r3, text, got, want)
+		}
+	})
+}
+
+// FuzzFindAllLong: the interruptible long-text search finds exactly what regexp's
+// FindAllStringIndex finds, for every pattern and text.
+func FuzzFindAllLong(f *testing.F) {
+	for _, seed := range [][2]string{{`a*`, "baaac"}, {`\bcat\b`, "cat concat cat"}, {`(?i)x|`, "aXé\xff"},
+		{`(?m)^\s*`, "a\n  b\n"}, {``, "héllo"}, {`[0-9]{2,3}`, "1 22 333 4444"}} {
+		f.Add(seed[0], seed[1])
+	}
+	f.Fuzz(func(t *testing.T, pattern, text string) {
+		re, err := regexp.Compile(pattern)
+		if err != nil {
+			return
+		}
+		insts, anchored := patternShape(pattern)
+		got, err := findAllLong(context.Background(), re, insts, anchored, text)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := re.FindAllStringIndex(text, -1); !reflect.DeepEqual(got, want) {
+			t.Fatalf("%q on %q: long path %v, regexp %v", pattern, text, got, want)
 		}
 	})
 }

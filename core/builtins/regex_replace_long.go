@@ -2,6 +2,7 @@ package builtins
 
 import (
 	"context"
+	"regexp"
 	"regexp/syntax"
 	"unicode/utf8"
 )
@@ -123,12 +124,71 @@ func (r *regexRule) replaceAll(s string) string {
 
 // ruleShape fills the long-text fields of a compiled rule.
 func (r *regexRule) ruleShape(pattern string) {
-	parsed, err := syntax.Parse(pattern, syntax.Perl)
-	if err != nil { // regexp.Compile accepted it: cannot happen
-		r.longText, r.anchored = 1, true
-		return
-	}
-	r.anchored = hasEmptyWidth(parsed)
-	r.insts = patternInstructions(pattern)
+	r.insts, r.anchored = patternShape(pattern)
 	r.longText = longTextFrom(r.insts)
+}
+
+// findAllLong returns the match positions ([start, end] pairs) of re in s exactly as
+// regexp's FindAllStringIndex(s, -1), for a long s: through a reader that stops at ctx's
+// deadline (patterns without assertions, regexp's allMatches loop), or, for a pattern
+// with assertions, an interruptible check that it matches at all followed by regexp on a
+// goroutine the call leaves at its deadline. Once ctx is done it returns ctx's error.
+// insts is the pattern's program size and anchored whether it has assertions.
+func findAllLong(ctx context.Context, re *regexp.Regexp, insts int, anchored bool, s string) ([][]int, error) {
+	if anchored {
+		rr := newCtxRuneReader(ctx, s, insts)
+		matched := re.MatchReader(&rr)
+		if rr.err != nil {
+			return nil, rr.err
+		}
+		if !matched {
+			return nil, nil
+		}
+		ch := make(chan [][]int, 1)
+		go func() { ch <- re.FindAllStringIndex(s, -1) }()
+		select {
+		case m := <-ch:
+			return m, nil
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	var out [][]int
+	for pos, prevEnd := 0, -1; pos <= len(s); {
+		rr := newCtxRuneReader(ctx, s[pos:], insts)
+		m := re.FindReaderIndex(&rr)
+		if rr.err != nil {
+			return nil, rr.err
+		}
+		if m == nil {
+			break
+		}
+		m[0], m[1] = m[0]+pos, m[1]+pos
+		accept := true
+		if m[1] == pos { // an empty match: never right after the previous match
+			accept = m[0] != prevEnd
+			if _, width := utf8.DecodeRuneInString(s[pos:]); pos < len(s) {
+				pos += width
+			} else {
+				pos = len(s) + 1
+			}
+		} else {
+			pos = m[1]
+		}
+		prevEnd = m[1]
+		if accept {
+			out = append(out, m)
+		}
+	}
+	return out, nil
+}
+
+// patternShape tells, for a compiled user pattern (flags included), its program size
+// and whether it has assertions (see hasEmptyWidth).
+func patternShape(compiled string) (insts int, anchored bool) {
+	parsed, err := syntax.Parse(compiled, syntax.Perl)
+	if err != nil { // regexp.Compile accepted it: cannot happen
+		return MaxPatternInstructions, true
+	}
+	return patternInstructions(compiled), hasEmptyWidth(parsed)
 }
