@@ -99,3 +99,26 @@ func TestGuardChainFromYAML(t *testing.T) {
 	require.False(t, res.ContinueProcessing)
 	assert.Equal(t, "tool", res.Violation.Details["dimension"])
 }
+
+// Go callers (the Go API path): user ids of any Go type are counted exactly, per user
+// (by_user is 3/m in the chain above), never merged by a float64 rendering and never
+// skipped (issue 10, item 2).
+func TestGoCallersUserIdentitiesAreExact(t *testing.T) {
+	m := guardbChain(t)
+	for _, user := range []any{
+		map[string]any{"id": uint64(1<<53 + 1)},
+		map[string]any{"id": uint64(1 << 53)},
+		map[string]any{"id": int64(-1)},
+		map[string]any{"sub": []any{"x"}},
+		map[string]any{"sub": map[string]any{"tenant": "a", "n": 1}},
+		struct{ ID int }{7},
+	} {
+		allowed := 0
+		for range 4 {
+			if guardbCall(t, m, user, "search", map[string]any{"q": "hi"}).ContinueProcessing {
+				allowed++
+			}
+		}
+		assert.Equal(t, 3, allowed, "%#v: its own counter, limited", user)
+	}
+}
