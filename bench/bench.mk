@@ -14,7 +14,7 @@ BENCH_ARGS ?=
 .PHONY: bench bench-quick bench-setup
 
 $(BENCH_UPSTREAM_VENV)/.ready: bench/requirements.txt bench/requirements-plugins.txt
-	$(PYTHON) -m venv $(BENCH_UPSTREAM_VENV)
+	$(PYTHON_EXE) -m venv $(BENCH_UPSTREAM_VENV)
 	$(BENCH_UPSTREAM_PY) -m pip install -q --upgrade pip
 	$(BENCH_UPSTREAM_PY) -m pip install -q "$(BENCH_UPSTREAM_CPEX)" -r bench/requirements.txt
 	$(BENCH_UPSTREAM_PY) -m pip install -q --no-deps -r bench/requirements-plugins.txt
