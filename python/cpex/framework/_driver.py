@@ -907,19 +907,24 @@ class _Run:
         sem = asyncio.Semaphore(pool) if pool and pool < len(indices) else None
         timeout = step["timeout"]
         span = bool(step.get("span"))
+        # Completions are reported in the order the tasks finished (docs/protocol.md), as
+        # upstream consumes asyncio.as_completed: a task's done callbacks are scheduled when
+        # it finishes, so the queue receives the tasks in completion order, also when several
+        # finish in the same loop turn (asyncio.wait's `done` is a set: no order at all).
+        finished: asyncio.Queue[asyncio.Future[str]] = asyncio.Queue()
         for i, ctx in zip(indices, contexts):
             task = asyncio.ensure_future(self._concurrent_one(i, ctx, self._isolated(target), timeout, sem, span))
+            task.add_done_callback(finished.put_nowait)
             self.pending.add(task)
         nat = _core.native()
         while self.pending:
-            done, _ = await asyncio.wait(self.pending, return_when=asyncio.FIRST_COMPLETED)
-            for task in done:
-                self.pending.discard(task)
-                reply = _loads(nat.pybind_RunReport(self.id, task.result()))
-                if reply["op"] != "next":
-                    return reply
-                if "logs" in reply:
-                    _emit_logs(reply)
+            task = await finished.get()
+            self.pending.discard(task)
+            reply = _loads(nat.pybind_RunReport(self.id, task.result()))
+            if reply["op"] != "next":
+                return reply
+            if "logs" in reply:
+                _emit_logs(reply)
         raise RuntimeError("cpex: the core did not end the concurrent phase")
 
     async def _concurrent_one(
