@@ -715,7 +715,11 @@ class _Run:
 
     # -- one plugin call
 
-    async def _invoke(self, i: int, inp: Any, ctx: PluginContext, timeout: float, span: bool) -> _Call:
+    async def _invoke(
+        self, i: int, inp: Any, ctx: PluginContext, timeout: float, span: bool, use_result: bool = True
+    ) -> _Call:
+        """Awaits one hook with the timeout. ``use_result`` False (fire-and-forget): what the
+        hook returns is never read, so a value that is not a PluginResult is no error."""
         href = self.hook_refs[i]
         ref = href.plugin_ref
         call = _Call()
@@ -746,9 +750,12 @@ class _Run:
                 async with cm:
                     result = await coro
             if not isinstance(result, PluginResult):
-                # Not a result (None, a dict, ...): the first attribute the executor reads
-                # fails, and that AttributeError is the plugin's error (as upstream).
-                result.metadata  # noqa: B018
+                if not use_result:
+                    result = None  # ignored, as upstream ignores a fire-and-forget return
+                else:
+                    # Not a result (None, a dict, ...): the first attribute the executor reads
+                    # fails, and that AttributeError is the plugin's error (as upstream).
+                    result.metadata  # noqa: B018
             call.result = result
         except TimeoutError as exc:
             call.exc = exc
@@ -980,9 +987,9 @@ class _Run:
         go_invoke_timeout.set(timeout)  # this task's own context: no reset needed
         if sem is not None:
             async with sem:
-                call = await self._invoke(i, inp, ctx, timeout, self.trace_id is not None)
+                call = await self._invoke(i, inp, ctx, timeout, self.trace_id is not None, use_result=False)
         else:
-            call = await self._invoke(i, inp, ctx, timeout, self.trace_id is not None)
+            call = await self._invoke(i, inp, ctx, timeout, self.trace_id is not None, use_result=False)
         if call.exc is None:
             return None
         logger.error("Plugin %s failed in fire-and-forget mode (ignored): %r", ref.name, call.exc)
@@ -1130,7 +1137,8 @@ class _Run:
 
     def _plugin_span_end(self, span_id: Optional[str], call: _Call) -> None:
         if call.result is None:
-            self._span_end(span_id, "error", None)
+            # no result: the hook raised, or a fire-and-forget hook returned something else
+            self._span_end(span_id, "error" if call.exc is not None else "ok", None)
             return
         self._span_end(
             span_id,
