@@ -758,8 +758,11 @@ class _Run:
                     result.metadata  # noqa: B018
             call.result = result
         except TimeoutError as exc:
+            # Our own deadline, or a TimeoutError the hook raised itself (its own wait_for):
+            # the fact is reported as such and the core decides (upstream treats both as the
+            # executor's timeout).
             call.exc = exc
-            call.status = "timeout" if cm is not None and cm.expired() else "error"
+            call.status = "timeout" if cm is not None and cm.expired() else "traise"
         except PluginViolationError as exc:
             call.exc, call.status = exc, "vexc"
         except PluginError as exc:
