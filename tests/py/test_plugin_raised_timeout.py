@@ -92,3 +92,18 @@ async def test_fire_and_forget_reports_the_exception_itself(make_ref: Any) -> No
     result = await _execute(executor, [make_ref(RaisesTimeoutAtOnce, name="w", mode="fire_and_forget")])
     [failure] = await asyncio.gather(*result.background_tasks)
     assert failure.message == "TimeoutError('upstream read timed out')"
+
+
+async def test_invoke_hook_for_plugin_sees_the_same_timeout() -> None:
+    from cpex.framework import PluginConfig, TenantPluginManager
+    from cpex.framework.models import Config
+
+    config = Config(plugins=[PluginConfig(name="w", kind=f"{__name__}.RaisesTimeoutAtOnce",
+                                          hooks=["tool_pre_invoke"], on_error="ignore")])
+    manager = TenantPluginManager(config)
+    await manager.initialize()
+    try:
+        with pytest.raises(PluginTimeoutError, match=r"^Plugin w exceeded \d+s timeout$"):
+            await manager.invoke_hook_for_plugin("w", "tool_pre_invoke", _payload(), GlobalContext(request_id="r"))
+    finally:
+        await manager.shutdown()
