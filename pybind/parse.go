@@ -347,6 +347,7 @@ func decodeExact(b []byte) (any, error) {
 var statuses = map[string]core.OutcomeStatus{
 	"ok": core.OutcomeOK, "timeout": core.OutcomeTimeout, "error": core.OutcomeError,
 	"perror": core.OutcomePluginError, "vexc": core.OutcomeViolationError,
+	"traise": core.OutcomeTimeoutRaised,
 }
 
 // parseOutcome reads a reported outcome (docs/protocol.md, "Outcomes").
