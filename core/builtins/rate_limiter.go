@@ -94,10 +94,11 @@ func (p *rateLimiter) Invoke(ctx context.Context, hook string, payload *core.Pay
 }
 
 // backendReserveMax bounds the part of the plugin's time kept back from Redis.
-const backendReserveMax = 50 * time.Millisecond
+const backendReserveMax = 100 * time.Millisecond
 
 // backendContext bounds a Redis round trip by the plugin's own deadline minus a
-// reserve (a tenth of the time left, at most backendReserveMax), so that a Redis that
+// reserve (a quarter of the time left, at most backendReserveMax: enough for a loaded
+// or race-instrumented process to wake up and answer), so that a Redis that
 // does not answer ends in this plugin's verdict (redis_fallback, then fail_mode) while
 // the plugin still has time to give it, rather than in the executor's timeout, which
 // on_error: ignore would turn into an allow whatever fail_mode says (issue 10, item
@@ -110,7 +111,7 @@ func (p *rateLimiter) backendContext(ctx context.Context) (context.Context, cont
 	if !ok {
 		return ctx, func() {}
 	}
-	reserve := min(time.Until(dl)/10, backendReserveMax)
+	reserve := min(time.Until(dl)/4, backendReserveMax)
 	return context.WithDeadline(ctx, dl.Add(-max(reserve, 0)))
 }
 
