@@ -93,3 +93,51 @@ func FuzzUnquoteText(f *testing.F) {
 		}
 	})
 }
+
+// retry_delay_ms and priority are unbounded Python ints: beyond int64 they saturate
+// instead of failing the step with an internal protocol error.
+func TestSaturatingInt(t *testing.T) {
+	cases := []struct {
+		in   string
+		want int64
+		ok   bool
+	}{
+		{"5", 5, true},
+		{"5.0", 5, true},
+		{"null", 0, true},
+		{"9223372036854775807", 9223372036854775807, true},
+		{"9223372036854775808", 9223372036854775807, true},
+		{"1000000000000000000000000000000", 9223372036854775807, true},
+		{"-1000000000000000000000000000000", -9223372036854775808, true},
+		{"1.5", 0, false},
+		{`"7"`, 0, false},
+	}
+	for _, tc := range cases {
+		got, err := saturatingInt([]byte(tc.in))
+		if !tc.ok {
+			assert.Error(t, err, tc.in)
+			continue
+		}
+		require.NoError(t, err, tc.in)
+		assert.Equal(t, tc.want, got, tc.in)
+	}
+}
+
+func TestOutcomeKeepsSurrogatesAndSaturatesRetry(t *testing.T) {
+	o, err := parseOutcome("RunReport", `{"i":0,"st":"ok","cont":false,"mod":0,"ext":0,`+
+		`"viol":{"reason":"r\ud800","code":"c\udfff","description":null},"retry":18446744073709551616,"dur":1,"msg":""}`)
+	require.NoError(t, err)
+	assert.Equal(t, "r\xed\xa0\x80", o.Violation.Reason)
+	assert.Equal(t, "c\xed\xbf\xbf", o.Violation.Code)
+	assert.Equal(t, "None", o.Violation.Description)
+	assert.Equal(t, int(^uint(0)>>1), o.Retry)
+}
+
+func TestRefRegisterSaturatesPriority(t *testing.T) {
+	id, err := RefRegister(`{"uuid":"u-big","name":"big\ud800","kind":"k","mode":"sequential","priority":1e40,"on_error":"fail"}`)
+	assert.Error(t, err) // a float that is not an integer in int64 form: still refused, clearly
+	assert.Contains(t, err.Error(), "info.priority")
+	id, err = RefRegister(`{"uuid":"u-big","name":"big\ud800","kind":"k","mode":"sequential","priority":1000000000000000000000000000000,"on_error":"fail"}`)
+	require.NoError(t, err)
+	_, _ = RefRelease(id)
+}

@@ -316,7 +316,10 @@ def _check_empty_chain_result() -> None:
 
 _check_empty_chain_result()
 _GLOBAL_CONTEXT_FIELDS = tuple(GlobalContext.model_fields)
-_GLOBAL_CONTEXT_SET = set(_GLOBAL_CONTEXT_FIELDS)  # copied per use: instances own theirs
+# Every context snapshot has all of GlobalContext's fields set, and assigning a field only
+# adds its (already present) name: the snapshots share this one full set rather than each
+# holding a 700-byte copy, ten per call in flight (issue 10, item 11; test_memory_conc.py).
+_GLOBAL_CONTEXT_SET = set(_GLOBAL_CONTEXT_FIELDS)
 _PLUGIN_CONTEXT_SET = {"global_context"}
 
 
@@ -787,7 +790,7 @@ class _Run:
         # _construct inlined (twice per plugin call)
         snapshot = _new(GlobalContext)
         _set_dict(snapshot, values)
-        _set_fields_set(snapshot, _GLOBAL_CONTEXT_SET.copy())
+        _set_fields_set(snapshot, _GLOBAL_CONTEXT_SET)  # shared (see its definition)
         _set_extra(snapshot, None)
         _set_private(snapshot, None)
         ctx = self.local_contexts.get(key) if (reuse and self.local_contexts) else None
@@ -967,6 +970,10 @@ class _Run:
             and r.modified_extensions is None
             and not r.retry_delay_ms
         )
+        if self.plain and self.single_context is None:
+            # no later step names a plain call (only a violation, an error or a single
+            # run's call): let its result go now rather than when the run ends
+            del self.calls[i]
         return out
 
     async def _calls(self, step: dict[str, Any], nat: Any) -> str:
@@ -979,8 +986,11 @@ class _Run:
         if not self.plain:
             return nat.pybind_RunReport(self.id, first)
         outs = [first]
-        for nxt in step["next"]:
-            outs.append(await self._call(nxt))
+        # popped one by one, so a call's step is freed once it ran (memory in flight)
+        nexts = step.pop("next")
+        nexts.reverse()
+        while nexts:
+            outs.append(await self._call(nexts.pop()))
             if not self.plain:
                 break
         return nat.pybind_RunReportBatch(self.id, "[" + ",".join(outs) + "]")
