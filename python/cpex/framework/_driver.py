@@ -121,10 +121,13 @@ def payload_json(payload: Any) -> str:
             return payload.model_dump_json(fallback=repr)
         except Exception:  # noqa: BLE001 - invalid UTF-8 bytes, surrogates, deep nesting, cycles
             pass
-        try:
-            data = payload.model_dump()
-        except Exception as exc:  # noqa: BLE001
-            raise PayloadEncodeError(None, exc) from exc
+        try:  # JSON-typed values (dates as ISO text, ...), surrogates kept as they are
+            data = payload.model_dump(mode="json", fallback=repr)
+        except Exception:  # noqa: BLE001 - e.g. invalid UTF-8 bytes
+            try:
+                data = payload.model_dump()
+            except Exception as exc:  # noqa: BLE001
+                raise PayloadEncodeError(None, exc) from exc
     else:  # a dict returned by an earlier plugin
         data = payload
     try:
@@ -132,9 +135,15 @@ def payload_json(payload: Any) -> str:
     except Exception:  # noqa: BLE001 - see _escaped_dumps
         pass
     try:
-        return _escaped_dumps(_str_keys(data), default=repr)
+        return _escaped_dumps(_str_keys(data), default=_json_default)
     except (ValueError, TypeError, RecursionError) as exc:
         raise PayloadEncodeError(_failing_field(data), exc) from exc
+
+
+def _json_default(value: Any) -> Any:
+    # dates and times as orjson writes them, anything else as its repr (see payload_json)
+    iso = getattr(value, "isoformat", None)
+    return iso() if callable(iso) else repr(value)
 
 
 def _str_keys(data: Any) -> Any:
@@ -149,7 +158,7 @@ def _failing_field(data: Any) -> Optional[str]:
     if isinstance(data, dict):
         for key, value in data.items():
             try:
-                _escaped_dumps(value, default=repr)
+                _escaped_dumps(value, default=_json_default)
             except (ValueError, TypeError, RecursionError):
                 return str(key)
     return None
