@@ -22,6 +22,7 @@ from cpex.framework import (
     PluginError,
     PluginResult,
     PluginViolation,
+    PluginViolationError,
     TenantPluginManager,
     ToolPreInvokePayload,
 )
@@ -77,6 +78,7 @@ class Case:
     name: str = "search"
     args: Any = field(default_factory=lambda: {"q": "x"})
     gc: dict[str, Any] = field(default_factory=dict)
+    kw: dict[str, Any] = field(default_factory=dict)  # invoke_hook's keyword arguments
 
 
 def ran(*names: str) -> Callable[[Any], None]:
@@ -120,6 +122,13 @@ def exact_violation(res: Any) -> None:
     assert (v.reason, v.description, v.code, v.details) == (f"r{S}", f"d{S}", f"c{S}", {"k": S})
 
 
+def violation_error(res: Any) -> None:
+    assert type(res) is PluginViolationError, repr(res)
+    assert res.violation is not None and res.violation.plugin_name == "v"
+    assert (res.violation.reason, res.violation.code) == (f"r{S}", f"c{S}")
+    assert f"r{S}" in str(res)  # the core's message carries the exact text
+
+
 def retry_clamped(res: Any) -> None:
     ran("r")(res)
     # upstream passes 2**63 through; the core holds int64: the nearest bound (documented)
@@ -137,6 +146,10 @@ CASES = [
     # the guard still reads the rest of the text around the surrogate
     Case("args_go_guard_blocks", [deny(["zzz"])], blocked_by("deny"), args={"q": f"{S}zzz{S}"}),
     Case("violation_text", [py("v", "test_odd_values.SurrogateViolation")], exact_violation),
+    Case("violation_text_concurrent", [py("v", "test_odd_values.SurrogateViolation", mode="concurrent")],
+         exact_violation),
+    Case("violation_text_as_exception", [py("v", "test_odd_values.SurrogateViolation")], violation_error,
+         kw={"violations_as_exceptions": True}),
     Case("plugin_name", [py(f"p{S}")], ran(f"p{S}")),
     Case("go_plugin_name", [deny(["zzz"], name=f"g{S}")], ran(f"g{S}")),
     Case("go_plugin_name_blocks", [deny(["zzz"], name=f"g{S}")], blocked_by(f"g{S}"), args={"q": "zzz"}),
@@ -174,7 +187,7 @@ async def test_odd_value(case: Case) -> None:
         payload = ToolPreInvokePayload(name=case.name, args=case.args)
         gc = GlobalContext(**{"request_id": "r", **case.gc})
         try:
-            res, _ = await manager.invoke_hook("tool_pre_invoke", payload, gc)
+            res, _ = await manager.invoke_hook("tool_pre_invoke", payload, gc, **case.kw)
         except Exception as exc:  # noqa: BLE001 - the check says which exception is right
             res = exc
         case.check(res)
