@@ -452,16 +452,20 @@ class PluginCatalog:
         )
 
     def install_folder_via_pip(self, manifest: PluginManifest, verify_integrity: bool = True) -> Path | None:
-        """pip-install a monorepo plugin from ``git+<package_source>``; returns None (the package path is looked up later)."""
+        """pip-install a monorepo plugin from ``git+<package_source>``; returns the installed package's folder."""
         if manifest.monorepo is None:
             raise RuntimeError("PluginManifest.monorepo can not be None.")
         self._refuse_isolated(manifest)
         try:
             self._pip("install", f"git+{manifest.monorepo.package_source}")
-            logger.info("Successfully installed package: %s", manifest.name)
-            return None
         except subprocess.CalledProcessError as exc:
             raise RuntimeError(f"Failed to install {manifest.name}: {exc.stderr}") from exc
+        logger.info("Successfully installed package: %s", manifest.name)
+        try:
+            return self._locate_installed(manifest.name)
+        except Exception as exc:  # installed, but where is unknown: the registry falls back to its own lookup
+            logger.warning("Installed %s but could not locate it: %s", manifest.name, exc)
+            return None
 
     def _index_args(self, use_test: bool) -> list[str]:
         return ["--index-url", TEST_PYPI_SIMPLE_INDEX_URL] if use_test else []

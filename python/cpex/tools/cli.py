@@ -21,6 +21,7 @@ from cpex.tools import CLI_EXTRA_HINT, missing_extra
 try:
     import typer
     from rich.console import Console
+    from rich.markup import escape
     from typing_extensions import Annotated
 except ImportError as exc:  # the Typer app object is this module's whole point
     raise missing_extra(exc.name or "typer", "the cpex command line (cpex.tools.cli)") from exc
@@ -98,7 +99,7 @@ def git_user_email() -> str:
 
 def _require_inquirer() -> None:
     if inquirer is None:
-        console.print(f":x: Interactive prompts need inquirer ({CLI_EXTRA_HINT}); pass --yes to skip them.")
+        console.print(f":x: Interactive prompts need inquirer ({escape(CLI_EXTRA_HINT)}); pass --yes to skip them.")
         raise typer.Exit(EXIT_GENERAL_ERROR)
 
 
@@ -129,21 +130,21 @@ def bootstrap(
         from cookiecutter.main import cookiecutter  # heavy: only this command needs it
     except ImportError:
         logger.error("cookiecutter is not installed. Install with: %s", CLI_EXTRA_HINT)
-        console.print(f":x: bootstrap needs cookiecutter, which is not installed: {CLI_EXTRA_HINT}")
+        console.print(f":x: bootstrap needs cookiecutter, which is not installed: {escape(CLI_EXTRA_HINT)}")
         raise typer.Exit(EXIT_GENERAL_ERROR)
 
     local_template = LOCAL_TEMPLATES_DIR / template_type
     if template_url is None and not local_template.is_dir():
         if LOCAL_TEMPLATES_DIR.is_dir():
             known = ", ".join(sorted(p.name for p in LOCAL_TEMPLATES_DIR.iterdir() if (p / "cookiecutter.json").exists()))
-            console.print(f":x: Unknown template type {template_type!r}: expected one of {known}.")
+            console.print(f":x: Unknown template type {escape(repr(template_type))}: expected one of {known}.")
             raise typer.Exit(EXIT_INVALID_ARGS)
 
     if dry_run:
         source = template_url if template_url is not None else str(local_template)
         logger.info("Dry run: would create plugin project at %s from template %s (type=%s)",
                     destination, source, template_type)
-        console.print(f"Dry run: would create {destination} from {source} (type={template_type})")
+        console.print(escape(f"Dry run: would create {destination} from {source} (type={template_type})"))
         return
 
     try:
@@ -169,7 +170,7 @@ def bootstrap(
         raise
     except Exception as exc:
         logger.exception("An error was caught while copying template.")
-        console.print(f":x: Failed to create plugin project: {exc}")
+        console.print(f":x: Failed to create plugin project: {escape(str(exc))}")
         raise typer.Exit(EXIT_OPERATION_FAILED)
 
 
@@ -430,7 +431,7 @@ def install(source: str, install_type: str | None, catalog: PluginCatalog, assum
     except typer.Exit:
         raise
     except Exception as exc:
-        console.print(f":x: Installation failed: {exc}")
+        console.print(f":x: Installation failed: {escape(str(exc))}")
         logger.error("Install error: %s", exc, exc_info=True)
         raise typer.Exit(EXIT_OPERATION_FAILED)
 
@@ -465,7 +466,7 @@ def uninstall(plugin_name: str, catalog: PluginCatalog, assume_yes: bool = False
     except typer.Exit:
         raise
     except Exception as exc:
-        console.print(f":x: Failed to uninstall {plugin_name}: {exc}")
+        console.print(f":x: Failed to uninstall {plugin_name}: {escape(str(exc))}")
         logger.error("Uninstall error: %s", exc, exc_info=True)
         raise typer.Exit(EXIT_OPERATION_FAILED)
 

@@ -56,6 +56,7 @@ def cli_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CliEnv:
     monkeypatch.setenv("PLUGINS_FOLDER", str(env.plugins))
     monkeypatch.setenv("PLUGINS_CONFIG_FILE", str(env.config_file))
     monkeypatch.delenv("PLUGINS_GITHUB_TOKEN", raising=False)
+    monkeypatch.setenv("COLUMNS", "400")  # rich wraps at the terminal width: keep each message on one line
     monkeypatch.setenv("PYTHONPATH", REPO_PYTHON + os.pathsep + os.environ.get("PYTHONPATH", ""))
     settings.cache_clear()
     return env
