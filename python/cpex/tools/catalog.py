@@ -206,6 +206,7 @@ class PluginCatalog:
         try:
             return Version(version_str)
         except InvalidVersion:
+            logger.debug("Could not parse version %r as PEP 440; treating as lowest", version_str)
             return Version("0")
 
     def update_plugin_version_registry(self, manifest: PluginManifest, relpath: Path) -> None:
@@ -397,7 +398,10 @@ class PluginCatalog:
         if not root.exists():
             logger.warning("Output folder '%s' does not exist. No manifests to load.", self.catalog_folder)
             return
-        for path in sorted(root.rglob("plugin-manifest*.yaml")):
+        paths = sorted(root.rglob("plugin-manifest*.yaml"))
+        if not paths:
+            logger.warning("No plugin-manifest.yaml files found in '%s'.", self.catalog_folder)
+        for path in paths:
             try:
                 with open(path, encoding="utf-8") as fh:
                     self.manifests.append(PluginManifest(**yaml.safe_load(fh)))
@@ -446,9 +450,9 @@ class PluginCatalog:
         class_name = (manifest.default_config or {}).get("class_name")
         origin = f" (class path {class_name!r})" if class_name else ""
         raise IsolatedVenvUnsupportedError(
-            f"plugin {manifest.name!r} has kind 'isolated_venv'{origin}: this cpex does not run isolated-venv "
-            "plugins yet, so nothing was installed. Re-run with --no-convert to install its class path in-process "
-            "(pypi, test-pypi, git and local installs)."
+            f"Failed to initialize isolated venv for {manifest.name}: the plugin has kind 'isolated_venv'{origin} "
+            "and this cpex does not run isolated_venv plugins yet, so nothing was installed. Re-run with "
+            "--no-convert to install its class path in-process (pypi, test-pypi, git and local installs)."
         )
 
     def install_folder_via_pip(self, manifest: PluginManifest, verify_integrity: bool = True) -> Path | None:
@@ -664,6 +668,17 @@ class PluginCatalog:
             raise FileNotFoundError(f"Python executable not found at {python}")
         return str(python)
 
+    def _install_package_into_venv(self, plugin_path: Path, pip_args: list[str]) -> None:
+        """``pip install <pip_args>`` with the interpreter of ``<plugin_path>/.venv`` (a plugin's own environment)."""
+        python = self._get_venv_python_executable(Path(plugin_path) / ".venv")
+        try:
+            self._pip("install", *pip_args, python=python)
+        except subprocess.CalledProcessError as exc:
+            raise RuntimeError(f"Failed to install plugin package into venv: {exc.stderr}") from exc
+
+    def _commit_isolated_venv_cache(self) -> None:
+        """Nothing to commit: no isolated venv is ever prepared by this cpex (kept for API parity)."""
+
     def _find_and_load_versions_json(self, manifest: PluginManifest, plugin_path: Path | None,
                                      plugin_package_name: str) -> Path | None:
         """Copy the installed package's ``versions.json`` into the catalog; returns its folder, or None."""
@@ -672,6 +687,7 @@ class PluginCatalog:
                 return None
             source = Path(plugin_path) / "versions.json"
             if not source.exists():
+                logger.debug("No versions.json found at %s", source)
                 return None
             target = Path(self.catalog_folder) / manifest.name / "versions.json"
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -745,7 +761,7 @@ class PluginCatalog:
         package_name, spec, repo, ref = self._parse_git_source(url)
         temp_dir = Path(tempfile.mkdtemp(prefix="cpex_git_"))
         extract_dir = temp_dir / "extracted"
-        extract_dir.mkdir()
+        extract_dir.mkdir(parents=True, exist_ok=True)
         try:
             pip_url = f"git+{repo}" + (f"@{ref}" if ref else "")
             self._pip("download", "--no-deps", "--dest", str(temp_dir), pip_url)
@@ -819,3 +835,5 @@ class PluginCatalog:
             return True
         except subprocess.CalledProcessError as exc:
             raise RuntimeError(f"Failed to uninstall {package_name}: {exc.stderr}") from exc
+        except Exception as exc:
+            raise RuntimeError(f"Unexpected error uninstalling {package_name}: {exc}") from exc

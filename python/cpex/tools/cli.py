@@ -227,7 +227,7 @@ def list_registered_plugins(type: str | None, fmt: str = "text") -> None:  # noq
     plugins = PluginRegistry().registry.plugins
     if fmt == "json":
         rows = [{"name": p.name, "version": p.version, "installation_type": p.installation_type} for p in plugins]
-        console.print(json.dumps({"plugins": rows}))
+        print(json.dumps({"plugins": rows}))  # plain print: rich would wrap long JSON lines
         return
     if not plugins:
         logger.info("No plugins registered.")
@@ -400,8 +400,8 @@ def _install_from_monorepo(source: str, catalog: PluginCatalog, use_test: bool =
     if not convert:
         # Catalog manifests were normalised when the catalog was updated: nothing left to keep.
         console.print(":warning: --no-convert is ignored for monorepo installs: the catalog manifest is already "
-                      "normalized during catalog update. Use --type git, pypi, test-pypi, or local to keep the "
-                      "declared kind.")
+                      "normalized during catalog update, so a bare-FQN 'kind' has been converted to isolated_venv. "
+                      "Use --type git, pypi, test-pypi, or local to keep the declared kind.")
     found = catalog.search(source)
     if not found:
         console.print("No matching plugins found.")
@@ -439,7 +439,7 @@ def install(source: str, install_type: str | None, catalog: PluginCatalog, assum
 def uninstall(plugin_name: str, catalog: PluginCatalog, assume_yes: bool = False) -> None:
     """Remove an installed plugin: its config entries, its package and its record (exit 3 when not installed)."""
     registry = PluginRegistry()
-    installed = registry.get(plugin_name)
+    installed = next((p for p in registry.registry.plugins if p.name == plugin_name), None)
     if installed is None:
         console.print(f":x: Plugin '{plugin_name}' is not installed.")
         raise typer.Exit(EXIT_NOT_FOUND)
@@ -455,6 +455,8 @@ def uninstall(plugin_name: str, catalog: PluginCatalog, assume_yes: bool = False
             return
     try:
         with console.status(f"Uninstalling plugin {plugin_name}...", spinner="dots"):
+            # A fresh catalog, as upstream: it reads the manifests the install just wrote.
+            catalog = PluginCatalog()
             manifest = catalog.find(plugin_name)
             if manifest is None:
                 console.print(f":x: Plugin {plugin_name} not found in catalog.")
@@ -516,8 +518,6 @@ def plugin(
         raise typer.Exit(EXIT_INVALID_ARGS)
     if cmd_action == "info":
         return info(source, fmt=fmt)
-    if cmd_action == "list":
-        return list_registered_plugins(install_type, fmt=fmt)
     if cmd_action in ("uninstall", "install") and source is None:
         console.print(f":x: Please specify a plugin {'name' if cmd_action == 'uninstall' else 'source'} to {cmd_action}.")
         raise typer.Exit(EXIT_INVALID_ARGS)
@@ -525,17 +525,22 @@ def plugin(
     if cmd_action == "uninstall":
         return uninstall(source, catalog=catalog, assume_yes=assume_yes)
     if install_type not in {"test-pypi", "pypi", "local"}:
-        # Monorepo and git lookups read the catalog: refresh it from the monorepos first.
-        console.log("Update catalog")
+        # Refresh the catalog from the monorepos first (upstream does so for list too).
+        quiet = fmt == "json"  # JSON output stays parseable: no progress lines around it
+        if not quiet:
+            console.log("Update catalog")
         with console.status("Updating catalog...", spinner="dots"):
             failed = catalog.update_catalog_with_pyproject()
-        console.log(":x: Catalog update failed." if failed else "Catalog update completed.")
+        if not quiet:
+            console.log(":x: Catalog update failed." if failed else "Catalog update completed.")
     if cmd_action == "install":
         if _should_skip_reinstall(source, install_type, catalog):
             return
         return install(source, install_type, catalog=catalog, assume_yes=assume_yes, convert=not no_convert)
     if cmd_action == "versions":
         return versions(source, catalog=catalog, fmt=fmt)
+    if cmd_action == "list":
+        return list_registered_plugins(install_type, fmt=fmt)
     return search(source, catalog=catalog, fmt=fmt)
 
 

@@ -83,12 +83,14 @@ class PluginRegistry:
         """Record ``manifest`` as installed (replacing an older record of the same name) and save."""
         source = _package_source(manifest, installation_type)
         location = plugin_path if plugin_path is not None else find_package_path(manifest.name)
+        if isinstance(location, str):
+            location = Path(location)
         info = InstalledPluginInfo(
             name=manifest.name,
             kind=manifest.kind,
             version=manifest.version,
             installation_type=PluginInstallationType(installation_type),
-            installation_path=str(Path(location).resolve()),
+            installation_path=str(location.resolve()),
             installed_at=datetime.datetime.now(datetime.timezone.utc).isoformat() + "Z",
             installed_by=git_user_name,
             package_source=source,

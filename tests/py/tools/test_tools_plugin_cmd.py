@@ -386,5 +386,5 @@ def test_monorepo_class_path_plugin_is_refused_clearly(cli_env, pip_env: Path, s
     _monorepo(base, url, json_server, monkeypatch, kind="fqn_demo.plugin.DemoPlugin", dist="fqn-demo")
     r = run_cli("plugin", "install", "fqn-demo", "-y")
     assert r.exit_code == 4
-    assert "isolated-venv plugins yet" in " ".join(r.output.split())
+    assert "does not run isolated_venv plugins yet" in " ".join(r.output.split())
     assert not scratch_has(scratch_python, "fqn-demo") and PluginRegistry().registry.plugins == []
