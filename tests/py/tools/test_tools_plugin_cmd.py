@@ -111,6 +111,8 @@ def test_search_and_versions(cli_env, run_cli: Callable[..., Any]) -> None:
     # The default (monorepo) type refreshes the catalog first; without a token that fails softly.
     r = run_cli("plugin", "search", "pii")
     assert r.exit_code == 0 and "Catalog update failed" in r.output and "pii-filter" in r.output
+    # ... and with --format json only the document is printed, so it stays parseable.
+    assert len(json.loads(run_cli("plugin", "search", "pii", "-f", "json").output)["results"]) == 2
 
 
 # ------------------------------------------------------------------ uninstall
