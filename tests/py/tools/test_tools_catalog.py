@@ -253,3 +253,28 @@ def test_github_base_url() -> None:
     assert catalog_mod._github_base_url("api.github.com") == "https://api.github.com"
     assert catalog_mod._github_base_url("http://127.0.0.1:81/") == "http://127.0.0.1:81"
     assert catalog_mod._github_base_url(None) == "https://api.github.com"
+
+
+def test_zip_extraction_never_writes_outside_the_target(tmp_path: Path, catalog: PluginCatalog) -> None:
+    # A seeded random search over member names built from path pieces an attacker would use.
+    import random
+
+    rng = random.Random(1234)
+    pieces = ["..", ".", "a", "b", "", "/", "\\", "..\\..", "~", "c:", "%2e%2e", "a/../..", "x" * 3]
+    outside_before = sorted(p.name for p in tmp_path.iterdir())
+    for i in range(300):
+        name = "/".join(rng.choice(pieces) for _ in range(rng.randint(1, 5))) + f"f{i}"
+        archive = _zip(tmp_path / f"fz{i}.zip", {name: b"x", "safe/ok.txt": b"ok"})
+        out = tmp_path / "fuzz-out" / str(i)
+        out.mkdir(parents=True)
+        try:
+            catalog._extract_package_archive(archive, out)
+        except RuntimeError as exc:
+            assert "Unsafe path in archive" in str(exc)
+            assert list(out.iterdir()) == []
+        else:
+            base = out.resolve()
+            assert all(p.resolve().is_relative_to(base) for p in out.rglob("*"))
+        archive.unlink()
+    after = sorted(p.name for p in tmp_path.iterdir())
+    assert after == sorted(outside_before + ["fuzz-out"])
