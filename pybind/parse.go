@@ -316,6 +316,7 @@ func userScalar(v json.RawMessage) (any, error) {
 var statuses = map[string]core.OutcomeStatus{
 	"ok": core.OutcomeOK, "timeout": core.OutcomeTimeout, "error": core.OutcomeError,
 	"perror": core.OutcomePluginError, "vexc": core.OutcomeViolationError,
+	"traise": core.OutcomeTimeoutRaised,
 }
 
 // parseOutcome reads a reported outcome (docs/protocol.md, "Outcomes").

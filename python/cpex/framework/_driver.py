@@ -17,6 +17,7 @@ import os
 import time
 import types
 import weakref
+from collections import deque
 from typing import Any, Optional
 
 import orjson
@@ -560,6 +561,31 @@ class _Call:
         self.duration = 0
 
 
+class _Finished:
+    """The tasks of a concurrent phase in the order they finished: the done callback of
+    each task. asyncio schedules a task's done callbacks when it finishes, so they run in
+    completion order, also for tasks that finish in the same loop turn (the order
+    asyncio.as_completed yields; its Queue costs more than this per call)."""
+
+    __slots__ = ("tasks", "waiter")
+
+    def __init__(self) -> None:
+        self.tasks: deque[asyncio.Future[str]] = deque()
+        self.waiter: Optional[asyncio.Future[None]] = None
+
+    def __call__(self, task: asyncio.Future[str]) -> None:
+        self.tasks.append(task)
+        waiter = self.waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    async def next(self) -> asyncio.Future[str]:
+        while not self.tasks:
+            self.waiter = asyncio.get_running_loop().create_future()
+            await self.waiter
+        return self.tasks.popleft()
+
+
 class _Run:
     """One hook run: the Python objects the core's steps act on."""
 
@@ -715,7 +741,11 @@ class _Run:
 
     # -- one plugin call
 
-    async def _invoke(self, i: int, inp: Any, ctx: PluginContext, timeout: float, span: bool) -> _Call:
+    async def _invoke(
+        self, i: int, inp: Any, ctx: PluginContext, timeout: float, span: bool, use_result: bool = True
+    ) -> _Call:
+        """Awaits one hook with the timeout. ``use_result`` False (fire-and-forget): what the
+        hook returns is never read, so a value that is not a PluginResult is no error."""
         href = self.hook_refs[i]
         ref = href.plugin_ref
         call = _Call()
@@ -746,13 +776,19 @@ class _Run:
                 async with cm:
                     result = await coro
             if not isinstance(result, PluginResult):
-                # Not a result (None, a dict, ...): the first attribute the executor reads
-                # fails, and that AttributeError is the plugin's error (as upstream).
-                result.metadata  # noqa: B018
+                if not use_result:
+                    result = None  # ignored, as upstream ignores a fire-and-forget return
+                else:
+                    # Not a result (None, a dict, ...): the first attribute the executor reads
+                    # fails, and that AttributeError is the plugin's error (as upstream).
+                    result.metadata  # noqa: B018
             call.result = result
         except TimeoutError as exc:
+            # Our own deadline, or a TimeoutError the hook raised itself (its own wait_for):
+            # the fact is reported as such and the core decides (upstream treats both as the
+            # executor's timeout).
             call.exc = exc
-            call.status = "timeout" if cm is not None and cm.expired() else "error"
+            call.status = "timeout" if cm is not None and cm.expired() else "traise"
         except PluginViolationError as exc:
             call.exc, call.status = exc, "vexc"
         except PluginError as exc:
@@ -907,19 +943,22 @@ class _Run:
         sem = asyncio.Semaphore(pool) if pool and pool < len(indices) else None
         timeout = step["timeout"]
         span = bool(step.get("span"))
+        # Completions are reported in the order the tasks finished (docs/protocol.md), as
+        # upstream consumes asyncio.as_completed (asyncio.wait's `done` is a set: no order).
+        finished = _Finished()
         for i, ctx in zip(indices, contexts):
             task = asyncio.ensure_future(self._concurrent_one(i, ctx, self._isolated(target), timeout, sem, span))
+            task.add_done_callback(finished)
             self.pending.add(task)
         nat = _core.native()
         while self.pending:
-            done, _ = await asyncio.wait(self.pending, return_when=asyncio.FIRST_COMPLETED)
-            for task in done:
-                self.pending.discard(task)
-                reply = _loads(nat.pybind_RunReport(self.id, task.result()))
-                if reply["op"] != "next":
-                    return reply
-                if "logs" in reply:
-                    _emit_logs(reply)
+            task = await finished.next()
+            self.pending.discard(task)
+            reply = _loads(nat.pybind_RunReport(self.id, task.result()))
+            if reply["op"] != "next":
+                return reply
+            if "logs" in reply:
+                _emit_logs(reply)
         raise RuntimeError("cpex: the core did not end the concurrent phase")
 
     async def _concurrent_one(
@@ -975,9 +1014,9 @@ class _Run:
         go_invoke_timeout.set(timeout)  # this task's own context: no reset needed
         if sem is not None:
             async with sem:
-                call = await self._invoke(i, inp, ctx, timeout, self.trace_id is not None)
+                call = await self._invoke(i, inp, ctx, timeout, self.trace_id is not None, use_result=False)
         else:
-            call = await self._invoke(i, inp, ctx, timeout, self.trace_id is not None)
+            call = await self._invoke(i, inp, ctx, timeout, self.trace_id is not None, use_result=False)
         if call.exc is None:
             return None
         logger.error("Plugin %s failed in fire-and-forget mode (ignored): %r", ref.name, call.exc)
@@ -1125,7 +1164,8 @@ class _Run:
 
     def _plugin_span_end(self, span_id: Optional[str], call: _Call) -> None:
         if call.result is None:
-            self._span_end(span_id, "error", None)
+            # no result: the hook raised, or a fire-and-forget hook returned something else
+            self._span_end(span_id, "error" if call.exc is not None else "ok", None)
             return
         self._span_end(
             span_id,
