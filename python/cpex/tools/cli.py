@@ -544,8 +544,25 @@ def plugin(
     return search(source, catalog=catalog, fmt=fmt)
 
 
+def _print_version(value: bool) -> None:
+    """``--version``: the package's release and the Go core's (reading the latter starts the core)."""
+    if not value:
+        return
+    import cpex
+    from cpex import _core
+
+    info = _core.version()
+    typer.echo(f"cpex {cpex.__version__} (core {info['core']}, {info['go']})")
+    raise typer.Exit()
+
+
 @app.callback()
-def callback() -> None:
+def callback(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_print_version, is_eager=True, help="Print the cpex and Go core versions and exit."),
+    ] = False,
+) -> None:
     """Keeps ``bootstrap`` and ``plugin`` as subcommands (a single-command Typer app would flatten them)."""
 
 

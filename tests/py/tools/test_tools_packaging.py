@@ -165,3 +165,16 @@ def test_catalog_settings_defaults_and_registry_path(monkeypatch: pytest.MonkeyP
     monkeypatch.setenv("PLUGINS_FOLDER", "/srv/plugins")
     assert get_plugin_registry_path() == Path("/srv/reg/installed-plugins.json")
     assert get_catalog_settings().FOLDER == "/srv/plugins"
+
+
+def test_version_option_names_package_and_core_versions() -> None:
+    from typer.testing import CliRunner
+
+    import cpex
+    from cpex import _core
+    from cpex.tools.cli import app
+
+    result = CliRunner().invoke(app, ["--version"])
+    assert result.exit_code == 0, result.output
+    info = _core.version()
+    assert result.output.strip() == f"cpex {cpex.__version__} (core {info['core']}, {info['go']})"
