@@ -45,7 +45,8 @@ def test_sdist_has_the_build_inputs(sdist: Path) -> None:
                    "pybind/exec.go", "python/cpex/__init__.py", "python/cpex/py.typed",
                    "python/cpex/framework/manager.py"):
         assert needed in files, needed
-    go_sources = {f for f in files if f.endswith(".go")}
+    # The bootstrap templates' Go files are package data, not build inputs.
+    go_sources = {f for f in files if f.endswith(".go") and f.startswith(("core/", "pybind/"))}
     tracked = subprocess.run(["git", "ls-files", "core", "pybind"], cwd=REPO, capture_output=True, text=True).stdout.split()
     wanted = {f for f in tracked if f.endswith(".go") and not f.endswith("_test.go")}
     if wanted:  # a git checkout: every non-test Go source of core and pybind is in
@@ -55,7 +56,18 @@ def test_sdist_has_the_build_inputs(sdist: Path) -> None:
 def test_sdist_has_nothing_generated(sdist: Path) -> None:
     files = _members(sdist)
     generated = [f for f in files if "/_native/" in f or f.endswith(("_version.py", ".so", "_test.go")) or f.startswith(("build/", "tests/", "bench/"))]
+    # The go bootstrap template ships its test on purpose (cpex bootstrap -t go generates it).
+    generated = [f for f in generated if not f.startswith("python/cpex/templates/")]
     assert generated == []
+
+
+def test_sdist_has_the_bootstrap_templates(sdist: Path) -> None:
+    files = _members(sdist)
+    shipped = {f for f in files if f.startswith("python/cpex/templates/")}
+    on_disk = {p.relative_to(REPO).as_posix() for p in (REPO / "python" / "cpex" / "templates").rglob("*")
+               if p.is_file() and "__pycache__" not in p.parts}
+    assert shipped == on_disk
+    assert "python/cpex/templates/go/{{cookiecutter.plugin_slug}}/plugin_test.go" in shipped
 
 
 @pytest.mark.skipif(GO is None, reason="building the sdist needs the Go toolchain")

@@ -1,0 +1,1 @@
+"""{{ cookiecutter.plugin_name }}: {{ cookiecutter.description }} (an in-process cpex plugin by {{ cookiecutter.author }})."""
