@@ -7,28 +7,62 @@ import (
 	"time"
 )
 
-// callCtx is the context of one Go plugin call: the parent plus the manager's
-// deadline. context.WithTimeout costs a timer and two allocations per call, which a
-// chain of cheap plugins cannot afford, so the timer here is armed only when the
-// plugin asks for Done(); plugins that never block never pay for it. Err and Deadline
-// are answered from the clock.
+// callCtx is the context of one Go plugin call: a child of the run's context with the
+// call's deadline (start + the executor's timeout), cancelled when the call returns, as
+// context.WithTimeout + cancel would be. Every call gets a new one: a plugin that keeps
+// its ctx sees it Done with Canceled (or DeadlineExceeded) once the call ended, never the
+// state of a later call.
+//
+// Hand-rolled for cost, not semantics: context.WithTimeout arms a runtime timer and
+// registers with its parent on every call (several allocations and a lock), which a
+// chain of cheap guards would pay per plugin. Here the timer and the hook on the parent
+// are armed only when the plugin asks for Done; Err and Deadline are answered from the
+// clock and an atomic state word. One allocation per call.
 type callCtx struct {
+	// set by init before the plugin sees the context, read-only afterwards
 	parent      context.Context
-	own         int64 // nanotime deadline: call start + the manager's timeout
+	own         int64 // nanotime deadline: call start + the executor's timeout
 	parentDl    time.Time
 	hasParentDl bool
 
-	armed atomic.Bool // Done was called: a timer (and maybe a parent hook) is live
-	mu    sync.Mutex
-	done  chan struct{}
-	timer *time.Timer
-	stopP func() bool
-	err   error
+	state atomic.Uint32 // ctxLive, or why it ended (first cause wins)
+	armed atomic.Bool   // Done was called: a channel (and maybe a timer) exists
+
+	mu     sync.Mutex // guards the fields below
+	done   chan struct{}
+	closed bool
+	timer  *time.Timer
+	stopP  func() bool
 }
 
-func (c *callCtx) init(parent context.Context, now int64, d time.Duration) {
-	c.parent, c.own = parent, now+int64(d)
+const (
+	ctxLive uint32 = iota
+	ctxCanceled
+	ctxDeadline
+)
+
+func stateOf(err error) uint32 {
+	if err == context.DeadlineExceeded {
+		return ctxDeadline
+	}
+	return ctxCanceled
+}
+
+func errOf(s uint32) error {
+	switch s {
+	case ctxCanceled:
+		return context.Canceled
+	case ctxDeadline:
+		return context.DeadlineExceeded
+	}
+	return nil
+}
+
+// newCallCtx starts the context of a call that started at now (nanotime) and may last d.
+func newCallCtx(parent context.Context, now int64, d time.Duration) *callCtx {
+	c := &callCtx{parent: parent, own: now + int64(d)}
 	c.parentDl, c.hasParentDl = parent.Deadline()
+	return c
 }
 
 // Deadline is the earlier of the call's deadline and the parent's.
@@ -42,80 +76,76 @@ func (c *callCtx) Deadline() (time.Time, bool) {
 
 func (c *callCtx) Value(key any) any { return c.parent.Value(key) }
 
+// Err reports the first cause that ended the call; a cause noticed here (the parent
+// ended, the deadline passed) also closes Done, so Err and Done never disagree.
 func (c *callCtx) Err() error {
-	c.mu.Lock()
-	err := c.err
-	c.mu.Unlock()
-	if err != nil {
-		return err
+	if s := c.state.Load(); s != ctxLive {
+		return errOf(s)
 	}
 	if err := c.parent.Err(); err != nil {
-		return err
+		return c.cancel(stateOf(err))
 	}
 	if nanotime() >= c.own {
-		return context.DeadlineExceeded
+		return c.cancel(ctxDeadline)
 	}
 	return nil
 }
 
 func (c *callCtx) Done() <-chan struct{} {
+	if c.armed.Load() {
+		return c.done // written before armed was set, never again
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.done == nil {
-		c.done = make(chan struct{})
-		if c.err != nil {
-			close(c.done)
-			return c.done
-		}
-		c.timer = time.AfterFunc(time.Duration(c.own-nanotime()), func() { c.cancel(context.DeadlineExceeded) })
-		if c.parent.Done() != nil {
-			c.stopP = context.AfterFunc(c.parent, func() { c.cancel(c.parent.Err()) })
-		}
-		c.armed.Store(true)
+	if c.done != nil {
+		return c.done
+	}
+	c.done = make(chan struct{})
+	c.armed.Store(true)
+	// A cancel that stored its state before armed became visible may have skipped the
+	// close (it saw no channel): close it here (the other order is cancel's job).
+	if c.state.Load() != ctxLive {
+		c.closeLocked()
+		return c.done
+	}
+	c.timer = time.AfterFunc(time.Duration(c.own-nanotime()), func() { c.cancel(ctxDeadline) })
+	if c.parent.Done() != nil {
+		c.stopP = context.AfterFunc(c.parent, func() { c.cancel(stateOf(c.parent.Err())) })
 	}
 	return c.done
 }
 
-func (c *callCtx) cancel(err error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.err != nil {
-		return
+// cancel ends the context with state s unless it already ended; answers the cause that
+// stands. State first, then the armed check (and Done does the reverse): with
+// sequentially consistent atomics one of the two sees the other, so Done is always
+// closed, and closed is what keeps it from being closed twice.
+func (c *callCtx) cancel(s uint32) error {
+	if !c.state.CompareAndSwap(ctxLive, s) {
+		return errOf(c.state.Load())
 	}
-	c.err = err
-	if c.done != nil {
-		close(c.done)
-	}
-}
-
-// release stops the timer and marks the context cancelled once the call returned (a
-// plugin must not keep using it). A call that never asked for Done has nothing to
-// release: that is the common case and costs one atomic load.
-func (c *callCtx) release() {
-	if !c.armed.Load() {
-		return
-	}
-	c.mu.Lock()
-	t, stop := c.timer, c.stopP
-	armed := c.done != nil
-	c.mu.Unlock()
-	if !armed {
-		return
-	}
-	if t != nil {
-		t.Stop()
-	}
-	if stop != nil {
-		stop()
-	}
-	c.cancel(context.Canceled)
-}
-
-// reuse readies c for the next call of a chain: only a context that was armed holds
-// state the next call must not see (done, timer and err are set only once armed; init
-// overwrites the rest).
-func (c *callCtx) reuse() {
 	if c.armed.Load() {
-		*c = callCtx{}
+		c.mu.Lock()
+		c.closeLocked()
+		c.mu.Unlock()
+	}
+	return errOf(s)
+}
+
+func (c *callCtx) closeLocked() {
+	if c.closed {
+		return
+	}
+	c.closed = true
+	close(c.done)
+	if c.timer != nil {
+		c.timer.Stop()
+	}
+	if c.stopP != nil {
+		c.stopP()
 	}
 }
+
+// release ends the context when the call returned (the cancel of context.WithTimeout):
+// a plugin that kept it sees Canceled from now on, its timer and parent hook are gone.
+// For a call that never asked for Done this is one compare-and-swap.
+func (c *callCtx) release() { c.cancel(ctxCanceled) }

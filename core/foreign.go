@@ -90,20 +90,18 @@ func (r *Run) ExecGo(ctx context.Context, step *Step, in *Payload, eff *GoEffect
 		return r.execGoConcurrent(ctx, &held, in, eff, timeout)
 	}
 	cur := in
-	var cc callCtx
-	// One context serves the batch: a Go plugin of a foreign run sees the request
-	// facts only, and a context is valid only during Invoke.
+	// Every call gets a copy of the request facts (a plugin may keep what it was given:
+	// nothing it holds is rewritten by a later call).
 	tmpl := r.foreignContext()
-	pc := new(PluginContext)
 	if eff.Ran == nil {
 		eff.Ran = make([]int, 0, 8)
 	}
 	for step.Op == OpCall && r.IsGoStep(step) {
 		i := step.Index
 		ref := r.plan.Refs[i]
+		pc := new(PluginContext)
 		*pc = *tmpl
-		cc = callCtx{}
-		res, o := callGo(ctx, &cc, ref, r.plan.Hook, cur, pc, timeout)
+		res, o := callGo(ctx, ref, r.plan.Hook, cur, pc, timeout)
 		o.Index = i
 		eff.Ran = append(eff.Ran, i)
 		r.goViolationError(i, &o, eff)
@@ -168,8 +166,7 @@ func (r *Run) execGoConcurrent(ctx context.Context, step *Step, in *Payload, eff
 					return
 				}
 			}
-			var cc callCtx
-			res, o := callGo(cctx, &cc, ref, r.plan.Hook, in, pc, timeout)
+			res, o := callGo(cctx, ref, r.plan.Hook, in, pc, timeout)
 			o.Index, o.DurationNs = i, 0
 			out <- done{res, o}
 		}()
@@ -276,8 +273,7 @@ func CallPlugin(ctx context.Context, p Plugin, hook string, in *Payload, pctx *P
 	if timeout <= 0 {
 		timeout = DefaultTimeout * time.Second
 	}
-	var cc callCtx
-	res, o := callGo(ctx, &cc, &Ref{Plugin: p}, hook, in, pctx, timeout)
+	res, o := callGo(ctx, &Ref{Plugin: p}, hook, in, pctx, timeout)
 	if o.Status == OutcomeTimeout {
 		return nil, context.DeadlineExceeded
 	}

@@ -1,6 +1,7 @@
 package pybind
 
 import (
+	"context"
 	"fmt"
 	"sync"
 	"syscall"
@@ -42,6 +43,7 @@ type goJob struct {
 	done   chan struct{}
 	answer string
 	err    error
+	cancel context.CancelFunc // ends the work's context when its caller gives up (nil: a run's, see runContext)
 }
 
 // jobs holds started work by id (a run id, or a GoPluginInvokeStart id) until its Finish
@@ -53,7 +55,8 @@ var jobs = struct {
 
 // newJob registers work for id, writing to a duplicate of fd (so the caller may close its
 // pipe at any time: a late byte then goes nowhere, never to a reused descriptor).
-func newJob(fn string, id, fd int) (*goJob, int, error) {
+// cancel (may be nil) is the job's: dropJob calls it.
+func newJob(fn string, id, fd int, cancel context.CancelFunc) (*goJob, int, error) {
 	if fd < 0 {
 		return nil, -1, fmt.Errorf("%s: fd: want the write end of a pipe, got %d", fn, fd)
 	}
@@ -69,7 +72,7 @@ func newJob(fn string, id, fd int) (*goJob, int, error) {
 		}
 		return nil, -1, fmt.Errorf("%s: fd %d: not open for writing (pass the pipe's write end)", fn, fd)
 	}
-	j := &goJob{done: make(chan struct{})}
+	j := &goJob{done: make(chan struct{}), cancel: cancel}
 	jobs.mu.Lock()
 	defer jobs.mu.Unlock()
 	if _, busy := jobs.m[id]; busy {
@@ -114,9 +117,12 @@ func jobPending(id int) bool {
 // dropJob forgets the work of id (its answer is dropped once it completes).
 func dropJob(id int) bool {
 	jobs.mu.Lock()
-	_, ok := jobs.m[id]
+	j, ok := jobs.m[id]
 	delete(jobs.m, id)
 	jobs.mu.Unlock()
+	if ok && j.cancel != nil {
+		j.cancel() // the caller gave up: its Go work in flight stops
+	}
 	return ok
 }
 
@@ -146,7 +152,7 @@ func RunGoStart(run int, payload string, fd int) (_ int, err error) {
 	if err != nil {
 		return 0, err
 	}
-	j, wfd, err := newJob("RunGoStart", run, fd)
+	j, wfd, err := newJob("RunGoStart", run, fd, nil)
 	if err != nil {
 		return 0, err
 	}
@@ -200,12 +206,15 @@ func GoPluginInvokeStart(id int, hook string, payload string, facts string, fd i
 	st.mu.Lock()
 	job := st.newID()
 	st.mu.Unlock()
-	j, wfd, err := newJob("GoPluginInvokeStart", job, fd)
+	ctx, cancel := context.WithCancel(context.Background())
+	j, wfd, err := newJob("GoPluginInvokeStart", job, fd, cancel)
 	if err != nil {
+		cancel()
 		return 0, err
 	}
 	j.launch("GoPluginInvokeStart", wfd, func() (string, error) {
-		return goInvoke("GoPluginInvokeFinish", p, hook, raw, pc, timeout)
+		defer cancel()
+		return goInvoke(ctx, "GoPluginInvokeFinish", p, hook, raw, pc, timeout)
 	})
 	return job, nil
 }
@@ -216,8 +225,8 @@ func GoPluginInvokeFinish(job int) (_ string, err error) {
 	return finishJob("GoPluginInvokeFinish", "job", job)
 }
 
-// GoPluginInvokeDrop forgets a job whose caller gave up (its answer is dropped); answers 1
-// if it was pending.
+// GoPluginInvokeDrop forgets a job whose caller gave up (its answer is dropped, its Go
+// plugin's context is cancelled); answers 1 if it was pending.
 func GoPluginInvokeDrop(job int) (_ int, err error) {
 	defer guard("GoPluginInvokeDrop", &err)
 	if dropJob(job) {

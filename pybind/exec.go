@@ -274,7 +274,7 @@ func GoPluginInvoke(id int, hook string, payload string, facts string) (_ string
 	if err != nil {
 		return "", err
 	}
-	return goInvoke("GoPluginInvoke", p, hook, raw, pc, timeout)
+	return goInvoke(context.Background(), "GoPluginInvoke", p, hook, raw, pc, timeout)
 }
 
 // goInvokeInput checks GoPluginInvoke's (or GoPluginInvokeStart's) arguments.
@@ -297,8 +297,8 @@ func goInvokeInput(fn string, id int, payload, facts string) (*goPluginEntry, []
 }
 
 // goInvoke runs the call and encodes GoPluginInvoke's answer.
-func goInvoke(fn string, p *goPluginEntry, hook string, raw []byte, pc *core.PluginContext, timeout time.Duration) (string, error) {
-	res, err := core.CallPlugin(context.Background(), p.plugin, hook, core.NewPayloadJSON(raw), pc, timeout)
+func goInvoke(ctx context.Context, fn string, p *goPluginEntry, hook string, raw []byte, pc *core.PluginContext, timeout time.Duration) (string, error) {
+	res, err := core.CallPlugin(ctx, p.plugin, hook, core.NewPayloadJSON(raw), pc, timeout)
 	if err != nil {
 		return "", fmt.Errorf("%s: plugin %q: %w", fn, p.name, err)
 	}
@@ -502,6 +502,7 @@ func (re *runEntry) answer(step *core.Step, eff *core.GoEffects) (string, error)
 	}
 	if re.run.Finished() {
 		st.forgetRun(re.id)
+		re.rc.end()
 	}
 	return encodeStep(re, step, eff, held)
 }
@@ -604,7 +605,7 @@ func goStepInput(fn string, run int, payload string) (*runEntry, []byte, error) 
 // step with their effects.
 func (re *runEntry) execHeld(fn string, held *core.Step, raw []byte) (string, error) {
 	var eff core.GoEffects
-	step, err := re.run.ExecGo(context.Background(), held, core.NewPayloadJSON(raw), &eff)
+	step, err := re.run.ExecGo(re.rc.get(), held, core.NewPayloadJSON(raw), &eff)
 	if err != nil {
 		return "", fmt.Errorf("%s: run %d: %w", fn, re.id, err)
 	}
@@ -620,16 +621,18 @@ func (re *runEntry) execHeld(fn string, held *core.Step, raw []byte) (string, er
 	return re.answer(step, &eff)
 }
 
-// RunAbort forgets a run Python gave up on.
+// RunAbort forgets a run Python gave up on and cancels its Go work in flight (the
+// plugins' contexts end with Canceled).
 func RunAbort(run int) (_ int, err error) {
 	defer guard("RunAbort", &err)
 	dropJob(run) // a pending RunGoStart: its answer is dropped when the Go work ends
 	st.mu.Lock()
-	_, ok := st.runs[run]
+	re, ok := st.runs[run]
 	delete(st.runs, run)
 	st.mu.Unlock()
 	if !ok {
 		return 0, nil
 	}
+	re.rc.end()
 	return 1, nil
 }

@@ -65,6 +65,7 @@ type runEntry struct {
 	viols map[int]*core.Violation
 	batch bool             // the driver batches serial calls (RunStart facts.batch)
 	next  []core.BatchCall // scratch for a call step's "next"
+	rc    runContext       // the parent of its Go plugins' contexts (runctx.go)
 }
 
 func (s *state) newID() int {
