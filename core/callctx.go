@@ -15,20 +15,22 @@ import (
 //
 // Hand-rolled for cost, not semantics: context.WithTimeout arms a runtime timer and
 // registers with its parent on every call (several allocations and a lock), which a
-// chain of cheap guards would pay per plugin. Here the timer and the hook on the parent
-// are armed only when the plugin asks for Done; Err and Deadline are answered from the
-// clock and an atomic state word. One allocation per call.
+// chain of cheap guards would pay per plugin. Here the channel, the timer and the hook on
+// the parent are made only when the plugin asks for Done; Err and Deadline are answered
+// from the clock and an atomic state word. A callCtx is small and holds no lock, so the
+// Go driver keeps one per plan index in the run's slab (never reused by another call).
 type callCtx struct {
 	// set by init before the plugin sees the context, read-only afterwards
-	parent      context.Context
-	own         int64 // nanotime deadline: call start + the executor's timeout
-	parentDl    time.Time
-	hasParentDl bool
+	parent context.Context
+	own    int64 // nanotime deadline: call start + the executor's timeout
 
-	state atomic.Uint32 // ctxLive, or why it ended (first cause wins)
-	armed atomic.Bool   // Done was called: a channel (and maybe a timer) exists
+	state atomic.Uint32            // ctxLive, or why it ended (first cause wins)
+	lazy  atomic.Pointer[ctxArmed] // made by the first Done
+}
 
-	mu     sync.Mutex // guards the fields below
+// ctxArmed is what Done needs: made once per context, only when asked for.
+type ctxArmed struct {
+	mu     sync.Mutex
 	done   chan struct{}
 	closed bool
 	timer  *time.Timer
@@ -60,16 +62,21 @@ func errOf(s uint32) error {
 
 // newCallCtx starts the context of a call that started at now (nanotime) and may last d.
 func newCallCtx(parent context.Context, now int64, d time.Duration) *callCtx {
-	c := &callCtx{parent: parent, own: now + int64(d)}
-	c.parentDl, c.hasParentDl = parent.Deadline()
+	c := new(callCtx)
+	c.init(parent, now, d)
 	return c
+}
+
+// init starts c, which must be a zero callCtx no plugin has seen.
+func (c *callCtx) init(parent context.Context, now int64, d time.Duration) {
+	c.parent, c.own = parent, now+int64(d)
 }
 
 // Deadline is the earlier of the call's deadline and the parent's.
 func (c *callCtx) Deadline() (time.Time, bool) {
 	own := monoToTime(c.own)
-	if c.hasParentDl && c.parentDl.Before(own) {
-		return c.parentDl, true
+	if pd, ok := c.parent.Deadline(); ok && pd.Before(own) {
+		return pd, true
 	}
 	return own, true
 }
@@ -92,56 +99,57 @@ func (c *callCtx) Err() error {
 }
 
 func (c *callCtx) Done() <-chan struct{} {
-	if c.armed.Load() {
-		return c.done // written before armed was set, never again
+	if a := c.lazy.Load(); a != nil {
+		return a.done
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.done != nil {
-		return c.done
+	a := &ctxArmed{done: make(chan struct{})}
+	if !c.lazy.CompareAndSwap(nil, a) {
+		return c.lazy.Load().done // another goroutine armed it first
 	}
-	c.done = make(chan struct{})
-	c.armed.Store(true)
-	// A cancel that stored its state before armed became visible may have skipped the
-	// close (it saw no channel): close it here (the other order is cancel's job).
-	if c.state.Load() != ctxLive {
-		c.closeLocked()
-		return c.done
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	switch {
+	case a.closed: // a cancel got here first
+	case c.state.Load() != ctxLive:
+		// A cancel that stored its state before a was visible skipped the close: close
+		// it here (the other order is cancel's job).
+		a.closeLocked()
+	default:
+		a.timer = time.AfterFunc(time.Duration(c.own-nanotime()), func() { c.cancel(ctxDeadline) })
+		if c.parent.Done() != nil {
+			a.stopP = context.AfterFunc(c.parent, func() { c.cancel(stateOf(c.parent.Err())) })
+		}
 	}
-	c.timer = time.AfterFunc(time.Duration(c.own-nanotime()), func() { c.cancel(ctxDeadline) })
-	if c.parent.Done() != nil {
-		c.stopP = context.AfterFunc(c.parent, func() { c.cancel(stateOf(c.parent.Err())) })
-	}
-	return c.done
+	return a.done
 }
 
 // cancel ends the context with state s unless it already ended; answers the cause that
-// stands. State first, then the armed check (and Done does the reverse): with
-// sequentially consistent atomics one of the two sees the other, so Done is always
-// closed, and closed is what keeps it from being closed twice.
+// stands. State first, then the lazy part (Done does the reverse): with sequentially
+// consistent atomics one of the two sees the other, so Done is always closed, and
+// closed keeps it from being closed twice (or armed after the close).
 func (c *callCtx) cancel(s uint32) error {
 	if !c.state.CompareAndSwap(ctxLive, s) {
 		return errOf(c.state.Load())
 	}
-	if c.armed.Load() {
-		c.mu.Lock()
-		c.closeLocked()
-		c.mu.Unlock()
+	if a := c.lazy.Load(); a != nil {
+		a.mu.Lock()
+		a.closeLocked()
+		a.mu.Unlock()
 	}
 	return errOf(s)
 }
 
-func (c *callCtx) closeLocked() {
-	if c.closed {
+func (a *ctxArmed) closeLocked() {
+	if a.closed {
 		return
 	}
-	c.closed = true
-	close(c.done)
-	if c.timer != nil {
-		c.timer.Stop()
+	a.closed = true
+	close(a.done)
+	if a.timer != nil {
+		a.timer.Stop()
 	}
-	if c.stopP != nil {
-		c.stopP()
+	if a.stopP != nil {
+		a.stopP()
 	}
 }
 

@@ -39,11 +39,14 @@ type goDriver struct {
 	clock int64
 }
 
-// ctxSlot is one plan index's table key (rid + uuid) and the context used when the
-// caller passed none for it.
+// ctxSlot is one plan index's table key (rid + uuid), the context used when the caller
+// passed none for it, and the context.Context of its serial call. The slab is made per
+// run, and a plan index is called at most once per run in a serial phase: the call
+// context is never another call's.
 type ctxSlot struct {
 	key string
 	pc  PluginContext
+	cc  callCtx
 }
 
 // drivers recycles goDriver values (with their embedded Run): a call of a short chain
@@ -293,7 +296,7 @@ func (d *goDriver) call(step *Step) (o Outcome) {
 	if start == 0 || (step.Span && d.trace != "") || pc.GlobalState != nil || pc.Metadata != nil {
 		start = nanotime() // variable-cost work since the last boundary: not the plugin's
 	}
-	res, end := callGoAt(d.ctx, ref, d.plan.Hook, in, pc, d.m.timeout(d.run), start, &o)
+	res, end := callGoAt(d.ctx, &d.slot(i).cc, ref, d.plan.Hook, in, pc, d.m.timeout(d.run), start, &o)
 	o.Index = i
 	d.clock = 0
 	d.spanEnd(span, step, res, o.Status)

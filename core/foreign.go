@@ -59,6 +59,33 @@ func (r *Run) GoIndices(step *Step) []int {
 	return out
 }
 
+// serialGoCount is len(GoIndices(step)) for the serial go step at the run's position,
+// without the slice.
+func (r *Run) serialGoCount() int {
+	n := 1
+	ph, pos := r.phase, r.pos
+	for ph <= PhaseAudit {
+		b := r.phases[ph]
+		if pos >= len(b) {
+			ph++
+			pos = 0
+			continue
+		}
+		if r.plan.Refs[b[pos]].Plugin == nil {
+			break
+		}
+		n++
+		pos++
+	}
+	return n
+}
+
+// goCallSlot is what one Go plugin call of a foreign go step is handed.
+type goCallSlot struct {
+	cc callCtx
+	pc PluginContext
+}
+
 // GoEffects is what the Go plugins of a go step did to the driver's data.
 type GoEffects struct {
 	// Payload is the new current payload, nil when unchanged.
@@ -90,18 +117,26 @@ func (r *Run) ExecGo(ctx context.Context, step *Step, in *Payload, eff *GoEffect
 		return r.execGoConcurrent(ctx, &held, in, eff, timeout)
 	}
 	cur := in
-	// Every call gets a copy of the request facts (a plugin may keep what it was given:
-	// nothing it holds is rewritten by a later call).
+	// Every call gets its own context.Context and its own copy of the request facts (a
+	// plugin may keep what it was given: nothing it holds is rewritten by a later call),
+	// from one slab per go step.
 	tmpl := r.foreignContext()
+	slab := make([]goCallSlot, r.serialGoCount())
 	if eff.Ran == nil {
 		eff.Ran = make([]int, 0, 8)
 	}
 	for step.Op == OpCall && r.IsGoStep(step) {
 		i := step.Index
 		ref := r.plan.Refs[i]
-		pc := new(PluginContext)
+		if len(slab) == 0 { // never with a count that is right, but a fresh one is always safe
+			slab = make([]goCallSlot, 1)
+		}
+		sl := &slab[0]
+		slab = slab[1:]
+		pc := &sl.pc
 		*pc = *tmpl
-		res, o := callGo(ctx, ref, r.plan.Hook, cur, pc, timeout)
+		var o Outcome
+		res, _ := callGoAt(ctx, &sl.cc, ref, r.plan.Hook, cur, pc, timeout, nanotime(), &o)
 		o.Index = i
 		eff.Ran = append(eff.Ran, i)
 		r.goViolationError(i, &o, eff)

@@ -14,17 +14,18 @@ import (
 // how it ended. The returned Outcome has everything but Index, Mod and Ext.
 func callGo(ctx context.Context, ref *Ref, hook string, in *Payload, pctx *PluginContext, timeout time.Duration) (*Result, Outcome) {
 	var o Outcome
-	res, _ := callGoAt(ctx, ref, hook, in, pctx, timeout, nanotime(), &o)
+	res, _ := callGoAt(ctx, new(callCtx), ref, hook, in, pctx, timeout, nanotime(), &o)
 	return res, o
 }
 
 // callGoAt is callGo for a chain: start is the clock reading at the call's start (the
 // Go driver passes the previous plugin's end, so a chain reads the clock once per
 // plugin boundary), o must be zero and receives the outcome, and the clock reading at
-// the call's end is returned. The plugin gets a context of its own, a child of ctx
-// with the call's deadline, cancelled when the call returns.
-func callGoAt(ctx context.Context, ref *Ref, hook string, in *Payload, pctx *PluginContext, timeout time.Duration, start int64, o *Outcome) (*Result, int64) {
-	cc := newCallCtx(ctx, start, timeout)
+// the call's end is returned. The plugin gets cc as its context (a zero callCtx of its
+// own, no other call's), a child of ctx with the call's deadline, cancelled when the call
+// returns.
+func callGoAt(ctx context.Context, cc *callCtx, ref *Ref, hook string, in *Payload, pctx *PluginContext, timeout time.Duration, start int64, o *Outcome) (*Result, int64) {
+	cc.init(ctx, start, timeout)
 	res, err := invokeGuarded(ref.Plugin, cc, hook, in, pctx)
 	end := nanotime()
 	o.DurationNs = end - start
