@@ -3,7 +3,8 @@
 # and NATIVE_STAMP. Each target sets up what it needs on a fresh machine:
 #   - .venv with our package built ($(NATIVE_STAMP)) plus bench/requirements.txt;
 #   - .venv-upstream with cpex==0.1.4 from PyPI plus the same bench requirements.
-# Extra driver options: make bench BENCH_ARGS="--only S2,S4".
+# Extra driver options: make bench BENCH_ARGS="--only S2,S4". Both targets then run
+# bench/loopstall.py (ours only: the event-loop stall of Go guards, on and off the loop).
 
 BENCH_UPSTREAM_VENV := .venv-upstream
 BENCH_UPSTREAM_PY   := $(BENCH_UPSTREAM_VENV)/bin/python
@@ -26,6 +27,8 @@ bench-setup: $(NATIVE_STAMP) $(VENV)/.bench-ready $(BENCH_UPSTREAM_VENV)/.ready
 
 bench: bench-setup
 	$(PY) bench/run.py --upstream-python $(BENCH_UPSTREAM_PY) --ours-python $(PY) $(BENCH_ARGS)
+	PYTHONPATH=python $(PY) bench/loopstall.py
 
 bench-quick: bench-setup
 	$(PY) bench/run.py --quick --upstream-python $(BENCH_UPSTREAM_PY) --ours-python $(PY) $(BENCH_ARGS)
+	PYTHONPATH=python $(PY) bench/loopstall.py --quick

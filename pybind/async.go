@@ -15,29 +15,6 @@ import (
 // caller watches (asyncio's loop.add_reader); the caller then takes the answer with the
 // matching *Finish. There are no Go→Python callbacks.
 
-// asyncPayloadMin is the payload JSON length from which a go step of CPU-bound plugins
-// runs off the loop. The hand-off (pipe, add_reader, a goroutine and two thread
-// wake-ups) costs the loop ~40–65 µs of CPU and the caller ~150 µs of latency. Measured
-// from Python (2 vCPU; the four text guards, CPU time of the loop's thread per run, plain
-// call → off the loop): 1 KB 48 → 107 µs, 8 KB 105 → 140 µs, 16 KB 241 → 197 µs. But for
-// the whole process it is a loss at 16 KB: the bench's S4 (the four guards on 16 KB of
-// tool args) went from 0.090× to 0.147× of upstream's time per call (CPU ratio 0.110 →
-// 0.194) with the hand-off on. So CPU-bound Go work stays a plain call until it is large
-// enough that the hand-off is noise (at ~150 MB/s of guard work, 256 KiB is ~2 ms);
-// I/O-bound plugins (core.Blocking) always go off the loop.
-const asyncPayloadMin = 256 << 10
-
-// asyncThreshold is a go step's "async" value: 0 (always) when one of its Go plugins
-// declares itself I/O-bound, else asyncPayloadMin.
-func asyncThreshold(p *core.Plan, idx []int) int {
-	for _, i := range idx {
-		if pl := p.Refs[i].Plugin; pl != nil && core.IsBlocking(pl) {
-			return 0
-		}
-	}
-	return asyncPayloadMin
-}
-
 // goJob is started Go work; answer and err are written before done is closed.
 type goJob struct {
 	done   chan struct{}
@@ -142,13 +119,14 @@ func finishJob(fn, what string, id int) (string, error) {
 	return j.answer, j.err
 }
 
-// RunGoStart answers a go step like RunGo, off the caller's thread: it checks the run and
-// the payload, starts the Go plugins on a goroutine and returns run; when they are done
+// RunGoStart answers a go step like RunGo, off the caller's thread: it checks the run,
+// starts the payload check and the Go plugins on a goroutine and returns run (on the
+// caller's thread only what costs no more for a large payload than for a small one); when they are done
 // one byte is written to fd (the write end of a non-blocking pipe) and RunGoFinish
 // answers what RunGo would have. RunAbort meanwhile drops the answer.
 func RunGoStart(run int, payload string, fd int) (_ int, err error) {
 	defer guard("RunGoStart", &err)
-	re, raw, err := goStepInput("RunGoStart", run, payload)
+	re, raw, err := goStepInput("RunGoStart", run, payload, false)
 	if err != nil {
 		return 0, err
 	}
@@ -167,6 +145,10 @@ func RunGoStart(run int, payload string, fd int) (_ int, err error) {
 	re.held = nil
 	j.launch("RunGoStart", wfd, func() (string, error) {
 		defer re.mu.Unlock()
+		if err := checkJSON("RunGoFinish", run, raw); err != nil {
+			re.held = held // refused: the go step is still pending, as after a refused RunGo
+			return "", err
+		}
 		return re.execHeld("RunGoFinish", held, raw)
 	})
 	return run, nil
@@ -180,7 +162,8 @@ func RunGoFinish(run int) (_ string, err error) {
 }
 
 // GoPluginAsync answers the payload JSON length from which Python calls the Go plugin id
-// through GoPluginInvokeStart: 0 when it declares itself I/O-bound.
+// through GoPluginInvokeStart (offloop.go): 0 when it declares itself I/O-bound. It
+// follows the plugin's measured cost: ask again before each call.
 func GoPluginAsync(id int) (_ int, err error) {
 	defer guard("GoPluginAsync", &err)
 	st.mu.Lock()
@@ -189,17 +172,14 @@ func GoPluginAsync(id int) (_ int, err error) {
 	if p == nil {
 		return 0, fmt.Errorf("GoPluginAsync: id: unknown Go plugin id %d", id)
 	}
-	if core.IsBlocking(p.plugin) {
-		return 0, nil
-	}
-	return asyncPayloadMin, nil
+	return offLoopFrom(&p.cost, 1, core.IsBlocking(p.plugin)), nil
 }
 
 // GoPluginInvokeStart starts GoPluginInvoke on a goroutine; answers a job id for
 // GoPluginInvokeFinish, which is callable once fd became readable.
 func GoPluginInvokeStart(id int, hook string, payload string, facts string, fd int) (_ int, err error) {
 	defer guard("GoPluginInvokeStart", &err)
-	p, raw, pc, timeout, err := goInvokeInput("GoPluginInvokeStart", id, payload, facts)
+	p, raw, pc, timeout, err := goInvokeInput("GoPluginInvokeStart", id, payload, facts, false)
 	if err != nil {
 		return 0, err
 	}
@@ -214,6 +194,9 @@ func GoPluginInvokeStart(id int, hook string, payload string, facts string, fd i
 	}
 	j.launch("GoPluginInvokeStart", wfd, func() (string, error) {
 		defer cancel()
+		if !core.ValidJSON(raw) {
+			return "", fmt.Errorf("GoPluginInvokeFinish: payload: invalid JSON %s", clip(string(raw)))
+		}
 		return goInvoke(ctx, "GoPluginInvokeFinish", p, hook, raw, pc, timeout)
 	})
 	return job, nil
