@@ -126,7 +126,7 @@ func finishJob(fn, what string, id int) (string, error) {
 // answers what RunGo would have. RunAbort meanwhile drops the answer.
 func RunGoStart(run int, payload string, fd int) (_ int, err error) {
 	defer guard("RunGoStart", &err)
-	re, raw, err := goStepInput("RunGoStart", run, payload, false)
+	re, _, err := goStepInput("RunGoStart", run, payload, false)
 	if err != nil {
 		return 0, err
 	}
@@ -145,6 +145,7 @@ func RunGoStart(run int, payload string, fd int) (_ int, err error) {
 	re.held = nil
 	j.launch("RunGoStart", wfd, func() (string, error) {
 		defer re.mu.Unlock()
+		raw := []byte(payload)
 		if err := checkJSON("RunGoFinish", run, raw); err != nil {
 			re.held = held // refused: the go step is still pending, as after a refused RunGo
 			return "", err
@@ -179,7 +180,7 @@ func GoPluginAsync(id int) (_ int, err error) {
 // GoPluginInvokeFinish, which is callable once fd became readable.
 func GoPluginInvokeStart(id int, hook string, payload string, facts string, fd int) (_ int, err error) {
 	defer guard("GoPluginInvokeStart", &err)
-	p, raw, pc, timeout, err := goInvokeInput("GoPluginInvokeStart", id, payload, facts, false)
+	p, _, pc, timeout, err := goInvokeInput("GoPluginInvokeStart", id, payload, facts, false)
 	if err != nil {
 		return 0, err
 	}
@@ -194,8 +195,9 @@ func GoPluginInvokeStart(id int, hook string, payload string, facts string, fd i
 	}
 	j.launch("GoPluginInvokeStart", wfd, func() (string, error) {
 		defer cancel()
+		raw := []byte(payload)
 		if !core.ValidJSON(raw) {
-			return "", fmt.Errorf("GoPluginInvokeFinish: payload: invalid JSON %s", clip(string(raw)))
+			return "", fmt.Errorf("GoPluginInvokeFinish: payload: invalid JSON %s", clip(payload))
 		}
 		return goInvoke(ctx, "GoPluginInvokeFinish", p, hook, raw, pc, timeout)
 	})

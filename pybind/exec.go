@@ -278,7 +278,8 @@ func GoPluginInvoke(id int, hook string, payload string, facts string) (_ string
 }
 
 // goInvokeInput checks GoPluginInvoke's (or GoPluginInvokeStart's) arguments; the
-// payload only when checkPayload (GoPluginInvokeStart checks it on its goroutine).
+// payload only when checkPayload (GoPluginInvokeStart checks and copies it on its
+// goroutine, as RunGoStart does: raw is then nil).
 func goInvokeInput(fn string, id int, payload, facts string, checkPayload bool) (*goPluginEntry, []byte, *core.PluginContext, time.Duration, error) {
 	st.mu.Lock()
 	p := st.plugins[id]
@@ -286,9 +287,12 @@ func goInvokeInput(fn string, id int, payload, facts string, checkPayload bool) 
 	if p == nil {
 		return nil, nil, nil, 0, fmt.Errorf("%s: id: unknown Go plugin id %d", fn, id)
 	}
-	raw := []byte(payload)
-	if checkPayload && !core.ValidJSON(raw) {
-		return nil, nil, nil, 0, fmt.Errorf("%s: payload: invalid JSON %s", fn, clip(payload))
+	var raw []byte
+	if checkPayload {
+		raw = []byte(payload)
+		if !core.ValidJSON(raw) {
+			return nil, nil, nil, 0, fmt.Errorf("%s: payload: invalid JSON %s", fn, clip(payload))
+		}
 	}
 	pc, timeout, err := parseContextFacts(fn, facts)
 	if err != nil {
@@ -588,8 +592,10 @@ func RunGo(run int, payload string) (_ string, err error) {
 	return re.execHeld("RunGo", held, raw)
 }
 
-// goStepInput checks the run and payload of RunGo (or RunGoStart, which checks the
-// payload on its goroutine: validating a large payload would stall the caller's loop).
+// goStepInput checks the run of RunGo (or RunGoStart) and, when checkPayload, the
+// payload. RunGoStart checks and copies the payload on its goroutine instead: on the
+// caller's thread, validating 256 KB took milliseconds, and a megabyte copy can be made
+// to assist the garbage collector for as long.
 func goStepInput(fn string, run int, payload string, checkPayload bool) (*runEntry, []byte, error) {
 	re, err := st.run(fn, run)
 	if err != nil {
@@ -598,11 +604,12 @@ func goStepInput(fn string, run int, payload string, checkPayload bool) (*runEnt
 	if jobPending(run) {
 		return nil, nil, fmt.Errorf("%s: run %d: its go step was started with RunGoStart: call RunGoFinish", fn, run)
 	}
+	if !checkPayload {
+		return re, nil, nil
+	}
 	raw := []byte(payload)
-	if checkPayload {
-		if err := checkJSON(fn, run, raw); err != nil {
-			return nil, nil, err
-		}
+	if err := checkJSON(fn, run, raw); err != nil {
+		return nil, nil, err
 	}
 	return re, raw, nil
 }
