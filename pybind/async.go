@@ -120,10 +120,11 @@ func finishJob(fn, what string, id int) (string, error) {
 }
 
 // RunGoStart answers a go step like RunGo, off the caller's thread: it checks the run,
-// starts the payload check and the Go plugins on a goroutine and returns run (on the
-// caller's thread only what costs no more for a large payload than for a small one); when they are done
-// one byte is written to fd (the write end of a non-blocking pipe) and RunGoFinish
-// answers what RunGo would have. RunAbort meanwhile drops the answer.
+// starts the payload check and the Go plugins on a goroutine and returns run (the
+// caller's thread does only what costs no more for a large payload than for a small
+// one). When they are done one byte is written to fd (the write end of a non-blocking
+// pipe) and RunGoFinish answers what RunGo would have. RunAbort meanwhile drops the
+// answer and cancels the Go work's context.
 func RunGoStart(run int, payload string, fd int) (_ int, err error) {
 	defer guard("RunGoStart", &err)
 	re, _, err := goStepInput("RunGoStart", run, payload, false)
