@@ -1,18 +1,26 @@
 # cpex-go: every target sets up what it needs on a fresh machine (Go >= 1.26,
 # CPython >= 3.11 with venv, a C compiler).
+# PYTHON picks the interpreter: python3 (default), python3.12, 3.13 or a path. One
+# virtualenv and one built extension per interpreter, so `make test PYTHON=python3.12`
+# leaves the default .venv alone (scripts/find-python.sh also finds pyenv's versions).
 PYTHON ?= python3
-VENV   := .venv
+PYTHON_EXE := $(shell scripts/find-python.sh $(PYTHON))
+ifeq ($(PYTHON_EXE),)
+$(error no interpreter for PYTHON=$(PYTHON), see the message above)
+endif
+PYVER  := $(shell $(PYTHON_EXE) -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+VENV   := $(if $(filter python3,$(PYTHON)),.venv,.venv-py$(PYVER))
 PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip
 GO     ?= go
 # Build the extension into the source tree (python/cpex/_native) and test the checkout.
-NATIVE_STAMP := python/cpex/_native/.built
-GO_SOURCES   := $(shell find core pybind -name '*.go' -not -name '*_test.go' 2>/dev/null) go.mod go.sum
+NATIVE_STAMP := python/cpex/_native/.built-py$(PYVER)
+GO_SOURCES   := $(shell find core pybind -name '*.go' -not -name '*_test.go' 2>/dev/null) core/VERSION go.mod go.sum
 
-.PHONY: setup build demo test test-go test-py wheel clean
+.PHONY: setup build demo test test-go test-py wheel wheels sdist clean
 
 $(VENV)/.ready: pyproject.toml requirements-dev.txt
-	$(PYTHON) -m venv $(VENV)
+	$(PYTHON_EXE) -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
 	$(PIP) install -q -r requirements-dev.txt
 	touch $@
@@ -42,6 +50,15 @@ wheel: $(VENV)/.ready
 	rm -rf dist
 	$(PY) -m pip wheel --no-deps -w dist .
 	@ls -l dist
+
+# One auditwheel-repaired manylinux wheel per CPython minor, each smoke-tested without Go.
+WHEEL_PYTHONS ?= 3.11 3.12 3.13
+wheels:
+	scripts/build-wheels.sh $(WHEEL_PYTHONS)
+
+sdist: $(VENV)/.ready
+	$(PIP) install -q build
+	$(PY) -m build --sdist --outdir dist .
 
 # make bench / make bench-quick (bench/bench.mk): side by side with upstream cpex 0.1.4.
 -include bench/bench.mk

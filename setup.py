@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import glob
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -32,15 +33,42 @@ def _fail(message: str) -> None:
     raise SystemExit(1)
 
 
+MIN_GO = (1, 26)
+
+
 def _go() -> str:
+    """The go binary, checked to be new enough: the build fails here, before anything
+    runs, with a message that names what is missing."""
     go = shutil.which("go")
     if go is None:
         _fail(
             "the Go toolchain (>= 1.26) is required to build cpex from source and `go` is "
             "not on PATH. Install Go from your package manager or https://go.dev/dl/, then "
-            "run the install again."
+            "run the install again (or install a prebuilt cpex wheel, which needs no Go)."
         )
+    out = subprocess.run([go, "env", "GOVERSION"], capture_output=True, text=True).stdout.strip()
+    m = re.match(r"go(\d+)\.(\d+)", out)
+    if m is None or (int(m.group(1)), int(m.group(2))) < MIN_GO:
+        _fail(f"cpex needs Go >= 1.26 to build from source; {go} is {out or 'of an unknown version'}.")
     return go  # type: ignore[return-value]
+
+
+def _check_c_toolchain() -> None:
+    """cgo needs a C compiler and the interpreter's development headers."""
+    cc = os.environ.get("CC", "").split()
+    candidates = cc[:1] if cc else ["gcc", "cc"]
+    if not any(shutil.which(c) for c in candidates):
+        _fail(
+            f"a C compiler is required to build cpex from source (cgo) and `{candidates[0]}` is "
+            "not on PATH. Install gcc (Debian/Ubuntu: apt-get install gcc) or set CC."
+        )
+    include = sysconfig.get_paths()["include"]
+    if not os.path.exists(os.path.join(include, "Python.h")):
+        _fail(
+            f"the development headers of this Python ({sys.executable}) are missing: no "
+            f"Python.h in {include}. Install them (Debian/Ubuntu: apt-get install "
+            f"python3-dev, or the python{sys.version_info[0]}.{sys.version_info[1]}-dev package)."
+        )
 
 
 def _run(cmd: list[str], env: dict[str, str]) -> None:
@@ -53,12 +81,18 @@ def _run(cmd: list[str], env: dict[str, str]) -> None:
 def build_extension(dest: str) -> None:
     """Run gopy and copy the extension files into dest (a `cpex/_native` folder)."""
     go = _go()
+    _check_c_toolchain()
     tools_bin = os.path.join(HERE, "build", "tools")
     os.makedirs(tools_bin, exist_ok=True)
     env = dict(os.environ)
     env["GOBIN"] = tools_bin
     env["PATH"] = tools_bin + os.pathsep + os.path.dirname(sys.executable) + os.pathsep + env.get("PATH", "")
     env.setdefault("CGO_ENABLED", "1")
+    # No symbol table or DWARF in the extension (-s implies -w since Go 1.22): they are
+    # about half of the .so and nothing needs them at run time (Go's own stack traces use
+    # its pclntab, which stays). -trimpath keeps build paths out of the binary. A GOFLAGS
+    # set by the caller wins.
+    env.setdefault("GOFLAGS", "-ldflags=-s -trimpath")
     if not os.path.exists(os.path.join(tools_bin, "goimports")):
         _run([go, "install", GOIMPORTS], env)
     # A folder whose name starts with "_" is inside the module (gopy builds there with our
@@ -76,10 +110,20 @@ def build_extension(dest: str) -> None:
     if not os.path.exists(so):
         _fail(f"gopy did not produce {so}")
     os.makedirs(dest, exist_ok=True)
-    for stale in glob.glob(os.path.join(dest, "_native*.so")):
+    # Extensions for other interpreters stay (make test PYTHON=python3.12 beside the
+    # default); the wrappers are the same for every interpreter.
+    for stale in glob.glob(os.path.join(dest, f"_native{suffix}")):
         os.remove(stale)
     for name in (os.path.basename(so), "go.py", "pybind.py", "__init__.py"):
         shutil.copy2(os.path.join(out, name), os.path.join(dest, name))
+
+
+def write_version(package_dir: str) -> None:
+    """Write cpex/_version.py from core/VERSION, the version the Go core embeds too."""
+    with open(os.path.join(HERE, "core", "VERSION"), encoding="utf-8") as f:
+        version = f.read().strip()
+    with open(os.path.join(package_dir, "_version.py"), "w", encoding="utf-8") as f:
+        f.write(f'"""Written by setup.py from core/VERSION."""\n\n__version__ = "{version}"\n')
 
 
 class BuildPyWithGo(build_py):
@@ -87,6 +131,7 @@ class BuildPyWithGo(build_py):
 
     def run(self) -> None:
         super().run()
+        write_version(os.path.join(self.build_lib, "cpex"))
         build_extension(os.path.join(self.build_lib, PACKAGE_DIR))
 
 
@@ -101,6 +146,7 @@ if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "develop_ext":
         # `python setup.py develop_ext`: build the extension into the source tree
         # (python/cpex/_native) for running tests against the checkout.
+        write_version(os.path.join(HERE, "python", "cpex"))
         build_extension(os.path.join(HERE, "python", PACKAGE_DIR))
     else:
         setup(cmdclass={"build_py": BuildPyWithGo}, distclass=BinaryDistribution)

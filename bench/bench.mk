@@ -3,7 +3,8 @@
 # and NATIVE_STAMP. Each target sets up what it needs on a fresh machine:
 #   - .venv with our package built ($(NATIVE_STAMP)) plus bench/requirements.txt;
 #   - .venv-upstream with cpex==0.1.4 from PyPI plus the same bench requirements.
-# Extra driver options: make bench BENCH_ARGS="--only S2,S4". Both targets then run
+# make bench also runs bench/gateway_profile.py (the gateway's cProfile gate, both readings).
+# Extra driver options: make bench BENCH_ARGS="--only S2,S4". Both targets also run
 # bench/loopstall.py (ours only: the event-loop stall of Go guards, on and off the loop).
 
 BENCH_UPSTREAM_VENV := .venv-upstream
@@ -13,20 +14,25 @@ BENCH_ARGS ?=
 
 .PHONY: bench bench-quick bench-setup
 
-$(BENCH_UPSTREAM_VENV)/.ready: bench/requirements.txt
-	$(PYTHON) -m venv $(BENCH_UPSTREAM_VENV)
+$(BENCH_UPSTREAM_VENV)/.ready: bench/requirements.txt bench/requirements-plugins.txt
+	$(PYTHON_EXE) -m venv $(BENCH_UPSTREAM_VENV)
 	$(BENCH_UPSTREAM_PY) -m pip install -q --upgrade pip
 	$(BENCH_UPSTREAM_PY) -m pip install -q "$(BENCH_UPSTREAM_CPEX)" -r bench/requirements.txt
+	$(BENCH_UPSTREAM_PY) -m pip install -q --no-deps -r bench/requirements-plugins.txt
 	touch $@
 
-$(VENV)/.bench-ready: $(VENV)/.ready bench/requirements.txt
+$(VENV)/.bench-ready: $(VENV)/.ready bench/requirements.txt bench/requirements-plugins.txt
 	$(PIP) install -q -r bench/requirements.txt
+	$(PIP) install -q --no-deps -r bench/requirements-plugins.txt
 	touch $@
 
 bench-setup: $(NATIVE_STAMP) $(VENV)/.bench-ready $(BENCH_UPSTREAM_VENV)/.ready
 
 bench: bench-setup
 	$(PY) bench/run.py --upstream-python $(BENCH_UPSTREAM_PY) --ours-python $(PY) $(BENCH_ARGS)
+	$(PY) bench/gateway_profile.py --upstream-python $(BENCH_UPSTREAM_PY) --ours-python $(PY)
+	$(PY) bench/gateway_profile.py --upstream-python $(BENCH_UPSTREAM_PY) --ours-python $(PY) \
+		--ours-config bench/configs/gateway_profile_builtin.yaml --out bench/results/gateway_profile_builtin
 	PYTHONPATH=python $(PY) bench/loopstall.py
 
 bench-quick: bench-setup

@@ -106,7 +106,7 @@ func (r *Run) checkBatch(os []Outcome) error {
 		if k > 0 {
 			want = next[k-1].Index
 		}
-		if o := &os[k]; o.Status > OutcomeViolationError || o.Mod > ModSame || o.Ext > ExtOther {
+		if o := &os[k]; o.Status > outcomeLast || o.Mod > ModSame || o.Ext > ExtOther {
 			return fmt.Errorf("%w: outcome %d: status %d, mod %d, ext %d out of range", ErrBadOutcome, k, o.Status, o.Mod, o.Ext)
 		}
 		if os[k].Index != want {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"reflect"
 	"sort"
 	"strings"
@@ -45,6 +46,11 @@ func callGoAt(ctx context.Context, cc *callCtx, ref *Ref, hook string, in *Paylo
 			o.Status = OutcomeTimeout
 		case errors.As(err, &pe):
 			o.Status, o.Message = OutcomePluginError, pe.Message
+		case errors.Is(err, context.DeadlineExceeded) || errors.Is(err, os.ErrDeadlineExceeded):
+			// A deadline of the plugin's own passed before the executor's (a sub-context,
+			// a connection deadline): the Go form of a Python plugin raising TimeoutError,
+			// which Run treats as the executor's timeout.
+			o.Status, o.Message = OutcomeTimeoutRaised, err.Error()
 		default:
 			o.Status, o.Message = OutcomeError, err.Error()
 		}

@@ -308,6 +308,28 @@ func TestErrorsOfGoPlugins(t *testing.T) {
 			assert.True(t, pe.Timeout)
 			assert.Equal(t, "Plugin slow exceeded 0.05s timeout", pe.Message)
 		}},
+		{"own deadline is the executor timeout", fnDef{name: "own", onError: "ignore", fn: func(context.Context, string, *core.Payload, *core.PluginContext) (*core.Result, error) {
+			// not derived from the plugin's ctx: a child of the pooled call context races
+			// with its reuse until item 10 of issue 10 (a fresh context per call) lands
+			sub, cancel := context.WithTimeout(context.Background(), time.Microsecond)
+			defer cancel()
+			<-sub.Done()
+			return nil, fmt.Errorf("lookup: %w", sub.Err())
+		}}, nil, func(t *testing.T, res *core.HookResult, err error) {
+			require.NoError(t, err)
+			assert.True(t, res.ContinueProcessing)
+			require.Len(t, res.Executions, 1)
+			assert.Equal(t, core.StatusTimeout, res.Executions[0].Status)
+			assert.Equal(t, "Plugin own exceeded 0.05s timeout", *res.Executions[0].Reason)
+		}},
+		{"own connection deadline under fail", fnDef{name: "conn", fn: func(context.Context, string, *core.Payload, *core.PluginContext) (*core.Result, error) {
+			return nil, fmt.Errorf("read: %w", os.ErrDeadlineExceeded)
+		}}, nil, func(t *testing.T, _ *core.HookResult, err error) {
+			var pe *core.PluginError
+			require.ErrorAs(t, err, &pe)
+			assert.True(t, pe.Timeout)
+			assert.Equal(t, "Plugin conn exceeded 0.05s timeout", pe.Message)
+		}},
 		{"late return is a timeout", fnDef{name: "late", onError: "ignore", fn: func(ctx context.Context, _ string, _ *core.Payload, _ *core.PluginContext) (*core.Result, error) {
 			d, _ := ctx.Deadline()
 			time.Sleep(time.Until(d) + time.Millisecond)

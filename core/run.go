@@ -284,13 +284,17 @@ func (r *Run) Report(o *Outcome) (*Step, error) {
 	if r.finished {
 		return nil, ErrRunFinished
 	}
+	if o.Status > outcomeLast {
+		return nil, fmt.Errorf("%w: status %d out of range", ErrBadOutcome, o.Status)
+	}
+	o = asExecutorTimeout(o)
 	if r.single != nil {
 		if o.Index != 0 {
 			return nil, fmt.Errorf("%w: index %d, the single plugin is 0", ErrBadOutcome, o.Index)
 		}
 		return r.reportSingle(o), nil
 	}
-	if o.Status > OutcomeViolationError || o.Mod > ModSame || o.Ext > ExtOther {
+	if o.Status > outcomeLast || o.Mod > ModSame || o.Ext > ExtOther {
 		return nil, fmt.Errorf("%w: status %d, mod %d, ext %d out of range", ErrBadOutcome, o.Status, o.Mod, o.Ext)
 	}
 	if r.phase == PhaseConcurrent && r.started {

@@ -121,7 +121,24 @@ const (
 	OutcomePluginError
 	// OutcomeViolationError: it raised a PluginViolationError (escapes as is).
 	OutcomeViolationError
+	// OutcomeTimeoutRaised: the plugin raised a TimeoutError itself (e.g. its own
+	// asyncio.wait_for) before the executor's deadline. Run treats it as OutcomeTimeout:
+	// upstream catches asyncio.TimeoutError around the call, whoever raised it.
+	OutcomeTimeoutRaised
+
+	outcomeLast = OutcomeTimeoutRaised // the highest valid status (range checks)
 )
+
+// asExecutorTimeout answers o, or a copy of it with OutcomeTimeout when the plugin
+// raised a TimeoutError itself: the one place that decides what such a timeout means.
+func asExecutorTimeout(o *Outcome) *Outcome {
+	if o.Status != OutcomeTimeoutRaised {
+		return o
+	}
+	c := *o
+	c.Status = OutcomeTimeout
+	return &c
+}
 
 // Mod classifies a returned modified payload (docs/protocol.md "mod").
 type Mod uint8

@@ -125,17 +125,22 @@ func RefRegister(info string) (id int, err error) {
 	if err != nil {
 		return 0, err
 	}
-	prio, err := intOf("RefRegister", "info.priority", ri.Priority, 100)
-	if err != nil {
-		return 0, err
+	// priority: a Python int; beyond int64 it sorts at the nearest bound (docs/semantics.md)
+	prio := 100
+	if ri.Priority != "" {
+		n, perr := saturatingInt([]byte(ri.Priority))
+		if perr != nil {
+			return 0, fmt.Errorf("RefRegister: info.priority of plugin %q: want an integer, got %s", string(*ri.Name), ri.Priority.String())
+		}
+		prio = clampInt(n)
 	}
 	goID, err := intOf("RefRegister", "info.go", ri.Go, 0)
 	if err != nil {
 		return 0, err
 	}
 	spec := core.RefSpec{
-		UUID: *ri.UUID, Name: *ri.Name, Kind: ri.Kind, Mode: modeOf(*ri.Mode), Priority: prio,
-		OnError: onErrorOf(*ri.OnError), ConfigKeys: ri.Config,
+		UUID: string(*ri.UUID), Name: string(*ri.Name), Kind: string(ri.Kind), Mode: modeOf(*ri.Mode), Priority: prio,
+		OnError: onErrorOf(*ri.OnError), ConfigKeys: textStrings(ri.Config),
 	}
 	for _, c := range ri.Conditions {
 		spec.Conditions = append(spec.Conditions, c.condition())
@@ -198,7 +203,7 @@ func GoPluginNew(spec string) (id int, err error) {
 	if s.Kind == nil || !core.IsGoKind(*s.Kind) {
 		return 0, fmt.Errorf("GoPluginNew: spec.kind of plugin %q: want %s<name>, got %s", *s.Name, core.BuiltinPrefix, optQuote(s.Kind))
 	}
-	p, err := core.NewPlugin(core.PluginSpec{Name: *s.Name, Kind: *s.Kind, Hooks: s.Hooks, Config: normalizeNumbers(s.Config)})
+	p, err := core.NewPlugin(core.PluginSpec{Name: string(*s.Name), Kind: *s.Kind, Hooks: s.Hooks, Config: normalizeNumbers(s.Config)})
 	if err != nil {
 		return 0, fmt.Errorf("GoPluginNew: %w", err)
 	}
@@ -208,7 +213,7 @@ func GoPluginNew(spec string) (id int, err error) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	id = st.newID()
-	st.plugins[id] = &goPluginEntry{id: id, name: *s.Name, kind: *s.Kind, plugin: p}
+	st.plugins[id] = &goPluginEntry{id: id, name: string(*s.Name), kind: *s.Kind, plugin: p}
 	return id, nil
 }
 

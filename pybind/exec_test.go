@@ -185,6 +185,8 @@ func TestRunSingleAnswers(t *testing.T) {
 		{"timeout ignored", `{}`, `{"i":0,"st":"timeout"}`, tr, map[string]any{"op": "raise", "kind": "plugin_timeout", "message": "Plugin t exceeded 30s timeout"}},
 		{"timeout fail", `{}`, `{"i":0,"st":"timeout"}`, seq, map[string]any{"op": "raise", "kind": "timeout"}},
 		{"error ignored", `{}`, `{"i":0,"st":"error","msg":"E()"}`, tr, map[string]any{"op": "done", "cont": true, "as_is": false}},
+		{"raised timeout ignored", `{}`, `{"i":0,"st":"traise","msg":"TimeoutError()"}`, tr, map[string]any{"op": "raise", "kind": "plugin_timeout", "message": "Plugin t exceeded 30s timeout"}},
+		{"raised timeout fail", `{}`, `{"i":0,"st":"traise","msg":"TimeoutError()"}`, seq, map[string]any{"op": "raise", "kind": "timeout", "message": "Plugin s exceeded 30s timeout"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

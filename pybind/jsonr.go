@@ -242,11 +242,7 @@ func unquote(raw []byte) (string, error) {
 	if simple && utf8.Valid(inner) {
 		return string(inner), nil
 	}
-	var s string
-	if err := json.Unmarshal(raw, &s); err != nil {
-		return "", err
-	}
-	return s, nil
+	return unquoteText(raw) // escapes; lone surrogates survive (wtf8.go)
 }
 
 func isNull(v []byte) bool { return len(v) == 4 && string(v) == "null" }

@@ -73,8 +73,9 @@ func (w *jw) any(v any) error {
 
 const hexDigits = "0123456789abcdef"
 
-// str writes a JSON string: quotes, backslashes and control characters escaped,
-// invalid UTF-8 replaced by U+FFFD (as encoding/json does).
+// str writes a JSON string: quotes, backslashes and control characters escaped, a lone
+// surrogate's three-byte form as its \uXXXX escape (wtf8.go), other invalid UTF-8
+// replaced by U+FFFD (as encoding/json does).
 func (w *jw) str(v any) {
 	var s string
 	switch x := v.(type) {
@@ -112,8 +113,14 @@ func (w *jw) str(v any) {
 		r, size := utf8.DecodeRuneInString(s[i:])
 		if r == utf8.RuneError && size == 1 {
 			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-			i += size
+			if sr, ok := surrogateAt(s, i); ok {
+				// a lone surrogate kept by unquoteText goes back as its escape (wtf8.go)
+				b = append(b, '\\', 'u', hexDigits[sr>>12], hexDigits[sr>>8&0xf], hexDigits[sr>>4&0xf], hexDigits[sr&0xf])
+				i += 3
+			} else {
+				b = append(b, `\ufffd`...)
+				i += size
+			}
 			start = i
 			continue
 		}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"unsafe"
@@ -66,25 +67,25 @@ func parseExecutorOptions(fn, doc string) (secs float64, text string, hasTimeout
 
 // condInfo is one PluginCondition as Python sends it (lists or null).
 type condInfo struct {
-	ServerIDs    []string `json:"server_ids"`
-	TenantIDs    []string `json:"tenant_ids"`
-	Tools        []string `json:"tools"`
-	Prompts      []string `json:"prompts"`
-	Resources    []string `json:"resources"`
-	Agents       []string `json:"agents"`
-	UserPatterns []string `json:"user_patterns"`
-	ContentTypes []string `json:"content_types"`
+	ServerIDs    []text `json:"server_ids"`
+	TenantIDs    []text `json:"tenant_ids"`
+	Tools        []text `json:"tools"`
+	Prompts      []text `json:"prompts"`
+	Resources    []text `json:"resources"`
+	Agents       []text `json:"agents"`
+	UserPatterns []text `json:"user_patterns"`
+	ContentTypes []text `json:"content_types"`
 }
 
 type refInfo struct {
-	UUID       *string     `json:"uuid"`
-	Name       *string     `json:"name"`
-	Kind       string      `json:"kind"`
+	UUID       *text       `json:"uuid"`
+	Name       *text       `json:"name"`
+	Kind       text        `json:"kind"`
 	Mode       *string     `json:"mode"`
 	Priority   json.Number `json:"priority"`
 	OnError    *string     `json:"on_error"`
 	Conditions []condInfo  `json:"conditions"`
-	Config     []string    `json:"config"`
+	Config     []text      `json:"config"`
 	Go         json.Number `json:"go"`
 }
 
@@ -128,13 +129,14 @@ func intOf(fn, field string, n json.Number, def int) (int, error) {
 
 func (c condInfo) condition() config.PluginCondition {
 	return config.PluginCondition{
-		ServerIDs: c.ServerIDs, TenantIDs: c.TenantIDs, Tools: c.Tools, Prompts: c.Prompts,
-		Resources: c.Resources, Agents: c.Agents, UserPatterns: c.UserPatterns, ContentTypes: c.ContentTypes,
+		ServerIDs: textStrings(c.ServerIDs), TenantIDs: textStrings(c.TenantIDs), Tools: textStrings(c.Tools),
+		Prompts: textStrings(c.Prompts), Resources: textStrings(c.Resources), Agents: textStrings(c.Agents),
+		UserPatterns: textStrings(c.UserPatterns), ContentTypes: textStrings(c.ContentTypes),
 	}
 }
 
 type goPluginSpec struct {
-	Name   *string        `json:"name"`
+	Name   *text          `json:"name"`
 	Kind   *string        `json:"kind"`
 	Hooks  []string       `json:"hooks"`
 	Config map[string]any `json:"config"`
@@ -251,9 +253,11 @@ func parseUser(fn string, raw json.RawMessage, f *core.Facts) error {
 	}
 	switch raw[0] {
 	case '"':
-		if err := json.Unmarshal(raw, &f.User); err != nil {
+		u, err := unquoteText(raw) // a lone surrogate survives (wtf8.go)
+		if err != nil {
 			return fmt.Errorf("%s: facts.user: %v", fn, err)
 		}
+		f.User = u
 		f.UserSet = true
 		return nil
 	case '{':
@@ -316,6 +320,7 @@ func userScalar(v json.RawMessage) (any, error) {
 var statuses = map[string]core.OutcomeStatus{
 	"ok": core.OutcomeOK, "timeout": core.OutcomeTimeout, "error": core.OutcomeError,
 	"perror": core.OutcomePluginError, "vexc": core.OutcomeViolationError,
+	"traise": core.OutcomeTimeoutRaised,
 }
 
 // parseOutcome reads a reported outcome (docs/protocol.md, "Outcomes").
@@ -361,16 +366,22 @@ func parseOutcome(fn, doc string) (*core.Outcome, error) {
 				return nil
 			}
 			var vd struct {
-				Reason      any `json:"reason"`
-				Code        any `json:"code"`
-				Description any `json:"description"`
+				Reason      json.RawMessage `json:"reason"`
+				Code        json.RawMessage `json:"code"`
+				Description json.RawMessage `json:"description"`
 			}
 			if err = json.Unmarshal(v, &vd); err == nil {
 				o.HasViolation = true
-				o.Violation = core.ViolationFacts{Reason: strOf(vd.Reason), Code: strOf(vd.Code), Description: strOf(vd.Description)}
+				o.Violation.Reason, err = violText(vd.Reason)
+				if err == nil {
+					o.Violation.Code, err = violText(vd.Code)
+				}
+				if err == nil {
+					o.Violation.Description, err = violText(vd.Description)
+				}
 			}
 		case "retry":
-			n, err = intOfRaw(v)
+			n, err = saturatingInt(v)
 			o.Retry = clampInt(n)
 		case "dur":
 			o.DurationNs, err = intOfRaw(v)
@@ -405,6 +416,42 @@ func clampInt(n int64) int {
 		return int(-max)
 	}
 	return int(n)
+}
+
+// violText is one violation field as text: a string keeps its lone surrogates
+// (wtf8.go); anything else reads as Python's f-string would render it (strOf).
+func violText(raw json.RawMessage) (string, error) {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) > 0 && raw[0] == '"' {
+		return unquoteText(raw)
+	}
+	var x any
+	if len(raw) > 0 {
+		if err := json.Unmarshal(raw, &x); err != nil {
+			return "", err
+		}
+	}
+	return strOf(x), nil
+}
+
+// saturatingInt is intOfRaw, except that an integer beyond the int64 range is the
+// nearest int64 bound (retry_delay_ms is an unbounded Python int; 2^63-1 ms is already
+// longer than any retry).
+func saturatingInt(v []byte) (int64, error) {
+	n, err := intOfRaw(v)
+	if err == nil {
+		return n, nil
+	}
+	var big json.Number
+	if json.Unmarshal(v, &big) == nil {
+		if _, perr := strconv.ParseInt(string(big), 10, 64); errors.Is(perr, strconv.ErrRange) {
+			if big[0] == '-' {
+				return math.MinInt64, nil
+			}
+			return math.MaxInt64, nil
+		}
+	}
+	return 0, err
 }
 
 // strOf renders a violation field as Python's f-string would (str(None) = "None").

@@ -28,6 +28,11 @@ func Stats() (_ string, err error) {
 	w.b = strconv.AppendUint(w.b, ms.HeapAlloc, 10)
 	w.key("heap_objects")
 	w.b = strconv.AppendUint(w.b, ms.HeapObjects, 10)
+	// what the Go runtime holds from the OS (part of the process RSS), for peak checks
+	w.key("heap_inuse")
+	w.b = strconv.AppendUint(w.b, ms.HeapInuse, 10)
+	w.key("sys")
+	w.b = strconv.AppendUint(w.b, ms.Sys, 10)
 	w.raw("}")
 	return string(w.b), nil
 }

@@ -19,11 +19,12 @@ func stats(t *testing.T) map[string]any {
 // Other tests of the package may leave handles behind, so the test compares deltas.
 func TestStatsCountsLiveHandles(t *testing.T) {
 	before := stats(t)
-	for _, k := range []string{"executors", "refs", "plugins", "plans", "runs", "goroutines", "heap_alloc", "heap_objects"} {
+	for _, k := range []string{"executors", "refs", "plugins", "plans", "runs", "goroutines", "heap_alloc", "heap_objects", "heap_inuse", "sys"} {
 		require.Contains(t, before, k)
 		assert.GreaterOrEqual(t, before[k].(float64), 0.0, k)
 	}
-	assert.Len(t, before, 8)
+	assert.Len(t, before, 10)
+	assert.GreaterOrEqual(t, before["sys"].(float64), before["heap_inuse"].(float64))
 	assert.Positive(t, before["goroutines"].(float64))
 	assert.Positive(t, before["heap_alloc"].(float64))
 	assert.Positive(t, before["heap_objects"].(float64))

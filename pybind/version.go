@@ -4,14 +4,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"runtime"
+
+	"github.com/cpex-go/cpex/core"
 )
 
-// CoreVersion is the version of the Go core, reported to Python as cpex.__core_version__.
-const CoreVersion = "0.1.4"
-
-// Version answers the core version and the Go runtime that built it, as JSON.
+// Version answers the core version (cpex.__core_version__) and the Go runtime that built
+// it, as JSON.
 func Version() (string, error) {
-	b, err := json.Marshal(map[string]string{"core": CoreVersion, "go": runtime.Version()})
+	b, err := json.Marshal(map[string]string{"core": core.Version, "go": runtime.Version()})
 	return string(b), err
 }
 

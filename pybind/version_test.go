@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"testing"
 
+	"github.com/cpex-go/cpex/core"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -13,7 +14,7 @@ func TestVersionIsJSON(t *testing.T) {
 	require.NoError(t, err)
 	var v map[string]string
 	require.NoError(t, json.Unmarshal([]byte(out), &v))
-	assert.Equal(t, CoreVersion, v["core"])
+	assert.Equal(t, core.Version, v["core"])
 	assert.Contains(t, v["go"], "go1.")
 }
 

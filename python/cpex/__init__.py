@@ -2,10 +2,14 @@
 
 The Go extension (``cpex._native``) is imported lazily, on first real use, so that a
 pre-fork server master that only imports ``cpex.framework`` never starts the Go runtime.
-``cpex.__core_version__`` (the Go core's version) is such a use: reading it starts the core.
+``cpex.__version__`` is the package's release (no Go needed); ``cpex.__core_version__``
+is the Go core's, read from the extension: reading it starts the core. Both come from
+``core/VERSION`` and are equal in a consistent build.
 """
 
 from typing import Any
+
+from cpex._version import __version__
 
 
 def __getattr__(name: str) -> Any:
@@ -14,3 +18,6 @@ def __getattr__(name: str) -> Any:
 
         return _core.version()["core"]
     raise AttributeError(f"module 'cpex' has no attribute {name!r}")
+
+
+__all__ = ["__version__"]

@@ -4,7 +4,9 @@ The extension starts the Go runtime when it is imported. A pre-fork server maste
 starts it and then forks hands its children a Go runtime whose threads did not survive
 the fork, and those children hang on their first call. So nothing imports the extension
 until the first call that needs it (``import cpex.framework`` never does), and a child
-forked from a process that had already started it gets a clear error instead of a hang.
+forked from a process that had already started it gets CoreUnavailableError instead of a
+hang (docs/semantics.md, "Processes that fork": why the child does not start a core of
+its own).
 """
 
 from __future__ import annotations
@@ -20,7 +22,17 @@ _started_in_parent = False
 
 
 class CoreUnavailableError(RuntimeError):
-    """The Go core cannot be used in this process."""
+    """The Go core cannot be used in this process. Raised, never swallowed: a plugin
+    manager whose Go guards cannot run must not answer at all (fail closed)."""
+
+
+_FORKED_MESSAGE = (
+    "cpex: this process was forked after its parent had started the Go core; a Go runtime "
+    "does not survive fork(), so no plugin (Go guards included) can run here. Start the core "
+    "only in the forked workers: importing cpex.framework and building managers in the master "
+    "is fine; hook calls, and initialize() of a config with builtin/* plugins, start the core. Or start workers with multiprocessing's "
+    "'spawn' or 'forkserver' method (a fresh interpreter), which work from any parent."
+)
 
 
 def _after_fork_in_child() -> None:
@@ -42,12 +54,7 @@ def native() -> ModuleType:
     with _lock:
         if _native is None:
             if _started_in_parent:
-                raise CoreUnavailableError(
-                    "cpex: this process was forked after its parent had started the Go core; "
-                    "a Go runtime does not survive fork(). Create plugin managers only in the "
-                    "forked workers (import cpex.framework in the master is fine: it does not "
-                    "start the core)."
-                )
+                raise CoreUnavailableError(_FORKED_MESSAGE)
             from cpex._native import _native as loaded  # starts the Go runtime
 
             _native = loaded

@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import orjson
 import pytest
@@ -16,8 +17,19 @@ from cpex import _core
 
 def test_version_reports_core_and_go() -> None:
     info = _core.version()
-    assert info["core"] == "0.1.4"
+    release = (Path(__file__).resolve().parents[2] / "core" / "VERSION").read_text().strip()
+    assert info["core"] == release
     assert info["go"].startswith("go1.")
+
+
+def test_package_and_core_versions_are_ours_and_agree() -> None:
+    import cpex
+    from packaging.version import Version
+
+    # Our own release: accepted by the gateway's `cpex>=0.1.2` and the plugins'
+    # `cpex>=0.1.3,<0.2`, and different from every upstream release up to 0.1.4.
+    assert Version("0.1.4") < Version(cpex.__version__) < Version("0.2")
+    assert cpex.__core_version__ == cpex.__version__
 
 
 @pytest.mark.parametrize(

@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import json
 import logging
 import os
 import time
 import types
 import weakref
+from collections import deque
 from typing import Any, Optional
 
 import orjson
@@ -45,7 +47,20 @@ from cpex.framework.observability import ObservabilityProvider, current_trace_id
 
 logger = logging.getLogger("cpex.framework.manager")
 
-_loads = orjson.loads
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+
+
+def _loads(text: str) -> Any:
+    """The core's JSON answer. orjson refuses the lone-surrogate escapes that the core
+    sends back for strings that held them (a plugin name, a violation text: see
+    pybind/wtf8.go); the standard library turns them into the very same strings."""
+    try:
+        return _orjson_loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)
+
+
+_orjson_loads = orjson.loads
 
 # Batch consecutive serial calls (docs/protocol.md, Changes 02:00 BATCH): the core lists
 # the calls that follow plain outcomes, and replays the batch's outcomes one by one.
@@ -53,8 +68,25 @@ _loads = orjson.loads
 BATCH = os.environ.get("CPEX_BATCH", "1") != "0"
 
 
-def _dumps(obj: Any) -> str:
-    return orjson.dumps(obj).decode()
+def _dumps(obj: Any, default: Any = None) -> str:
+    try:
+        return orjson.dumps(obj, default=default).decode()
+    except TypeError:  # orjson.JSONEncodeError: e.g. a lone surrogate in a name or id
+        return _escaped_dumps(obj, default)
+
+
+def _escaped_dumps(obj: Any, default: Any = None) -> str:
+    """JSON text for what orjson refuses: strings with lone surrogates ("\\ud800", which
+    ``json.loads`` makes from client input) are written as ``\\ud800`` escapes (all text
+    stays ASCII, so it crosses to Go unchanged), ints beyond 64 bits exactly, and nesting
+    as deep as the interpreter's recursion limit allows (orjson stops at 255 levels).
+    Raises ValueError (a circular reference, NaN) or RecursionError."""
+    return json.dumps(obj, ensure_ascii=True, separators=(",", ":"), allow_nan=False, default=default)
+
+
+def _clamp64(n: int) -> int:
+    """A Python int in the int64 range the core reads (docs/semantics.md, "Odd values")."""
+    return _INT64_MIN if n < _INT64_MIN else _INT64_MAX if n > _INT64_MAX else n
 
 
 def _isolated_copy(payload: Any) -> Any:
@@ -65,19 +97,72 @@ def _isolated_copy(payload: Any) -> Any:
     return _safe_deepcopy(payload)
 
 
+class PayloadEncodeError(ValueError):
+    """A payload that cannot be written as JSON for Go plugins (a circular reference, or
+    nesting deeper than the interpreter's recursion limit); ``field`` is the top-level
+    field that holds the value, when the payload has fields."""
+
+    def __init__(self, field: Optional[str], cause: BaseException) -> None:
+        self.field = field
+        what = "circular reference" if "ircular" in str(cause) else f"{type(cause).__name__}: {cause}"
+        where = f"field {field!r}" if field else "the payload"
+        super().__init__(f"{where} cannot be encoded as JSON for Go plugins ({what})")
+
+
 def payload_json(payload: Any) -> str:
     """A payload as the JSON text Go plugins read (``model_dump(mode="json")`` field names).
 
     Values JSON cannot hold (arbitrary objects, bytes that are not UTF-8) are sent as
     their ``repr``: a Go plugin can still scan them, and a payload it rewrites comes back
-    with those values as strings.
+    with those values as strings. Lone surrogates travel as JSON ``\\uXXXX`` escapes, which
+    Go plugins read as U+FFFD (docs/semantics.md). Raises PayloadEncodeError.
     """
-    if not isinstance(payload, BaseModel):  # a dict returned by an earlier plugin
-        return orjson.dumps(payload, default=repr, option=orjson.OPT_NON_STR_KEYS).decode()
+    if isinstance(payload, BaseModel):
+        try:
+            return payload.model_dump_json(fallback=repr)
+        except Exception:  # noqa: BLE001 - invalid UTF-8 bytes, surrogates, deep nesting, cycles
+            pass
+        try:  # JSON-typed values (dates as ISO text, ...), surrogates kept as they are
+            data = payload.model_dump(mode="json", fallback=repr)
+        except Exception:  # noqa: BLE001 - e.g. invalid UTF-8 bytes
+            try:
+                data = payload.model_dump()
+            except Exception as exc:  # noqa: BLE001
+                raise PayloadEncodeError(None, exc) from exc
+    else:  # a dict returned by an earlier plugin
+        data = payload
     try:
-        return payload.model_dump_json(fallback=repr)
-    except Exception:  # noqa: BLE001 - e.g. invalid UTF-8 bytes, which fallback does not reach
-        return orjson.dumps(payload.model_dump(), default=repr, option=orjson.OPT_NON_STR_KEYS).decode()
+        return orjson.dumps(data, default=repr, option=orjson.OPT_NON_STR_KEYS).decode()
+    except Exception:  # noqa: BLE001 - see _escaped_dumps
+        pass
+    try:
+        return _escaped_dumps(_str_keys(data), default=_json_default)
+    except (ValueError, TypeError, RecursionError) as exc:
+        raise PayloadEncodeError(_failing_field(data), exc) from exc
+
+
+def _json_default(value: Any) -> Any:
+    # dates and times as orjson writes them, anything else as its repr (see payload_json)
+    iso = getattr(value, "isoformat", None)
+    return iso() if callable(iso) else repr(value)
+
+
+def _str_keys(data: Any) -> Any:
+    # the top-level keys as OPT_NON_STR_KEYS writes them (the fallback is rare: no deep walk)
+    if isinstance(data, dict) and not all(type(k) is str for k in data):
+        return {str(k): v for k, v in data.items()}
+    return data
+
+
+def _failing_field(data: Any) -> Optional[str]:
+    """The first top-level field whose value cannot be encoded (for the error message)."""
+    if isinstance(data, dict):
+        for key, value in data.items():
+            try:
+                _escaped_dumps(value, default=_json_default)
+            except (ValueError, TypeError, RecursionError):
+                return str(key)
+    return None
 
 
 # --------------------------------------------------------------------------- refs
@@ -118,7 +203,8 @@ def core_ref_id(plugin_ref: Any) -> int:
         "name": plugin_ref.name,
         "kind": trusted.kind,
         "mode": str(plugin_ref.mode),
-        "priority": plugin_ref.priority,
+        # a Python int: beyond int64 it sorts at the nearest bound (docs/semantics.md)
+        "priority": _clamp64(plugin_ref.priority) if isinstance(plugin_ref.priority, int) else plugin_ref.priority,
         "on_error": str(plugin_ref.on_error),
         "conditions": [_condition_facts(c) for c in (plugin_ref.conditions or [])],
         "config": config_key_names(trusted.config),
@@ -240,7 +326,10 @@ def _check_empty_chain_result() -> None:
 
 _check_empty_chain_result()
 _GLOBAL_CONTEXT_FIELDS = tuple(GlobalContext.model_fields)
-_GLOBAL_CONTEXT_SET = set(_GLOBAL_CONTEXT_FIELDS)  # copied per use: instances own theirs
+# Every context snapshot has all of GlobalContext's fields set, and assigning a field only
+# adds its (already present) name: the snapshots share this one full set rather than each
+# holding a 700-byte copy, ten per call in flight (issue 10, item 11; test_memory_conc.py).
+_GLOBAL_CONTEXT_SET = set(_GLOBAL_CONTEXT_FIELDS)
 _PLUGIN_CONTEXT_SET = {"global_context"}
 
 
@@ -560,6 +649,31 @@ class _Call:
         self.duration = 0
 
 
+class _Finished:
+    """The tasks of a concurrent phase in the order they finished: the done callback of
+    each task. asyncio schedules a task's done callbacks when it finishes, so they run in
+    completion order, also for tasks that finish in the same loop turn (the order
+    asyncio.as_completed yields; its Queue costs more than this per call)."""
+
+    __slots__ = ("tasks", "waiter")
+
+    def __init__(self) -> None:
+        self.tasks: deque[asyncio.Future[str]] = deque()
+        self.waiter: Optional[asyncio.Future[None]] = None
+
+    def __call__(self, task: asyncio.Future[str]) -> None:
+        self.tasks.append(task)
+        waiter = self.waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    async def next(self) -> asyncio.Future[str]:
+        while not self.tasks:
+            self.waiter = asyncio.get_running_loop().create_future()
+            await self.waiter
+        return self.tasks.popleft()
+
+
 class _Run:
     """One hook run: the Python objects the core's steps act on."""
 
@@ -636,7 +750,11 @@ class _Run:
                     step = _loads(nat.pybind_RunReport(self.id, await self._call(step)))
             elif op == "go":
                 target = self.payload if step.get("original") else self._effective()
-                step = _loads(await self._go(nat, payload_json(target), step.get("async")))
+                try:
+                    text = payload_json(target)
+                except PayloadEncodeError as exc:
+                    raise self._unreadable(step, exc) from exc
+                step = _loads(await self._go(nat, text, step.get("async")))
             elif op == "concurrent":
                 step = await self._concurrent(step)
             elif op == "done":
@@ -663,6 +781,15 @@ class _Run:
             if answer is not None:
                 return answer
         return nat.pybind_RunGo(self.id, payload)
+
+    def _unreadable(self, step: dict[str, Any], exc: PayloadEncodeError) -> PluginError:
+        """The Go plugins of this step cannot be given the payload: the call fails with the
+        first one's PluginError (a guard that cannot see the payload never allows it, whatever
+        its on_error; docs/semantics.md)."""
+        indices = step.get("i") or [0]
+        first = indices[0] if isinstance(indices, list) else indices
+        name = self.hook_refs[first].plugin_ref.name
+        return PluginError(error=PluginErrorModel(message=f"Plugin {name}: {exc}", plugin_name=name))
 
     def _effective(self) -> Any:
         return self.current if self.current is not None else self.payload
@@ -698,7 +825,7 @@ class _Run:
         # _construct inlined (twice per plugin call)
         snapshot = _new(GlobalContext)
         _set_dict(snapshot, values)
-        _set_fields_set(snapshot, _GLOBAL_CONTEXT_SET.copy())
+        _set_fields_set(snapshot, _GLOBAL_CONTEXT_SET)  # shared (see its definition)
         _set_extra(snapshot, None)
         _set_private(snapshot, None)
         ctx = self.local_contexts.get(key) if (reuse and self.local_contexts) else None
@@ -715,7 +842,11 @@ class _Run:
 
     # -- one plugin call
 
-    async def _invoke(self, i: int, inp: Any, ctx: PluginContext, timeout: float, span: bool) -> _Call:
+    async def _invoke(
+        self, i: int, inp: Any, ctx: PluginContext, timeout: float, span: bool, use_result: bool = True
+    ) -> _Call:
+        """Awaits one hook with the timeout. ``use_result`` False (fire-and-forget): what the
+        hook returns is never read, so a value that is not a PluginResult is no error."""
         href = self.hook_refs[i]
         ref = href.plugin_ref
         call = _Call()
@@ -746,13 +877,19 @@ class _Run:
                 async with cm:
                     result = await coro
             if not isinstance(result, PluginResult):
-                # Not a result (None, a dict, ...): the first attribute the executor reads
-                # fails, and that AttributeError is the plugin's error (as upstream).
-                result.metadata  # noqa: B018
+                if not use_result:
+                    result = None  # ignored, as upstream ignores a fire-and-forget return
+                else:
+                    # Not a result (None, a dict, ...): the first attribute the executor reads
+                    # fails, and that AttributeError is the plugin's error (as upstream).
+                    result.metadata  # noqa: B018
             call.result = result
         except TimeoutError as exc:
+            # Our own deadline, or a TimeoutError the hook raised itself (its own wait_for):
+            # the fact is reported as such and the core decides (upstream treats both as the
+            # executor's timeout).
             call.exc = exc
-            call.status = "timeout" if cm is not None and cm.expired() else "error"
+            call.status = "timeout" if cm is not None and cm.expired() else "traise"
         except PluginViolationError as exc:
             call.exc, call.status = exc, "vexc"
         except PluginError as exc:
@@ -826,7 +963,7 @@ class _Run:
             # the filtered copy a plugin is handed is always a fresh object (Changes, 00:40)
             "ext": 0 if me is None else (1 if me is self.current_ext else 2),
             "viol": None if v is None else {"reason": v.reason, "code": v.code, "description": v.description},
-            "retry": result.retry_delay_ms or 0,
+            "retry": _clamp64(result.retry_delay_ms or 0),
             "dur": call.duration,
             "msg": "",
         }
@@ -878,6 +1015,10 @@ class _Run:
             and r.modified_extensions is None
             and not r.retry_delay_ms
         )
+        if self.plain and self.single_context is None:
+            # no later step names a plain call (only a violation, an error or a single
+            # run's call): let its result go now rather than when the run ends
+            del self.calls[i]
         return out
 
     async def _calls(self, step: dict[str, Any], nat: Any) -> str:
@@ -890,8 +1031,11 @@ class _Run:
         if not self.plain:
             return nat.pybind_RunReport(self.id, first)
         outs = [first]
-        for nxt in step["next"]:
-            outs.append(await self._call(nxt))
+        # popped one by one, so a call's step is freed once it ran (memory in flight)
+        nexts = step.pop("next")
+        nexts.reverse()
+        while nexts:
+            outs.append(await self._call(nexts.pop()))
             if not self.plain:
                 break
         return nat.pybind_RunReportBatch(self.id, "[" + ",".join(outs) + "]")
@@ -907,19 +1051,22 @@ class _Run:
         sem = asyncio.Semaphore(pool) if pool and pool < len(indices) else None
         timeout = step["timeout"]
         span = bool(step.get("span"))
+        # Completions are reported in the order the tasks finished (docs/protocol.md), as
+        # upstream consumes asyncio.as_completed (asyncio.wait's `done` is a set: no order).
+        finished = _Finished()
         for i, ctx in zip(indices, contexts):
             task = asyncio.ensure_future(self._concurrent_one(i, ctx, self._isolated(target), timeout, sem, span))
+            task.add_done_callback(finished)
             self.pending.add(task)
         nat = _core.native()
         while self.pending:
-            done, _ = await asyncio.wait(self.pending, return_when=asyncio.FIRST_COMPLETED)
-            for task in done:
-                self.pending.discard(task)
-                reply = _loads(nat.pybind_RunReport(self.id, task.result()))
-                if reply["op"] != "next":
-                    return reply
-                if "logs" in reply:
-                    _emit_logs(reply)
+            task = await finished.next()
+            self.pending.discard(task)
+            reply = _loads(nat.pybind_RunReport(self.id, task.result()))
+            if reply["op"] != "next":
+                return reply
+            if "logs" in reply:
+                _emit_logs(reply)
         raise RuntimeError("cpex: the core did not end the concurrent phase")
 
     async def _concurrent_one(
@@ -948,7 +1095,15 @@ class _Run:
         new_json = effects.get("payload")
         if new_json is not None:
             kind = type(self._effective())
-            self.current = kind.model_validate_json(new_json) if issubclass(kind, BaseModel) else _loads(new_json)
+            if not issubclass(kind, BaseModel):
+                self.current = _loads(new_json)
+            else:
+                try:
+                    self.current = kind.model_validate_json(new_json)
+                except ValueError:
+                    # pydantic's JSON parser stops at ~200 levels of nesting, which
+                    # Python objects (and the core) go beyond: parse, then validate
+                    self.current = kind.model_validate(_loads(new_json))
         meta = effects.get("meta")
         if meta:
             self.combined.update(meta)
@@ -975,9 +1130,9 @@ class _Run:
         go_invoke_timeout.set(timeout)  # this task's own context: no reset needed
         if sem is not None:
             async with sem:
-                call = await self._invoke(i, inp, ctx, timeout, self.trace_id is not None)
+                call = await self._invoke(i, inp, ctx, timeout, self.trace_id is not None, use_result=False)
         else:
-            call = await self._invoke(i, inp, ctx, timeout, self.trace_id is not None)
+            call = await self._invoke(i, inp, ctx, timeout, self.trace_id is not None, use_result=False)
         if call.exc is None:
             return None
         logger.error("Plugin %s failed in fire-and-forget mode (ignored): %r", ref.name, call.exc)
@@ -1125,7 +1280,8 @@ class _Run:
 
     def _plugin_span_end(self, span_id: Optional[str], call: _Call) -> None:
         if call.result is None:
-            self._span_end(span_id, "error", None)
+            # no result: the hook raised, or a fire-and-forget hook returned something else
+            self._span_end(span_id, "error" if call.exc is not None else "ok", None)
             return
         self._span_end(
             span_id,

@@ -12,11 +12,9 @@ from __future__ import annotations
 import weakref
 from typing import Any, Awaitable, Callable, Optional
 
-import orjson
-
 from cpex import _core
 from cpex.framework import _gowait
-from cpex.framework._driver import go_invoke_timeout, payload_json
+from cpex.framework._driver import _dumps, _loads, go_invoke_timeout, payload_json
 from cpex.framework.base import Plugin
 from cpex.framework.models import PluginConfig, PluginContext, PluginPayload, PluginResult, PluginViolation
 
@@ -45,7 +43,7 @@ def _context_facts(context: PluginContext) -> str:
     if timeout is not None and timeout > 0:
         # the executor's timeout (docs/protocol.md Changes 01:12); the core refuses <= 0
         facts["timeout"] = timeout
-    return orjson.dumps(facts).decode()
+    return _dumps(facts)
 
 
 class GoPlugin(Plugin):
@@ -55,7 +53,7 @@ class GoPlugin(Plugin):
         super().__init__(config)
         spec = {"name": config.name, "kind": config.kind, "hooks": list(config.hooks), "config": config.config or {}}
         # default=str: a YAML config may hold dates and the like, which the Go side reads as text
-        self._go_plugin_id: int = _core.native().pybind_GoPluginNew(orjson.dumps(spec, default=str).decode())
+        self._go_plugin_id: int = _core.native().pybind_GoPluginNew(_dumps(spec, default=str))
         self._finalizer = weakref.finalize(self, _release, self._go_plugin_id)
         self._finalizer.atexit = False
         for hook in config.hooks:
@@ -81,7 +79,7 @@ class GoPlugin(Plugin):
                 )
             if raw is None:
                 raw = nat.pybind_GoPluginInvoke(go_id, hook, text, facts)
-            answer = orjson.loads(raw)
+            answer = _loads(raw)
             modified = answer.get("payload")
             violation: Optional[PluginViolation] = None
             if answer.get("violation"):

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any, Literal, Optional, Union
 
+from cpex import _core
 from cpex.framework._driver import CoreExecutor, PayloadSizeError, PluginTimeoutError  # noqa: F401  (public here, spec §10.1)
 from cpex.framework._driver import empty_chain_result
 from cpex.framework.base import HookRef, Plugin
@@ -355,6 +356,12 @@ class PluginManager:
                     trusted = plugin.config.model_copy() if plugin_config.kind == "external" else plugin_config
                     self._registry.register(plugin, trusted_config=trusted)
                     logger.info("Loaded plugin: %s (mode: %s)", plugin_config.name, plugin_config.mode)
+                except _core.CoreUnavailableError:
+                    # Never skipped, whatever fail_on_plugin_error says: a skipped Go guard
+                    # would turn every call of its hooks into an allow (fail closed).
+                    logger.error("Failed to load plugin %s: the Go core is unavailable in this process",
+                                 plugin_config.name)
+                    raise
                 except Exception as exc:
                     logger.error("Failed to load plugin %s: {%s}", plugin_config.name, exc)
                     if not settings.fail_on_plugin_error:

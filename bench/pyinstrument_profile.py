@@ -1,7 +1,7 @@
 """Profile one scenario on one side with pyinstrument (where does a call's time go?).
 
-    PYTHONPATH=python .venv/bin/python bench/profile.py S2 --calls 5000
-    .venv-upstream/bin/python bench/profile.py S2 --impl upstream
+    PYTHONPATH=python .venv/bin/python bench/pyinstrument_profile.py S2 --calls 5000
+    .venv-upstream/bin/python bench/pyinstrument_profile.py S2 --impl upstream
 
 Needs `pip install pyinstrument` (a profiling tool, not a dependency of `make bench`).
 Prints the call tree; --html PATH writes the interactive page instead.
