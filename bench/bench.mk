@@ -4,7 +4,8 @@
 #   - .venv with our package built ($(NATIVE_STAMP)) plus bench/requirements.txt;
 #   - .venv-upstream with cpex==0.1.4 from PyPI plus the same bench requirements.
 # make bench also runs bench/gateway_profile.py (the gateway's cProfile gate, both readings).
-# Extra driver options: make bench BENCH_ARGS="--only S2,S4".
+# Extra driver options: make bench BENCH_ARGS="--only S2,S4". Both targets also run
+# bench/loopstall.py (ours only: the event-loop stall of Go guards, on and off the loop).
 
 BENCH_UPSTREAM_VENV := .venv-upstream
 BENCH_UPSTREAM_PY   := $(BENCH_UPSTREAM_VENV)/bin/python
@@ -32,6 +33,8 @@ bench: bench-setup
 	$(PY) bench/gateway_profile.py --upstream-python $(BENCH_UPSTREAM_PY) --ours-python $(PY)
 	$(PY) bench/gateway_profile.py --upstream-python $(BENCH_UPSTREAM_PY) --ours-python $(PY) \
 		--ours-config bench/configs/gateway_profile_builtin.yaml --out bench/results/gateway_profile_builtin
+	PYTHONPATH=python $(PY) bench/loopstall.py
 
 bench-quick: bench-setup
 	$(PY) bench/run.py --quick --upstream-python $(BENCH_UPSTREAM_PY) --ours-python $(PY) $(BENCH_ARGS)
+	PYTHONPATH=python $(PY) bench/loopstall.py --quick

@@ -7,115 +7,153 @@ import (
 	"time"
 )
 
-// callCtx is the context of one Go plugin call: the parent plus the manager's
-// deadline. context.WithTimeout costs a timer and two allocations per call, which a
-// chain of cheap plugins cannot afford, so the timer here is armed only when the
-// plugin asks for Done(); plugins that never block never pay for it. Err and Deadline
-// are answered from the clock.
+// callCtx is the context of one Go plugin call: a child of the run's context with the
+// call's deadline (start + the executor's timeout), cancelled when the call returns, as
+// context.WithTimeout + cancel would be. Every call gets a new one: a plugin that keeps
+// its ctx sees it Done with Canceled (or DeadlineExceeded) once the call ended, never the
+// state of a later call.
+//
+// Hand-rolled for cost, not semantics: context.WithTimeout arms a runtime timer and
+// registers with its parent on every call (several allocations and a lock), which a
+// chain of cheap guards would pay per plugin. Here the channel, the timer and the hook on
+// the parent are made only when the plugin asks for Done; Err and Deadline are answered
+// from the clock and an atomic state word. A callCtx is small and holds no lock, so the
+// Go driver keeps one per plan index in the run's slab (never reused by another call).
 type callCtx struct {
-	parent      context.Context
-	own         int64 // nanotime deadline: call start + the manager's timeout
-	parentDl    time.Time
-	hasParentDl bool
+	// set by init before the plugin sees the context, read-only afterwards
+	parent context.Context
+	own    int64 // nanotime deadline: call start + the executor's timeout
 
-	armed atomic.Bool // Done was called: a timer (and maybe a parent hook) is live
-	mu    sync.Mutex
-	done  chan struct{}
-	timer *time.Timer
-	stopP func() bool
-	err   error
+	state atomic.Uint32            // ctxLive, or why it ended (first cause wins)
+	lazy  atomic.Pointer[ctxArmed] // made by the first Done
 }
 
+// ctxArmed is what Done needs: made once per context, only when asked for.
+type ctxArmed struct {
+	mu     sync.Mutex
+	done   chan struct{}
+	closed bool
+	timer  *time.Timer
+	stopP  func() bool
+}
+
+const (
+	ctxLive uint32 = iota
+	ctxCanceled
+	ctxDeadline
+)
+
+func stateOf(err error) uint32 {
+	if err == context.DeadlineExceeded {
+		return ctxDeadline
+	}
+	return ctxCanceled
+}
+
+func errOf(s uint32) error {
+	switch s {
+	case ctxCanceled:
+		return context.Canceled
+	case ctxDeadline:
+		return context.DeadlineExceeded
+	}
+	return nil
+}
+
+// newCallCtx starts the context of a call that started at now (nanotime) and may last d.
+func newCallCtx(parent context.Context, now int64, d time.Duration) *callCtx {
+	c := new(callCtx)
+	c.init(parent, now, d)
+	return c
+}
+
+// init starts c, which must be a zero callCtx no plugin has seen.
 func (c *callCtx) init(parent context.Context, now int64, d time.Duration) {
 	c.parent, c.own = parent, now+int64(d)
-	c.parentDl, c.hasParentDl = parent.Deadline()
 }
 
 // Deadline is the earlier of the call's deadline and the parent's.
 func (c *callCtx) Deadline() (time.Time, bool) {
 	own := monoToTime(c.own)
-	if c.hasParentDl && c.parentDl.Before(own) {
-		return c.parentDl, true
+	if pd, ok := c.parent.Deadline(); ok && pd.Before(own) {
+		return pd, true
 	}
 	return own, true
 }
 
 func (c *callCtx) Value(key any) any { return c.parent.Value(key) }
 
+// Err reports the first cause that ended the call; a cause noticed here (the parent
+// ended, the deadline passed) also closes Done, so Err and Done never disagree.
 func (c *callCtx) Err() error {
-	c.mu.Lock()
-	err := c.err
-	c.mu.Unlock()
-	if err != nil {
-		return err
+	if s := c.state.Load(); s != ctxLive {
+		return errOf(s)
 	}
 	if err := c.parent.Err(); err != nil {
-		return err
+		return c.cancel(stateOf(err))
 	}
 	if nanotime() >= c.own {
-		return context.DeadlineExceeded
+		return c.cancel(ctxDeadline)
 	}
 	return nil
 }
 
 func (c *callCtx) Done() <-chan struct{} {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.done == nil {
-		c.done = make(chan struct{})
-		if c.err != nil {
-			close(c.done)
-			return c.done
-		}
-		c.timer = time.AfterFunc(time.Duration(c.own-nanotime()), func() { c.cancel(context.DeadlineExceeded) })
+	if a := c.lazy.Load(); a != nil {
+		return a.done
+	}
+	a := &ctxArmed{done: make(chan struct{})}
+	if !c.lazy.CompareAndSwap(nil, a) {
+		return c.lazy.Load().done // another goroutine armed it first
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	switch {
+	case a.closed: // a cancel got here first
+	case c.state.Load() != ctxLive:
+		// A cancel that stored its state before a was visible skipped the close: close
+		// it here (the other order is cancel's job).
+		a.closeLocked()
+	default:
+		a.timer = time.AfterFunc(time.Duration(c.own-nanotime()), func() { c.cancel(ctxDeadline) })
 		if c.parent.Done() != nil {
-			c.stopP = context.AfterFunc(c.parent, func() { c.cancel(c.parent.Err()) })
+			a.stopP = context.AfterFunc(c.parent, func() { c.cancel(stateOf(c.parent.Err())) })
 		}
-		c.armed.Store(true)
 	}
-	return c.done
+	return a.done
 }
 
-func (c *callCtx) cancel(err error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.err != nil {
+// cancel ends the context with state s unless it already ended; answers the cause that
+// stands. State first, then the lazy part (Done does the reverse): with sequentially
+// consistent atomics one of the two sees the other, so Done is always closed, and
+// closed keeps it from being closed twice (or armed after the close).
+func (c *callCtx) cancel(s uint32) error {
+	if !c.state.CompareAndSwap(ctxLive, s) {
+		return errOf(c.state.Load())
+	}
+	if a := c.lazy.Load(); a != nil {
+		a.mu.Lock()
+		a.closeLocked()
+		a.mu.Unlock()
+	}
+	return errOf(s)
+}
+
+func (a *ctxArmed) closeLocked() {
+	if a.closed {
 		return
 	}
-	c.err = err
-	if c.done != nil {
-		close(c.done)
+	a.closed = true
+	close(a.done)
+	if a.timer != nil {
+		a.timer.Stop()
+	}
+	if a.stopP != nil {
+		a.stopP()
 	}
 }
 
-// release stops the timer and marks the context cancelled once the call returned (a
-// plugin must not keep using it). A call that never asked for Done has nothing to
-// release: that is the common case and costs one atomic load.
-func (c *callCtx) release() {
-	if !c.armed.Load() {
-		return
-	}
-	c.mu.Lock()
-	t, stop := c.timer, c.stopP
-	armed := c.done != nil
-	c.mu.Unlock()
-	if !armed {
-		return
-	}
-	if t != nil {
-		t.Stop()
-	}
-	if stop != nil {
-		stop()
-	}
-	c.cancel(context.Canceled)
-}
-
-// reuse readies c for the next call of a chain: only a context that was armed holds
-// state the next call must not see (done, timer and err are set only once armed; init
-// overwrites the rest).
-func (c *callCtx) reuse() {
-	if c.armed.Load() {
-		*c = callCtx{}
-	}
-}
+// release ends the context when the call returned (the cancel of context.WithTimeout):
+// a plugin that kept it sees Canceled from now on, its timer and parent hook are gone.
+// For a call that never asked for Done this is one compare-and-swap.
+func (c *callCtx) release() { c.cancel(ctxCanceled) }

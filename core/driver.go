@@ -29,7 +29,6 @@ type goDriver struct {
 	meta      map[string]any
 
 	slots  []ctxSlot // per plan index: table key and a context, built on first use
-	cc     callCtx   // reused by serial calls
 	viols  map[int]*Violation
 	errs   map[int]error
 	chain  string
@@ -40,11 +39,14 @@ type goDriver struct {
 	clock int64
 }
 
-// ctxSlot is one plan index's table key (rid + uuid) and the context used when the
-// caller passed none for it.
+// ctxSlot is one plan index's table key (rid + uuid), the context used when the caller
+// passed none for it, and the context.Context of its serial call. The slab is made per
+// run, and a plan index is called at most once per run in a serial phase: the call
+// context is never another call's.
 type ctxSlot struct {
 	key string
 	pc  PluginContext
+	cc  callCtx
 }
 
 // drivers recycles goDriver values (with their embedded Run): a call of a short chain
@@ -103,15 +105,14 @@ func (m *Manager) drive(ctx context.Context, plan *Plan, payload *Payload, gctx 
 }
 
 // reset readies a recycled driver for a call. Field by field, not *d = goDriver{...}:
-// that would clear the embedded Run (startInto initialises it) and the call context
-// (reuse clears it when needed) too, a large copy with write barriers on every call.
+// that would clear the embedded Run (startInto initialises it) too, a large copy with
+// write barriers on every call. Nothing a plugin is handed lives in the driver.
 // TestDriverResetClearsEveryField keeps this list complete.
 func (d *goDriver) reset(m *Manager, ctx context.Context, plan *Plan, payload *Payload, gctx *GlobalContext, local ContextTable) {
 	d.m, d.ctx, d.run, d.plan, d.trace = m, ctx, nil, plan, ""
 	d.original, d.current, d.candidate, d.gctx = payload, nil, nil, gctx
 	d.local, d.table, d.meta, d.slots = local, nil, nil, nil
 	d.viols, d.errs, d.chain, d.hasCSp, d.clock = nil, nil, "", false, 0
-	d.cc.reuse()
 }
 
 // facts: only what the plan needs is computed (no payload decode otherwise).
@@ -291,12 +292,11 @@ func (d *goDriver) call(step *Step) (o Outcome) {
 	pc := d.context(i, true)
 	in := d.effective()
 	span := d.spanStart(ref, step)
-	d.cc.reuse()
 	start := d.clock
 	if start == 0 || (step.Span && d.trace != "") || pc.GlobalState != nil || pc.Metadata != nil {
 		start = nanotime() // variable-cost work since the last boundary: not the plugin's
 	}
-	res, end := callGoAt(d.ctx, &d.cc, ref, d.plan.Hook, in, pc, d.m.timeout(d.run), start, &o)
+	res, end := callGoAt(d.ctx, &d.slot(i).cc, ref, d.plan.Hook, in, pc, d.m.timeout(d.run), start, &o)
 	o.Index = i
 	d.clock = 0
 	d.spanEnd(span, step, res, o.Status)
@@ -325,8 +325,8 @@ func (d *goDriver) call(step *Step) (o Outcome) {
 
 // invoke calls the plugin and keeps the error it returned (a *PluginError or
 // *ViolationError escapes as is under fail).
-func (d *goDriver) invoke(ctx context.Context, cc *callCtx, ref *Ref, in *Payload, pc *PluginContext) (*Result, Outcome, error) {
-	res, o := callGo(ctx, cc, ref, d.plan.Hook, in, pc, d.m.timeout(d.run))
+func (d *goDriver) invoke(ctx context.Context, ref *Ref, in *Payload, pc *PluginContext) (*Result, Outcome, error) {
+	res, o := callGo(ctx, ref, d.plan.Hook, in, pc, d.m.timeout(d.run))
 	return res, o, o.err
 }
 
@@ -391,12 +391,11 @@ func (d *goDriver) concurrent(step *Step) (*Step, error) {
 					return
 				}
 			}
-			var cc callCtx
 			id := ""
 			if span {
 				id = d.spanStart(ref, &stepCopy)
 			}
-			res, o, err := d.invoke(cctx, &cc, ref, in, pc)
+			res, o, err := d.invoke(cctx, ref, in, pc)
 			o.Index, o.DurationNs = i, 0
 			if span {
 				d.spanEnd(id, &stepCopy, res, o.Status)
@@ -501,8 +500,7 @@ func (d *goDriver) spawn(indices []int) *Background {
 				sem <- struct{}{}
 				defer func() { <-sem }()
 			}
-			var cc callCtx
-			_, o := callGo(ctx, &cc, ref, hook, original, pc, timeout)
+			_, o := callGo(ctx, ref, hook, original, pc, timeout)
 			if o.Status == OutcomeOK {
 				return
 			}

@@ -59,6 +59,33 @@ func (r *Run) GoIndices(step *Step) []int {
 	return out
 }
 
+// serialGoCount is len(GoIndices(step)) for the serial go step at the run's position,
+// without the slice.
+func (r *Run) serialGoCount() int {
+	n := 1
+	ph, pos := r.phase, r.pos
+	for ph <= PhaseAudit {
+		b := r.phases[ph]
+		if pos >= len(b) {
+			ph++
+			pos = 0
+			continue
+		}
+		if r.plan.Refs[b[pos]].Plugin == nil {
+			break
+		}
+		n++
+		pos++
+	}
+	return n
+}
+
+// goCallSlot is what one Go plugin call of a foreign go step is handed.
+type goCallSlot struct {
+	cc callCtx
+	pc PluginContext
+}
+
 // GoEffects is what the Go plugins of a go step did to the driver's data.
 type GoEffects struct {
 	// Payload is the new current payload, nil when unchanged.
@@ -90,20 +117,26 @@ func (r *Run) ExecGo(ctx context.Context, step *Step, in *Payload, eff *GoEffect
 		return r.execGoConcurrent(ctx, &held, in, eff, timeout)
 	}
 	cur := in
-	var cc callCtx
-	// One context serves the batch: a Go plugin of a foreign run sees the request
-	// facts only, and a context is valid only during Invoke.
+	// Every call gets its own context.Context and its own copy of the request facts (a
+	// plugin may keep what it was given: nothing it holds is rewritten by a later call),
+	// from one slab per go step.
 	tmpl := r.foreignContext()
-	pc := new(PluginContext)
+	slab := make([]goCallSlot, r.serialGoCount())
 	if eff.Ran == nil {
 		eff.Ran = make([]int, 0, 8)
 	}
 	for step.Op == OpCall && r.IsGoStep(step) {
 		i := step.Index
 		ref := r.plan.Refs[i]
+		if len(slab) == 0 { // never with a count that is right, but a fresh one is always safe
+			slab = make([]goCallSlot, 1)
+		}
+		sl := &slab[0]
+		slab = slab[1:]
+		pc := &sl.pc
 		*pc = *tmpl
-		cc = callCtx{}
-		res, o := callGo(ctx, &cc, ref, r.plan.Hook, cur, pc, timeout)
+		var o Outcome
+		res, _ := callGoAt(ctx, &sl.cc, ref, r.plan.Hook, cur, pc, timeout, nanotime(), &o)
 		o.Index = i
 		eff.Ran = append(eff.Ran, i)
 		r.goViolationError(i, &o, eff)
@@ -168,8 +201,7 @@ func (r *Run) execGoConcurrent(ctx context.Context, step *Step, in *Payload, eff
 					return
 				}
 			}
-			var cc callCtx
-			res, o := callGo(cctx, &cc, ref, r.plan.Hook, in, pc, timeout)
+			res, o := callGo(cctx, ref, r.plan.Hook, in, pc, timeout)
 			o.Index, o.DurationNs = i, 0
 			out <- done{res, o}
 		}()
@@ -283,8 +315,7 @@ func CallPlugin(ctx context.Context, p Plugin, hook string, in *Payload, pctx *P
 	if timeout <= 0 {
 		timeout = DefaultTimeout * time.Second
 	}
-	var cc callCtx
-	res, o := callGo(ctx, &cc, &Ref{Plugin: p}, hook, in, pctx, timeout)
+	res, o := callGo(ctx, &Ref{Plugin: p}, hook, in, pctx, timeout)
 	if o.Status == OutcomeTimeout {
 		return nil, context.DeadlineExceeded
 	}

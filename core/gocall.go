@@ -13,16 +13,18 @@ import (
 
 // callGo runs one Go plugin call with the timeout, containing panics, and classifies
 // how it ended. The returned Outcome has everything but Index, Mod and Ext.
-func callGo(ctx context.Context, cc *callCtx, ref *Ref, hook string, in *Payload, pctx *PluginContext, timeout time.Duration) (*Result, Outcome) {
+func callGo(ctx context.Context, ref *Ref, hook string, in *Payload, pctx *PluginContext, timeout time.Duration) (*Result, Outcome) {
 	var o Outcome
-	res, _ := callGoAt(ctx, cc, ref, hook, in, pctx, timeout, nanotime(), &o)
+	res, _ := callGoAt(ctx, new(callCtx), ref, hook, in, pctx, timeout, nanotime(), &o)
 	return res, o
 }
 
 // callGoAt is callGo for a chain: start is the clock reading at the call's start (the
 // Go driver passes the previous plugin's end, so a chain reads the clock once per
 // plugin boundary), o must be zero and receives the outcome, and the clock reading at
-// the call's end is returned.
+// the call's end is returned. The plugin gets cc as its context (a zero callCtx of its
+// own, no other call's), a child of ctx with the call's deadline, cancelled when the call
+// returns.
 func callGoAt(ctx context.Context, cc *callCtx, ref *Ref, hook string, in *Payload, pctx *PluginContext, timeout time.Duration, start int64, o *Outcome) (*Result, int64) {
 	cc.init(ctx, start, timeout)
 	var res *Result
@@ -78,7 +80,7 @@ func callGoAt(ctx context.Context, cc *callCtx, ref *Ref, hook string, in *Paylo
 
 // invokeGuarded calls the plugin and turns a panic into an error (a separate function:
 // its deferred recover must not sit in the caller's frame).
-func invokeGuarded(p Plugin, cc *callCtx, hook string, in *Payload, pctx *PluginContext) (res *Result, err error) {
+func invokeGuarded(p Plugin, cc context.Context, hook string, in *Payload, pctx *PluginContext) (res *Result, err error) {
 	defer func() {
 		if v := recover(); v != nil {
 			res, err = nil, &panicError{value: v}

@@ -65,7 +65,6 @@ func TestRunResetClearsEveryField(t *testing.T) {
 func TestDriverResetClearsEveryField(t *testing.T) {
 	var d goDriver
 	fillNonZero(t, reflect.ValueOf(&d).Elem())
-	d.cc = callCtx{} // reset leaves the call context to reuse (tested below)
 	m, plan, payload := &Manager{}, &Plan{}, NewPayloadValue(map[string]any{})
 	g, local := &GlobalContext{}, ContextTable{}
 	ctx := context.Background()
@@ -78,7 +77,7 @@ func TestDriverResetClearsEveryField(t *testing.T) {
 		f := v.Field(i)
 		f = reflect.NewAt(f.Type(), unsafe.Pointer(f.UnsafeAddr())).Elem()
 		switch name {
-		case "r", "cc": // initialised by startInto and callCtx.reuse
+		case "r": // initialised by startInto
 			continue
 		}
 		if w, ok := want[name]; ok {
@@ -87,25 +86,4 @@ func TestDriverResetClearsEveryField(t *testing.T) {
 		}
 		assert.True(t, f.IsZero(), "reset leaves field %s dirty: %v", name, f.Interface())
 	}
-}
-
-func TestCallCtxReuse(t *testing.T) {
-	ctx := context.Background()
-	var c callCtx
-	c.init(ctx, nanotime(), 1e9)
-	c.release()
-	c.reuse()
-	assert.Nil(t, c.done, "an unarmed context has nothing to clear")
-	assert.NoError(t, c.Err())
-
-	c.init(ctx, nanotime(), 1e9)
-	require.NotNil(t, c.Done(), "Done arms the context")
-	c.release()
-	assert.ErrorIs(t, c.Err(), context.Canceled, "a released context is cancelled")
-	c.reuse()
-	assert.False(t, c.armed.Load())
-	assert.Nil(t, c.done)
-	assert.Nil(t, c.timer)
-	c.init(ctx, nanotime(), 1e9)
-	assert.NoError(t, c.Err(), "a reused context starts live")
 }

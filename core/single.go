@@ -37,8 +37,7 @@ func (m *Manager) InvokePlugin(ctx context.Context, name, hook string, payload *
 		payload = NewPayloadValue(map[string]any{})
 	}
 	run, step := m.exec.StartSingle(ref, &Facts{Hook: hook, ViolationsAsErrors: io.vexc}, false, false)
-	var cc callCtx
-	res, o := callGo(ctx, &cc, ref, hook, payload, pctx, m.timeout(run))
+	res, o := callGo(ctx, ref, hook, payload, pctx, m.timeout(run))
 	o.Index = step.Index
 	step, err := run.Report(&o)
 	if err != nil {

@@ -1,6 +1,7 @@
 package pybind
 
 import (
+	"context"
 	"fmt"
 	"sync"
 	"syscall"
@@ -14,34 +15,12 @@ import (
 // caller watches (asyncio's loop.add_reader); the caller then takes the answer with the
 // matching *Finish. There are no Go→Python callbacks.
 
-// asyncPayloadMin is the payload JSON length from which a go step of CPU-bound plugins
-// runs off the loop. The hand-off (pipe, add_reader, a goroutine and two thread
-// wake-ups) costs the loop ~40–65 µs of CPU and the caller ~150 µs of latency. Measured
-// from Python (2 vCPU; the four text guards, CPU time of the loop's thread per run, plain
-// call → off the loop): 1 KB 48 → 107 µs, 8 KB 105 → 140 µs, 16 KB 241 → 197 µs. But for
-// the whole process it is a loss at 16 KB: the bench's S4 (the four guards on 16 KB of
-// tool args) went from 0.090× to 0.147× of upstream's time per call (CPU ratio 0.110 →
-// 0.194) with the hand-off on. So CPU-bound Go work stays a plain call until it is large
-// enough that the hand-off is noise (at ~150 MB/s of guard work, 256 KiB is ~2 ms);
-// I/O-bound plugins (core.Blocking) always go off the loop.
-const asyncPayloadMin = 256 << 10
-
-// asyncThreshold is a go step's "async" value: 0 (always) when one of its Go plugins
-// declares itself I/O-bound, else asyncPayloadMin.
-func asyncThreshold(p *core.Plan, idx []int) int {
-	for _, i := range idx {
-		if pl := p.Refs[i].Plugin; pl != nil && core.IsBlocking(pl) {
-			return 0
-		}
-	}
-	return asyncPayloadMin
-}
-
 // goJob is started Go work; answer and err are written before done is closed.
 type goJob struct {
 	done   chan struct{}
 	answer string
 	err    error
+	cancel context.CancelFunc // ends the work's context when its caller gives up (nil: a run's, see runContext)
 }
 
 // jobs holds started work by id (a run id, or a GoPluginInvokeStart id) until its Finish
@@ -53,7 +32,8 @@ var jobs = struct {
 
 // newJob registers work for id, writing to a duplicate of fd (so the caller may close its
 // pipe at any time: a late byte then goes nowhere, never to a reused descriptor).
-func newJob(fn string, id, fd int) (*goJob, int, error) {
+// cancel (may be nil) is the job's: dropJob calls it.
+func newJob(fn string, id, fd int, cancel context.CancelFunc) (*goJob, int, error) {
 	if fd < 0 {
 		return nil, -1, fmt.Errorf("%s: fd: want the write end of a pipe, got %d", fn, fd)
 	}
@@ -69,7 +49,7 @@ func newJob(fn string, id, fd int) (*goJob, int, error) {
 		}
 		return nil, -1, fmt.Errorf("%s: fd %d: not open for writing (pass the pipe's write end)", fn, fd)
 	}
-	j := &goJob{done: make(chan struct{})}
+	j := &goJob{done: make(chan struct{}), cancel: cancel}
 	jobs.mu.Lock()
 	defer jobs.mu.Unlock()
 	if _, busy := jobs.m[id]; busy {
@@ -114,9 +94,12 @@ func jobPending(id int) bool {
 // dropJob forgets the work of id (its answer is dropped once it completes).
 func dropJob(id int) bool {
 	jobs.mu.Lock()
-	_, ok := jobs.m[id]
+	j, ok := jobs.m[id]
 	delete(jobs.m, id)
 	jobs.mu.Unlock()
+	if ok && j.cancel != nil {
+		j.cancel() // the caller gave up: its Go work in flight stops
+	}
 	return ok
 }
 
@@ -136,17 +119,19 @@ func finishJob(fn, what string, id int) (string, error) {
 	return j.answer, j.err
 }
 
-// RunGoStart answers a go step like RunGo, off the caller's thread: it checks the run and
-// the payload, starts the Go plugins on a goroutine and returns run; when they are done
-// one byte is written to fd (the write end of a non-blocking pipe) and RunGoFinish
-// answers what RunGo would have. RunAbort meanwhile drops the answer.
+// RunGoStart answers a go step like RunGo, off the caller's thread: it checks the run,
+// starts the payload check and the Go plugins on a goroutine and returns run (the
+// caller's thread does only what costs no more for a large payload than for a small
+// one). When they are done one byte is written to fd (the write end of a non-blocking
+// pipe) and RunGoFinish answers what RunGo would have. RunAbort meanwhile drops the
+// answer and cancels the Go work's context.
 func RunGoStart(run int, payload string, fd int) (_ int, err error) {
 	defer guard("RunGoStart", &err)
-	re, raw, err := goStepInput("RunGoStart", run, payload)
+	re, _, err := goStepInput("RunGoStart", run, payload, false)
 	if err != nil {
 		return 0, err
 	}
-	j, wfd, err := newJob("RunGoStart", run, fd)
+	j, wfd, err := newJob("RunGoStart", run, fd, nil)
 	if err != nil {
 		return 0, err
 	}
@@ -161,6 +146,11 @@ func RunGoStart(run int, payload string, fd int) (_ int, err error) {
 	re.held = nil
 	j.launch("RunGoStart", wfd, func() (string, error) {
 		defer re.mu.Unlock()
+		raw := []byte(payload)
+		if err := checkJSON("RunGoFinish", run, raw); err != nil {
+			re.held = held // refused: the go step is still pending, as after a refused RunGo
+			return "", err
+		}
 		return re.execHeld("RunGoFinish", held, raw)
 	})
 	return run, nil
@@ -174,7 +164,8 @@ func RunGoFinish(run int) (_ string, err error) {
 }
 
 // GoPluginAsync answers the payload JSON length from which Python calls the Go plugin id
-// through GoPluginInvokeStart: 0 when it declares itself I/O-bound.
+// through GoPluginInvokeStart (offloop.go): 0 when it declares itself I/O-bound. It
+// follows the plugin's measured cost: ask again before each call.
 func GoPluginAsync(id int) (_ int, err error) {
 	defer guard("GoPluginAsync", &err)
 	st.mu.Lock()
@@ -183,29 +174,33 @@ func GoPluginAsync(id int) (_ int, err error) {
 	if p == nil {
 		return 0, fmt.Errorf("GoPluginAsync: id: unknown Go plugin id %d", id)
 	}
-	if core.IsBlocking(p.plugin) {
-		return 0, nil
-	}
-	return asyncPayloadMin, nil
+	return offLoopFrom(&p.cost, 1, core.IsBlocking(p.plugin)), nil
 }
 
 // GoPluginInvokeStart starts GoPluginInvoke on a goroutine; answers a job id for
 // GoPluginInvokeFinish, which is callable once fd became readable.
 func GoPluginInvokeStart(id int, hook string, payload string, facts string, fd int) (_ int, err error) {
 	defer guard("GoPluginInvokeStart", &err)
-	p, raw, pc, timeout, err := goInvokeInput("GoPluginInvokeStart", id, payload, facts)
+	p, _, pc, timeout, err := goInvokeInput("GoPluginInvokeStart", id, payload, facts, false)
 	if err != nil {
 		return 0, err
 	}
 	st.mu.Lock()
 	job := st.newID()
 	st.mu.Unlock()
-	j, wfd, err := newJob("GoPluginInvokeStart", job, fd)
+	ctx, cancel := context.WithCancel(context.Background())
+	j, wfd, err := newJob("GoPluginInvokeStart", job, fd, cancel)
 	if err != nil {
+		cancel()
 		return 0, err
 	}
 	j.launch("GoPluginInvokeStart", wfd, func() (string, error) {
-		return goInvoke("GoPluginInvokeFinish", p, hook, raw, pc, timeout)
+		defer cancel()
+		raw := []byte(payload)
+		if !core.ValidJSON(raw) {
+			return "", fmt.Errorf("GoPluginInvokeFinish: payload: invalid JSON %s", clip(payload))
+		}
+		return goInvoke(ctx, "GoPluginInvokeFinish", p, hook, raw, pc, timeout)
 	})
 	return job, nil
 }
@@ -216,8 +211,8 @@ func GoPluginInvokeFinish(job int) (_ string, err error) {
 	return finishJob("GoPluginInvokeFinish", "job", job)
 }
 
-// GoPluginInvokeDrop forgets a job whose caller gave up (its answer is dropped); answers 1
-// if it was pending.
+// GoPluginInvokeDrop forgets a job whose caller gave up (its answer is dropped, its Go
+// plugin's context is cancelled); answers 1 if it was pending.
 func GoPluginInvokeDrop(job int) (_ int, err error) {
 	defer guard("GoPluginInvokeDrop", &err)
 	if dropJob(job) {

@@ -108,7 +108,7 @@ func TestRunGoStartAnswersWhatRunGoAnswers(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			run, step := goRun(t, p)
-			assert.Equal(t, float64(asyncPayloadMin), step["async"], "no Go plugin here blocks")
+			assert.Greater(t, step["async"], float64(0), "no Go plugin here blocks")
 			want := decode(t, must(RunGo(run, tc.payload)))
 			require.Equal(t, "done", want["op"])
 			assert.Equal(t, tc.cont, want["cont"])
@@ -155,7 +155,6 @@ func TestRunGoStartErrorsNameTheField(t *testing.T) {
 		{"negative fd", run, -1, `{}`, []string{"RunGoStart", "fd", "-1"}},
 		{"closed fd", run, 1 << 20, `{}`, []string{"RunGoStart", "fd 1048576", "bad file descriptor"}},
 		{"read end", run, int(r.Fd()), `{}`, []string{"RunGoStart", "not open for writing"}},
-		{"bad payload", run, int(w.Fd()), `{nope`, []string{"RunGoStart", "payload", "invalid JSON"}},
 		{"unknown run", 987654321, int(w.Fd()), `{}`, []string{"RunGoStart", "987654321"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -167,6 +166,15 @@ func TestRunGoStartErrorsNameTheField(t *testing.T) {
 		})
 	}
 	assert.False(t, jobPending(run), "a refused start leaves nothing behind")
+	// the payload is checked on the goroutine (a large one must not stall the caller)
+	_, err = RunGoStart(run, `{nope`, int(w.Fd()))
+	require.NoError(t, err)
+	waitByte(t, r)
+	_, err = RunGoFinish(run)
+	require.Error(t, err)
+	for _, s := range []string{"RunGoFinish", "payload", "invalid JSON"} {
+		assert.ErrorContains(t, err, s)
+	}
 	_, err = RunGoFinish(run)
 	require.ErrorContains(t, err, "RunGoFinish: run")
 	// the run is still usable after every refusal
@@ -236,7 +244,7 @@ func TestGoPluginInvokeStartAnswersWhatGoPluginInvokeAnswers(t *testing.T) {
 	defer func() { _, _ = GoPluginRelease(rr) }()
 	at, err := GoPluginAsync(rr)
 	require.NoError(t, err)
-	assert.Equal(t, asyncPayloadMin, at)
+	assert.Greater(t, at, 0)
 	const facts = `{"rid":"r1","server_id":null,"tenant_id":null,"content_type":null,"user":null}`
 	payload := `{"name":"search","args":{"q":"` + largeText(10000) + `"}}`
 	want := must(GoPluginInvoke(rr, "tool_pre_invoke", payload, facts))
@@ -248,8 +256,11 @@ func TestGoPluginInvokeStartAnswersWhatGoPluginInvokeAnswers(t *testing.T) {
 	_, err = GoPluginInvokeFinish(job)
 	require.ErrorContains(t, err, "GoPluginInvokeFinish: job")
 
-	_, err = GoPluginInvokeStart(rr, "tool_pre_invoke", `{x`, facts, int(w.Fd()))
-	require.ErrorContains(t, err, "GoPluginInvokeStart: payload: invalid JSON")
+	job, err = GoPluginInvokeStart(rr, "tool_pre_invoke", `{x`, facts, int(w.Fd()))
+	require.NoError(t, err, "the payload is checked on the goroutine")
+	waitByte(t, r)
+	_, err = GoPluginInvokeFinish(job)
+	require.ErrorContains(t, err, "GoPluginInvokeFinish: payload: invalid JSON")
 	_, err = GoPluginInvokeStart(rr, "tool_pre_invoke", payload, facts, -3)
 	require.ErrorContains(t, err, "GoPluginInvokeStart: fd")
 	_, err = GoPluginAsync(123456789)

@@ -84,7 +84,7 @@ func encodeStepTo(w *jw, re *runEntry, step *core.Step, eff *core.GoEffects, hel
 		w.key("original")
 		w.bool(false)
 		w.key("async") // the payload JSON length from which Python uses RunGoStart
-		w.int(asyncThreshold(re.run.Plan(), idx))
+		w.int(re.asyncValue(idx))
 		w.raw("}")
 		return string(w.b), nil
 	}

@@ -275,24 +275,29 @@ func GoPluginRelease(id int) (_ int, err error) {
 // "violation", "metadata", "retry"}.
 func GoPluginInvoke(id int, hook string, payload string, facts string) (_ string, err error) {
 	defer guard("GoPluginInvoke", &err)
-	p, raw, pc, timeout, err := goInvokeInput("GoPluginInvoke", id, payload, facts)
+	p, raw, pc, timeout, err := goInvokeInput("GoPluginInvoke", id, payload, facts, true)
 	if err != nil {
 		return "", err
 	}
-	return goInvoke("GoPluginInvoke", p, hook, raw, pc, timeout)
+	return goInvoke(context.Background(), "GoPluginInvoke", p, hook, raw, pc, timeout)
 }
 
-// goInvokeInput checks GoPluginInvoke's (or GoPluginInvokeStart's) arguments.
-func goInvokeInput(fn string, id int, payload, facts string) (*goPluginEntry, []byte, *core.PluginContext, time.Duration, error) {
+// goInvokeInput checks GoPluginInvoke's (or GoPluginInvokeStart's) arguments; the
+// payload only when checkPayload (GoPluginInvokeStart checks and copies it on its
+// goroutine, as RunGoStart does: raw is then nil).
+func goInvokeInput(fn string, id int, payload, facts string, checkPayload bool) (*goPluginEntry, []byte, *core.PluginContext, time.Duration, error) {
 	st.mu.Lock()
 	p := st.plugins[id]
 	st.mu.Unlock()
 	if p == nil {
 		return nil, nil, nil, 0, fmt.Errorf("%s: id: unknown Go plugin id %d", fn, id)
 	}
-	raw := []byte(payload)
-	if !core.ValidJSON(raw) {
-		return nil, nil, nil, 0, fmt.Errorf("%s: payload: invalid JSON %s", fn, clip(payload))
+	var raw []byte
+	if checkPayload {
+		raw = []byte(payload)
+		if !core.ValidJSON(raw) {
+			return nil, nil, nil, 0, fmt.Errorf("%s: payload: invalid JSON %s", fn, clip(payload))
+		}
 	}
 	pc, timeout, err := parseContextFacts(fn, facts)
 	if err != nil {
@@ -302,8 +307,10 @@ func goInvokeInput(fn string, id int, payload, facts string) (*goPluginEntry, []
 }
 
 // goInvoke runs the call and encodes GoPluginInvoke's answer.
-func goInvoke(fn string, p *goPluginEntry, hook string, raw []byte, pc *core.PluginContext, timeout time.Duration) (string, error) {
-	res, err := core.CallPlugin(context.Background(), p.plugin, hook, core.NewPayloadJSON(raw), pc, timeout)
+func goInvoke(ctx context.Context, fn string, p *goPluginEntry, hook string, raw []byte, pc *core.PluginContext, timeout time.Duration) (string, error) {
+	start := time.Now()
+	defer func() { p.cost.Observe(len(raw), int64(time.Since(start))) }()
+	res, err := core.CallPlugin(ctx, p.plugin, hook, core.NewPayloadJSON(raw), pc, timeout)
 	if err != nil {
 		return "", fmt.Errorf("%s: plugin %q: %w", fn, p.name, err)
 	}
@@ -424,7 +431,7 @@ func PlanGet(exec int, hook string, refs string, policy string) (_ string, err e
 		}
 	}
 	pid := st.newID()
-	pe := &planEntry{id: pid, exec: e, plan: plan, refIDs: ids}
+	pe := &planEntry{id: pid, exec: e, plan: plan, refIDs: ids, costs: make([]core.LoopCost, len(ids))}
 	var w jw
 	w.raw(`{"plan":`)
 	w.int(pid)
@@ -511,6 +518,7 @@ func (re *runEntry) answer(step *core.Step, eff *core.GoEffects) (string, error)
 	}
 	if re.run.Finished() {
 		st.forgetRun(re.id)
+		re.rc.end()
 	}
 	return encodeStep(re, step, eff, held)
 }
@@ -579,7 +587,7 @@ func RunReportBatch(run int, outcomes string) (_ string, err error) {
 // effects of the Go plugins that ran.
 func RunGo(run int, payload string) (_ string, err error) {
 	defer guard("RunGo", &err)
-	re, raw, err := goStepInput("RunGo", run, payload)
+	re, raw, err := goStepInput("RunGo", run, payload, true)
 	if err != nil {
 		return "", err
 	}
@@ -593,8 +601,11 @@ func RunGo(run int, payload string) (_ string, err error) {
 	return re.execHeld("RunGo", held, raw)
 }
 
-// goStepInput checks the run and payload of RunGo (or RunGoStart).
-func goStepInput(fn string, run int, payload string) (*runEntry, []byte, error) {
+// goStepInput checks the run of RunGo (or RunGoStart) and, when checkPayload, the
+// payload. RunGoStart checks and copies the payload on its goroutine instead: on the
+// caller's thread, validating 256 KB took milliseconds, and a megabyte copy can be made
+// to assist the garbage collector for as long.
+func goStepInput(fn string, run int, payload string, checkPayload bool) (*runEntry, []byte, error) {
 	re, err := st.run(fn, run)
 	if err != nil {
 		return nil, nil, err
@@ -602,21 +613,35 @@ func goStepInput(fn string, run int, payload string) (*runEntry, []byte, error) 
 	if jobPending(run) {
 		return nil, nil, fmt.Errorf("%s: run %d: its go step was started with RunGoStart: call RunGoFinish", fn, run)
 	}
+	if !checkPayload {
+		return re, nil, nil
+	}
 	raw := []byte(payload)
-	if !core.ValidJSON(raw) {
-		return nil, nil, fmt.Errorf("%s: run %d: payload: invalid JSON %s", fn, run, clip(payload))
+	if err := checkJSON(fn, run, raw); err != nil {
+		return nil, nil, err
 	}
 	return re, raw, nil
+}
+
+func checkJSON(fn string, run int, raw []byte) error {
+	if !core.ValidJSON(raw) {
+		return fmt.Errorf("%s: run %d: payload: invalid JSON %s", fn, run, clip(string(raw)))
+	}
+	return nil
 }
 
 // execHeld runs the Go plugins of the held go step (re.mu held) and answers the next
 // step with their effects.
 func (re *runEntry) execHeld(fn string, held *core.Step, raw []byte) (string, error) {
+	cost := re.goStepCost(re.firstGoIndex(held))
+	start := time.Now()
 	var eff core.GoEffects
-	step, err := re.run.ExecGo(context.Background(), held, core.NewPayloadJSON(raw), &eff)
+	step, err := re.run.ExecGo(re.rc.get(), held, core.NewPayloadJSON(raw), &eff)
 	if err != nil {
 		return "", fmt.Errorf("%s: run %d: %w", fn, re.id, err)
 	}
+	// Measured whether it ran on the loop or off it: what it would cost the loop next time.
+	defer func() { cost.Observe(len(raw), int64(time.Since(start))) }()
 	for i, v := range eff.Violations {
 		if re.viols == nil {
 			re.viols = map[int]*core.Violation{}
@@ -629,16 +654,18 @@ func (re *runEntry) execHeld(fn string, held *core.Step, raw []byte) (string, er
 	return re.answer(step, &eff)
 }
 
-// RunAbort forgets a run Python gave up on.
+// RunAbort forgets a run Python gave up on and cancels its Go work in flight (the
+// plugins' contexts end with Canceled).
 func RunAbort(run int) (_ int, err error) {
 	defer guard("RunAbort", &err)
 	dropJob(run) // a pending RunGoStart: its answer is dropped when the Go work ends
 	st.mu.Lock()
-	_, ok := st.runs[run]
+	re, ok := st.runs[run]
 	delete(st.runs, run)
 	st.mu.Unlock()
 	if !ok {
 		return 0, nil
 	}
+	re.rc.end()
 	return 1, nil
 }

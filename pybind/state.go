@@ -38,6 +38,7 @@ type refEntry struct {
 	id    int
 	ref   *core.Ref
 	plans map[int]struct{} // plan ids using this ref
+	cost  core.LoopCost    // of the go steps of its single runs (RunSingle)
 }
 
 type goPluginEntry struct {
@@ -45,6 +46,7 @@ type goPluginEntry struct {
 	name   string
 	kind   string
 	plugin core.Plugin
+	cost   core.LoopCost // of its direct calls (GoPluginInvoke)
 }
 
 type planEntry struct {
@@ -53,6 +55,7 @@ type planEntry struct {
 	plan   *core.Plan
 	refIDs []int // pybind ref id per plan index
 	answer string
+	costs  []core.LoopCost // of the go step that starts at each plan index
 }
 
 type runEntry struct {
@@ -65,6 +68,7 @@ type runEntry struct {
 	viols map[int]*core.Violation
 	batch bool             // the driver batches serial calls (RunStart facts.batch)
 	next  []core.BatchCall // scratch for a call step's "next"
+	rc    runContext       // the parent of its Go plugins' contexts (runctx.go)
 }
 
 func (s *state) newID() int {

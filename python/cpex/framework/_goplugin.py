@@ -51,9 +51,6 @@ class GoPlugin(Plugin):
         spec = {"name": config.name, "kind": config.kind, "hooks": list(config.hooks), "config": config.config or {}}
         # default=str: a YAML config may hold dates and the like, which the Go side reads as text
         self._go_plugin_id: int = _core.native().pybind_GoPluginNew(_dumps(spec, default=str))
-        # the payload JSON length from which a call runs off the event loop (0: the
-        # plugin declares itself I/O-bound); the core decides it
-        self._off_loop_from: int = _core.native().pybind_GoPluginAsync(self._go_plugin_id)
         self._finalizer = weakref.finalize(self, _release, self._go_plugin_id)
         self._finalizer.atexit = False
         for hook in config.hooks:
@@ -62,13 +59,15 @@ class GoPlugin(Plugin):
     def _hook_for(self, hook: str) -> Callable[[PluginPayload, PluginContext], Awaitable[PluginResult]]:
         # The coroutine function is stored on the plugin: it must not hold the plugin itself,
         # or the plugin would live until a cycle collection and release its Go twin late.
-        go_id, plugin_name, off_loop_from = self._go_plugin_id, self.name, self._off_loop_from
+        go_id, plugin_name = self._go_plugin_id, self.name
 
         async def run_go_plugin(payload: PluginPayload, context: PluginContext) -> PluginResult:
             nat = _core.native()
             text, facts = payload_json(payload), _context_facts(context)
             raw: Optional[str] = None
-            if len(text) >= off_loop_from and _gowait.enabled:
+            # the payload JSON length from which this call runs off the event loop: the
+            # core decides it from the plugin's measured cost (0: it is I/O-bound)
+            if _gowait.enabled and len(text) >= nat.pybind_GoPluginAsync(go_id):
                 job: list[int] = []
                 raw = await _gowait.run_off_loop(
                     lambda fd: job.append(nat.pybind_GoPluginInvokeStart(go_id, hook, text, facts, fd)),
