@@ -8,12 +8,11 @@ import asyncio
 import logging
 from typing import Any
 
+import fixture_plugins as fp
 import pytest
 
 from cpex.framework import GlobalContext, PluginContext, ToolPreInvokePayload
 from cpex.framework.manager import PluginExecutor
-
-import fixture_plugins as fp
 
 
 class ReturnsConfigured(fp.Plugin):

@@ -10,12 +10,11 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import fixture_plugins as fp
 import pytest
 
 from cpex.framework import GlobalContext, PluginContext, PluginError, PluginResult, ToolPreInvokePayload
 from cpex.framework.manager import PluginExecutor, PluginTimeoutError
-
-import fixture_plugins as fp
 
 
 class OwnWaitFor(fp.Plugin):

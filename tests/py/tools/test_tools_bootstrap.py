@@ -13,7 +13,6 @@ from typing import Any, Callable
 
 import pytest
 import yaml
-
 from conftest import REPO_PYTHON, git_repo_from
 
 REPO = Path(REPO_PYTHON).parent

@@ -10,7 +10,6 @@ from fnmatch import fnmatch
 from pathlib import Path
 
 import pytest
-
 from conftest import REPO_PYTHON
 
 REPO = Path(REPO_PYTHON).parent
