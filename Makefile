@@ -45,10 +45,10 @@ test-py: build
 	PYTHONPATH=python $(PY) -m pytest -q tests/py
 
 # mypy and ruff read their configuration from pyproject.toml ([tool.mypy], [tool.ruff]).
-# Neither needs the built extension (see the cpex._native/_version overrides). ruff gates
-# the package only: tests/py and bench are not clean yet (imports order, long lines).
+# Neither needs the built extension (see the cpex._native/_version overrides). mypy checks
+# the package; ruff the package, the tests and the benchmarks.
 lint: setup
-	$(PY) -m ruff check python/cpex
+	$(PY) -m ruff check python/cpex tests/py bench
 	$(PY) -m mypy
 
 test: lint test-go test-py
