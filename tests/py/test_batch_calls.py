@@ -11,9 +11,9 @@ from __future__ import annotations
 import logging
 from typing import Any, Callable, Optional
 
-import fixture_plugins as fp
 import pytest
 
+import fixture_plugins as fp
 from cpex import _core
 from cpex.framework import GlobalContext, ToolPreInvokePayload, _driver
 from cpex.framework.manager import PluginExecutor

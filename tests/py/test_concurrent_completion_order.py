@@ -14,7 +14,6 @@ from collections import Counter
 from typing import Any
 
 import fixture_plugins as fp
-
 from cpex.framework import GlobalContext, PluginContext, PluginResult, PluginViolation, ToolPreInvokePayload
 from cpex.framework.manager import PluginExecutor
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import fixture_plugins as fp
-
 from cpex.framework import GlobalContext, ToolPostInvokePayload, ToolPreInvokePayload
 from cpex.framework.manager import PluginExecutor
 

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import fixture_plugins as fp
 import orjson
 import pytest
 from pydantic import BaseModel
 
+import fixture_plugins as fp
 from cpex.framework import GlobalContext, PluginError, PluginResult, PluginViolation, ToolPreInvokePayload
 from cpex.framework._driver import _Call, _Run
 from cpex.framework.manager import PluginExecutor

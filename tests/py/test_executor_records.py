@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import fixture_plugins as fp
 import pytest
 
+import fixture_plugins as fp
 from cpex.framework import (
     GlobalContext,
     PluginContext,

@@ -5,9 +5,9 @@ from __future__ import annotations
 import contextvars
 from typing import Any, Optional
 
-import fixture_plugins as fp
 import pytest
 
+import fixture_plugins as fp
 from cpex.framework import GlobalContext, PluginError, ToolPreInvokePayload
 from cpex.framework.manager import PluginExecutor
 from cpex.framework.observability import current_trace_id

@@ -8,9 +8,9 @@ import asyncio
 import logging
 from typing import Any
 
-import fixture_plugins as fp
 import pytest
 
+import fixture_plugins as fp
 from cpex.framework import GlobalContext, PluginContext, ToolPreInvokePayload
 from cpex.framework.manager import PluginExecutor
 

@@ -11,9 +11,9 @@ from enum import Enum, StrEnum
 from typing import Any
 from unittest.mock import patch
 
-import fixture_plugins as fp
 import pytest
 
+import fixture_plugins as fp
 from cpex.framework import (
     GlobalContext,
     HookPayloadPolicy,

@@ -12,11 +12,11 @@ from typing import Any, Callable, Optional
 
 import orjson
 import pytest
-from test_builtin_regex_deny_rate import redis_url  # noqa: F401 - the module's redis-server fixture
 
 from cpex import _core
 from cpex.framework import GlobalContext, PluginContext, TenantPluginManager, ToolPreInvokePayload, _gowait
 from cpex.framework.models import Config, PluginConfig
+from test_builtin_regex_deny_rate import redis_url  # noqa: F401 - the module's redis-server fixture
 
 BIG = {"q": "what crap " * 30000, "more": ["a secret crap"] * 200}  # ~300 KB of JSON: above the threshold
 SMALL = {"q": "what crap"}

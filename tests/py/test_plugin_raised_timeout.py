@@ -10,9 +10,9 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-import fixture_plugins as fp
 import pytest
 
+import fixture_plugins as fp
 from cpex.framework import GlobalContext, PluginContext, PluginError, PluginResult, ToolPreInvokePayload
 from cpex.framework.manager import PluginExecutor, PluginTimeoutError
 

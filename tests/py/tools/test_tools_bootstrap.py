@@ -13,6 +13,7 @@ from typing import Any, Callable
 
 import pytest
 import yaml
+
 from conftest import REPO_PYTHON, git_repo_from
 
 REPO = Path(REPO_PYTHON).parent

@@ -10,6 +10,7 @@ from fnmatch import fnmatch
 from pathlib import Path
 
 import pytest
+
 from conftest import REPO_PYTHON
 
 REPO = Path(REPO_PYTHON).parent
