@@ -17,7 +17,7 @@ GO     ?= go
 NATIVE_STAMP := python/cpex/_native/.built-py$(PYVER)
 GO_SOURCES   := $(shell find core pybind -name '*.go' -not -name '*_test.go' 2>/dev/null) core/VERSION go.mod go.sum
 
-.PHONY: setup build demo test test-go test-py wheel wheels sdist clean
+.PHONY: setup build demo lint test test-go test-py wheel wheels sdist clean
 
 $(VENV)/.ready: pyproject.toml requirements-dev.txt
 	$(PYTHON_EXE) -m venv $(VENV)
@@ -44,7 +44,14 @@ test-go:
 test-py: build
 	PYTHONPATH=python $(PY) -m pytest -q tests/py
 
-test: test-go test-py
+# mypy and ruff read their configuration from pyproject.toml ([tool.mypy], [tool.ruff]).
+# Neither needs the built extension (see the cpex._native/_version overrides). mypy checks
+# the package; ruff the package, the tests and the benchmarks.
+lint: setup
+	$(PY) -m ruff check python/cpex tests/py bench
+	$(PY) -m mypy
+
+test: lint test-go test-py
 
 wheel: $(VENV)/.ready
 	rm -rf dist

@@ -32,7 +32,7 @@ import pstats
 import subprocess
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -315,7 +315,7 @@ def main() -> None:
             print(f"round {r + 1}/{args.rounds}: {impl} ...", file=sys.stderr, flush=True)
             rounds[impl].append(_run_worker(python, impl, config, args.iterations))
     res = {
-        "when": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
         "iterations": args.iterations,
         "rounds": args.rounds,
         "config": os.path.relpath(args.config, REPO),

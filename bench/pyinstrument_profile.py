@@ -16,15 +16,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import scenarios as sc  # noqa: E402
-from worker import Worker  # noqa: E402
+import scenarios as sc
+from worker import Worker
 
 
 async def _profile(args: argparse.Namespace) -> None:
     try:
         from pyinstrument import Profiler
     except ImportError:
-        raise SystemExit("pyinstrument is not installed: pip install pyinstrument")
+        raise SystemExit("pyinstrument is not installed: pip install pyinstrument") from None
     worker = Worker(args.impl)
     scenario = next(s for s in sc.SCENARIOS if s.key == args.scenario or s.setup == args.scenario)
     await worker.setup(scenario.setup)

@@ -58,7 +58,7 @@ def rows(results: dict[str, Any]) -> list[list[str]]:
         if sc.get("error"):
             ratio = "error: " + ", ".join(sorted(sc["error"]))
         cpu = f"{sc['ratio_cpu']:.3f}" if sc.get("ratio_cpu") is not None else "-"
-        out.append(cells + [ratio, cpu, goal_text(key), _mark(sc.get("met"))])
+        out.append([*cells, ratio, cpu, goal_text(key), _mark(sc.get("met"))])
     s6 = (results.get("go") or {}).get("benchmarks") or {}
     for label, name in S6_ROWS:
         if "S6" not in results.get("selected", ["S6"]):
@@ -107,11 +107,11 @@ def print_table(results: dict[str, Any], console: Any | None) -> None:
         console.print(table)
         return
     widths = [max(len(h), *(len(r[i]) for r in table_rows)) if table_rows else len(h) for i, h in enumerate(HEADERS)]
-    line = "  ".join(h.ljust(w) for h, w in zip(HEADERS, widths))
+    line = "  ".join(h.ljust(w) for h, w in zip(HEADERS, widths, strict=True))
     print(line)
     print("-" * len(line))
     for r in table_rows:
-        print("  ".join(c.ljust(w) for c, w in zip(r, widths)))
+        print("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=False)))
 
 
 def markdown(results: dict[str, Any]) -> str:
@@ -162,11 +162,11 @@ def chart(results: dict[str, Any], path: Path) -> str | None:
     # green: goal met; red: missed; grey: no goal judged (e.g. S0's goals are absolute)
     colors = [{True: "#2b8a3e", False: "#c92a2a", None: "#868e96"}[m] for m in met]
     ax.barh(y, values, color=colors, height=0.6)
-    for yi, v, g in zip(y, values, goals):
+    for yi, v, g in zip(y, values, goals, strict=False):
         ax.text(max(v, g or 0, cpu[len(y) - 1 - yi] or 0) * 1.12, yi, f"{v:.2g}×", va="center", fontsize=9)
         if g is not None:
             ax.plot([g, g], [yi - 0.38, yi + 0.38], color="black", linewidth=2)
-    cpu_points = [(c, yi) for c, yi in zip(cpu, y) if c]
+    cpu_points = [(c, yi) for c, yi in zip(cpu, y, strict=False) if c]
     if cpu_points:
         ax.scatter([c for c, _ in cpu_points], [yi for _, yi in cpu_points], marker="o", facecolors="white",
                    edgecolors="black", zorder=3, s=28, label="CPU time ratio")

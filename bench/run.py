@@ -23,7 +23,7 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Callable
 
@@ -98,7 +98,7 @@ class WorkerProc:
         else:
             env.pop("PYTHONPATH", None)  # upstream must come from its own virtualenv only
         env.setdefault("PYTHONHASHSEED", "0")
-        self._log = open(self.log_path, "ab")
+        self._log = open(self.log_path, "ab")  # noqa: SIM115 - the worker's stderr for its lifetime, closed in close()
         self._buf = bytearray()  # bytes read from the worker's stdout, not yet a whole line
         self.proc = subprocess.Popen(
             [str(python), str(BENCH_DIR / "worker.py"), impl],
@@ -191,7 +191,8 @@ class Progress:
             return
         try:
             from rich.console import Console
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress as RichProgress, TextColumn, TimeElapsedColumn
+            from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
+            from rich.progress import Progress as RichProgress
 
             # A log (make bench | tee) is no terminal: give the table room anyway.
             self.console = Console() if sys.stdout.isatty() else Console(width=150)
@@ -325,7 +326,7 @@ class Bench:
 
     def run(self) -> dict[str, Any]:
         started = time.time()
-        self.results["started_at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        self.results["started_at"] = datetime.now(UTC).isoformat(timespec="seconds")
         self.results["machine"] = machine_info()
         self.progress = Progress(self.total_steps(), enabled=not self.args.plain)
         try:
@@ -342,7 +343,7 @@ class Bench:
         finally:
             self.close_workers()
             self.progress.stop()
-        self.results["finished_at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        self.results["finished_at"] = datetime.now(UTC).isoformat(timespec="seconds")
         self.results["duration_s"] = round(time.time() - started, 1)
         self.results["machine"]["loadavg_end"] = list(os.getloadavg())
         self.results["errors"] = self.errors

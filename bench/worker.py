@@ -27,12 +27,12 @@ import sys
 import time
 import traceback
 from pathlib import Path
-from typing import Any, Awaitable, Callable
+from typing import Any, Callable
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import scenarios as sc  # noqa: E402  (needs the path above)
-from memstats import snapshot  # noqa: E402
+import scenarios as sc
+from memstats import snapshot
 
 WARMUP_CALLS = {"S0": 2000, "S1": 300, "S2": 200, "S3": 200, "S4": 20, "S5": 200}
 S5_TASKS = 200

@@ -9,7 +9,7 @@ realistic plugin bodies rather than around no-ops only.
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, ClassVar
 
 from cpex.framework import (
     Plugin,
@@ -73,7 +73,7 @@ class HeaderInjectionPlugin(Plugin):
 class SchemaCheckPlugin(Plugin):
     """Checks tool arguments against a required-keys-and-types schema; blocks on a miss."""
 
-    _TYPES = {"string": str, "integer": int, "number": (int, float), "object": dict, "array": list, "boolean": bool}
+    _TYPES: ClassVar[dict[str, Any]] = {"string": str, "integer": int, "number": (int, float), "object": dict, "array": list, "boolean": bool}
 
     def __init__(self, config: PluginConfig) -> None:
         super().__init__(config)

@@ -30,8 +30,9 @@ _FORKED_MESSAGE = (
     "cpex: this process was forked after its parent had started the Go core; a Go runtime "
     "does not survive fork(), so no plugin (Go guards included) can run here. Start the core "
     "only in the forked workers: importing cpex.framework and building managers in the master "
-    "is fine; hook calls, and initialize() of a config with builtin/* plugins, start the core. Or start workers with multiprocessing's "
-    "'spawn' or 'forkserver' method (a fresh interpreter), which work from any parent."
+    "is fine; hook calls, and initialize() of a config with builtin/* plugins, start the core. "
+    "Or start workers with multiprocessing's 'spawn' or 'forkserver' method (a fresh "
+    "interpreter), which work from any parent."
 )
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Optional
+from typing import Any, ClassVar, Optional
 
 from cpex.framework import (
     Plugin,
@@ -123,7 +123,7 @@ class InPlaceMutator(Plugin):
 class Recorder(Plugin):
     """Remembers the payload it received (for fire-and-forget / chaining checks)."""
 
-    seen: list[Any] = []
+    seen: ClassVar[list[Any]] = []
 
     async def tool_pre_invoke(self, payload: ToolPreInvokePayload, context: PluginContext) -> PluginResult:
         Recorder.seen.append((self.name, dict(payload.args or {})))
@@ -212,7 +212,7 @@ class PostRetry(Plugin):
 class Lifecycle(Plugin):
     """Records initialize/shutdown calls in order."""
 
-    events: list[str] = []
+    events: ClassVar[list[str]] = []
 
     async def initialize(self) -> None:
         Lifecycle.events.append(f"init:{self.name}")

@@ -15,8 +15,7 @@ import pytest
 
 import fixture_plugins as fp
 from cpex import _core
-from cpex.framework import GlobalContext, ToolPreInvokePayload
-from cpex.framework import _driver
+from cpex.framework import GlobalContext, ToolPreInvokePayload, _driver
 from cpex.framework.manager import PluginExecutor
 
 Spec = tuple[type, str, dict[str, Any]]  # plugin class, mode, extra config fields

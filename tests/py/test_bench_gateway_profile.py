@@ -8,7 +8,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
@@ -79,7 +79,7 @@ def test_our_single_plugin_path_never_suspends(worker_result: dict[str, Any]) ->
 
 def test_gate_reading_is_the_gateways_formula() -> None:
     class FakeStats:
-        stats = {
+        stats: ClassVar[dict[tuple[str, int, str], Any]] = {
             ("x.py", 1, "other"): (5, 5, 0.1, 9.0, {}),
             ("m.py", 2, "invoke_hook_for_plugin"): (2000, 2000, 0.01, 0.05, {}),
         }

@@ -13,7 +13,7 @@ import textwrap
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
@@ -45,7 +45,7 @@ class AddNote(Plugin):
 class Seen(Plugin):
     """Records what it received, to show what the Go guard handed down the chain."""
 
-    calls: list[tuple[str, Any]] = []
+    calls: ClassVar[list[tuple[str, Any]]] = []
 
     async def tool_pre_invoke(self, payload: ToolPreInvokePayload, context: PluginContext) -> PluginResult:
         Seen.calls.append((self.name, payload.args))

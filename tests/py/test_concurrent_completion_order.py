@@ -13,10 +13,9 @@ import asyncio
 from collections import Counter
 from typing import Any
 
+import fixture_plugins as fp
 from cpex.framework import GlobalContext, PluginContext, PluginResult, PluginViolation, ToolPreInvokePayload
 from cpex.framework.manager import PluginExecutor
-
-import fixture_plugins as fp
 
 CALLS = 40
 

@@ -32,7 +32,7 @@ def test_hook_returns_the_function_unchanged_with_metadata_attached() -> None:
 
     decorated = hook("tool_pre_invoke")(handler)
     assert decorated is handler
-    metadata = getattr(handler, "_plugin_hook_metadata")
+    metadata = handler._plugin_hook_metadata
     assert isinstance(metadata, HookMetadata)
     assert metadata.hook_types == ["tool_pre_invoke"]
     assert (metadata.payload_type, metadata.result_type) == (None, None)

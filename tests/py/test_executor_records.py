@@ -236,7 +236,8 @@ async def test_records_follow_execution_order_and_skip_filtered(make_ref: Any, g
 
 
 async def test_result_objects_are_ordinary_valid_models(make_ref: Any, gctx: GlobalContext) -> None:
-    from cpex.framework.models import GlobalContext as GC, PluginContext as PC
+    from cpex.framework.models import GlobalContext as GC
+    from cpex.framework.models import PluginContext as PC
 
     refs = [make_ref(fp.StateWriter, name="w"), make_ref(fp.SetArg, name="s", priority=200)]
     result, table = await PluginExecutor().execute(refs, payload(), gctx, "tool_pre_invoke")

@@ -464,7 +464,7 @@ async def test_hooks_returning_other_awaitables(gctx: GlobalContext) -> None:
 
     loop = asyncio.get_running_loop()
 
-    def future_hook(payload: Any, context: Any) -> "asyncio.Future[PluginResult]":
+    def future_hook(payload: Any, context: Any) -> asyncio.Future[PluginResult]:
         fut: asyncio.Future[PluginResult] = loop.create_future()
         loop.call_soon(fut.set_result, PluginResult(metadata={"future": True}))
         return fut

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -39,8 +39,8 @@ from cpex.framework.extensions import (
     TierViolationError,
     TokenUsage,
     ToolMetadata,
+    constants,
 )
-from cpex.framework.extensions import constants
 from cpex.framework.extensions.tiers import (
     SlotPolicy,
     _slot_registry,
@@ -122,7 +122,7 @@ def test_package_all_is_exactly_the_spec_list() -> None:
                 "read_headers", "write_headers", "read_labels", "append_labels", "read_delegation",
                 "append_delegation",
             ],
-        ),  # fmt: skip
+        ),
     ],
 )
 def test_enum_values(enum: Any, values: list[str]) -> None:
@@ -234,7 +234,7 @@ def test_labels_serialise_and_validate_as_sets() -> None:
 def test_delegation_hop_defaults_timestamp_to_now_utc() -> None:
     hop = DelegationHop(subject_id="u", subject_type="user")
     assert hop.timestamp.tzinfo is not None
-    assert abs((datetime.now(timezone.utc) - hop.timestamp).total_seconds()) < 5
+    assert abs((datetime.now(UTC) - hop.timestamp).total_seconds()) < 5
     assert (hop.audience, hop.scopes_granted, hop.from_cache) == (None, (), False)
 
 
@@ -249,7 +249,7 @@ def test_with_new_hop_on_empty_chain() -> None:
 
 
 def test_with_new_hop_keeps_origin_and_measures_age_from_first_hop() -> None:
-    old = datetime.now(timezone.utc) - timedelta(seconds=30)
+    old = datetime.now(UTC) - timedelta(seconds=30)
     first = DelegationExtension().with_new_hop(DelegationHop(subject_id="alice", subject_type="user", timestamp=old))
     second = first.with_new_hop(DelegationHop(subject_id="bot", subject_type="agent"))
     assert second.depth == 2 and len(second.chain) == 2

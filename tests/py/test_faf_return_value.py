@@ -10,10 +10,9 @@ from typing import Any
 
 import pytest
 
+import fixture_plugins as fp
 from cpex.framework import GlobalContext, PluginContext, ToolPreInvokePayload
 from cpex.framework.manager import PluginExecutor
-
-import fixture_plugins as fp
 
 
 class ReturnsConfigured(fp.Plugin):

@@ -14,8 +14,7 @@ import orjson
 import pytest
 
 from cpex import _core
-from cpex.framework import GlobalContext, PluginContext, TenantPluginManager, ToolPreInvokePayload
-from cpex.framework import _gowait
+from cpex.framework import GlobalContext, PluginContext, TenantPluginManager, ToolPreInvokePayload, _gowait
 from cpex.framework.models import Config, PluginConfig
 from test_builtin_regex_deny_rate import redis_url  # noqa: F401 - the module's redis-server fixture
 

@@ -13,8 +13,7 @@ from typing import Any, Callable, Optional
 
 import pytest
 
-from cpex.framework import GlobalContext, TenantPluginManager, ToolPreInvokePayload
-from cpex.framework import _gowait
+from cpex.framework import GlobalContext, TenantPluginManager, ToolPreInvokePayload, _gowait
 
 GUARDS = Path(__file__).resolve().parents[2] / "bench" / "configs" / "s4_guards_builtin.yaml"
 

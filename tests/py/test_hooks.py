@@ -97,7 +97,7 @@ def _deprecations(caught: list[warnings.WarningMessage]) -> list[str]:
 )
 def test_hook_enums_are_str_enums_with_exact_values(enum: Any, values: list[str]) -> None:
     assert [m.value for m in enum] == values
-    first = list(enum)[0]
+    first = next(iter(enum))
     assert isinstance(first, str) and first == values[0] and hash(first) == hash(values[0])
 
 
@@ -385,7 +385,7 @@ class _Inner(BaseModel):
 
 class _Payload(PluginPayload):
     name: str
-    args: dict[str, Any] = {}
+    args: dict[str, Any] = {}  # noqa: RUF012 - a pydantic field: copied per instance
     inner: _Inner = _Inner(v=0)
 
 

@@ -688,7 +688,7 @@ def test_user_context_defaults() -> None:
 
 class Payload(PluginPayload):
     name: str
-    items: list[int] = []
+    items: list[int] = []  # noqa: RUF012 - a pydantic field: copied per instance
 
 
 def test_plugin_result_defaults_and_dump_order() -> None:

@@ -23,8 +23,9 @@ def test_version_reports_core_and_go() -> None:
 
 
 def test_package_and_core_versions_are_ours_and_agree() -> None:
-    import cpex
     from packaging.version import Version
+
+    import cpex
 
     # Our own release: accepted by the gateway's `cpex>=0.1.2` and the plugins'
     # `cpex>=0.1.3,<0.2`, and different from every upstream release up to 0.1.4.

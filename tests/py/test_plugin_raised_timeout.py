@@ -12,10 +12,9 @@ from typing import Any
 
 import pytest
 
+import fixture_plugins as fp
 from cpex.framework import GlobalContext, PluginContext, PluginError, PluginResult, ToolPreInvokePayload
 from cpex.framework.manager import PluginExecutor, PluginTimeoutError
-
-import fixture_plugins as fp
 
 
 class OwnWaitFor(fp.Plugin):

@@ -12,8 +12,8 @@ from pydantic import SecretStr, ValidationError
 from cpex.framework import settings as settings_module
 from cpex.framework.settings import (
     LazySettingsWrapper,
-    PluginsCliSettings,
     PluginsClientMtlsSettings,
+    PluginsCliSettings,
     PluginsEnabledSettings,
     PluginsGrpcServerSettings,
     PluginsHttpClientSettings,
@@ -247,7 +247,7 @@ def test_cache_clear_is_static_and_clears_every_getter(monkeypatch: pytest.Monke
     getters = [getattr(settings_module, n) for n in dir(settings_module) if n.startswith("get_")]
     before = [g() for g in getters]
     settings.cache_clear()
-    assert all(g() is not b for g, b in zip(getters, before))
+    assert all(g() is not b for g, b in zip(getters, before, strict=True))
 
 
 @pytest.mark.parametrize(

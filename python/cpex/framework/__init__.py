@@ -6,6 +6,7 @@ the first hook run, plugin-manager initialisation with a Go plugin, or other rea
 
 from typing import Optional
 
+from cpex.framework import settings as _settings_module
 from cpex.framework.base import Plugin
 from cpex.framework.decorator import hook
 from cpex.framework.errors import DenialExecutionRecord, DenialOutcome, PluginError, PluginViolationError
@@ -76,7 +77,6 @@ from cpex.framework.models import (
     UserContext,
 )
 from cpex.framework.observability import ObservabilityProvider
-from cpex.framework import settings as _settings_module
 from cpex.framework.utils import get_attr
 
 # The process-wide manager handed out by get_plugin_manager() (tests reset it to None).

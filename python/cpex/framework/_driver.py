@@ -319,7 +319,8 @@ _EMPTY_RESULT: dict[str, Any] = {
 
 def _check_empty_chain_result() -> None:
     # A field added to PluginResult must be added above too: fail at import, not silently.
-    real, cheap = PluginResult(modified_payload=None), empty_chain_result()
+    real: PluginResult[Any] = PluginResult(modified_payload=None)
+    cheap = empty_chain_result()
     if list(cheap.__dict__) != list(PluginResult.model_fields) or cheap.__dict__ != real.__dict__:
         raise TypeError("cpex: empty_chain_result() no longer matches PluginResult(modified_payload=None)")
 
@@ -339,7 +340,7 @@ _STATUSES = {st.value: st for st in ControlExecutionStatus}
 
 def _records(raw: list[dict[str, Any]]) -> list[ControlExecutionRecord]:
     """Record objects from the core's JSON (complete and valid: no validation needed)."""
-    out = []
+    out: list[ControlExecutionRecord] = []
     append = out.append
     for rec in raw:
         rec["mode"] = _MODES[rec["mode"]]
@@ -357,10 +358,10 @@ def _records(raw: list[dict[str, Any]]) -> list[ControlExecutionRecord]:
 _RECORD_FIELDS = set(ControlExecutionRecord.model_fields)
 
 
-class _RuntimeDisabledView(set):  # type: ignore[type-arg]
+class _RuntimeDisabledView(set[str]):
     """The executor's runtime-disabled names as a set that writes through to the core."""
 
-    def __init__(self, executor: "CoreExecutor") -> None:
+    def __init__(self, executor: CoreExecutor) -> None:
         self._executor = executor
         super().__init__(_loads(_core.native().pybind_ExecutorRuntimeDisabled(executor._core())))
 
@@ -371,7 +372,8 @@ class _RuntimeDisabledView(set):  # type: ignore[type-arg]
         self._op("add", name)
         super().add(name)
 
-    def discard(self, name: str) -> None:
+    # Narrower than set.discard(object) on purpose: the core holds plugin names only.
+    def discard(self, name: str) -> None:  # type: ignore[override]
         self._op("discard", name)
         super().discard(name)
 
@@ -968,8 +970,8 @@ class _Run:
             exc = call.exc
             viol = None
             if isinstance(exc, PluginViolationError) and exc.violation is not None:
-                v = exc.violation
-                viol = {"reason": v.reason, "code": v.code, "description": v.description}
+                ev = exc.violation
+                viol = {"reason": ev.reason, "code": ev.code, "description": ev.description}
             msg = str(exc) if call.status in ("perror", "vexc") else repr(exc)
             return {"i": i, "st": call.status, "cont": True, "mod": 0, "ext": 0, "viol": viol,
                     "retry": 0, "dur": call.duration, "msg": msg}
@@ -1075,8 +1077,10 @@ class _Run:
         # Completions are reported in the order the tasks finished (docs/protocol.md), as
         # upstream consumes asyncio.as_completed (asyncio.wait's `done` is a set: no order).
         finished = _Finished()
-        for i, ctx in zip(indices, contexts):
-            task = asyncio.ensure_future(self._concurrent_one(i, ctx, self._isolated(target), timeout, sem, span))
+        for i, ctx in zip(indices, contexts, strict=True):
+            task: asyncio.Future[str] = asyncio.ensure_future(
+                self._concurrent_one(i, ctx, self._isolated(target), timeout, sem, span)
+            )
             task.add_done_callback(finished)
             self.pending.add(task)
         nat = _core.native()
@@ -1256,10 +1260,10 @@ class _Run:
             return err
         if kind == "error" and isinstance(exc, PluginError):
             return exc
-        err = PluginError(error=PluginErrorModel(message=message, plugin_name=name))
+        perr = PluginError(error=PluginErrorModel(message=message, plugin_name=name))
         if exc is not None:
-            err.__cause__ = exc  # as `raise ... from exc`
-        return err
+            perr.__cause__ = exc  # as `raise ... from exc`
+        return perr
 
     # -- observability (§20): the core says when; provider errors never reach the caller
 

@@ -80,9 +80,9 @@ class GoPlugin(Plugin):
             modified = answer.get("payload")
             violation: Optional[PluginViolation] = None
             if answer.get("violation"):
-                raw = dict(answer["violation"])
-                name = raw.pop("plugin_name", "") or plugin_name
-                violation = PluginViolation(**raw)
+                fields = dict(answer["violation"])
+                name = fields.pop("plugin_name", "") or plugin_name
+                violation = PluginViolation(**fields)
                 violation.plugin_name = name
             return PluginResult(
                 continue_processing=answer.get("cont", True),

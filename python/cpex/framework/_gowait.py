@@ -77,7 +77,7 @@ class _PipePool:
         self.free.clear()
 
 
-_pools: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _PipePool]" = weakref.WeakKeyDictionary()
+_pools: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _PipePool] = weakref.WeakKeyDictionary()
 
 
 def _pool(loop: asyncio.AbstractEventLoop) -> _PipePool:
@@ -101,7 +101,7 @@ os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def _ready(
-    loop: asyncio.AbstractEventLoop, pool: _PipePool, pair: tuple[int, int], fut: "asyncio.Future[None]"
+    loop: asyncio.AbstractEventLoop, pool: _PipePool, pair: tuple[int, int], fut: asyncio.Future[None]
 ) -> None:
     try:
         os.read(pair[0], 16)

@@ -77,10 +77,10 @@ class Plugin(ABC):  # noqa: B024 - abstract by intent, yet directly instantiable
     def conditions(self) -> list[PluginCondition]:
         return self._config.conditions
 
-    async def initialize(self) -> None:
+    async def initialize(self) -> None:  # noqa: B027 - optional hook, a no-op unless overridden
         """Called by the loader right after construction."""
 
-    async def shutdown(self) -> None:
+    async def shutdown(self) -> None:  # noqa: B027 - optional hook, a no-op unless overridden
         """Called by the registry when the manager shuts down."""
 
     def json_to_payload(self, hook: str, payload: Union[str, dict[str, Any]]) -> PluginPayload:
@@ -95,8 +95,8 @@ class Plugin(ABC):  # noqa: B024 - abstract by intent, yet directly instantiable
         if payload_class is None:
             raise PluginError(PluginErrorModel(message=f"No payload defined for hook {hook}.", plugin_name=self.name))
         if isinstance(payload, str):
-            return payload_class.model_validate_json(payload)  # type: ignore[no-any-return]
-        return payload_class.model_validate(payload)  # type: ignore[no-any-return]
+            return payload_class.model_validate_json(payload)
+        return payload_class.model_validate(payload)
 
     def json_to_result(self, hook: str, result: Union[str, dict[str, Any]]) -> PluginResult[Any]:
         """Validate JSON text or a dict into the result class of ``hook``."""
@@ -106,8 +106,8 @@ class Plugin(ABC):  # noqa: B024 - abstract by intent, yet directly instantiable
         if result_class is None:
             raise PluginError(PluginErrorModel(message=f"No result defined for hook {hook}.", plugin_name=self.name))
         if isinstance(result, str):
-            return result_class.model_validate_json(result)  # type: ignore[no-any-return]
-        return result_class.model_validate(result)  # type: ignore[no-any-return]
+            return result_class.model_validate_json(result)
+        return result_class.model_validate(result)
 
 
 def _hook_registry() -> Any:
@@ -195,7 +195,7 @@ class HookRef:
         plugin = plugin_ref.plugin
         func = getattr(plugin, hook, None)
         if func is not None:
-            return func  # type: ignore[no-any-return]
+            return func
         # getmembers sorts by name: among several decorated methods the alphabetically
         # first match wins.
         for member_name, method in inspect.getmembers(plugin, inspect.ismethod):
@@ -203,7 +203,7 @@ class HookRef:
                 continue
             metadata = get_hook_metadata(method)
             if metadata is not None and metadata.matches(hook):
-                return method  # type: ignore[no-any-return]
+                return method
         name = plugin.name  # the plugin's own name, as upstream words this message
         raise _plugin_error(
             name,

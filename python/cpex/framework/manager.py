@@ -14,11 +14,10 @@ import logging
 import threading
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any, Literal, Optional, Union
+from typing import Any, ClassVar, Literal, Optional, Union
 
 from cpex import _core
-from cpex.framework._driver import CoreExecutor, PayloadSizeError, PluginTimeoutError  # noqa: F401  (public here, spec §10.1)
-from cpex.framework._driver import empty_chain_result
+from cpex.framework._driver import CoreExecutor, PayloadSizeError, PluginTimeoutError, empty_chain_result  # noqa: F401  (public here, spec §10.1)
 from cpex.framework.base import HookRef, Plugin
 from cpex.framework.errors import PluginError, PluginViolationError  # noqa: F401  (re-exported names)
 from cpex.framework.extensions import Extensions
@@ -210,7 +209,7 @@ _EXECUTE = PluginExecutor.execute
 class PluginManager:
     """Process-wide plugin manager. A Borg: every instance shares one state (spec §10.2)."""
 
-    __shared_state: dict[str, Any] = {}
+    __shared_state: ClassVar[dict[str, Any]] = {}
     _lock = threading.Lock()
     __lock = _lock  # upstream's (name-mangled) spelling of the same lock
     _async_lock: Optional[asyncio.Lock] = None

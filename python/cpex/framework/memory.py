@@ -31,9 +31,12 @@ _T = TypeVar("_T", bound=BaseModel)
 # Values shared as-is by the isolation helpers: immutable, or not meaningfully copyable.
 _PRIMITIVES = (str, int, float, bool, bytes)
 _WEAKREF_TYPES = (weakref.ProxyType, weakref.CallableProxyType, weakref.ReferenceType)
+# Values handed to plugins as-is by _shared() (None is checked apart) / kept by _wrap_value().
+_SHARED_TYPES = _PRIMITIVES + _WEAKREF_TYPES
+_KEPT_TYPES = (*_WEAKREF_TYPES, BaseException)
 
 
-class CopyOnWriteDict(dict):  # type: ignore[type-arg]
+class CopyOnWriteDict(dict):
     """A dict snapshot of ``original`` that records which keys were written or deleted."""
 
     __slots__ = ("_modified", "_deleted")
@@ -70,10 +73,10 @@ class CopyOnWriteDict(dict):  # type: ignore[type-arg]
         deleted.add(key)
         modified.pop(key, None)
 
-    def update(self, other: Any = None, /, **kwargs: Any) -> None:  # type: ignore[override]
+    def update(self, other: Any = None, /, **kwargs: Any) -> None:
         if other is not None:
             if hasattr(other, "keys"):
-                for key in other.keys():
+                for key in other.keys():  # noqa: SIM118 - the dict.update protocol: keys(), not iter()
                     self[key] = other[key]
             else:
                 for key, value in other:
@@ -111,7 +114,7 @@ class CopyOnWriteDict(dict):  # type: ignore[type-arg]
         modified.clear()
         dict.clear(self)
 
-    def __ior__(self, other: Any) -> CopyOnWriteDict:  # type: ignore[override,misc]
+    def __ior__(self, other: Any) -> CopyOnWriteDict:  # type: ignore[misc]
         self.update(other)
         return self
 
@@ -134,7 +137,7 @@ class CopyOnWriteDict(dict):  # type: ignore[type-arg]
 
     # -- copying, comparison, display --------------------------------------------------
 
-    def copy(self) -> dict[Any, Any]:  # type: ignore[override]
+    def copy(self) -> dict[Any, Any]:
         """A plain dict snapshot of the current data."""
         return dict(self)
 
@@ -172,7 +175,7 @@ class CopyOnWriteDict(dict):  # type: ignore[type-arg]
         result = self.__eq__(other)
         return result if result is NotImplemented else not result
 
-    __hash__ = None  # type: ignore[assignment]
+    __hash__ = None
 
     def __repr__(self) -> str:
         return f"CopyOnWriteDict({dict.__repr__(self)})"
@@ -185,7 +188,7 @@ def _rebuild_dict(data: dict[Any, Any], modified: list[Any], deleted: set[Any]) 
     return clone
 
 
-class CopyOnWriteList(list):  # type: ignore[type-arg]
+class CopyOnWriteList(list):
     """A list snapshot of ``original`` with a single "was mutated" flag.
 
     Every mutating method sets the flag *before* delegating, so an attempted mutation
@@ -209,12 +212,12 @@ class CopyOnWriteList(list):  # type: ignore[type-arg]
         self._modified = True
         list.__delitem__(self, index)
 
-    def __iadd__(self, other: Iterable[Any]) -> CopyOnWriteList:  # type: ignore[override,misc]
+    def __iadd__(self, other: Iterable[Any]) -> CopyOnWriteList:  # type: ignore[misc]
         self._modified = True
         list.extend(self, other)
         return self
 
-    def __imul__(self, count: SupportsIndex) -> CopyOnWriteList:  # type: ignore[override,misc]
+    def __imul__(self, count: SupportsIndex) -> CopyOnWriteList:
         self._modified = True
         list.__imul__(self, count)
         return self
@@ -255,7 +258,7 @@ class CopyOnWriteList(list):  # type: ignore[type-arg]
         """Whether any mutating method was called since construction."""
         return getattr(self, "_modified", False)
 
-    def copy(self) -> list[Any]:  # type: ignore[override]
+    def copy(self) -> list[Any]:
         """A plain list snapshot of the current data."""
         return list(self)
 
@@ -283,7 +286,7 @@ class CopyOnWriteList(list):  # type: ignore[type-arg]
         result = self.__eq__(other)
         return result if result is NotImplemented else not result
 
-    __hash__ = None  # type: ignore[assignment]
+    __hash__ = None
 
     def __repr__(self) -> str:
         return f"CopyOnWriteList({list.__repr__(self)})"
@@ -386,7 +389,7 @@ def _isolate_root(value: Any) -> Any:
 
 def _shared(value: Any) -> bool:
     """Whether a field value is handed to plugins as-is (None, primitives, weak references)."""
-    return value is None or isinstance(value, _PRIMITIVES) or isinstance(value, _WEAKREF_TYPES)
+    return value is None or isinstance(value, _SHARED_TYPES)
 
 
 def _wrap_value(value: Any) -> Any:
@@ -399,7 +402,7 @@ def _wrap_value(value: Any) -> Any:
         return CopyOnWriteDict(value)
     if isinstance(value, list):
         return CopyOnWriteList(value)
-    if isinstance(value, _WEAKREF_TYPES) or isinstance(value, BaseException):
+    if isinstance(value, _KEPT_TYPES):
         return value
     if isinstance(value, RootModel):
         return _construct_root(type(value), _isolate_root(value.root))

@@ -995,7 +995,7 @@ class InstalledPluginInfo(BaseModel):
 def _plugin_registry_path() -> Path:
     """Where the installed-plugin registry lives (the tooling's setting when available)."""
     try:
-        from cpex.tools.settings import get_plugin_registry_path  # type: ignore[import-not-found]
+        from cpex.tools.settings import get_plugin_registry_path
     except ImportError:
         return Path(os.environ.get("PLUGIN_REGISTRY_FILE", "data")) / "installed-plugins.json"
     return Path(get_plugin_registry_path())
@@ -1167,7 +1167,7 @@ class PluginResult(BaseModel, Generic[T]):
     # Opt-in numeric telemetry about a denial; only what
     # cpex.framework.errors.sanitize_denial_metadata keeps ever reaches a DenialOutcome.
     denial_metadata: Optional[dict[str, Any]] = None
-    background_tasks: list[asyncio.Task] = Field(default_factory=list, exclude=True)  # type: ignore[type-arg]
+    background_tasks: list[asyncio.Task] = Field(default_factory=list, exclude=True)
     http_headers: Optional[dict[str, str]] = None
     retry_delay_ms: int = 0
     executions: list[ControlExecutionRecord] = Field(default_factory=list)

@@ -162,7 +162,7 @@ class PluginsGrpcServerSettings(_PluginsEnv):
     grpc_server_ssl_enabled: _OptionalBool = None
 
 
-class PluginsSettings(  # type: ignore[misc]
+class PluginsSettings(
     # pydantic collects fields along the reversed MRO: the last base's fields come first.
     PluginsGrpcServerSettings,
     PluginsGrpcClientMtlsSettings,

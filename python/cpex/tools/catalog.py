@@ -143,6 +143,14 @@ def _github_base_url(api: str | None) -> str:
     return api if api.startswith(("http://", "https://")) else f"https://{api}"
 
 
+def _requirement(package_name: str, version_constraint: str | None) -> str:
+    """The pip requirement for ``package_name`` with its constraint, both validated."""
+    info = PluginPackageInfo(pypi_package=package_name, version_constraint=version_constraint)
+    # The model refuses an info with neither a PyPI package nor a git repository (none given here).
+    assert info.pypi_package is not None
+    return info.pypi_package + (info.version_constraint or "")
+
+
 def _install_kind_of(manifest: PluginManifest) -> str:
     if manifest.monorepo is not None:
         return "monorepo"
@@ -223,7 +231,7 @@ class PluginCatalog:
                 PluginVersionInfo(
                     version=manifest.version,
                     manifest_file=str(relpath),
-                    released=datetime.datetime.now(datetime.timezone.utc).isoformat().replace("+00:00", "Z"),
+                    released=datetime.datetime.now(datetime.UTC).isoformat().replace("+00:00", "Z"),
                 )
             )
         if registry.versions:
@@ -232,11 +240,13 @@ class PluginCatalog:
 
     # ------------------------------------------------------------ GitHub monorepos
 
-    def _require_github(self) -> None:
+    def _require_github(self) -> Github:
+        """The GitHub client; a clear "install the cli extra" error when PyGithub or httpx2 is missing."""
         if self.gh is None:
             raise missing_extra("PyGithub", "updating the plugin catalog from GitHub")
         if httpx2 is None:
             raise missing_extra("httpx2", "updating the plugin catalog from GitHub")
+        return self.gh
 
     def _transform_manifest_data(self, manifest_content: dict, name: str, member: str | None, repo_url: Any) -> dict:
         """Stamp a monorepo manifest with its name and origin, normalise ``default_configs``, convert the kind."""
@@ -289,7 +299,7 @@ class PluginCatalog:
 
     def _search_files(self, query: str, prefix: str, suffix: str) -> list[dict] | None:
         try:
-            results = self.gh.search_code(query=query)
+            results = self._require_github().search_code(query=query)
             return [
                 {"name": f.name, "path": f.path, "git_url": f.git_url, "html_url": f.html_url}
                 for f in results
@@ -367,7 +377,7 @@ class PluginCatalog:
         if self.github_token is None:
             logger.error("No GitHub token set")
             return True
-        self._require_github()
+        gh = self._require_github()
         headers = {"accept": "application/vnd.github+json", "authorization": f"Bearer {self.github_token}"}
         self.create_output_folder()
         repos: dict[str, Any] = {}
@@ -376,8 +386,8 @@ class PluginCatalog:
             repo_path = repo_url.path.removeprefix("/")
             try:
                 if repo_path not in repos:
-                    repos[repo_path] = self.gh.get_repo(repo_path)
-                results = self.gh.search_code(query=f"repo:{repo_path} filename:pyproject extension:toml")
+                    repos[repo_path] = gh.get_repo(repo_path)
+                results = gh.search_code(query=f"repo:{repo_path} filename:pyproject extension:toml")
                 for item in results:
                     if "pyproject.toml" not in item.name:
                         continue
@@ -477,8 +487,7 @@ class PluginCatalog:
     def _install_package(self, package_name: str, version_constraint: str | None, use_test: bool = False) -> None:
         """pip-install ``package_name`` (with its constraint) from PyPI or test-PyPI."""
         try:
-            info = PluginPackageInfo(pypi_package=package_name, version_constraint=version_constraint)
-            target = info.pypi_package + (info.version_constraint or "")
+            target = _requirement(package_name, version_constraint)
             self._pip("install", *self._index_args(use_test), target)
         except subprocess.CalledProcessError as exc:
             raise RuntimeError(f"Failed to install {package_name}: {exc.stderr}") from exc
@@ -607,8 +616,7 @@ class PluginCatalog:
         """``pip download`` one package (no dependencies), check its sha256, unpack it; returns the unpacked folder."""
         temp_dir = Path(tempfile.mkdtemp(prefix=f"cpex_plugin_{uuid.uuid4()}_"))
         try:
-            info = PluginPackageInfo(pypi_package=package_name, version_constraint=version_constraint)
-            target = info.pypi_package + (info.version_constraint or "")
+            target = _requirement(package_name, version_constraint)
             expected = self._expected_hashes(package_name, version_constraint, use_test) if verify_integrity else {}
             self._pip("download", "--no-deps", "--dest", str(temp_dir), *self._index_args(use_test), target)
             files = sorted(temp_dir.glob("*"))

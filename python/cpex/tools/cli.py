@@ -28,7 +28,7 @@ except ImportError as exc:  # the Typer app object is this module's whole point
 try:
     import inquirer
 except ImportError:  # only the interactive prompts need it; --yes works without
-    inquirer = None  # type: ignore[assignment]
+    inquirer = None
 
 from cpex.framework.loader.config import ConfigLoader, ConfigSaver
 from cpex.framework.models import Config, PluginManifest, PluginMode
@@ -128,17 +128,16 @@ def bootstrap(
     """Generate a plugin project at ``destination`` (its last path part becomes the plugin slug)."""
     try:
         from cookiecutter.main import cookiecutter  # heavy: only this command needs it
-    except ImportError:
+    except ImportError as exc:
         logger.error("cookiecutter is not installed. Install with: %s", CLI_EXTRA_HINT)
         console.print(f":x: bootstrap needs cookiecutter, which is not installed: {escape(CLI_EXTRA_HINT)}")
-        raise typer.Exit(EXIT_GENERAL_ERROR)
+        raise typer.Exit(EXIT_GENERAL_ERROR) from exc
 
     local_template = LOCAL_TEMPLATES_DIR / template_type
-    if template_url is None and not local_template.is_dir():
-        if LOCAL_TEMPLATES_DIR.is_dir():
-            known = ", ".join(sorted(p.name for p in LOCAL_TEMPLATES_DIR.iterdir() if (p / "cookiecutter.json").exists()))
-            console.print(f":x: Unknown template type {escape(repr(template_type))}: expected one of {known}.")
-            raise typer.Exit(EXIT_INVALID_ARGS)
+    if template_url is None and not local_template.is_dir() and LOCAL_TEMPLATES_DIR.is_dir():
+        known = ", ".join(sorted(p.name for p in LOCAL_TEMPLATES_DIR.iterdir() if (p / "cookiecutter.json").exists()))
+        console.print(f":x: Unknown template type {escape(repr(template_type))}: expected one of {known}.")
+        raise typer.Exit(EXIT_INVALID_ARGS)
 
     if dry_run:
         source = template_url if template_url is not None else str(local_template)
@@ -171,7 +170,7 @@ def bootstrap(
     except Exception as exc:
         logger.exception("An error was caught while copying template.")
         console.print(f":x: Failed to create plugin project: {escape(str(exc))}")
-        raise typer.Exit(EXIT_OPERATION_FAILED)
+        raise typer.Exit(EXIT_OPERATION_FAILED) from exc
 
 
 # ---------------------------------------------------------------- plugins/config.yaml
@@ -433,7 +432,7 @@ def install(source: str, install_type: str | None, catalog: PluginCatalog, assum
     except Exception as exc:
         console.print(f":x: Installation failed: {escape(str(exc))}")
         logger.error("Install error: %s", exc, exc_info=True)
-        raise typer.Exit(EXIT_OPERATION_FAILED)
+        raise typer.Exit(EXIT_OPERATION_FAILED) from exc
 
 
 def uninstall(plugin_name: str, catalog: PluginCatalog, assume_yes: bool = False) -> None:
@@ -470,7 +469,7 @@ def uninstall(plugin_name: str, catalog: PluginCatalog, assume_yes: bool = False
     except Exception as exc:
         console.print(f":x: Failed to uninstall {plugin_name}: {escape(str(exc))}")
         logger.error("Uninstall error: %s", exc, exc_info=True)
-        raise typer.Exit(EXIT_OPERATION_FAILED)
+        raise typer.Exit(EXIT_OPERATION_FAILED) from exc
 
 
 @app.command(
@@ -523,6 +522,7 @@ def plugin(
         raise typer.Exit(EXIT_INVALID_ARGS)
     catalog = PluginCatalog()
     if cmd_action == "uninstall":
+        assert source is not None  # refused above
         return uninstall(source, catalog=catalog, assume_yes=assume_yes)
     if install_type not in {"test-pypi", "pypi", "local"}:
         # Refresh the catalog from the monorepos first (upstream does so for list too).
@@ -534,6 +534,7 @@ def plugin(
         if not quiet:
             console.log(":x: Catalog update failed." if failed else "Catalog update completed.")
     if cmd_action == "install":
+        assert source is not None  # refused above
         if _should_skip_reinstall(source, install_type, catalog):
             return
         return install(source, install_type, catalog=catalog, assume_yes=assume_yes, convert=not no_convert)

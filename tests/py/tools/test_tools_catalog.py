@@ -277,4 +277,4 @@ def test_zip_extraction_never_writes_outside_the_target(tmp_path: Path, catalog:
             assert all(p.resolve().is_relative_to(base) for p in out.rglob("*"))
         archive.unlink()
     after = sorted(p.name for p in tmp_path.iterdir())
-    assert after == sorted(outside_before + ["fuzz-out"])
+    assert after == sorted([*outside_before, "fuzz-out"])

@@ -15,12 +15,11 @@ import pytest
 import yaml
 
 import cpex.tools.cli as cli
+from conftest import build_wheel, git_repo_from, make_plugin_project, scratch_has, sha256_of
 from cpex.framework.models import InstalledPluginInfo, InstalledPluginRegistry, PluginManifest
 from cpex.tools import catalog as catalog_mod
 from cpex.tools import integrity
 from cpex.tools.plugin_registry import PluginRegistry
-
-from conftest import build_wheel, git_repo_from, make_plugin_project, scratch_has, sha256_of
 from test_tools_catalog import _write_manifest, fake_github
 
 

@@ -6,14 +6,14 @@ recorded never change (enforced by ``tiers.merge_extensions``).
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Optional
 
 from pydantic import BaseModel, ConfigDict, Field
 
 
 def _utc_now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class DelegationHop(BaseModel):
@@ -50,7 +50,7 @@ class DelegationExtension(BaseModel):
         if self.chain:
             first = self.chain[0].timestamp
             if first.tzinfo is None:  # naive timestamps are taken as UTC, like the default
-                first = first.replace(tzinfo=timezone.utc)
+                first = first.replace(tzinfo=UTC)
             age = (_utc_now() - first).total_seconds()
         return DelegationExtension(
             chain=chain,

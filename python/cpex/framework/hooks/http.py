@@ -123,7 +123,7 @@ class HttpAuthCheckPermissionResultPayload(PluginPayload):
 
 HttpPreRequestResult = PluginResult[HttpHeaderPayload]
 HttpPostRequestResult = PluginResult[HttpHeaderPayload]
-HttpAuthResolveUserResult = PluginResult[dict]  # type: ignore[type-arg]
+HttpAuthResolveUserResult = PluginResult[dict]
 HttpAuthCheckPermissionResult = PluginResult[HttpAuthCheckPermissionResultPayload]
 
 

@@ -45,8 +45,8 @@ class HookRegistry:
         if payload_class is None:
             raise ValueError(f"No payload type registered for hook: {hook_type}")
         if isinstance(payload, str):
-            return payload_class.model_validate_json(payload)  # type: ignore[no-any-return]
-        return payload_class.model_validate(payload)  # type: ignore[no-any-return]
+            return payload_class.model_validate_json(payload)
+        return payload_class.model_validate(payload)
 
     def json_to_result(self, hook_type: str, result: Union[str, dict[str, Any]]) -> PluginResult[Any]:
         """Validate JSON text or a dict into the result class of ``hook_type``."""
@@ -54,8 +54,8 @@ class HookRegistry:
         if result_class is None:
             raise ValueError(f"No result type registered for hook: {hook_type}")
         if isinstance(result, str):
-            return result_class.model_validate_json(result)  # type: ignore[no-any-return]
-        return result_class.model_validate(result)  # type: ignore[no-any-return]
+            return result_class.model_validate_json(result)
+        return result_class.model_validate(result)
 
     def is_registered(self, hook_type: str) -> bool:
         """Whether both a payload and a result class are registered for ``hook_type``."""
