@@ -42,27 +42,20 @@ func (r *Run) GoIndices(step *Step) []int {
 		return out
 	}
 	out = append(out, step.Index)
-	ph, pos := r.phase, r.pos
-	for ph <= PhaseAudit {
-		b := r.phases[ph]
-		if pos >= len(b) {
-			ph++
-			pos = 0
-			continue
-		}
-		if r.plan.Refs[b[pos]].Plugin == nil {
-			break
-		}
-		out = append(out, b[pos])
-		pos++
-	}
+	r.goRunAhead(func(i int) { out = append(out, i) })
 	return out
 }
 
 // serialGoCount is len(GoIndices(step)) for the serial go step at the run's position,
 // without the slice.
 func (r *Run) serialGoCount() int {
-	n := 1
+	return 1 + r.goRunAhead(nil)
+}
+
+// goRunAhead visits the Go plugins that follow the run's position in the serial phases,
+// up to the first foreign one, and counts them: the rest of a serial go step.
+func (r *Run) goRunAhead(visit func(i int)) int {
+	n := 0
 	ph, pos := r.phase, r.pos
 	for ph <= PhaseAudit {
 		b := r.phases[ph]
@@ -73,6 +66,9 @@ func (r *Run) serialGoCount() int {
 		}
 		if r.plan.Refs[b[pos]].Plugin == nil {
 			break
+		}
+		if visit != nil {
+			visit(b[pos])
 		}
 		n++
 		pos++
