@@ -4,9 +4,10 @@ import (
 	"encoding/json"
 	"errors"
 	"strconv"
-	"unicode/utf16"
 	"unicode/utf8"
 	"unsafe"
+
+	"github.com/cpex-go/cpex/internal/jsonesc"
 )
 
 // A purpose-built JSON decoder for payloads: a chain of Go guards decodes every payload
@@ -299,101 +300,20 @@ func (d *treeDecoder) str(i int) (string, int, error) {
 	return d.slowStr(i, j)
 }
 
-// slowStr decodes a string with escapes or invalid UTF-8; s[i+1:j] is plain text.
+// slowStr decodes a string with escapes or invalid UTF-8; s[i+1:j] is plain text. A lone
+// surrogate escape becomes U+FFFD (encoding/json's rule: what Go plugins read).
 func (d *treeDecoder) slowStr(i, j int) (string, int, error) {
 	if !d.keep {
 		end, err := d.skipStr(j)
 		return "", end, err
 	}
-	s := d.s
 	b := make([]byte, 0, j-i+16)
-	b = append(b, s[i+1:j]...)
-	for j < len(s) {
-		c := s[j]
-		switch {
-		case c == '"':
-			return string(b), j + 1, nil
-		case c < 0x20:
-			return "", j, errJSON
-		case c == '\\':
-			if j+1 >= len(s) {
-				return "", j, errJSON
-			}
-			switch e := s[j+1]; e {
-			case '"', '\\', '/':
-				b = append(b, e)
-			case 'b':
-				b = append(b, '\b')
-			case 'f':
-				b = append(b, '\f')
-			case 'n':
-				b = append(b, '\n')
-			case 'r':
-				b = append(b, '\r')
-			case 't':
-				b = append(b, '\t')
-			case 'u':
-				r := hex4(s, j+2)
-				if r < 0 {
-					return "", j, errJSON
-				}
-				j += 6
-				if utf16.IsSurrogate(r) {
-					// A valid pair is one rune; anything else is U+FFFD and the
-					// following escape is decoded on its own (encoding/json's rule).
-					if j+1 < len(s) && s[j] == '\\' && s[j+1] == 'u' {
-						if r2 := hex4(s, j+2); r2 >= 0 {
-							if dec := utf16.DecodeRune(r, r2); dec != utf8.RuneError {
-								b = utf8.AppendRune(b, dec)
-								j += 6
-								continue
-							}
-						}
-					}
-					r = utf8.RuneError
-				}
-				b = utf8.AppendRune(b, r)
-				continue
-			default:
-				return "", j, errJSON
-			}
-			j += 2
-		case c < utf8.RuneSelf:
-			b = append(b, c)
-			j++
-		default:
-			r, size := utf8.DecodeRuneInString(s[j:])
-			if r == utf8.RuneError && size == 1 {
-				b = append(b, "\uFFFD"...)
-			} else {
-				b = append(b, s[j:j+size]...)
-			}
-			j += size
-		}
+	b = append(b, d.s[i+1:j]...)
+	b, end, ok := jsonesc.Append(b, d.s, j, jsonesc.Replace)
+	if !ok {
+		return "", end, errJSON
 	}
-	return "", j, errJSON
-}
-
-// hex4 reads the four hex digits at s[i:] (-1 when they are not there).
-func hex4(s string, i int) rune {
-	if i+4 > len(s) {
-		return -1
-	}
-	var r rune
-	for _, c := range []byte(s[i : i+4]) {
-		switch {
-		case c >= '0' && c <= '9':
-			c -= '0'
-		case c >= 'a' && c <= 'f':
-			c = c - 'a' + 10
-		case c >= 'A' && c <= 'F':
-			c = c - 'A' + 10
-		default:
-			return -1
-		}
-		r = r<<4 | rune(c)
-	}
-	return r
+	return string(b), end + 1, nil
 }
 
 // skipStr validates the rest of a string from s[j] (validation only: the escapes'
@@ -414,7 +334,7 @@ func (d *treeDecoder) skipStr(j int) (int, error) {
 			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
 				j += 2
 			case 'u':
-				if hex4(s, j+2) < 0 {
+				if jsonesc.Hex4(s, j+2) < 0 {
 					return j, errJSON
 				}
 				j += 6

@@ -2,8 +2,9 @@ package pybind
 
 import (
 	"errors"
-	"unicode/utf16"
-	"unicode/utf8"
+	"unsafe"
+
+	"github.com/cpex-go/cpex/internal/jsonesc"
 )
 
 // Python strings may hold lone surrogates ("\ud800": json.loads makes them from client
@@ -24,72 +25,13 @@ func unquoteText(raw []byte) (string, error) {
 	if len(raw) < 2 || raw[0] != '"' || raw[len(raw)-1] != '"' {
 		return "", errBadString
 	}
-	s := raw[1 : len(raw)-1]
-	b := make([]byte, 0, len(s))
-	for j := 0; j < len(s); {
-		c := s[j]
-		switch {
-		case c == '"' || c < 0x20:
-			return "", errBadString
-		case c == '\\':
-			if j+1 >= len(s) {
-				return "", errBadString
-			}
-			switch e := s[j+1]; e {
-			case '"', '\\', '/':
-				b = append(b, e)
-			case 'b':
-				b = append(b, '\b')
-			case 'f':
-				b = append(b, '\f')
-			case 'n':
-				b = append(b, '\n')
-			case 'r':
-				b = append(b, '\r')
-			case 't':
-				b = append(b, '\t')
-			case 'u':
-				r := hex4b(s, j+2)
-				if r < 0 {
-					return "", errBadString
-				}
-				j += 6
-				if utf16.IsSurrogate(r) {
-					if r < 0xDC00 && j+6 <= len(s) && s[j] == '\\' && s[j+1] == 'u' {
-						if r2 := hex4b(s, j+2); r2 >= 0xDC00 && r2 <= 0xDFFF {
-							b = utf8.AppendRune(b, utf16.DecodeRune(r, r2))
-							j += 6
-							continue
-						}
-					}
-					b = appendSurrogate(b, r)
-					continue
-				}
-				b = utf8.AppendRune(b, r)
-				continue
-			default:
-				return "", errBadString
-			}
-			j += 2
-		case c < utf8.RuneSelf:
-			b = append(b, c)
-			j++
-		default:
-			r, size := utf8.DecodeRune(s[j:])
-			if r == utf8.RuneError && size == 1 {
-				b = append(b, "\uFFFD"...)
-			} else {
-				b = append(b, s[j:j+size]...)
-			}
-			j += size
-		}
+	// A view, not a copy: Append only reads it, and the answer is built in its own buffer.
+	body := unsafe.String(unsafe.SliceData(raw[1:]), len(raw)-1)
+	b, end, ok := jsonesc.Append(make([]byte, 0, len(body)), body, 0, jsonesc.Keep)
+	if !ok || end != len(body)-1 {
+		return "", errBadString
 	}
 	return string(b), nil
-}
-
-// appendSurrogate appends the three-byte form of the surrogate code point r.
-func appendSurrogate(b []byte, r rune) []byte {
-	return append(b, 0xE0|byte(r>>12), 0x80|byte(r>>6)&0x3F, 0x80|byte(r)&0x3F)
 }
 
 // surrogateAt returns the surrogate whose three-byte form starts at s[i], if one does.
@@ -98,28 +40,6 @@ func surrogateAt(s string, i int) (rune, bool) {
 		return 0xD000 | rune(s[i+1]&0x3F)<<6 | rune(s[i+2]&0x3F), true
 	}
 	return 0, false
-}
-
-// hex4b reads the four hex digits at s[i:] (-1 when they are not there).
-func hex4b(s []byte, i int) rune {
-	if i+4 > len(s) {
-		return -1
-	}
-	var r rune
-	for _, c := range s[i : i+4] {
-		switch {
-		case c >= '0' && c <= '9':
-			c -= '0'
-		case c >= 'a' && c <= 'f':
-			c = c - 'a' + 10
-		case c >= 'A' && c <= 'F':
-			c = c - 'A' + 10
-		default:
-			return -1
-		}
-		r = r<<4 | rune(c)
-	}
-	return r
 }
 
 // text is a JSON string decoded by unquoteText, for the documents encoding/json reads

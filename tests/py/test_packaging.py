@@ -15,6 +15,8 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 GO = shutil.which("go")
+# The Go packages the extension is built from (pybind and what it imports).
+GO_BUILD_DIRS = ("core/", "pybind/", "internal/")
 
 
 @pytest.fixture(scope="module")
@@ -46,10 +48,10 @@ def test_sdist_has_the_build_inputs(sdist: Path) -> None:
                    "python/cpex/framework/manager.py"):
         assert needed in files, needed
     # The bootstrap templates' Go files are package data, not build inputs.
-    go_sources = {f for f in files if f.endswith(".go") and f.startswith(("core/", "pybind/"))}
-    tracked = subprocess.run(["git", "ls-files", "core", "pybind"], cwd=REPO, capture_output=True, text=True).stdout.split()
+    go_sources = {f for f in files if f.endswith(".go") and f.startswith(GO_BUILD_DIRS)}
+    tracked = subprocess.run(["git", "ls-files", *GO_BUILD_DIRS], cwd=REPO, capture_output=True, text=True).stdout.split()
     wanted = {f for f in tracked if f.endswith(".go") and not f.endswith("_test.go")}
-    if wanted:  # a git checkout: every non-test Go source of core and pybind is in
+    if wanted:  # a git checkout: every non-test Go source the build reads is in
         assert go_sources == wanted
 
 
