@@ -108,3 +108,24 @@ async def test_the_loop_keeps_running_while_a_large_guard_call_is_in_flight(spy:
         assert ticks > before + 1, "other tasks ran while the guards scanned 900 KB"
     finally:
         await manager.shutdown()
+
+
+async def test_direct_calls_of_a_go_guard_follow_the_threshold_each_answer_carries(spy: Spy) -> None:
+    # invoke_hook_for_plugin on a Go plugin: the first call is decided by the threshold
+    # the plugin was created with, later ones by the one each answer carries (pybind
+    # GoPluginInvoke "async"), measured from the plugin's own calls.
+    manager = TenantPluginManager(config=str(GUARDS))
+    await manager.initialize()
+    try:
+        big = ToolPreInvokePayload(name="ingest", args={"doc": text(900_000)})
+        small = ToolPreInvokePayload(name="ingest", args={"q": "what crap"})
+        for expected in (1, 2):
+            result = await manager.invoke_hook_for_plugin("regex_replace", "tool_pre_invoke", big, GlobalContext(request_id="d"))
+            assert "crud" in result.modified_payload.args["doc"]
+            assert spy.calls == expected
+        for _ in range(3):
+            result = await manager.invoke_hook_for_plugin("regex_replace", "tool_pre_invoke", small, GlobalContext(request_id="d"))
+            assert result.modified_payload.args == {"q": "what crud"}
+        assert spy.calls == 2, "a trivial payload is a plain call"
+    finally:
+        await manager.shutdown()

@@ -60,14 +60,16 @@ class GoPlugin(Plugin):
         # The coroutine function is stored on the plugin: it must not hold the plugin itself,
         # or the plugin would live until a cycle collection and release its Go twin late.
         go_id, plugin_name = self._go_plugin_id, self.name
+        # The payload JSON length from which a call runs off the event loop: the core
+        # decides it from the plugin's measured cost (0: it is I/O-bound) and sends the
+        # next value with every answer.
+        off_loop_from = [_core.native().pybind_GoPluginAsync(go_id)]
 
         async def run_go_plugin(payload: PluginPayload, context: PluginContext) -> PluginResult:
             nat = _core.native()
             text, facts = payload_json(payload), _context_facts(context)
             raw: Optional[str] = None
-            # the payload JSON length from which this call runs off the event loop: the
-            # core decides it from the plugin's measured cost (0: it is I/O-bound)
-            if _gowait.enabled and len(text) >= nat.pybind_GoPluginAsync(go_id):
+            if _gowait.enabled and len(text) >= off_loop_from[0]:
                 job: list[int] = []
                 raw = await _gowait.run_off_loop(
                     lambda fd: job.append(nat.pybind_GoPluginInvokeStart(go_id, hook, text, facts, fd)),
@@ -77,6 +79,7 @@ class GoPlugin(Plugin):
             if raw is None:
                 raw = nat.pybind_GoPluginInvoke(go_id, hook, text, facts)
             answer = _loads(raw)
+            off_loop_from[0] = answer.get("async", off_loop_from[0])
             modified = answer.get("payload")
             violation: Optional[PluginViolation] = None
             if answer.get("violation"):
