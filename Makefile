@@ -17,7 +17,7 @@ GO     ?= go
 NATIVE_STAMP := python/cpex/_native/.built-py$(PYVER)
 GO_SOURCES   := $(shell find core pybind internal -name '*.go' -not -name '*_test.go' 2>/dev/null) core/VERSION go.mod go.sum
 
-.PHONY: setup build demo lint test test-go test-py wheel wheels sdist clean
+.PHONY: setup build demo lint test test-go test-py test-pydantic-range wheel wheels sdist clean
 
 $(VENV)/.ready: pyproject.toml requirements-dev.txt
 	$(PYTHON_EXE) -m venv $(VENV)
@@ -52,6 +52,12 @@ lint: setup
 	$(PY) -m mypy
 
 test: lint test-go test-py
+
+# The models and driver fast-path tests under the lowest and the highest pydantic that
+# pyproject.toml admits, each in a throwaway venv, with construction timings (not part of
+# `make test`: it installs two venvs from the package index).
+test-pydantic-range: build
+	scripts/check-pydantic-range.sh $(PYTHON_EXE)
 
 wheel: $(VENV)/.ready
 	rm -rf dist

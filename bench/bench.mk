@@ -6,6 +6,8 @@
 # make bench also runs bench/gateway_profile.py (the gateway's cProfile gate, both readings).
 # Extra driver options: make bench BENCH_ARGS="--only S2,S4". Both targets also run
 # bench/loopstall.py (ours only: the event-loop stall of Go guards, on and off the loop).
+# Last, bench/readme.py writes the measured blocks of bench/README.md and README.md from
+# the results (bench-quick: into bench/results/README-quick.md, never the READMEs).
 
 BENCH_UPSTREAM_VENV := .venv-upstream
 BENCH_UPSTREAM_PY   := $(BENCH_UPSTREAM_VENV)/bin/python
@@ -34,7 +36,9 @@ bench: bench-setup
 	$(PY) bench/gateway_profile.py --upstream-python $(BENCH_UPSTREAM_PY) --ours-python $(PY) \
 		--ours-config bench/configs/gateway_profile_builtin.yaml --out bench/results/gateway_profile_builtin
 	PYTHONPATH=python $(PY) bench/loopstall.py
+	$(PY) bench/readme.py
 
 bench-quick: bench-setup
 	$(PY) bench/run.py --quick --upstream-python $(BENCH_UPSTREAM_PY) --ours-python $(PY) $(BENCH_ARGS)
 	PYTHONPATH=python $(PY) bench/loopstall.py --quick
+	$(PY) bench/readme.py --quick

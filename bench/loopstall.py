@@ -41,6 +41,7 @@ import random
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -184,7 +185,10 @@ def main() -> None:
     print(md)
     out = BENCH_DIR / "results" / ("loopstall-quick.json" if a.quick else "loopstall.json")
     out.parent.mkdir(exist_ok=True)
-    meta = {"seconds": round(time.time() - started, 1), "load_avg": os.getloadavg(), "cpus": os.cpu_count()}
+    meta = {
+        "measured_at": datetime.fromtimestamp(started, UTC).isoformat(timespec="seconds"),
+        "seconds": round(time.time() - started, 1), "load_avg": os.getloadavg(), "cpus": os.cpu_count(),
+    }
     out.write_text(json.dumps({"meta": meta, "results": results, "table": md}, indent=1) + "\n")
 
 

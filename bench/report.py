@@ -191,8 +191,10 @@ def chart(results: dict[str, Any], path: Path) -> str | None:
     return None
 
 
-def summary_markdown(results: dict[str, Any], chart_name: str | None) -> str:
-    """The section for the top README: machine, table, chart, and how to read them."""
+def summary_markdown(results: dict[str, Any], chart_name: str | None, image_dir: str = "bench/results") -> str:
+    """The measured section of the READMEs: machine, table, chart, and how to read them.
+
+    image_dir is the chart's folder relative to the README it goes into."""
     m = results.get("machine", {})
     up = results.get("implementations", {}).get("upstream", {})
     load = m.get("loadavg_start") or [None]
@@ -211,5 +213,5 @@ def summary_markdown(results: dict[str, Any], chart_name: str | None) -> str:
         markdown(results),
     ]
     if chart_name:
-        lines += ["", f"![ours/upstream per scenario](bench/results/{chart_name})"]
+        lines += ["", f"![ours/upstream per scenario]({image_dir}/{chart_name})"]
     return "\n".join(lines) + "\n"

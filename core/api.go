@@ -180,15 +180,18 @@ func WithCallPool(n int) InvokeOption { return func(o *invokeOptions) { o.pool =
 
 var emptyTable ContextTable
 
-// allowResult is the result of a call no plugin is registered for. It is shared (a
-// hook nobody listens to must cost no allocation): results are read-only.
-var allowResult = &HookResult{ContinueProcessing: true}
+// allowResult is the result of a call no plugin is registered for. Every caller gets a
+// value of its own: a HookResult is a plain struct the caller may change (set Metadata,
+// append records), and one shared value would carry one caller's writes into every
+// other caller's result, and race. The cost is one small allocation per such call.
+func allowResult() *HookResult { return &HookResult{ContinueProcessing: true} }
 
 // InvokeHook runs the plugins registered for hook on payload (upstream invoke_hook).
 // gctx is the request's global context (nil: an empty one); its State and Metadata
 // receive the plugins' merged writes. local is the table returned by an earlier hook of
 // the same request (nil for none). With no plugin for the hook the result allows and
-// the table is nil; when every plugin was filtered out the table is empty.
+// the table is nil; when every plugin was filtered out the table is empty. Every call
+// returns a result of its own, which the caller may keep and change.
 //
 // Errors: *PayloadSizeError, *PluginError (on_error fail), *ViolationError
 // (ViolationsAsErrors or a plugin that returned one), ErrManagerClosed, and ctx's
@@ -199,7 +202,7 @@ func (m *Manager) InvokeHook(ctx context.Context, hook string, payload *Payload,
 		if m.closed.Load() {
 			return nil, nil, ErrManagerClosed
 		}
-		return allowResult, emptyTable, nil
+		return allowResult(), emptyTable, nil
 	}
 	set = m.acquire()
 	if set == nil {
@@ -208,7 +211,7 @@ func (m *Manager) InvokeHook(ctx context.Context, hook string, payload *Payload,
 	defer m.release(set)
 	plan := set.byHook[hook]
 	if plan == nil { // a Reload between the two loads removed the hook
-		return allowResult, emptyTable, nil
+		return allowResult(), emptyTable, nil
 	}
 	io := invokeOptions{pool: -1}
 	if len(opts) > 0 {
