@@ -1,4 +1,4 @@
-package config_test
+package core_test
 
 // Both drivers over one executor: the same plugin behaviours, run by the Go driver
 // (Manager.InvokeHook) and by a foreign driver speaking the stepwise protocol through
