@@ -37,19 +37,19 @@ type caseOptions struct {
 
 type ruleCase struct {
 	File            string
-	Name            string                `yaml:"name"`
-	Spec            string                `yaml:"spec"`
-	Hook            string                `yaml:"hook"`
-	Payload         map[string]any        `yaml:"payload"`
-	Repeat          map[string][]any      `yaml:"repeat"`
-	Context         map[string]any        `yaml:"context"`
-	Options         caseOptions           `yaml:"options"`
-	Calls           int                   `yaml:"calls"`
-	Plugins         []casePlugin          `yaml:"plugins"`
-	Expect          map[string]any        `yaml:"expect"`
-	HostDifferences map[string]any        `yaml:"host_differences"`
-	RanUnordered    bool                  `yaml:"ran_unordered"`
-	GoBuiltin       bool                  `yaml:"go_builtin"`
+	Name            string           `yaml:"name"`
+	Spec            string           `yaml:"spec"`
+	Hook            string           `yaml:"hook"`
+	Payload         map[string]any   `yaml:"payload"`
+	Repeat          map[string][]any `yaml:"repeat"`
+	Context         map[string]any   `yaml:"context"`
+	Options         caseOptions      `yaml:"options"`
+	Calls           int              `yaml:"calls"`
+	Plugins         []casePlugin     `yaml:"plugins"`
+	Expect          map[string]any   `yaml:"expect"`
+	HostDifferences map[string]any   `yaml:"host_differences"`
+	RanUnordered    bool             `yaml:"ran_unordered"`
+	GoBuiltin       bool             `yaml:"go_builtin"`
 }
 
 // loadCases reads every case file that has a `cases:` list.
