@@ -16,6 +16,7 @@ from typing import Any, Optional
 
 import pytest
 import yaml
+from pydantic import ValidationError
 
 import case_plugins
 from cpex.framework import GlobalContext, PluginError, PluginViolationError
@@ -113,7 +114,13 @@ def write_config(case: dict[str, Any], directory: Path, go: bool) -> str:
 def global_context(spec: Optional[dict[str, Any]]) -> GlobalContext:
     fields: dict[str, Any] = {"request_id": "req-1"}
     fields.update(copy.deepcopy(spec or {}))
-    return GlobalContext(**fields)
+    user = fields.pop("user", None)
+    gc = GlobalContext(**fields)
+    try:
+        gc.user = GlobalContext(request_id="v", user=user).user
+    except ValidationError:
+        gc.user = user  # a host may assign what the model would reject (a list user)
+    return gc
 
 
 def build_payload(hook: str, data: dict[str, Any]) -> Any:
