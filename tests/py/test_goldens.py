@@ -1,0 +1,43 @@
+"""Golden files of tests/cases/{config,settings,hooktypes}/: regenerated from the Python
+side and compared (CPEX_UPDATE_GOLDENS=1 rewrites them instead), and compared with what
+upstream cpex 0.1.4 produced (scripts/gen-upstream-goldens.py). tests/go reads the same
+files against core (config_test.go, goldens_test.go)."""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+import pytest
+
+import goldens
+
+
+@pytest.mark.parametrize("path", sorted(goldens.BUILDERS))
+def test_golden_is_current(path: str) -> None:
+    text = goldens.render(goldens.BUILDERS[path]())
+    target = goldens.CASES_DIR / path
+    if os.environ.get("CPEX_UPDATE_GOLDENS") == "1":
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+    assert target.read_text(encoding="utf-8") == text, f"{path} is stale: rerun with CPEX_UPDATE_GOLDENS=1"
+
+
+def _load(path: str) -> dict[str, Any]:
+    doc: dict[str, Any] = json.loads((goldens.CASES_DIR / path).read_text(encoding="utf-8"))
+    return doc
+
+
+def test_settings_match_upstream() -> None:
+    ours, upstream = _load("settings/settings.json"), _load("settings/upstream-0.1.4.json")
+    assert [c["name"] for c in ours["cases"]] == [c["name"] for c in upstream["cases"]]
+    for mine, theirs in zip(ours["cases"], upstream["cases"]):
+        assert mine == theirs, mine["name"]
+
+
+def test_hooktypes_match_upstream() -> None:
+    ours, upstream = _load("hooktypes/hooktypes.json"), _load("hooktypes/upstream-0.1.4.json")
+    key = lambda h: h["hook"]  # noqa: E731
+    assert sorted(ours["hooks"], key=key) == sorted(upstream["hooks"], key=key)
+    assert [h["hook"] for h in ours["hooks"]] == [h["hook"] for h in upstream["hooks"]], "registration order"
