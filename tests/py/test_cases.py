@@ -42,7 +42,7 @@ Yaml12Loader.add_implicit_resolver(
 
 
 def read_yaml(path: Path) -> Any:
-    return yaml.load(path.read_text(), Loader=Yaml12Loader)  # noqa: S506 (a SafeLoader)
+    return yaml.load(path.read_text(), Loader=Yaml12Loader)  # a SafeLoader
 
 
 def load_cases() -> list[dict[str, Any]]:
@@ -242,7 +242,7 @@ def assert_outcome(want: dict[str, Any], got: dict[str, Any], ran_unordered: boo
                 subset(f"{key}.{plugin}", wp, g.get(plugin))
         elif key == "records":
             assert len(g) == len(w), f"records: want {len(w)}, got {g!r}"
-            for i, (wr, gr) in enumerate(zip(w, g)):
+            for i, (wr, gr) in enumerate(zip(w, g, strict=True)):
                 subset(f"records[{i}]", wr, gr)
         elif key == "ran":
             assert (sorted(g) if ran_unordered else g) == (sorted(w) if ran_unordered else w), f"ran: {g!r}"

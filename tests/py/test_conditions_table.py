@@ -43,7 +43,7 @@ def test_payload_matches(row: dict[str, Any]) -> None:
     if differences:
         assert differences.get("why"), "host_differences needs a why"
     want = (differences.get("python") or {}).get("expect", want)
-    payload = SimpleNamespace(**(row["payload"] if "payload" in row else {"name": "search"}))
+    payload = SimpleNamespace(**row.get("payload", {"name": "search"}))
     conditions = [PluginCondition(**c) for c in row["conditions"]]
     gc = context(row.get("context") or {})
     hook = row.get("hook", "tool_pre_invoke")

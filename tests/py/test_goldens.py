@@ -32,7 +32,7 @@ def _load(path: str) -> dict[str, Any]:
 def test_settings_match_upstream() -> None:
     ours, upstream = _load("settings/settings.json"), _load("settings/upstream-0.1.4.json")
     assert [c["name"] for c in ours["cases"]] == [c["name"] for c in upstream["cases"]]
-    for mine, theirs in zip(ours["cases"], upstream["cases"]):
+    for mine, theirs in zip(ours["cases"], upstream["cases"], strict=True):
         assert mine == theirs, mine["name"]
 
 
