@@ -10,10 +10,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -74,7 +74,8 @@ func runGoCase(t *testing.T, c ruleCase) map[string]any {
 	cfg, err := config.Parse(doc, c.File+"#"+c.Name, config.WithTemplating(false))
 	require.NoError(t, err, string(doc))
 
-	opts := []core.Option{core.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))}
+	logs := &logCapture{}
+	opts := []core.Option{core.WithLogger(slog.New(logs))}
 	if c.Options.Timeout > 0 {
 		opts = append(opts, core.WithTimeout(time.Duration(c.Options.Timeout*float64(time.Second))))
 	}
@@ -162,6 +163,7 @@ func runGoCase(t *testing.T, c ruleCase) map[string]any {
 	sort.Strings(disabled)
 	out["disabled"] = append([]string{}, disabled...)
 	out["state"] = g.State
+	out["logs"] = logs.all()
 	return generic(t, out).(map[string]any)
 }
 
@@ -255,6 +257,8 @@ func assertOutcome(t *testing.T, want, got map[string]any, ranUnordered bool) {
 			for i := range wl {
 				assertSubset(t, fmt.Sprintf("records[%d]", i), wl[i], gl[i])
 			}
+		case "logs":
+			assertLogs(t, w, g)
 		case "ran":
 			wl, gl := toStrings(w), toStrings(g)
 			if ranUnordered {
@@ -294,4 +298,45 @@ func toStrings(v any) []string {
 		out = append(out, x.(string))
 	}
 	return out
+}
+
+// logCapture is a slog.Handler keeping every record's level and message.
+type logCapture struct {
+	mu    sync.Mutex
+	lines []map[string]any
+}
+
+func (l *logCapture) Enabled(context.Context, slog.Level) bool { return true }
+func (l *logCapture) WithAttrs([]slog.Attr) slog.Handler      { return l }
+func (l *logCapture) WithGroup(string) slog.Handler           { return l }
+func (l *logCapture) Handle(_ context.Context, r slog.Record) error {
+	level := map[slog.Level]string{slog.LevelDebug: "debug", slog.LevelInfo: "info", slog.LevelWarn: "warning", slog.LevelError: "error"}[r.Level]
+	l.mu.Lock()
+	l.lines = append(l.lines, map[string]any{"level": level, "message": r.Message})
+	l.mu.Unlock()
+	return nil
+}
+
+func (l *logCapture) all() []map[string]any {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]map[string]any{}, l.lines...)
+}
+
+// assertLogs: every expected {level, contains} is met by some captured line.
+func assertLogs(t *testing.T, want, got any) {
+	t.Helper()
+	lines, _ := got.([]any)
+	for _, w := range want.([]any) {
+		wm := w.(map[string]any)
+		found := false
+		for _, g := range lines {
+			gm := g.(map[string]any)
+			if gm["level"] == wm["level"] && strings.Contains(gm["message"].(string), wm["contains"].(string)) {
+				found = true
+				break
+			}
+		}
+		assert.True(t, found, "logs: no %v line containing %q in %v", wm["level"], wm["contains"], lines)
+	}
 }

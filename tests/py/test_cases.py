@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import logging
 import re
 from pathlib import Path
 from typing import Any, Optional
@@ -160,7 +161,8 @@ def error_outcome(exc: BaseException) -> dict[str, Any]:
     return {"class": type(exc).__name__, "message": str(exc)}
 
 
-async def run_case(case: dict[str, Any], directory: Path, go: bool) -> dict[str, Any]:
+async def run_case(case: dict[str, Any], directory: Path, go: bool,
+                   caplog: Optional[pytest.LogCaptureFixture] = None) -> dict[str, Any]:
     opts = case.get("options") or {}
     kwargs: dict[str, Any] = {}
     if opts.get("timeout"):
@@ -216,6 +218,8 @@ async def run_case(case: dict[str, Any], directory: Path, go: bool) -> dict[str,
         out["seen_state"] = {c[0]: c[3] for c in calls}
         out["disabled"] = sorted(manager.executor._runtime_disabled)
         out["state"] = dict(gc.state)
+        if caplog is not None:
+            out["logs"] = [{"level": r.levelname.lower(), "message": r.getMessage()} for r in caplog.records]
         return out
     finally:
         await manager.shutdown()
@@ -244,6 +248,10 @@ def assert_outcome(want: dict[str, Any], got: dict[str, Any], ran_unordered: boo
             assert len(g) == len(w), f"records: want {len(w)}, got {g!r}"
             for i, (wr, gr) in enumerate(zip(w, g, strict=True)):
                 subset(f"records[{i}]", wr, gr)
+        elif key == "logs":
+            for line in w:
+                assert any(g_["level"] == line["level"] and line["contains"] in g_["message"] for g_ in g), (
+                    f"logs: no {line['level']} line containing {line['contains']!r} in {g!r}")
         elif key == "ran":
             assert (sorted(g) if ran_unordered else g) == (sorted(w) if ran_unordered else w), f"ran: {g!r}"
         else:
@@ -256,8 +264,10 @@ def test_the_tables_hold_enough_cases() -> None:
 
 
 @pytest.mark.parametrize("case", CASES, ids=[f"{c['file']}::{c['name']}" for c in CASES])
-async def test_rule_case_python_plugins(case: dict[str, Any], tmp_path: Path) -> None:
-    got = await run_case(case, tmp_path, go=False)
+async def test_rule_case_python_plugins(case: dict[str, Any], tmp_path: Path,
+                                        caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG, logger="cpex")
+    got = await run_case(case, tmp_path, go=False, caplog=caplog)
     assert_outcome(expect_for(case, "python"), got, bool(case.get("ran_unordered")))
 
 
