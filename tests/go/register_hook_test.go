@@ -60,3 +60,21 @@ func TestRegisteringABuiltinHookKeepsItsMatchAndDecision(t *testing.T) {
 	_, err = pybind.HookTypeRegister("", false)
 	assert.ErrorContains(t, err, "empty hook name")
 }
+
+// FuzzHookTypeRegister: any name from Python registers (or is refused when empty) and
+// reads back as registered, without a panic.
+func FuzzHookTypeRegister(f *testing.F) {
+	for _, s := range []string{"", "x", "tool_pre_invoke", "cmf.tool_pre_invoke", "\xff", "a\x00b"} {
+		f.Add(s, true)
+	}
+	f.Fuzz(func(t *testing.T, name string, other bool) {
+		_, err := pybind.HookTypeRegister("fuzz/"+name, other)
+		require.NoError(t, err)
+		info, err := pybind.HookTypeInfo("fuzz/" + name)
+		require.NoError(t, err)
+		var got map[string]any
+		require.NoError(t, json.Unmarshal([]byte(info), &got))
+		assert.Equal(t, true, got["registered"])
+		assert.Equal(t, other, got["other_result_type"])
+	})
+}
