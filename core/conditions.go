@@ -15,11 +15,15 @@ type Facts struct {
 	TenantID  *string
 	// ContentType is the raw content type (normalised when compared).
 	ContentType *string
-	// User: a string user (UserIsKeys false) or the keys of a dict user.
+	// User: a string user (UserIsKeys false) or the string keys of a dict user, the
+	// string elements of a list user (UserKeys).
 	User       string
 	UserKeys   []string
 	UserIsKeys bool
 	UserSet    bool
+	// UserOpaque: a truthy user with no members to test (a number, true); every
+	// user_patterns condition selects the plugin (setUserFacts says why).
+	UserOpaque bool
 	// UserValues: the values of a dict user (string, json.Number, bool, nil, or a list
 	// or map of them, decoded exactly) by
 	// key, when a foreign driver sent them; Go plugins of a foreign run see them in
@@ -46,6 +50,9 @@ type Facts struct {
 func (f *Facts) userTruthy() bool {
 	if !f.UserSet {
 		return false
+	}
+	if f.UserOpaque {
+		return true
 	}
 	if f.UserIsKeys {
 		return len(f.UserKeys) > 0
@@ -83,6 +90,9 @@ func conditionMatches(c *config.PluginCondition, f *Facts) bool {
 // userMatches: a pattern is a substring of a string user, or a key of a dict user
 // (quirk §30.23: neither a regex nor a glob).
 func userMatches(patterns []string, f *Facts) bool {
+	if f.UserOpaque {
+		return true
+	}
 	for _, p := range patterns {
 		if f.UserIsKeys {
 			if inList(f.UserKeys, p) {

@@ -126,37 +126,7 @@ func (d *goDriver) facts(io *invokeOptions) Facts {
 	if !d.plan.conditional {
 		return f
 	}
-	if g.ServerID != "" {
-		f.ServerID = &g.ServerID
-	}
-	if g.TenantID != "" {
-		f.TenantID = &g.TenantID
-	}
-	if g.ContentType != "" {
-		f.ContentType = &g.ContentType
-	}
-	switch u := g.User.(type) {
-	case nil:
-	case string:
-		f.User, f.UserSet = u, true
-	case map[string]any:
-		f.UserIsKeys, f.UserSet = true, true
-		for k := range u {
-			f.UserKeys = append(f.UserKeys, k)
-		}
-	default:
-		f.User, f.UserSet = fmt.Sprint(u), true
-	}
-	if attr := d.plan.Type.MatchAttr; attr != "" && d.original != nil {
-		if v := d.original.Field(attr); truthy(v) {
-			if s, ok := v.(string); ok {
-				f.Match = s
-			} else {
-				f.Match = fmt.Sprint(v)
-			}
-			f.HasMatch = true
-		}
-	}
+	conditionFacts(&f, g, &d.plan.Type, d.original)
 	return f
 }
 

@@ -15,8 +15,8 @@ import (
 func TestBuiltinNames(t *testing.T) {
 	names := hooks.Builtin()
 	require.Len(t, names, 12)
-	assert.Equal(t, hooks.ToolPreInvoke, names[0])
-	assert.Equal(t, hooks.HTTPAuthCheckPermission, names[11])
+	assert.Equal(t, hooks.HTTPPreRequest, names[0])
+	assert.Equal(t, hooks.ToolPostInvoke, names[11])
 	seen := map[string]bool{}
 	for _, n := range names {
 		assert.False(t, seen[n], "duplicate %s", n)
@@ -27,7 +27,7 @@ func TestBuiltinNames(t *testing.T) {
 		assert.NotNil(t, v)
 	}
 	names[0] = "mutated"
-	assert.Equal(t, hooks.ToolPreInvoke, hooks.Builtin()[0], "Builtin returns a copy")
+	assert.Equal(t, hooks.HTTPPreRequest, hooks.Builtin()[0], "Builtin returns a copy")
 	assert.False(t, hooks.IsBuiltin("cmf.tool_pre_invoke"))
 	_, ok := hooks.NewPayload("my_custom_hook")
 	assert.False(t, ok)

@@ -20,13 +20,21 @@ const (
 )
 
 // builtinNames is the registration order of upstream's hook registry after
-// `import cpex.framework` (tools, prompts, resources, agents, http).
+// `import cpex.framework` (http, agents, prompts, resources, tools: the import order
+// of upstream's hook modules; tests/cases/hooktypes/upstream-0.1.4.json records it).
 var builtinNames = [...]string{
-	ToolPreInvoke, ToolPostInvoke,
+	HTTPPreRequest, HTTPPostRequest, HTTPAuthResolveUser, HTTPAuthCheckPermission,
+	AgentPreInvoke, AgentPostInvoke,
 	PromptPreFetch, PromptPostFetch,
 	ResourcePreFetch, ResourcePostFetch,
-	AgentPreInvoke, AgentPostInvoke,
-	HTTPPreRequest, HTTPPostRequest, HTTPAuthResolveUser, HTTPAuthCheckPermission,
+	ToolPreInvoke, ToolPostInvoke,
+}
+
+// PayloadModelName is the upstream class name of hook's payload model (for example
+// "PromptPrehookPayload" for prompt_pre_fetch), or "" and false for a custom hook.
+func PayloadModelName(hook string) (string, bool) {
+	f, ok := payloadFactories[hook]
+	return f.model, ok
 }
 
 // Builtin returns the twelve built-in hook names in upstream registration order.

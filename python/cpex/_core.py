@@ -14,11 +14,23 @@ from __future__ import annotations
 import os
 import threading
 from types import ModuleType
-from typing import Any
+from typing import Any, Callable
 
 _lock = threading.Lock()
 _native: ModuleType | None = None
 _started_in_parent = False
+# Called with the extension right after it is loaded (under the load lock, so before any
+# other caller can use it): state kept in Python until the core exists is pushed there.
+_on_start: list[Callable[[ModuleType], None]] = []
+
+
+def on_start(callback: Callable[[ModuleType], None]) -> None:
+    """Run callback(extension) when the core starts, or now if it has started."""
+    with _lock:
+        _on_start.append(callback)
+        mod = _native
+    if mod is not None:
+        callback(mod)
 
 
 class CoreUnavailableError(RuntimeError):
@@ -58,6 +70,8 @@ def native() -> ModuleType:
                 raise CoreUnavailableError(_FORKED_MESSAGE)
             from cpex._native import _native as loaded  # starts the Go runtime
 
+            for callback in _on_start:
+                callback(loaded)
             _native = loaded
         return _native
 

@@ -1,4 +1,4 @@
-package config_test
+package core_test
 
 // Benchmarks of the executor (names fixed: the bench harness calls them).
 

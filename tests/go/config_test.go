@@ -1,4 +1,4 @@
-package config_test
+package core_test
 
 import (
 	"encoding/json"
@@ -803,11 +803,11 @@ func TestRenderMatchesJinja(t *testing.T) {
 	}
 }
 
-// TestConfigMatchesPythonModels parses every document of testdata/config_golden.json
-// (dumped by the Python Config model, gen_config_golden.py) and expects the same JSON,
+// TestConfigMatchesPythonModels parses every document of tests/cases/config/config.json
+// (dumped by the Python Config model, tests/py/test_goldens.py) and expects the same JSON,
 // or an error where the model rejects the document.
 func TestConfigMatchesPythonModels(t *testing.T) {
-	raw, err := os.ReadFile(filepath.Join("testdata", "config_golden.json"))
+	raw, err := os.ReadFile(filepath.Join(casesDir, "config", "config.json"))
 	require.NoError(t, err)
 	var doc struct {
 		Cases []struct {

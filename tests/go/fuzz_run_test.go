@@ -1,4 +1,4 @@
-package config_test
+package core_test
 
 import (
 	"context"
@@ -21,11 +21,10 @@ func FuzzPayloadJSONEntersARun(f *testing.F) {
 	f.Add([]byte(`[]`))
 	f.Add([]byte(`{"args":{"q":`))
 	f.Add([]byte("\xff"))
-	behaviours["fuzz/set"] = behaviour{Set: map[string]any{"args": map[string]any{"q": "changed"}, "name": "renamed"}, Metadata: map[string]any{"m": 1}}
 	cfg, err := config.Parse([]byte(`
 plugins:
   - {name: cond, kind: builtin/noop, hooks: [tool_pre_invoke], conditions: [{tools: [search]}]}
-  - {name: set, kind: `+parityKind+`, hooks: [tool_pre_invoke], mode: transform, on_error: ignore, config: {key: fuzz/set}}
+  - {name: set, kind: `+fuzzSetKind+`, hooks: [tool_pre_invoke], mode: transform, on_error: ignore, config: {}}
   - {name: conc, kind: builtin/noop, hooks: [tool_pre_invoke], mode: concurrent}
 `), "fuzz.yaml", config.WithTemplating(false))
 	if err != nil {
@@ -36,8 +35,8 @@ plugins:
 		f.Fatal(err)
 	}
 	exec, _ := pybind.ExecutorNew(`{}`)
-	goID, _ := pybind.GoPluginNew(`{"name":"set","kind":"` + parityKind + `","config":{"key":"fuzz/set"}}`)
-	ref, _ := pybind.RefRegister(`{"uuid":"f","name":"set","kind":"` + parityKind + `","mode":"sequential","on_error":"ignore","go":` + itoa(goID) + `}`)
+	goID, _ := pybind.GoPluginNew(`{"name":"set","kind":"` + fuzzSetKind + `"}`)
+	ref, _ := pybind.RefRegister(`{"uuid":"f","name":"set","kind":"` + fuzzSetKind + `","mode":"sequential","on_error":"ignore","go":` + itoa(goID) + `}`)
 	ans, _ := pybind.PlanGet(exec, "tool_pre_invoke", itoa(ref), `["args"]`)
 	var plan struct{ Plan int }
 	_ = json.Unmarshal([]byte(ans), &plan)
@@ -71,6 +70,30 @@ plugins:
 			t.Fatalf("answer is not JSON: %s", next)
 		}
 	})
+}
+
+// fuzzSetKind renames the tool and rewrites args (whatever the payload was), with metadata.
+const fuzzSetKind = "builtin/test_fuzz_set"
+
+func init() {
+	core.RegisterFactory(fuzzSetKind, func(core.PluginSpec) (core.Plugin, error) { return fuzzSet{}, nil })
+}
+
+type fuzzSet struct{}
+
+func (fuzzSet) Invoke(_ context.Context, _ string, p *core.Payload, _ *core.PluginContext) (*core.Result, error) {
+	v, err := p.Value()
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]any{}
+	if m, ok := v.(map[string]any); ok {
+		for k, x := range m {
+			out[k] = x
+		}
+	}
+	out["args"], out["name"] = map[string]any{"q": "changed"}, "renamed"
+	return &core.Result{ModifiedPayload: out, Metadata: map[string]any{"m": 1}}, nil
 }
 
 func itoa(n int) string {

@@ -1,4 +1,4 @@
-package config_test
+package core_test
 
 import (
 	"bytes"

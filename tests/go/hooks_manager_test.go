@@ -1,4 +1,4 @@
-package config_test
+package core_test
 
 // The typed payloads of core/hooks inside a real hook call: a Go plugin decodes its
 // input with hooks.Decode and answers with hooks.Tree, under the gateway's policy.

@@ -1,4 +1,4 @@
-package config_test
+package core_test
 
 // Spec §12 (conditions and matching) and §30.12, §30.23.
 

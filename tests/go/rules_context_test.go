@@ -1,4 +1,4 @@
-package config_test
+package core_test
 
 // Spec §13 (contexts and state across hooks) and §30.10.
 

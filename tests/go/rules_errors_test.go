@@ -1,4 +1,4 @@
-package config_test
+package core_test
 
 // Spec §11.4 (on_error), §11.5 (violations as errors), §10.6 (one timeout per manager).
 

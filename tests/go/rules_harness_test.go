@@ -1,4 +1,4 @@
-package config_test
+package core_test
 
 // Harness of the black-box executor rule tests (rules_*_test.go): one scripted Go
 // plugin kind whose behaviour comes from its `config:` block, a recorder of what each
@@ -96,6 +96,7 @@ func (r *recorder) byName(name string) []call {
 //	violation {reason, description, code}
 //	metadata {k: v}, retry <ms>
 //	error "<msg>"           → Invoke returns an error
+//	plugin_error "<msg>"    → Invoke returns a *core.PluginError
 //	panic "<msg>"           → Invoke panics
 //	sleep true              → wait until the context ends, return its error
 //	gstate {k: v}, gdelete [k] → writes to the shared global state
@@ -183,6 +184,9 @@ func (s *script) Invoke(ctx context.Context, hook string, p *core.Payload, pctx 
 	if msg, ok := s.cfg["error"].(string); ok {
 		return nil, errors.New(msg)
 	}
+	if msg, ok := s.cfg["plugin_error"].(string); ok {
+		return nil, &core.PluginError{Message: msg}
+	}
 	res := &core.Result{}
 	if m, ok := s.cfg["set"].(map[string]any); ok {
 		out := map[string]any{}
@@ -208,7 +212,12 @@ func (s *script) Invoke(ctx context.Context, hook string, p *core.Payload, pctx 
 	if m, ok := s.cfg["metadata"].(map[string]any); ok {
 		res.Metadata = m
 	}
-	if n, ok := s.cfg["retry"].(int64); ok {
+	switch n := s.cfg["retry"].(type) {
+	case int64:
+		res.RetryDelayMs = int(n)
+	case int:
+		res.RetryDelayMs = n
+	case float64:
 		res.RetryDelayMs = int(n)
 	}
 	return res, nil

@@ -1,4 +1,4 @@
-package config_test
+package core_test
 
 // Spec §10.2 (loading, disabled plugins, fail_on_plugin_error), reload and shutdown of
 // the Go Manager.

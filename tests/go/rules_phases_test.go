@@ -1,4 +1,4 @@
-package config_test
+package core_test
 
 // Spec §11.1–§11.3, §11.6, §11.7, §11.9 and the matching §30 quirks.
 

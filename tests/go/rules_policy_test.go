@@ -1,4 +1,4 @@
-package config_test
+package core_test
 
 // Spec §15 (hook payload policies) and §30.26–§30.27.
 

@@ -1,4 +1,4 @@
-package config_test
+package core_test
 
 // Spec §11.8 (metadata, retry delay, decision plugin) and §11.10 (execution records).
 

@@ -1,4 +1,4 @@
-package config_test
+package core_test
 
 // Spec §11.1.5, §11.5.1 and §20: span boundaries for an observability provider.
 

@@ -573,8 +573,13 @@ def user_fact(user: Any) -> Any:
     """GlobalContext.user as the facts carry it: a str, None, or a dict user's keys (for
     user_patterns) and every value, exactly (for Go plugins that identify the user:
     builtin/rate_limiter reads email/id/sub/username)."""
+    # user_patterns test `pattern in user` (a key of a dict, an element of a list): only
+    # str keys and elements can equal a pattern (tests/cases/conditions/matching.yaml).
     if isinstance(user, dict):
-        return {"keys": [str(k) for k in user], "values": {str(k): _user_value(v) for k, v in user.items()}}
+        return {"keys": [k for k in user if isinstance(k, str)],
+                "values": {k: _user_value(v) for k, v in user.items() if isinstance(k, str)}}
+    if isinstance(user, (list, tuple, set, frozenset)):
+        return {"keys": [x for x in user if isinstance(x, str)]}
     if user is not None and not isinstance(user, str):
         return str(user)
     return user

@@ -1,13 +1,19 @@
 """The process-wide map from hook type to payload and result classes (spec §16.8).
 
-The registry only matters where a payload crosses a JSON boundary
+The registry matters where a payload crosses a JSON boundary
 (``Plugin.json_to_payload``, ``invoke_hook_for_plugin(payload_as_json=True)``, remote
-transports); in-process dispatch of a custom hook type needs no registration.
+transports); in-process dispatch of a custom hook type needs no registration. Every
+registration also reaches the Go core (now if it runs, else when it starts; registering
+never starts it) with one fact: whether the result carries another payload type, which
+decides how core applies a Go plugin's modification of that hook under a policy.
 """
 
 from __future__ import annotations
 
+from types import ModuleType
 from typing import TYPE_CHECKING, Any, ClassVar, Optional, Union
+
+from cpex import _core
 
 if TYPE_CHECKING:
     from cpex.framework.models import PluginPayload, PluginResult
@@ -30,6 +36,8 @@ class HookRegistry:
         """Register (or silently replace) the classes of ``hook_type``."""
         self._hook_payloads[hook_type] = payload_class
         self._hook_results[hook_type] = result_class
+        if _core.started():
+            _push(_core.native(), _name(hook_type), payload_class, result_class)
 
     def get_payload_type(self, hook_type: str) -> Optional[type[Any]]:
         """The payload class of ``hook_type``, or None."""
@@ -66,6 +74,30 @@ class HookRegistry:
         return list(self._hook_payloads)
 
 
+def other_result_type(payload_class: type[Any], result_class: type[Any]) -> bool:
+    """Whether result_class is PluginResult[X] with X not payload_class (a fact for core)."""
+    metadata = getattr(result_class, "__pydantic_generic_metadata__", None) or {}
+    args: tuple[Any, ...] = tuple(metadata.get("args") or ())
+    return len(args) > 0 and args[0] is not payload_class
+
+
+def _name(hook_type: Any) -> str:
+    # Built-in hook types are str enums: their value is the name (str() would be "Enum.MEMBER").
+    return str(getattr(hook_type, "value", hook_type))
+
+
+def _push(native: ModuleType, hook_type: str, payload_class: type[Any], result_class: type[Any]) -> None:
+    native.pybind_HookTypeRegister(hook_type, other_result_type(payload_class, result_class))
+
+
+def _push_all(native: ModuleType) -> None:
+    for hook_type, payload_class in list(HookRegistry._hook_payloads.items()):
+        result_class = HookRegistry._hook_results.get(hook_type)
+        if result_class is not None:
+            _push(native, _name(hook_type), payload_class, result_class)
+
+
+_core.on_start(_push_all)
 _global_registry = HookRegistry()
 
 

@@ -1,23 +1,17 @@
-"""Write config_golden.json: Config(**yaml.safe_load(doc)).model_dump(mode="json").
+"""The documents of the config golden (tests/cases/config/config.json).
 
-Run from the repository root:
-    PYTHONPATH=python .venv/bin/python tests/go/testdata/gen_config_golden.py
-
-Each document below goes through the Python Config model (as ConfigLoader does after
-rendering); the golden records the dump or that validation failed. The Go test parses
-the same text with config.Parse and expects the same JSON. The documents avoid file
-paths, so filesystem checks do not matter.
+tests/py/test_goldens.py dumps each through the Python Config model (as ConfigLoader does
+after rendering) and compares with the file (CPEX_UPDATE_GOLDENS=1 rewrites it);
+tests/go/config_test.go parses the same text with config.Parse and expects the same JSON,
+or an error where the model rejects the document. The documents avoid file paths, so
+filesystem checks do not matter.
 """
 
 from __future__ import annotations
 
-import json
-import os
-from pathlib import Path
+from typing import Any
 
 import yaml
-
-HERE = Path(__file__).resolve().parent
 
 DOCS = {
     "empty": "",
@@ -97,23 +91,17 @@ plugins:
 }
 
 
-def main() -> int:
-    os.environ.pop("PLUGINS_SSRF_PROTECTION_ENABLED", None)
+def build() -> dict[str, Any]:
+    """The golden document: each DOCS entry dumped by Config, or marked invalid."""
     from cpex.framework.models import Config
 
     cases = []
     for name, text in DOCS.items():
-        entry: dict = {"name": name, "yaml": text}
+        entry: dict[str, Any] = {"name": name, "yaml": text}
         try:
             data = yaml.safe_load(text) or {}
             entry["dump"] = Config(**data).model_dump(mode="json")
         except Exception:  # validation failure is the expected outcome of invalid documents
             entry["error"] = True
         cases.append(entry)
-    doc = {"source": "cpex.framework.models.Config(**yaml.safe_load(doc)).model_dump(mode='json')", "cases": cases}
-    (HERE / "config_golden.json").write_text(json.dumps(doc, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
+    return {"source": "cpex.framework.models.Config(**yaml.safe_load(doc)).model_dump(mode='json')", "cases": cases}
