@@ -68,7 +68,14 @@ type Plugin struct {
 	MergedMap map[string]any
 }
 
-var _ core.Shutdowner = (*Plugin)(nil)
+var (
+	_ core.Shutdowner = (*Plugin)(nil)
+	_ core.Blocking   = (*Plugin)(nil)
+)
+
+// Blocking: every call is a round trip to another process, so a Python host awaits it
+// off its event loop.
+func (p *Plugin) Blocking() bool { return true }
 
 func init() {
 	core.RegisterExternal("mcp", func(ctx context.Context, pc *config.PluginConfig) (core.Plugin, *config.PluginConfig, error) {

@@ -243,4 +243,14 @@ func TestManagerPlansHooksFromTheRemoteConfig(t *testing.T) {
 	assert.False(t, res.ContinueProcessing)
 	require.NotNil(t, res.Violation)
 	assert.Equal(t, "FAKE", res.Violation.Code)
+
+	gctx := &core.GlobalContext{RequestID: "r2"}
+	res, table, err := m.InvokeHook(context.Background(), "tool_pre_invoke", core.NewPayloadJSON([]byte(`{"name":"allow","args":{}}`)), gctx, nil)
+	require.NoError(t, err)
+	assert.True(t, res.ContinueProcessing)
+	assert.Equal(t, "from-server", gctx.State["g"], "global state written by the server is merged back")
+	require.Len(t, table, 1)
+	for _, pc := range table {
+		assert.Equal(t, "tool_pre_invoke", pc.State["seen"], "the plugin's state is kept in the context table")
+	}
 }

@@ -83,7 +83,13 @@ func decodeReply(plugin string, text []byte) (r reply, ok bool) {
 		return reply{err: &core.PluginError{PluginName: plugin, Code: CodeInvalidResponse,
 			Message: fmt.Sprintf("external plugin %s: invalid %s in the server's answer: %v", plugin, what, err)}}, true
 	}
-	if raw, has := top["context"]; has && !isNull(raw) {
+	// A key that is present but null is invalid, as upstream's model_validate(None) is.
+	for _, k := range []string{"context", "result", "error"} {
+		if raw, has := top[k]; has && isNull(raw) {
+			return bad(k, fmt.Errorf("null"))
+		}
+	}
+	if raw, has := top["context"]; has {
 		var wc wireContext
 		if err := unmarshalExact(raw, &wc); err != nil {
 			return bad("context", err)
