@@ -75,14 +75,17 @@ def free_port() -> int:
 
 
 class HTTPServer:
-    """Upstream's runtime over streamable HTTP on a free local port."""
+    """Upstream's runtime over streamable HTTP on a free local port, or on a Unix socket."""
 
-    def __init__(self, python: Path) -> None:
+    def __init__(self, python: Path, uds: Path | None = None) -> None:
         self.port = free_port()
+        self.uds = uds
         env = dict(os.environ)
         env.pop("PYTHONPATH", None)
-        env.update(server_env({"PLUGINS_TRANSPORT": "http", "PLUGINS_SERVER_HOST": "127.0.0.1",
-                               "PLUGINS_SERVER_PORT": str(self.port)}))
+        extra = {"PLUGINS_TRANSPORT": "http", "PLUGINS_SERVER_HOST": "127.0.0.1", "PLUGINS_SERVER_PORT": str(self.port)}
+        if uds is not None:
+            extra["PLUGINS_SERVER_UDS"] = str(uds)
+        env.update(server_env(extra))
         self.proc = subprocess.Popen([str(python), "-m", "cpex.framework.external.mcp.server.runtime"],
                                      env=env, stdin=subprocess.DEVNULL, stderr=sys.stderr)
         deadline = time.monotonic() + 60
@@ -90,7 +93,11 @@ class HTTPServer:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"upstream server exited with {self.proc.returncode}")
             try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.5).close()
+                if uds is not None:
+                    with socket.socket(socket.AF_UNIX) as s:
+                        s.connect(str(uds))
+                else:
+                    socket.create_connection(("127.0.0.1", self.port), timeout=0.5).close()
                 return
             except OSError:
                 time.sleep(0.1)

@@ -7,6 +7,7 @@ TenantPluginManager with a ``kind: external`` entry calls upstream's runtime ser
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -27,7 +28,7 @@ from cpex.framework import (
 pytestmark = pytest.mark.interop
 
 VERSIONS = ["0.1.4", "0.1.3"]
-TRANSPORTS = ["stdio", "http"]
+TRANSPORTS = ["stdio", "http", "uds"]
 
 
 def entry(python: Path, transport: str, server: HTTPServer | None, **extra: Any) -> dict[str, Any]:
@@ -41,6 +42,8 @@ def entry(python: Path, transport: str, server: HTTPServer | None, **extra: Any)
     else:
         assert server is not None
         mcp = {"proto": "STREAMABLEHTTP", "url": server.url}
+        if server.uds is not None:
+            mcp = {"proto": "STREAMABLEHTTP", "url": "http://localhost/mcp", "uds": str(server.uds)}
     return {"name": "InteropGuard", "kind": "external", "mcp": mcp, **extra}
 
 
@@ -56,7 +59,12 @@ async def manager(request: pytest.FixtureRequest, tmp_path: Path,
     version, transport = request.param
     monkeypatch.setenv("PLUGINS_SSRF_PROTECTION_ENABLED", "false")  # the server is on 127.0.0.1
     python = upstream_python(version)
-    server = HTTPServer(python) if transport == "http" else None
+    server = None
+    if transport == "http":
+        server = HTTPServer(python)
+    elif transport == "uds":
+        # a short path: a socket path has at most 107 bytes
+        server = HTTPServer(python, uds=Path(tempfile.mkdtemp(prefix="cpex-")) / "plugins.sock")
     try:
         m = TenantPluginManager(write_config(tmp_path, entry(python, transport, server, priority=2)), timeout=10)
         await m.initialize()
