@@ -42,6 +42,10 @@ func ExternalPluginNew(entry string, opts string) (_ string, err error) {
 	if err := json.Unmarshal([]byte(entry), &raw); err != nil {
 		return "", fmt.Errorf("ExternalPluginNew: entry: invalid JSON %s: %v", clip(entry), err)
 	}
+	var keys map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &keys); err != nil {
+		return "", fmt.Errorf("ExternalPluginNew: entry: want a JSON object, got %s", clip(entry))
+	}
 	doc, _ := json.Marshal(map[string]any{"plugins": []json.RawMessage{raw}})
 	// Python validated the entry under its own settings (SSRF protection included); the
 	// loader here only rebuilds it, with the keys it sets.
@@ -53,7 +57,10 @@ func ExternalPluginNew(entry string, opts string) (_ string, err error) {
 		return "", fmt.Errorf("ExternalPluginNew: entry: want one plugin with kind external and an mcp section, got %s", clip(entry))
 	}
 	pc := &cfg.Plugins[0]
-	mo := mcpclient.Options{}
+	mo := mcpclient.Options{SetKeys: make([]string, 0, len(keys))}
+	for k := range keys {
+		mo.SetKeys = append(mo.SetKeys, k)
+	}
 	if o.Python != nil {
 		mo.Python = *o.Python
 	}

@@ -92,7 +92,6 @@ func (d *decoder) plugin(n *yaml.Node, i int) (PluginConfig, bool) {
 	}
 	for _, f := range fs {
 		v, at := f.value(), path+"."+f.key
-		p.SetKeys = append(p.SetKeys, f.key)
 		switch f.key {
 		case "name":
 			p.Name, _ = d.str(v, at)

@@ -68,11 +68,7 @@ type PluginConfig struct {
 	Config       map[string]any `yaml:"config" json:"config"`
 	// ConfigKeys are Config's keys in document order (set by the loader; nil when
 	// unknown, e.g. for a PluginConfig built in Go).
-	ConfigKeys []string `yaml:"-" json:"-"`
-	// SetKeys are the keys the entry sets in the document, in document order (set by
-	// the loader; nil for a PluginConfig built in Go). An external plugin's remote
-	// config is merged under exactly these (upstream model_dump(exclude_unset=True)).
-	SetKeys    []string                `yaml:"-" json:"-"`
+	ConfigKeys []string                `yaml:"-" json:"-"`
 	MCP        *MCPClientConfig        `yaml:"mcp" json:"mcp"`
 	GRPC       *GRPCClientConfig       `yaml:"grpc" json:"grpc"`
 	UnixSocket *UnixSocketClientConfig `yaml:"unix_socket" json:"unix_socket"`

@@ -12,7 +12,7 @@ import (
 // wins, the rest (hooks, mode, priority, conditions, config, ...) comes from the
 // server. It returns the merged mapping (what Python validates as a PluginConfig) and
 // its Go form, validated by the config loader with `config` allowed.
-func mergeRemote(local *config.PluginConfig, remote map[string]any) (map[string]any, *config.PluginConfig, error) {
+func mergeRemote(local *config.PluginConfig, setKeys []string, remote map[string]any) (map[string]any, *config.PluginConfig, error) {
 	localJSON, err := json.Marshal(local)
 	if err != nil {
 		return nil, nil, fmt.Errorf("external plugin %s: encoding the local config: %w", local.Name, err)
@@ -25,7 +25,10 @@ func mergeRemote(local *config.PluginConfig, remote map[string]any) (map[string]
 	for k, v := range remote {
 		merged[k] = v
 	}
-	for _, k := range localSetKeys(local) {
+	if setKeys == nil {
+		setKeys = localSetKeys(local)
+	}
+	for _, k := range setKeys {
 		if v, ok := localMap[k]; ok {
 			merged[k] = v
 		}
@@ -46,16 +49,14 @@ func mergeRemote(local *config.PluginConfig, remote map[string]any) (map[string]
 		return nil, nil, fmt.Errorf("external plugin %s: invalid remote config", local.Name)
 	}
 	out := cfg.Plugins[0]
-	out.SetKeys = nil
 	return merged, &out, nil
 }
 
-// localSetKeys are the keys the local entry set; for an entry built in Go (no record of
-// them) its identity and transport plus every field that differs from the default.
+// localSetKeys stands for the keys the local entry sets when the caller does not know
+// them (a config loaded by core's Manager keeps no record of them): its identity and
+// transport plus every field that differs from its default. A key set to its default
+// value therefore does not override the server's value on this path.
 func localSetKeys(pc *config.PluginConfig) []string {
-	if pc.SetKeys != nil {
-		return pc.SetKeys
-	}
 	keys := []string{"name", "kind", "mcp"}
 	d := config.NewPluginConfig(pc.Name, pc.Kind)
 	add := func(k string, differs bool) {

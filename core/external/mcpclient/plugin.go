@@ -30,6 +30,9 @@ type Options struct {
 	Python string
 	// Settings are the PLUGINS_* settings (nil: config.LoadSettings()).
 	Settings *config.Settings
+	// SetKeys are the keys the local entry sets (upstream merges the remote config under
+	// exactly these). nil: every key whose value differs from the default.
+	SetKeys []string
 }
 
 func (o *Options) fill() error {
@@ -124,7 +127,7 @@ func Connect(ctx context.Context, pc *config.PluginConfig, o Options) (*Plugin, 
 	p.session = cs
 	remote, err := p.remoteConfig(ctx, cs)
 	if err == nil {
-		p.MergedMap, p.Merged, err = mergeRemote(pc, remote)
+		p.MergedMap, p.Merged, err = mergeRemote(pc, o.SetKeys, remote)
 	}
 	if err != nil {
 		_ = cs.Close()
