@@ -19,14 +19,16 @@ const externalConnectTimeout = 60 * time.Second
 // ExternalPluginNew connects an external MCP plugin and registers it as a Go plugin.
 // entry is the plugin's config entry with only the keys it sets (Python's
 // model_dump(mode="json", exclude_unset=True)); opts = {"python": interpreter for .py
-// scripts, "timeout": seconds for the connection and handshake}. Answer
+// scripts, "timeout": seconds for the connection and handshake, "env": the PLUGINS_*
+// environment variables the settings are read from (default: the process's)}. Answer
 // {"id": Go plugin id, "config": the remote config merged under the entry}, or
 // {"error": PluginErrorModel} when the plugin cannot be reached or configured.
 func ExternalPluginNew(entry string, opts string) (_ string, err error) {
 	defer guard("ExternalPluginNew", &err)
 	var o struct {
-		Python  *string  `json:"python"`
-		Timeout *float64 `json:"timeout"`
+		Python  *string           `json:"python"`
+		Timeout *float64          `json:"timeout"`
+		Env     map[string]string `json:"env"`
 	}
 	if err := decodeStrict("ExternalPluginNew", "opts", opts, &o); err != nil {
 		return "", err
@@ -58,6 +60,15 @@ func ExternalPluginNew(entry string, opts string) (_ string, err error) {
 	}
 	pc := &cfg.Plugins[0]
 	mo := mcpclient.Options{SetKeys: make([]string, 0, len(keys))}
+	if o.Env != nil {
+		// The PLUGINS_* variables as Python sees them now: the Go runtime's copy of the
+		// environment is the one of its start, blind to later os.environ changes.
+		s, err := config.LoadSettingsFrom(func(k string) (string, bool) { v, ok := o.Env[k]; return v, ok })
+		if err != nil {
+			return "", fmt.Errorf("ExternalPluginNew: opts.env: %w", err)
+		}
+		mo.Settings = &s
+	}
 	for k := range keys {
 		mo.SetKeys = append(mo.SetKeys, k)
 	}

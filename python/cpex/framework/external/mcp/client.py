@@ -12,6 +12,7 @@ The package depends on no Python MCP library.
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 import weakref
 from typing import Any
@@ -52,7 +53,10 @@ class ExternalPlugin(GoPlugin):
             )
         entry = _dumps(self._config.model_dump(mode="json", exclude_unset=True), default=str)
         timeout = max(float(settings.plugin_timeout), CONNECT_TIMEOUT_SECONDS)
-        opts = _dumps({"python": sys.executable, "timeout": timeout})
+        # The settings (PLUGINS_HTTPX_*, PLUGINS_CLIENT_MTLS_*, ...) are read from the
+        # environment as it is now; the Go runtime's own copy dates from its start.
+        env = {k: v for k, v in os.environ.items() if k.startswith("PLUGINS_")}
+        opts = _dumps({"python": sys.executable, "timeout": timeout, "env": env})
         nat = _core.native()
         try:
             # Off the event loop: starting a stdio server and the handshake take a while.
