@@ -25,55 +25,9 @@ const externalConnectTimeout = 60 * time.Second
 // {"error": PluginErrorModel} when the plugin cannot be reached or configured.
 func ExternalPluginNew(entry string, opts string) (_ string, err error) {
 	defer guard("ExternalPluginNew", &err)
-	var o struct {
-		Python  *string           `json:"python"`
-		Timeout *float64          `json:"timeout"`
-		Env     map[string]string `json:"env"`
-	}
-	if err := decodeStrict("ExternalPluginNew", "opts", opts, &o); err != nil {
-		return "", err
-	}
-	timeout := externalConnectTimeout
-	if o.Timeout != nil {
-		if !(*o.Timeout > 0) || *o.Timeout > 1e6 {
-			return "", fmt.Errorf("ExternalPluginNew: opts.timeout: want a positive number of seconds, got %v", *o.Timeout)
-		}
-		timeout = time.Duration(*o.Timeout * float64(time.Second))
-	}
-	var raw json.RawMessage
-	if err := json.Unmarshal([]byte(entry), &raw); err != nil {
-		return "", fmt.Errorf("ExternalPluginNew: entry: invalid JSON %s: %v", clip(entry), err)
-	}
-	var keys map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &keys); err != nil {
-		return "", fmt.Errorf("ExternalPluginNew: entry: want a JSON object, got %s", clip(entry))
-	}
-	doc, _ := json.Marshal(map[string]any{"plugins": []json.RawMessage{raw}})
-	// Python validated the entry under its own settings (SSRF protection included); the
-	// loader here only rebuilds it, with the keys it sets.
-	cfg, err := config.Parse(doc, "external plugin entry", config.WithTemplating(false), config.WithSSRFProtection(false))
+	pc, mo, timeout, err := externalNewInput(entry, opts)
 	if err != nil {
-		return "", fmt.Errorf("ExternalPluginNew: %w", err)
-	}
-	if len(cfg.Plugins) != 1 || cfg.Plugins[0].Kind != config.KindExternal || cfg.Plugins[0].MCP == nil {
-		return "", fmt.Errorf("ExternalPluginNew: entry: want one plugin with kind external and an mcp section, got %s", clip(entry))
-	}
-	pc := &cfg.Plugins[0]
-	mo := mcpclient.Options{SetKeys: make([]string, 0, len(keys))}
-	if o.Env != nil {
-		// The PLUGINS_* variables as Python sees them now: the Go runtime's copy of the
-		// environment is the one of its start, blind to later os.environ changes.
-		s, err := config.LoadSettingsFrom(func(k string) (string, bool) { v, ok := o.Env[k]; return v, ok })
-		if err != nil {
-			return "", fmt.Errorf("ExternalPluginNew: opts.env: %w", err)
-		}
-		mo.Settings = &s
-	}
-	for k := range keys {
-		mo.SetKeys = append(mo.SetKeys, k)
-	}
-	if o.Python != nil {
-		mo.Python = *o.Python
+		return "", err
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
@@ -108,4 +62,60 @@ func orEmptyMap(m map[string]any) map[string]any {
 		return map[string]any{}
 	}
 	return m
+}
+
+// externalNewInput checks ExternalPluginNew's arguments (everything but the connection).
+func externalNewInput(entry, opts string) (*config.PluginConfig, mcpclient.Options, time.Duration, error) {
+	var none mcpclient.Options
+	var o struct {
+		Python  *string           `json:"python"`
+		Timeout *float64          `json:"timeout"`
+		Env     map[string]string `json:"env"`
+	}
+	if err := decodeStrict("ExternalPluginNew", "opts", opts, &o); err != nil {
+		return nil, none, 0, err
+	}
+	timeout := externalConnectTimeout
+	if o.Timeout != nil {
+		if !(*o.Timeout > 0) || *o.Timeout > 1e6 {
+			return nil, none, 0, fmt.Errorf("ExternalPluginNew: opts.timeout: want a positive number of seconds, got %v", *o.Timeout)
+		}
+		timeout = time.Duration(*o.Timeout * float64(time.Second))
+	}
+	var raw json.RawMessage
+	if err := json.Unmarshal([]byte(entry), &raw); err != nil {
+		return nil, none, 0, fmt.Errorf("ExternalPluginNew: entry: invalid JSON %s: %v", clip(entry), err)
+	}
+	var keys map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &keys); err != nil {
+		return nil, none, 0, fmt.Errorf("ExternalPluginNew: entry: want a JSON object, got %s", clip(entry))
+	}
+	doc, _ := json.Marshal(map[string]any{"plugins": []json.RawMessage{raw}})
+	// Python validated the entry under its own settings (SSRF protection included); the
+	// loader here only rebuilds it, with the keys it sets.
+	cfg, err := config.Parse(doc, "external plugin entry", config.WithTemplating(false), config.WithSSRFProtection(false))
+	if err != nil {
+		return nil, none, 0, fmt.Errorf("ExternalPluginNew: %w", err)
+	}
+	if len(cfg.Plugins) != 1 || cfg.Plugins[0].Kind != config.KindExternal || cfg.Plugins[0].MCP == nil {
+		return nil, none, 0, fmt.Errorf("ExternalPluginNew: entry: want one plugin with kind external and an mcp section, got %s", clip(entry))
+	}
+	pc := &cfg.Plugins[0]
+	mo := mcpclient.Options{SetKeys: make([]string, 0, len(keys))}
+	if o.Env != nil {
+		// The PLUGINS_* variables as Python sees them now: the Go runtime's copy of the
+		// environment is the one of its start, blind to later os.environ changes.
+		s, err := config.LoadSettingsFrom(func(k string) (string, bool) { v, ok := o.Env[k]; return v, ok })
+		if err != nil {
+			return nil, none, 0, fmt.Errorf("ExternalPluginNew: opts.env: %w", err)
+		}
+		mo.Settings = &s
+	}
+	for k := range keys {
+		mo.SetKeys = append(mo.SetKeys, k)
+	}
+	if o.Python != nil {
+		mo.Python = *o.Python
+	}
+	return pc, mo, timeout, nil
 }

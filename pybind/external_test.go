@@ -40,3 +40,21 @@ func TestExternalPluginNewUnreachableAnswersTheErrorModel(t *testing.T) {
 	assert.Equal(t, "MCP_TRANSPORT_ERROR", answer.Error["code"])
 	assert.Contains(t, answer.Error["message"], "external plugin e")
 }
+
+// FuzzExternalNewInput: the argument checks of ExternalPluginNew (the connection itself
+// is left out: a fuzzed entry could name any command) never panic, and an accepted
+// entry is an external MCP plugin with a name.
+func FuzzExternalNewInput(f *testing.F) {
+	f.Add(`{"name":"e","kind":"external","mcp":{"proto":"STDIO","cmd":["x"]}}`, `{"timeout":1,"env":{"PLUGINS_HTTPX_READ_TIMEOUT":"2"}}`)
+	f.Add(`{"name":"e","kind":"external","priority":3,"mcp":{"proto":"STREAMABLEHTTP","url":"http://127.0.0.1/mcp","uds":"/tmp/s.sock"}}`, `{}`)
+	f.Add(`[]`, `{"python":null}`)
+	f.Fuzz(func(t *testing.T, entry, opts string) {
+		pc, mo, timeout, err := externalNewInput(entry, opts)
+		if err != nil {
+			return
+		}
+		if pc == nil || pc.Name == "" || pc.MCP == nil || pc.Kind != "external" || timeout <= 0 || mo.SetKeys == nil {
+			t.Fatalf("accepted %q / %q as %+v", entry, opts, pc)
+		}
+	})
+}
