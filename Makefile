@@ -17,7 +17,7 @@ GO     ?= go
 NATIVE_STAMP := python/cpex/_native/.built-py$(PYVER)
 GO_SOURCES   := $(shell find core pybind internal -name '*.go' -not -name '*_test.go' 2>/dev/null) core/VERSION go.mod go.sum
 
-.PHONY: setup build demo lint test test-go test-py test-pydantic-range wheel wheels sdist clean
+.PHONY: setup build demo lint test test-go test-py test-interop test-pydantic-range wheel wheels sdist clean
 
 $(VENV)/.ready: pyproject.toml requirements-dev.txt
 	$(PYTHON_EXE) -m venv $(VENV)
@@ -58,6 +58,11 @@ test: lint test-go test-py
 # `make test`: it installs two venvs from the package index).
 test-pydantic-range: build
 	scripts/check-pydantic-range.sh $(PYTHON_EXE)
+
+# Our MCP client against upstream cpex's MCP server runtime (0.1.4 with mcp 2.x, 0.1.3
+# with mcp 1.x), each from PyPI in its own .venv-interop-<version> (made on first run).
+test-interop: build
+	PYTHONPATH=python $(PY) -m pytest -q -p no:cacheprovider tests/interop
 
 wheel: $(VENV)/.ready
 	rm -rf dist

@@ -414,7 +414,7 @@ func (m *Manager) build(ctx context.Context, cfg *config.Config) (*pluginSet, er
 		if seen[pc.Name] {
 			return nil, fmt.Errorf("cpex: plugins[%d] (name %q): duplicate plugin name", i, pc.Name)
 		}
-		p, err := m.newPlugin(pc)
+		p, err := m.newPlugin(ctx, &pc)
 		if err != nil {
 			if m.lenient {
 				m.emit([]LogEntry{{Level: "warning", Message: "cpex: skipping plugin: " + err.Error()}})
@@ -454,7 +454,18 @@ func (m *Manager) build(ctx context.Context, cfg *config.Config) (*pluginSet, er
 	return s, nil
 }
 
-func (m *Manager) newPlugin(pc *config.PluginConfig) (Plugin, error) {
+// newPlugin builds the plugin of *pc. An external plugin replaces *pc with its merged
+// configuration (the remote config under the local entry), which the plan then uses.
+func (m *Manager) newPlugin(ctx context.Context, pcp **config.PluginConfig) (Plugin, error) {
+	pc := *pcp
+	if pc.Kind == config.KindExternal {
+		p, merged, err := NewExternalPlugin(ctx, pc)
+		if err != nil {
+			return nil, err
+		}
+		*pcp = merged
+		return p, nil
+	}
 	spec := PluginSpec{Name: pc.Name, Kind: pc.Kind, Hooks: pc.Hooks, Config: pc.Config}
 	if f, ok := m.local[pc.Kind]; ok {
 		p, err := f(spec)

@@ -811,11 +811,17 @@ def test_secret_str_in_payloads_uses_arbitrary_types() -> None:
 def test_unsupported_kinds_validate_but_warn(kind: str, caplog: pytest.LogCaptureFixture) -> None:
     fields: dict[str, Any] = {"name": "remote", "kind": kind}
     if kind == "external":
-        fields["mcp"] = {"proto": "STDIO", "script": "server.py"}
+        fields["unix_socket"] = {"path": "/run/plugins.sock"}  # MCP is supported; the Unix socket not yet
     with caplog.at_level(logging.WARNING, logger="cpex.framework.models"):
         config = PluginConfig(**fields)
     assert config.kind == kind
     assert any("not supported yet" in r.getMessage() and "remote" in r.getMessage() for r in caplog.records)
+
+
+def test_external_mcp_entries_do_not_warn(caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.WARNING, logger="cpex.framework.models"):
+        PluginConfig(name="remote", kind="external", mcp={"proto": "STDIO", "script": "server.py"})
+    assert caplog.records == []
 
 
 def test_supported_kinds_do_not_warn(caplog: pytest.LogCaptureFixture) -> None:

@@ -694,8 +694,8 @@ class PluginConfig(BaseModel):
     def _warn_unsupported_kind(self) -> PluginConfig:
         # The entry stays valid (upstream's rules above apply, tools may read and write
         # it), but this version cannot load it: say so as early as possible. Loading it
-        # fails with a PluginError from the plugin loader.
-        if self.kind in _UNSUPPORTED_KINDS:
+        # fails with a PluginError from the plugin loader. External plugins over MCP load.
+        if self.kind in _UNSUPPORTED_KINDS and not (self.kind == "external" and self.mcp is not None):
             logger.warning(
                 "Plugin '%s': kind '%s' is not supported yet by cpex-go; the plugin will fail to load",
                 self.name,

@@ -1,0 +1,121 @@
+package pybind
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/cpex-go/cpex/core"
+	"github.com/cpex-go/cpex/core/config"
+	"github.com/cpex-go/cpex/core/external/mcpclient" // the mcp transport of kind: external
+)
+
+// externalConnectTimeout bounds ExternalPluginNew when opts gives no timeout: starting
+// a stdio server and its handshake must not hang the host's initialisation.
+const externalConnectTimeout = 60 * time.Second
+
+// ExternalPluginNew connects an external MCP plugin and registers it as a Go plugin.
+// entry is the plugin's config entry with only the keys it sets (Python's
+// model_dump(mode="json", exclude_unset=True)); opts = {"python": interpreter for .py
+// scripts, "timeout": seconds for the connection and handshake, "env": the PLUGINS_*
+// environment variables the settings are read from (default: the process's)}. Answer
+// {"id": Go plugin id, "config": the remote config merged under the entry}, or
+// {"error": PluginErrorModel} when the plugin cannot be reached or configured.
+func ExternalPluginNew(entry string, opts string) (_ string, err error) {
+	defer guard("ExternalPluginNew", &err)
+	pc, mo, timeout, err := externalNewInput(entry, opts)
+	if err != nil {
+		return "", err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	p, err := mcpclient.Connect(ctx, pc, mo)
+	if err != nil {
+		// A plugin error (unreachable server, no remote config, ...) is answered as the
+		// error model Python raises as PluginError, code included.
+		var pe *core.PluginError
+		if errors.As(err, &pe) {
+			b, merr := json.Marshal(map[string]any{"error": map[string]any{
+				"message": pe.Message, "plugin_name": pc.Name, "code": pe.Code, "details": orEmptyMap(pe.Details)}})
+			if merr == nil {
+				return string(b), nil
+			}
+		}
+		return "", fmt.Errorf("ExternalPluginNew: plugin %q: %w", pc.Name, err)
+	}
+	merged, err := json.Marshal(p.MergedMap)
+	if err != nil {
+		_ = p.Shutdown(context.Background())
+		return "", fmt.Errorf("ExternalPluginNew: plugin %q: merged config: %w", pc.Name, err)
+	}
+	st.mu.Lock()
+	id := st.newID()
+	st.plugins[id] = &goPluginEntry{id: id, name: pc.Name, kind: pc.Kind, plugin: p}
+	st.mu.Unlock()
+	return fmt.Sprintf(`{"id":%d,"config":%s}`, id, merged), nil
+}
+
+func orEmptyMap(m map[string]any) map[string]any {
+	if m == nil {
+		return map[string]any{}
+	}
+	return m
+}
+
+// externalNewInput checks ExternalPluginNew's arguments (everything but the connection).
+func externalNewInput(entry, opts string) (*config.PluginConfig, mcpclient.Options, time.Duration, error) {
+	var none mcpclient.Options
+	var o struct {
+		Python  *string           `json:"python"`
+		Timeout *float64          `json:"timeout"`
+		Env     map[string]string `json:"env"`
+	}
+	if err := decodeStrict("ExternalPluginNew", "opts", opts, &o); err != nil {
+		return nil, none, 0, err
+	}
+	timeout := externalConnectTimeout
+	if o.Timeout != nil {
+		if !(*o.Timeout > 0) || *o.Timeout > 1e6 {
+			return nil, none, 0, fmt.Errorf("ExternalPluginNew: opts.timeout: want a positive number of seconds, got %v", *o.Timeout)
+		}
+		timeout = time.Duration(*o.Timeout * float64(time.Second))
+	}
+	var raw json.RawMessage
+	if err := json.Unmarshal([]byte(entry), &raw); err != nil {
+		return nil, none, 0, fmt.Errorf("ExternalPluginNew: entry: invalid JSON %s: %v", clip(entry), err)
+	}
+	var keys map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &keys); err != nil {
+		return nil, none, 0, fmt.Errorf("ExternalPluginNew: entry: want a JSON object, got %s", clip(entry))
+	}
+	doc, _ := json.Marshal(map[string]any{"plugins": []json.RawMessage{raw}})
+	// Python validated the entry under its own settings (SSRF protection included); the
+	// loader here only rebuilds it, with the keys it sets.
+	cfg, err := config.Parse(doc, "external plugin entry", config.WithTemplating(false), config.WithSSRFProtection(false))
+	if err != nil {
+		return nil, none, 0, fmt.Errorf("ExternalPluginNew: %w", err)
+	}
+	if len(cfg.Plugins) != 1 || cfg.Plugins[0].Kind != config.KindExternal || cfg.Plugins[0].MCP == nil {
+		return nil, none, 0, fmt.Errorf("ExternalPluginNew: entry: want one plugin with kind external and an mcp section, got %s", clip(entry))
+	}
+	pc := &cfg.Plugins[0]
+	mo := mcpclient.Options{SetKeys: make([]string, 0, len(keys))}
+	if o.Env != nil {
+		// The PLUGINS_* variables as Python sees them now: the Go runtime's copy of the
+		// environment is the one of its start, blind to later os.environ changes.
+		s, err := config.LoadSettingsFrom(func(k string) (string, bool) { v, ok := o.Env[k]; return v, ok })
+		if err != nil {
+			return nil, none, 0, fmt.Errorf("ExternalPluginNew: opts.env: %w", err)
+		}
+		mo.Settings = &s
+	}
+	for k := range keys {
+		mo.SetKeys = append(mo.SetKeys, k)
+	}
+	if o.Python != nil {
+		mo.Python = *o.Python
+	}
+	return pc, mo, timeout, nil
+}
