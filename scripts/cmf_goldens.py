@@ -1,0 +1,64 @@
+"""Regenerate the CMF golden files from the models of whichever cpex is importable.
+
+Run it with upstream cpex 0.1.4 to pin our models to upstream's behaviour:
+
+    python3 -m venv /tmp/up && /tmp/up/bin/pip install cpex==0.1.4
+    /tmp/up/bin/python scripts/cmf_goldens.py
+
+For every case of tests/py/cmf/cases.json it records either the model_dump(mode="json")
+of the validated Message and the to_dict() of each of its views, or the validation errors
+(type, loc, msg). tests/py/cmf/test_cmf_compat.py checks our models against
+tests/py/cmf/goldens.json; core/cmf reads the same file for the Go round trip.
+"""
+
+from __future__ import annotations
+
+import json
+import pathlib
+import sys
+from typing import Any
+
+from pydantic import ValidationError
+
+from cpex.framework.cmf.message import Message
+from cpex.framework.extensions.extensions import Extensions
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+CASES = ROOT / "tests/py/cmf/cases.json"
+GOLDENS = ROOT / "tests/py/cmf/goldens.json"
+
+
+def errors(e: ValidationError) -> list[dict[str, Any]]:
+    return [{"type": x["type"], "loc": list(x["loc"]), "msg": x["msg"]} for x in e.errors()]
+
+
+def run_case(case: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {"name": case["name"], "input": case["input"]}
+    try:
+        msg = Message.model_validate(case["input"])
+    except ValidationError as e:
+        out["errors"] = errors(e)
+        return out
+    except ValueError as e:
+        # A content part dict without content_type: the discriminator's ValueError escapes
+        # pydantic unwrapped.
+        out["raises"] = {"type": type(e).__name__, "msg": str(e)}
+        return out
+    out["dump"] = msg.model_dump(mode="json")
+    out["json"] = json.loads(msg.model_dump_json())
+    ext = Extensions.model_validate(case["extensions"]) if "extensions" in case else None
+    out["views"] = [v.to_dict() for v in msg.iter_views(hook=case.get("hook"), extensions=ext)]
+    out["reprs"] = [repr(v) for v in msg.iter_views(hook=case.get("hook"))]
+    return out
+
+
+def main() -> int:
+    cases = json.loads(CASES.read_text())
+    result = [run_case(c) for c in cases]
+    GOLDENS.write_text(json.dumps(result, indent=1, sort_keys=False) + "\n")
+    print(f"wrote {len(result)} cases to {GOLDENS.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
