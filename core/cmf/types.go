@@ -1,6 +1,9 @@
 package cmf
 
-import "encoding/json"
+import (
+	"bytes"
+	"encoding/json"
+)
 
 // Message is one conversation turn (cpex.framework.cmf.message.Message).
 type Message struct {
@@ -160,12 +163,12 @@ func nilIfNil[T any](p *T) any {
 // {"content_type": ..., "content": {...}} for the others.
 func (p Part) MarshalJSON() ([]byte, error) {
 	if p.Type == ContentText || p.Type == ContentThinking {
-		return json.Marshal(struct {
+		return marshal(struct {
 			ContentType ContentType `json:"content_type"`
 			Text        string      `json:"text"`
 		}{p.Type, p.Text})
 	}
-	return json.Marshal(struct {
+	return marshal(struct {
 		ContentType ContentType `json:"content_type"`
 		Content     any         `json:"content"`
 	}{p.Type, p.wrapped()})
@@ -183,7 +186,7 @@ func (m Message) MarshalJSON() ([]byte, error) {
 	if m.SchemaVersion == "" {
 		m.SchemaVersion = DefaultSchemaVersion
 	}
-	return json.Marshal(plain(m))
+	return marshal(plain(m))
 }
 
 // MarshalJSON writes Arguments as {} when nil.
@@ -192,7 +195,7 @@ func (t ToolCall) MarshalJSON() ([]byte, error) {
 	if t.Arguments == nil {
 		t.Arguments = map[string]any{}
 	}
-	return json.Marshal(plain(t))
+	return marshal(plain(t))
 }
 
 // MarshalJSON writes Arguments as {} when nil.
@@ -201,7 +204,7 @@ func (t PromptRequest) MarshalJSON() ([]byte, error) {
 	if t.Arguments == nil {
 		t.Arguments = map[string]any{}
 	}
-	return json.Marshal(plain(t))
+	return marshal(plain(t))
 }
 
 // MarshalJSON writes Messages as [] when nil.
@@ -210,7 +213,7 @@ func (t PromptResult) MarshalJSON() ([]byte, error) {
 	if t.Messages == nil {
 		t.Messages = []Message{}
 	}
-	return json.Marshal(plain(t))
+	return marshal(plain(t))
 }
 
 // MarshalJSON writes Annotations as {} when nil.
@@ -219,8 +222,20 @@ func (t Resource) MarshalJSON() ([]byte, error) {
 	if t.Annotations == nil {
 		t.Annotations = map[string]any{}
 	}
-	return json.Marshal(plain(t))
+	return marshal(plain(t))
 }
 
 // DefaultSchemaVersion is the schema_version of a message that does not name one.
 const DefaultSchemaVersion = "2.0"
+
+// marshal is json.Marshal without HTML escaping: the Python side writes <, > and & as
+// they are, and an outer encoder cannot undo the escapes of a nested MarshalJSON.
+func marshal(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+}
