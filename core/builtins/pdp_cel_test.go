@@ -103,7 +103,7 @@ func TestPDPCELBadPolicies(t *testing.T) {
 		want string
 	}{
 		{"syntax error names plugin and line", map[string]any{"policy": "true &&\n  (payload.name ==", "reason": "x"},
-			`pdp_cel plugin "policy": policy policy.policy does not compile: ERROR: policy.policy:2:`},
+			`plugin "policy" (kind builtin/pdp_cel): pdp_cel: policy policy.policy does not compile: ERROR: policy.policy:2:`},
 		{"undeclared variable", map[string]any{"policy": "tenant == 'acme'"},
 			`ERROR: policy.policy:1:1: undeclared reference to 'tenant'`},
 		{"wrong result type", map[string]any{"policy": "'allow'"},

@@ -55,10 +55,11 @@ func loadPDPConfig(spec core.PluginSpec, engine string, cfg *pdpConfig) (src, sr
 	return "", "", NewConfigError("policy", nil, "%s needs a policy (inline text in policy, or a path in policy_file)", engine)
 }
 
-// pdpCompileError is a policy that does not compile: a load error naming the plugin, the
-// source (file or inline) and, through the engine's message, the line.
-func pdpCompileError(engine, plugin, srcName string, err error) error {
-	return fmt.Errorf("%s plugin %q: policy %s does not compile: %w", engine, plugin, srcName, err)
+// pdpCompileError is a policy that does not compile: a load error naming the source (file
+// or inline) and, through the engine's message, the line; core.NewPlugin prefixes the
+// plugin name and kind.
+func pdpCompileError(engine, _, srcName string, err error) error {
+	return fmt.Errorf("%s: policy %s does not compile: %w", engine, srcName, err)
 }
 
 // pdpInput is the document a policy decides on:

@@ -22,6 +22,16 @@ plugins:
       policy: |
         type(user) == map && "roles" in user &&
         ("admin" in user.roles || (tenant_id == "acme" && payload.name.startsWith("read_")))
+  - name: rbac-cedar
+    kind: builtin/pdp_cedar
+    hooks: [tool_pre_invoke]
+    mode: sequential
+    config:
+      policy: |
+        permit (principal, action, resource);
+        @reason("viewers cannot delete")
+        forbid (principal in Role::"viewer", action, resource)
+        when { context.payload.name like "delete_*" };
 `
 
 func TestPDPEnginesFromYAML(t *testing.T) {
@@ -39,6 +49,12 @@ func TestPDPEnginesFromYAML(t *testing.T) {
 	require.NotNil(t, denied.Violation)
 	assert.Equal(t, "rbac-cel", denied.Violation.PluginName)
 	assert.Equal(t, "tool not allowed for this role", denied.Violation.Reason)
+	// CEL allows an admin; Cedar, next in the chain, forbids a viewer-admin to delete.
+	both := call("delete_x", map[string]any{"id": "dan", "roles": []any{"admin", "viewer"}}, "acme")
+	assert.False(t, both.ContinueProcessing)
+	require.NotNil(t, both.Violation)
+	assert.Equal(t, "rbac-cedar", both.Violation.PluginName)
+	assert.Equal(t, "viewers cannot delete", both.Violation.Reason)
 	// A string user: the policy's type(user) guard makes it a deny, not an error.
 	assert.False(t, call("read_x", "bob", "acme").ContinueProcessing)
 }
