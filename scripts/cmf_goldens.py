@@ -13,6 +13,7 @@ tests/py/cmf/goldens.json; core/cmf reads the same file for the Go round trip.
 
 from __future__ import annotations
 
+import importlib
 import json
 import pathlib
 import sys
@@ -26,6 +27,18 @@ from cpex.framework.extensions.extensions import Extensions
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 CASES = ROOT / "tests/py/cmf/cases.json"
 GOLDENS = ROOT / "tests/py/cmf/goldens.json"
+NAMES = ROOT / "tests/py/cmf/upstream_names.json"
+# The modules whose public names tests/py/cmf/test_cmf_compat.py requires of ours.
+MODULES = [
+    "cpex.framework.cmf",
+    "cpex.framework.cmf.message",
+    "cpex.framework.cmf.view",
+    "cpex.framework.hooks.message",
+    "cpex.framework.pdp",
+    "cpex.framework.pdp.base",
+    "cpex.framework.pdp.opa",
+    "cpex.framework.pdp.authzen",
+]
 
 
 def errors(e: ValidationError) -> list[dict[str, Any]]:
@@ -57,6 +70,8 @@ def main() -> int:
     result = [run_case(c) for c in cases]
     GOLDENS.write_text(json.dumps(result, indent=1, sort_keys=False) + "\n")
     print(f"wrote {len(result)} cases to {GOLDENS.relative_to(ROOT)}")
+    names = {m: sorted(n for n in dir(importlib.import_module(m)) if not n.startswith("_")) for m in MODULES}
+    NAMES.write_text(json.dumps(names, indent=1) + "\n")
     return 0
 
 

@@ -6,7 +6,7 @@ import logging
 import time
 from typing import Any, Callable
 
-from cpex.framework.pdp.base import PdpError, PdpResult, elapsed_ms
+from cpex.framework.pdp.base import PdpError, PdpResult
 
 try:
     import httpx2
@@ -14,10 +14,6 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
     raise ImportError("cpex.framework.pdp needs httpx2: pip install 'cpex[pdp]'") from exc
 
 logger = logging.getLogger("cpex.framework.pdp")
-
-
-def new_client(timeout_ms: int, headers: dict[str, str] | None) -> httpx2.AsyncClient:
-    return httpx2.AsyncClient(timeout=httpx2.Timeout(timeout_ms / 1000.0), headers=headers or {})
 
 
 async def post_decision(
@@ -54,3 +50,23 @@ async def post_decision(
         if fail_open:
             return PdpResult(allowed=True, reason=f"{engine} unreachable, fail-open", latency_ms=latency)
         raise PdpError(f"{engine} connection error: {e}", endpoint=endpoint, cause=e) from e
+
+
+def fill_endpoint(template: str, input_data: dict[str, Any], engine: str) -> str:
+    """Fill ``{key}`` placeholders of an endpoint from the string values of ``input_data``.
+
+    A template that names a key the input lacks (or whose value is not a string) is used
+    as is, with a warning: the PDP then answers for the literal URL.
+    """
+    if "{" not in template:
+        return template
+    values = {k: v for k, v in input_data.items() if isinstance(v, str)}
+    try:
+        return template.format(**values)
+    except KeyError:
+        logger.warning("%s endpoint template has unresolved placeholders: %s", engine, template)
+        return template
+
+
+def elapsed_ms(start: float) -> float:
+    return (time.monotonic() - start) * 1000

@@ -5,8 +5,8 @@ from __future__ import annotations
 import logging
 from typing import Any, Optional
 
-from cpex.framework.pdp._http import new_client, post_decision
-from cpex.framework.pdp.base import PdpResolver, PdpResult, fill_endpoint
+from cpex.framework.pdp._http import fill_endpoint, httpx2, post_decision
+from cpex.framework.pdp.base import PdpError, PdpResolver, PdpResult
 
 logger = logging.getLogger(__name__)
 
@@ -35,7 +35,7 @@ class AuthZenResolver(PdpResolver):
     ):
         self._endpoint_template = endpoint
         self.fail_open = fail_open
-        self._client = new_client(timeout_ms, headers)
+        self._client = httpx2.AsyncClient(timeout=httpx2.Timeout(timeout_ms / 1000.0), headers=headers or {})
 
     def _resolve_endpoint(self, input_data: dict[str, Any]) -> str:
         return fill_endpoint(self._endpoint_template, input_data, "AuthZen")
@@ -80,3 +80,6 @@ class AuthZenResolver(PdpResolver):
 
     async def close(self) -> None:
         await self._client.aclose()
+
+
+__all__ = ["AuthZenResolver", "PdpError"]  # PdpError: importable from here too, as upstream

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Any, Optional
@@ -45,23 +44,3 @@ class PdpError(Exception):
         super().__init__(message)
         self.endpoint = endpoint
         self.cause = cause
-
-
-def fill_endpoint(template: str, input_data: dict[str, Any], engine: str) -> str:
-    """Fill ``{key}`` placeholders of an endpoint from the string values of ``input_data``.
-
-    A template that names a key the input lacks (or whose value is not a string) is used
-    as is, with a warning: the PDP then answers for the literal URL.
-    """
-    if "{" not in template:
-        return template
-    values = {k: v for k, v in input_data.items() if isinstance(v, str)}
-    try:
-        return template.format(**values)
-    except KeyError:
-        logger.warning("%s endpoint template has unresolved placeholders: %s", engine, template)
-        return template
-
-
-def elapsed_ms(start: float) -> float:
-    return (time.monotonic() - start) * 1000
