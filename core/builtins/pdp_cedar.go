@@ -32,9 +32,10 @@ import (
 func init() { core.RegisterFactory("builtin/pdp_cedar", newPDPCedar) }
 
 type pdpCedar struct {
-	name string
-	cfg  pdpConfig
-	ps   *cedar.PolicySet
+	name  string
+	cfg   pdpConfig
+	ps    *cedar.PolicySet
+	cache *pdpCache
 }
 
 func newPDPCedar(spec core.PluginSpec) (core.Plugin, error) {
@@ -53,7 +54,11 @@ func newPDPCedar(spec core.PluginSpec) (core.Plugin, error) {
 	if len(ps.Map()) == 0 {
 		return nil, pdpCompileError("pdp_cedar", spec.Name, srcName, fmt.Errorf("no policy in the text (every request would be denied)"))
 	}
-	return &pdpCedar{name: spec.Name, cfg: cfg, ps: ps}, nil
+	cache, err := newPDPCache(&cfg)
+	if err != nil {
+		return nil, err
+	}
+	return &pdpCedar{name: spec.Name, cfg: cfg, ps: ps, cache: cache}, nil
 }
 
 // Invoke authorizes one request. Cedar evaluation has no loops, so its cost is bounded by
@@ -67,10 +72,16 @@ func (p *pdpCedar) Invoke(ctx context.Context, hook string, payload *core.Payloa
 		return nil, fmt.Errorf("pdp_cedar: payload is not JSON: %w", err)
 	}
 	in := pdpInput(hook, v, pctx)
+	d, _ := p.cache.decide(in, func() (pdpDecision, error) { return p.authorize(hook, v, in), nil })
+	return pdpResult("pdp_cedar", &p.cfg, d), nil
+}
+
+// authorize runs Cedar on one request and explains a deny.
+func (p *pdpCedar) authorize(hook string, v any, in map[string]any) pdpDecision {
 	req, entities := cedarRequest(hook, v, in)
 	decision, diag := cedar.Authorize(p.ps, entities, req)
 	if decision == cedar.Allow {
-		return nil, nil
+		return pdpDecision{Allow: true}
 	}
 	d := pdpDecision{Detail: map[string]any{}}
 	var forbids []any
@@ -92,7 +103,7 @@ func (p *pdpCedar) Invoke(ctx context.Context, hook string, payload *core.Payloa
 		}
 		d.Detail["errors"] = errs
 	}
-	return pdpResult("pdp_cedar", &p.cfg, d), nil
+	return d
 }
 
 func cedarRequest(hook string, payload any, in map[string]any) (cedar.Request, types.EntityMap) {

@@ -26,9 +26,10 @@ func init() { core.RegisterFactory("builtin/pdp_cel", newPDPCEL) }
 const celInterruptEvery = 64
 
 type pdpCEL struct {
-	name string
-	cfg  pdpConfig
-	prg  cel.Program
+	name  string
+	cfg   pdpConfig
+	prg   cel.Program
+	cache *pdpCache
 }
 
 func newPDPCEL(spec core.PluginSpec) (core.Plugin, error) {
@@ -67,7 +68,11 @@ func newPDPCEL(spec core.PluginSpec) (core.Plugin, error) {
 	if err != nil {
 		return nil, pdpCompileError("pdp_cel", spec.Name, srcName, err)
 	}
-	return &pdpCEL{name: spec.Name, cfg: cfg, prg: prg}, nil
+	cache, err := newPDPCache(&cfg)
+	if err != nil {
+		return nil, err
+	}
+	return &pdpCEL{name: spec.Name, cfg: cfg, prg: prg, cache: cache}, nil
 }
 
 var mapStringAny = reflect.TypeFor[map[string]any]()
@@ -85,13 +90,19 @@ func (p *pdpCEL) Invoke(ctx context.Context, hook string, payload *core.Payload,
 		vars[k] = x
 	}
 	vars["input"] = in
-	out, _, err := p.prg.ContextEval(ctx, vars)
+	d, err := p.cache.decide(in, func() (pdpDecision, error) {
+		out, _, err := p.prg.ContextEval(ctx, vars)
+		if err != nil {
+			return pdpDecision{}, pdpEvalError(ctx, "pdp_cel", p.name, err)
+		}
+		d, err := celDecision(out)
+		if err != nil {
+			return pdpDecision{}, fmt.Errorf("pdp_cel plugin %q: %w", p.name, err)
+		}
+		return d, nil
+	})
 	if err != nil {
-		return nil, pdpEvalError(ctx, "pdp_cel", p.name, err)
-	}
-	d, err := celDecision(out)
-	if err != nil {
-		return nil, fmt.Errorf("pdp_cel plugin %q: %w", p.name, err)
+		return nil, err
 	}
 	return pdpResult("pdp_cel", &p.cfg, d), nil
 }

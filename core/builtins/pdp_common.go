@@ -26,6 +26,10 @@ type pdpConfig struct {
 	Code string `json:"code"`
 	// Query is the Rego rule to evaluate (data.<package>.<rule>); other engines reject it.
 	Query string `json:"query"`
+	// Decision cache (pdp_cache.go): off unless CacheTTLSeconds > 0.
+	CacheTTLSeconds      float64 `json:"cache_ttl_seconds"`
+	CacheSize            int     `json:"cache_size"`
+	CacheIgnoreRequestID bool    `json:"cache_ignore_request_id"`
 }
 
 // PDPDenyCode is the default violation code of a policy deny.

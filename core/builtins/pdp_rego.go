@@ -32,6 +32,7 @@ type pdpRego struct {
 	name  string
 	cfg   pdpConfig
 	query rego.PreparedEvalQuery
+	cache *pdpCache
 }
 
 func newPDPRego(spec core.PluginSpec) (core.Plugin, error) {
@@ -56,7 +57,11 @@ func newPDPRego(spec core.PluginSpec) (core.Plugin, error) {
 	if err != nil {
 		return nil, pdpCompileError("pdp_rego", spec.Name, srcName, err)
 	}
-	return &pdpRego{name: spec.Name, cfg: cfg, query: pq}, nil
+	cache, err := newPDPCache(&cfg)
+	if err != nil {
+		return nil, err
+	}
+	return &pdpRego{name: spec.Name, cfg: cfg, query: pq, cache: cache}, nil
 }
 
 // Invoke evaluates the query under ctx (OPA stops at the deadline); an evaluation error
@@ -66,16 +71,23 @@ func (p *pdpRego) Invoke(ctx context.Context, hook string, payload *core.Payload
 	if err != nil {
 		return nil, fmt.Errorf("pdp_rego: payload is not JSON: %w", err)
 	}
-	rs, err := p.query.Eval(ctx, rego.EvalInput(pdpInput(hook, v, pctx)))
+	in := pdpInput(hook, v, pctx)
+	d, err := p.cache.decide(in, func() (pdpDecision, error) {
+		rs, err := p.query.Eval(ctx, rego.EvalInput(in))
+		if err != nil {
+			return pdpDecision{}, pdpEvalError(ctx, "pdp_rego", p.name, err)
+		}
+		if len(rs) == 0 || len(rs[0].Expressions) == 0 {
+			return pdpDecision{Detail: map[string]any{"undefined": true}}, nil
+		}
+		d, err := regoDecision(rs[0].Expressions[0].Value)
+		if err != nil {
+			return pdpDecision{}, fmt.Errorf("pdp_rego plugin %q: %w", p.name, err)
+		}
+		return d, nil
+	})
 	if err != nil {
-		return nil, pdpEvalError(ctx, "pdp_rego", p.name, err)
-	}
-	if len(rs) == 0 || len(rs[0].Expressions) == 0 {
-		return pdpResult("pdp_rego", &p.cfg, pdpDecision{Detail: map[string]any{"undefined": true}}), nil
-	}
-	d, err := regoDecision(rs[0].Expressions[0].Value)
-	if err != nil {
-		return nil, fmt.Errorf("pdp_rego plugin %q: %w", p.name, err)
+		return nil, err
 	}
 	return pdpResult("pdp_rego", &p.cfg, d), nil
 }

@@ -58,4 +58,3 @@ func TestPDPEnginesFromYAML(t *testing.T) {
 	// A string user: the policy's type(user) guard makes it a deny, not an error.
 	assert.False(t, call("read_x", "bob", "acme").ContinueProcessing)
 }
-
