@@ -45,6 +45,31 @@ def errors(e: ValidationError) -> list[dict[str, Any]]:
     return [{"type": x["type"], "loc": list(x["loc"]), "msg": x["msg"]} for x in e.errors()]
 
 
+PATTERNS = ["tool://*/get_user", "tool://**", "file:///data/*", "*://**/summarize", "db://users/42"]
+
+
+def probe(v: Any) -> dict[str, Any]:
+    """The view API beyond to_dict(): predicates, lookups and context accessors."""
+    return {
+        "flags": [v.is_pre, v.is_post, v.is_tool, v.is_prompt, v.is_resource, v.is_text, v.is_media, v.has_content()],
+        "size_bytes": v.size_bytes,
+        "mime_type": v.mime_type,
+        "args": [v.get_arg("id"), v.get_arg("missing", "dflt"), v.has_arg("id"), v.has_arg("text")],
+        "props": [v.get_property("tool_id"), v.get_property("is_error"), v.get_property("nope", 7)],
+        "patterns": [v.matches_uri_pattern(p) for p in PATTERNS],
+        "context": [
+            sorted(v.roles), sorted(v.permissions), sorted(v.teams), sorted(v.labels),
+            v.has_role("admin"), v.has_permission("tools.execute"), v.has_label("pii"),
+            v.get_header("x-tenant"), v.get_header("AUTHORIZATION"), v.has_header("cookie"), v.get_header("none", "d"),
+            v.environment, v.request_id, v.agent_input, v.session_id, v.conversation_id, v.turn, v.agent_id,
+            v.parent_agent_id, v.subject.id if v.subject else None,
+            v.object.trust_domain if v.object else None, v.data_policy.denied_actions if v.data_policy else None,
+        ],
+        "opa": v.to_opa_input(include_content=False),
+        "bare": v.to_dict(include_content=False, include_context=False),
+    }
+
+
 def run_case(case: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {"name": case["name"], "input": case["input"]}
     try:
@@ -62,6 +87,7 @@ def run_case(case: dict[str, Any]) -> dict[str, Any]:
     ext = Extensions.model_validate(case["extensions"]) if "extensions" in case else None
     out["views"] = [v.to_dict() for v in msg.iter_views(hook=case.get("hook"), extensions=ext)]
     out["reprs"] = [repr(v) for v in msg.iter_views(hook=case.get("hook"))]
+    out["probes"] = [probe(v) for v in msg.iter_views(hook=case.get("hook"), extensions=ext)]
     return out
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import importlib
 import json
 import pathlib
+import sys
 from typing import Any
 
 import pytest
@@ -14,6 +15,9 @@ from pydantic import ValidationError
 
 from cpex.framework.cmf.message import Message
 from cpex.framework.extensions.extensions import Extensions
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[3] / "scripts"))
+from cmf_goldens import probe
 
 HERE = pathlib.Path(__file__).parent
 GOLDENS: list[dict[str, Any]] = json.loads((HERE / "goldens.json").read_text())
@@ -64,3 +68,4 @@ def test_matches_upstream(golden: dict[str, Any]) -> None:
     views = list(msg.iter_views(hook=case.get("hook"), extensions=ext))
     assert [v.to_dict() for v in views] == golden["views"]
     assert [repr(v) for v in msg.iter_views(hook=case.get("hook"))] == golden["reprs"]
+    assert [probe(v) for v in views] == golden["probes"]
