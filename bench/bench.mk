@@ -14,7 +14,7 @@ BENCH_UPSTREAM_PY   := $(BENCH_UPSTREAM_VENV)/bin/python
 BENCH_UPSTREAM_CPEX := cpex==0.1.4
 BENCH_ARGS ?=
 
-.PHONY: bench bench-quick bench-setup
+.PHONY: bench bench-quick bench-setup bench-pdp
 
 $(BENCH_UPSTREAM_VENV)/.ready: bench/requirements.txt bench/requirements-plugins.txt
 	$(PYTHON_EXE) -m venv $(BENCH_UPSTREAM_VENV)
@@ -36,7 +36,14 @@ bench: bench-setup
 	$(PY) bench/gateway_profile.py --upstream-python $(BENCH_UPSTREAM_PY) --ours-python $(PY) \
 		--ours-config bench/configs/gateway_profile_builtin.yaml --out bench/results/gateway_profile_builtin
 	PYTHONPATH=python $(PY) bench/loopstall.py
+	$(MAKE) bench-pdp
 	$(PY) bench/readme.py
+
+# The embedded policy engines against the same decision over HTTP to a local
+# OPA-compatible stub: decisions/s and p99 per engine (core/builtins/pdp_bench_test.go).
+PDP_BENCHTIME ?= 3s
+bench-pdp:
+	$(GO) test ./core/builtins -run '^$$' -bench 'PDP' -benchtime=$(PDP_BENCHTIME) $(PDP_TAGS)
 
 bench-quick: bench-setup
 	$(PY) bench/run.py --quick --upstream-python $(BENCH_UPSTREAM_PY) --ours-python $(PY) $(BENCH_ARGS)

@@ -26,7 +26,9 @@ var scanFields = map[string][]string{
 // prompt_pre_fetch → args; prompt_post_fetch → result (the messages of the rendered
 // prompt); resource_pre_fetch → uri, metadata; resource_post_fetch → content;
 // agent_pre_invoke → messages, system_prompt, parameters; agent_post_invoke → messages,
-// tool_calls. Any other hook (http_*, identity, custom) has no content fields: nil.
+// tool_calls; the message hooks (cmf.*, evaluate) → message, of which only the content
+// parts' text, arguments and results are scanned (walk_cmf.go). Any other hook (http_*,
+// identity, custom) has no content fields: nil.
 // The returned slice is a copy the caller may keep.
 func ScanFields(hook string) []string {
 	return slices.Clone(scanFields[hook])
@@ -141,7 +143,7 @@ func VisitPayload(payload any, hook string, fn func(path []string, s string) boo
 	}
 	for _, f := range scanFields[hook] {
 		if v, present := obj[f]; present {
-			if !VisitStringsAt([]string{f}, v, fn) {
+			if !visitField(hook, f, v, fn) {
 				return false
 			}
 		}
@@ -165,7 +167,7 @@ func RewritePayload(payload any, hook string, fn func(path []string, s string) (
 		if !present {
 			continue
 		}
-		nv, changed := RewriteStringsAt([]string{f}, v, fn)
+		nv, changed := rewriteField(hook, f, v, fn)
 		if !changed {
 			continue
 		}

@@ -1,0 +1,150 @@
+package builtins
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/cpex-go/cpex/core"
+)
+
+// rbacCEL: a tool is allowed for admins, or for role "analyst" in tenant acme on read tools.
+const rbacCEL = `
+type(user) == map && "roles" in user && (
+  "admin" in user.roles ||
+  ("analyst" in user.roles && tenant_id == "acme" && payload.name.startsWith("read_"))
+)`
+
+func newPDP(t *testing.T, kind string, cfg map[string]any, hooks ...string) (core.Plugin, error) {
+	t.Helper()
+	if len(hooks) == 0 {
+		hooks = []string{"tool_pre_invoke"}
+	}
+	return core.NewPlugin(core.PluginSpec{Name: "policy", Kind: kind, Hooks: hooks, Config: cfg})
+}
+
+func pdpCall(t *testing.T, p core.Plugin, payload map[string]any, user any, tenant string) (*core.Result, error) {
+	t.Helper()
+	return p.Invoke(context.Background(), "tool_pre_invoke", core.NewPayloadValue(payload),
+		&core.PluginContext{User: user, TenantID: tenant, ServerID: "srv", RequestID: "r1"})
+}
+
+// rbacCases are shared by the engine tests: the same decisions from each engine's policy.
+var rbacCases = []struct {
+	name   string
+	tool   string
+	user   any
+	tenant string
+	allow  bool
+}{
+	{"admin any tool", "delete_db", map[string]any{"id": "alice", "roles": []any{"admin"}}, "other", true},
+	{"analyst read in acme", "read_sales", map[string]any{"id": "bob", "roles": []any{"analyst"}}, "acme", true},
+	{"analyst read elsewhere", "read_sales", map[string]any{"id": "bob", "roles": []any{"analyst"}}, "globex", false},
+	{"analyst write in acme", "write_sales", map[string]any{"id": "bob", "roles": []any{"analyst"}}, "acme", false},
+	{"no roles", "read_sales", map[string]any{"id": "carol"}, "acme", false},
+	{"user is a string", "read_sales", "carol", "acme", false},
+	{"anonymous", "read_sales", nil, "acme", false},
+}
+
+func TestPDPCELRBAC(t *testing.T) {
+	p, err := newPDP(t, "builtin/pdp_cel", map[string]any{"policy": rbacCEL, "reason": "tool not allowed for this role"})
+	require.NoError(t, err)
+	for _, tc := range rbacCases {
+		t.Run(tc.name, func(t *testing.T) {
+			r, err := pdpCall(t, p, map[string]any{"name": tc.tool, "args": map[string]any{}}, tc.user, tc.tenant)
+			require.NoError(t, err)
+			if tc.allow {
+				assert.Nil(t, r)
+				return
+			}
+			require.NotNil(t, r)
+			assert.True(t, r.Block)
+			assert.Equal(t, "tool not allowed for this role", r.Violation.Reason)
+			assert.Equal(t, PDPDenyCode, r.Violation.Code)
+			assert.Equal(t, "pdp_cel", r.Violation.Details["engine"])
+		})
+	}
+}
+
+func TestPDPCELMapDecisionAndInput(t *testing.T) {
+	p, err := newPDP(t, "builtin/pdp_cel", map[string]any{
+		"policy": `payload.args.amount <= 100.0 ? {"allow": true} : {"allow": false, "reason": "amount " + string(payload.args.amount) + " over limit for " + input.server_id}`,
+		"code":   "LIMIT",
+	})
+	require.NoError(t, err)
+	r, err := pdpCall(t, p, map[string]any{"name": "pay", "args": map[string]any{"amount": 50.0}}, nil, "")
+	require.NoError(t, err)
+	assert.Nil(t, r)
+	r, err = pdpCall(t, p, map[string]any{"name": "pay", "args": map[string]any{"amount": 500.0}}, nil, "")
+	require.NoError(t, err)
+	require.NotNil(t, r)
+	assert.Equal(t, "amount 500 over limit for srv", r.Violation.Reason)
+	assert.Equal(t, "LIMIT", r.Violation.Code)
+}
+
+func TestPDPCELPolicyFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "rbac.cel")
+	require.NoError(t, os.WriteFile(path, []byte(rbacCEL), 0o600))
+	p, err := newPDP(t, "builtin/pdp_cel", map[string]any{"policy_file": path})
+	require.NoError(t, err)
+	r, err := pdpCall(t, p, map[string]any{"name": "x"}, map[string]any{"roles": []any{"admin"}}, "")
+	require.NoError(t, err)
+	assert.Nil(t, r)
+}
+
+func TestPDPCELBadPolicies(t *testing.T) {
+	tests := []struct {
+		name string
+		cfg  map[string]any
+		want string
+	}{
+		{"syntax error names plugin and line", map[string]any{"policy": "true &&\n  (payload.name ==", "reason": "x"},
+			`plugin "policy" (kind builtin/pdp_cel): pdp_cel: policy policy.policy does not compile: ERROR: policy.policy:2:`},
+		{"undeclared variable", map[string]any{"policy": "tenant == 'acme'"},
+			`ERROR: policy.policy:1:1: undeclared reference to 'tenant'`},
+		{"wrong result type", map[string]any{"policy": "'allow'"},
+			`the expression is a string; it must be a bool or a map`},
+		{"no policy", map[string]any{}, `config key "policy" (value null): pdp_cel needs a policy`},
+		{"both sources", map[string]any{"policy": "true", "policy_file": "/x"}, `give policy or policy_file, not both`},
+		{"missing file", map[string]any{"policy_file": "/nonexistent/p.cel"}, `config key "policy_file" (value "/nonexistent/p.cel"): cannot read the policy`},
+		{"unknown key", map[string]any{"policy": "true", "polcy": 1}, `config key "polcy" (value 1): unknown key`},
+		{"query is rego only", map[string]any{"policy": "true", "query": "data.x"}, `pdp_cel has no query`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := newPDP(t, "builtin/pdp_cel", tc.cfg)
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tc.want)
+		})
+	}
+}
+
+func TestPDPCELEvalErrorIsNotAnAllow(t *testing.T) {
+	// user.roles on a string user: a runtime error, which fails the plugin (on_error decides).
+	p, err := newPDP(t, "builtin/pdp_cel", map[string]any{"policy": `"admin" in user.roles`})
+	require.NoError(t, err)
+	r, err := pdpCall(t, p, map[string]any{"name": "x"}, "carol", "")
+	require.Error(t, err)
+	assert.Nil(t, r)
+	assert.Contains(t, err.Error(), `pdp_cel plugin "policy": evaluation failed`)
+}
+
+func TestPDPCELStopsAtDeadline(t *testing.T) {
+	// A comprehension over a large list checks the context while it runs.
+	p, err := newPDP(t, "builtin/pdp_cel", map[string]any{"policy": `payload.items.all(i, payload.items.all(j, i + j >= 0.0))`})
+	require.NoError(t, err)
+	items := make([]any, 2000)
+	for i := range items {
+		items[i] = float64(i)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel() // already past the deadline: the evaluation must not run to the end
+	r, err := p.Invoke(ctx, "tool_pre_invoke", core.NewPayloadValue(map[string]any{"items": items}), &core.PluginContext{})
+	require.Error(t, err)
+	assert.Nil(t, r)
+	assert.ErrorIs(t, err, context.Canceled)
+}

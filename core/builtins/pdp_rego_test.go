@@ -1,0 +1,98 @@
+//go:build cpex_rego
+
+package builtins
+
+import (
+	"context"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/cpex-go/cpex/core"
+)
+
+// rbacRego decides rbacCases like rbacCEL and rbacCedar.
+const rbacRego = `package cpex.tools
+
+default allow := false
+
+allow if "admin" in input.user.roles
+
+allow if {
+	"analyst" in input.user.roles
+	input.tenant_id == "acme"
+	startswith(input.payload.name, "read_")
+}
+`
+
+func TestPDPRegoRBAC(t *testing.T) {
+	p, err := newPDP(t, "builtin/pdp_rego", map[string]any{"policy": rbacRego, "query": "data.cpex.tools.allow", "reason": "tool not allowed for this role"})
+	require.NoError(t, err)
+	for _, tc := range rbacCases {
+		t.Run(tc.name, func(t *testing.T) {
+			r, err := pdpCall(t, p, map[string]any{"name": tc.tool, "args": map[string]any{}}, tc.user, tc.tenant)
+			require.NoError(t, err)
+			if tc.allow {
+				assert.Nil(t, r)
+				return
+			}
+			require.NotNil(t, r)
+			assert.Equal(t, "tool not allowed for this role", r.Violation.Reason)
+			assert.Equal(t, "pdp_rego", r.Violation.Details["engine"])
+		})
+	}
+}
+
+func TestPDPRegoPackageDocument(t *testing.T) {
+	p, err := newPDP(t, "builtin/pdp_rego", map[string]any{"policy": `package cpex.limits
+
+default allow := true
+
+deny contains msg if {
+	input.payload.args.amount > 100
+	msg := sprintf("amount %v over limit", [input.payload.args.amount])
+}
+`})
+	require.NoError(t, err)
+	r, err := pdpCall(t, p, map[string]any{"name": "pay", "args": map[string]any{"amount": 50.0}}, nil, "")
+	require.NoError(t, err)
+	assert.Nil(t, r)
+	r, err = pdpCall(t, p, map[string]any{"name": "pay", "args": map[string]any{"amount": 500.0}}, nil, "")
+	require.NoError(t, err)
+	require.NotNil(t, r)
+	assert.Equal(t, "amount 500 over limit", r.Violation.Reason)
+}
+
+func TestPDPRegoBadPolicies(t *testing.T) {
+	tests := []struct {
+		name string
+		cfg  map[string]any
+		want string
+	}{
+		{"parse error names line", map[string]any{"policy": "package x\n\nallow if {\n  input.a ==\n}\n"},
+			`plugin "policy" (kind builtin/pdp_rego): pdp_rego: policy policy.policy does not compile: 1 error occurred: policy.policy:5: rego_parse_error: unexpected } token`},
+		{"unsafe variable", map[string]any{"policy": "package x\n\nallow if y > 1\n"},
+			`policy.policy:3:`},
+		{"no policy", map[string]any{}, `pdp_rego needs a policy`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := newPDP(t, "builtin/pdp_rego", tc.cfg)
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tc.want)
+		})
+	}
+}
+
+func TestPDPRegoStopsAtDeadline(t *testing.T) {
+	p, err := newPDP(t, "builtin/pdp_rego", map[string]any{"policy": "package x\n\nallow if count([1 | some i in numbers.range(1, 100000000)]) > 0\n"})
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	r, err := p.Invoke(ctx, "tool_pre_invoke", core.NewPayloadValue(map[string]any{"name": "x"}), &core.PluginContext{})
+	require.Error(t, err)
+	assert.Nil(t, r)
+}
+
+func BenchmarkPDPRego(b *testing.B) { benchPlugin(b, "builtin/pdp_rego", rbacRego) }
