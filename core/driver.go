@@ -480,12 +480,11 @@ func (d *goDriver) done(step *Step) *HookResult {
 func (d *goDriver) spawn(indices []int) *Background {
 	bg := &Background{}
 	var sem chan struct{}
-	if p := d.run.facts.Pool; p > 0 && p < len(indices) {
+	if p := PoolBound(d.run.facts.Pool, len(indices)); p > 0 {
 		sem = make(chan struct{}, p)
 	}
 	ctx := context.WithoutCancel(d.ctx)
 	timeout := d.m.timeout(d.run)
-	_, text := d.run.Timeout()
 	// The tasks outlive the call and d is recycled: they capture only these.
 	m, hook, original := d.m, d.plan.Hook, d.original
 	for _, i := range indices {
@@ -504,13 +503,9 @@ func (d *goDriver) spawn(indices []int) *Background {
 			if o.Status == OutcomeOK {
 				return
 			}
-			msg := o.Message
-			if o.Status == OutcomeTimeout {
-				msg = timeoutMessage(ref.Name, text)
-			}
-			m.emit([]LogEntry{{Level: "warning", Message: "Fire-and-forget plugin " + ref.Name + " failed: " + msg}})
-			m.exec.FireAndForgetFailed(ref)
-			bg.fail(&PluginError{PluginName: ref.Name, Message: msg, Timeout: o.Status == OutcomeTimeout, Err: o.err})
+			v := m.exec.FireAndForgetFailure(ref, &o)
+			m.emit([]LogEntry{v.Log})
+			bg.fail(&PluginError{PluginName: ref.Name, Message: v.Message, Timeout: o.Status == OutcomeTimeout, Err: o.err})
 		}()
 	}
 	return bg

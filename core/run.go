@@ -112,7 +112,7 @@ func (r *Run) reset() *Step {
 		s.Logs = s.Logs[:0]
 	}
 	s.Op, s.Answer, s.Commit, s.CommitExt, s.ChainSpan, s.ChainEnd = 0, false, false, false, false, false
-	s.Index, s.Timeout, s.Merge, s.Meta, s.Apply, s.Span = 0, 0, false, false, 0, false
+	s.Index, s.Timeout, s.Merge, s.Meta, s.Apply, s.Span, s.Diff = 0, 0, false, false, 0, false, false
 	s.Pool, s.Continue, s.ViolationIndex, s.Retry, s.Payload, s.Ext = 0, false, -1, 0, false, false
 	s.Cancel, s.Single, s.AsIs, s.SingleViolation, s.Kind = false, false, false, false, 0
 	if s.TimeoutText != "" {
@@ -120,6 +120,9 @@ func (r *Run) reset() *Step {
 	}
 	if s.Indices != nil {
 		s.Indices = nil
+	}
+	if s.Accept != nil {
+		s.Accept = nil
 	}
 	if s.Decision != "" {
 		s.Decision = ""
@@ -204,6 +207,7 @@ func (r *Run) advance() *Step {
 				if r.phase == PhaseAudit {
 					s.Apply = ApplyNone
 				}
+				s.Diff = s.Apply == ApplyPolicy
 				return s
 			}
 			r.phase++
@@ -294,8 +298,8 @@ func (r *Run) Report(o *Outcome) (*Step, error) {
 		}
 		return r.reportSingle(o), nil
 	}
-	if o.Status > outcomeLast || o.Mod > ModSame || o.Ext > ExtOther {
-		return nil, fmt.Errorf("%w: status %d, mod %d, ext %d out of range", ErrBadOutcome, o.Status, o.Mod, o.Ext)
+	if o.Status > outcomeLast || o.Mod > ModSame || o.Ext > ExtOther || o.Ret.Kind > returnedLast {
+		return nil, fmt.Errorf("%w: status %d, mod %d, ext %d, ret %d out of range", ErrBadOutcome, o.Status, o.Mod, o.Ext, o.Ret.Kind)
 	}
 	if r.phase == PhaseConcurrent && r.started {
 		at := -1
@@ -338,6 +342,18 @@ func (r *Run) serial(o *Outcome) *Step {
 		return r.advance()
 	}
 	r.executed++
+	var accept []string
+	if o.Ret.Kind != ReturnedNone {
+		apply := r.plan.Apply
+		if phase == PhaseAudit {
+			apply = ApplyNone
+		}
+		var warn string
+		o.Mod, accept, warn = classifyReturned(r.plan, apply, &o.Ret)
+		if warn != "" {
+			r.log("warning", "Plugin %s: %s", ref.Name, warn)
+		}
+	}
 	// The record is built in place: this is the path every plugin of a chain takes.
 	rec := r.newRecord(ref, StatusCompleted)
 	rec.EffectiveAllow = true
@@ -362,7 +378,7 @@ func (r *Run) serial(o *Outcome) *Step {
 		r.retry = o.Retry
 	}
 	if phase != PhaseAudit && o.hasCandidate() {
-		s.Commit = true
+		s.Commit, s.Accept = true, accept
 		r.committed = true
 		r.decision = ref.Name
 		rec.PayloadModified = o.Mod != ModSame
@@ -403,6 +419,9 @@ func (r *Run) concurrent(o *Outcome) *Step {
 		return r.advance()
 	}
 	r.executed++
+	if o.Ret.Kind != ReturnedNone {
+		o.Mod = ModIgnored // a concurrent plugin's payload never applies (no policy runs)
+	}
 	rec := r.record(ref, StatusCompleted)
 	if o.HasViolation {
 		setViolationFacts(&rec, o)

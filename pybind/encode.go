@@ -41,6 +41,10 @@ func encodeStepTo(w *jw, re *runEntry, step *core.Step, eff *core.GoEffects, hel
 		w.bool(step.Commit)
 		w.key("commit_ext")
 		w.bool(step.CommitExt)
+		if step.Accept != nil {
+			w.key("accept")
+			w.strs(step.Accept)
+		}
 	}
 	if len(logs) > 0 {
 		w.key("logs")
@@ -102,14 +106,19 @@ func encodeStepTo(w *jw, re *runEntry, step *core.Step, eff *core.GoEffects, hel
 		w.bool(step.Merge)
 		w.key("meta")
 		w.bool(step.Meta)
-		w.key("apply")
-		w.str(step.Apply.String())
+		w.key("diff")
+		w.bool(step.Diff)
 		if step.Span {
 			w.key("span")
 			w.bool(true)
 		}
-		if re.batch {
-			encodeNext(w, re, step)
+		if re.plan == nil {
+			// a single run has no plan answer: its one call step names the key
+			w.key("drop")
+			w.str(core.DecisionPluginKey)
+		}
+		if re.plan != nil {
+			encodeNext(w, re, step) // batching is the only path for plain serial outcomes
 		}
 	case core.OpConcurrent:
 		w.key("op")
@@ -127,8 +136,8 @@ func encodeStepTo(w *jw, re *runEntry, step *core.Step, eff *core.GoEffects, hel
 		w.ints(step.Indices)
 		w.key("timeout")
 		w.raw(step.TimeoutText)
-		w.key("pool")
-		w.int(step.Pool)
+		w.key("pool") // the bound of the Python tasks, 0 for none
+		w.int(core.PoolBound(step.Pool, len(step.Indices)))
 		if step.Span {
 			w.key("span")
 			w.bool(true)
@@ -163,9 +172,13 @@ func encodeStepTo(w *jw, re *runEntry, step *core.Step, eff *core.GoEffects, hel
 		w.bool(step.Payload)
 		w.key("ext")
 		w.bool(step.Ext)
-		w.key("decision")
+		w.key("decision") // the metadata entry naming the decision plugin (spec §11.8)
 		if step.Decision != "" {
+			w.raw("{")
+			w.str(core.DecisionPluginKey)
+			w.raw(":")
 			w.str(step.Decision)
+			w.raw("}")
 		} else {
 			w.raw("null")
 		}
@@ -175,6 +188,12 @@ func encodeStepTo(w *jw, re *runEntry, step *core.Step, eff *core.GoEffects, hel
 			_, text := re.run.Timeout()
 			w.key("faf_timeout")
 			w.raw(text)
+			w.key("faf_pool")
+			w.int(core.PoolBound(re.run.Facts().Pool, len(step.FAF)))
+			// each task gets a copy of the payload the hook was called with, never the
+			// chain's result (spec §11.9)
+			w.key("faf_payload")
+			w.raw(`"original"`)
 		}
 		w.key("records")
 		encodeRecords(w, step.Records)
@@ -375,8 +394,8 @@ func encodeNext(w *jw, re *runEntry, step *core.Step) {
 		w.bool(c.Merge)
 		w.key("meta")
 		w.bool(true)
-		w.key("apply")
-		w.str(c.Apply.String())
+		w.key("diff")
+		w.bool(c.Apply == core.ApplyPolicy)
 		if step.Span {
 			w.key("span")
 			w.bool(true)

@@ -316,6 +316,8 @@ type foreignDriver struct {
 	current  map[string]any
 	original map[string]any
 	cand     map[string]any
+	candBase map[string]any // what accepted fields apply to
+	drop     string         // the metadata key a merge drops (plan "drop")
 	meta     map[string]any
 	viols    map[int]*core.Violation
 	exec     int
@@ -376,6 +378,7 @@ func runForeignDriver(t *testing.T, c parityCase, cfg *config.Config, withGo boo
 	planAns, err := pybind.PlanGet(exec, c.hook, strings.Join(ids, ","), policy)
 	require.NoError(t, err)
 	plan := decodeStep(t, planAns)
+	d.drop = plan["drop"].(string)
 	match := any(nil)
 	if f, ok := plan["match"].(string); ok {
 		if v, ok := c.payload[f].(string); ok && v != "" {
@@ -410,6 +413,16 @@ func (d *foreignDriver) drive(step map[string]any) parityOutcome {
 		if v, ok := step["commit"].(bool); ok {
 			if v {
 				d.current = d.cand
+				if acc, ok := step["accept"].([]any); ok {
+					out := map[string]any{}
+					for k, v := range d.candBase {
+						out[k] = v
+					}
+					for _, k := range acc {
+						out[k.(string)] = d.cand[k.(string)]
+					}
+					d.current = out
+				}
 			}
 			d.cand = nil
 		}
@@ -429,14 +442,14 @@ func (d *foreignDriver) drive(step map[string]any) parityOutcome {
 		switch step["op"] {
 		case "call":
 			i := int(step["i"].(float64))
-			next, err = pybind.RunReport(run, d.call(i, step["apply"].(string), step["meta"].(bool)))
+			next, err = pybind.RunReport(run, d.call(i, step["diff"].(bool), step["meta"].(bool)))
 		case "go":
 			b, _ := json.Marshal(d.effective())
 			next, err = pybind.RunGo(run, string(b))
 		case "concurrent":
 			for _, x := range step["i"].([]any) {
 				i := int(x.(float64))
-				next, err = pybind.RunReport(run, d.call(i, "none", true))
+				next, err = pybind.RunReport(run, d.call(i, false, true))
 				require.NoError(t, err)
 				if decodeStep(t, next)["op"] != "next" {
 					break
@@ -455,16 +468,16 @@ func (d *foreignDriver) drive(step map[string]any) parityOutcome {
 }
 
 // call plays one Python plugin call and returns its outcome JSON.
-func (d *foreignDriver) call(i int, apply string, meta bool) string {
+func (d *foreignDriver) call(i int, diff bool, meta bool) string {
 	b := d.byIndex[i].b
-	o := map[string]any{"i": i, "st": "ok", "cont": true, "mod": 0, "ext": 0, "viol": nil, "retry": 0, "dur": 1000, "msg": ""}
+	o := map[string]any{"i": i, "st": "ok", "cont": true, "ret": "none", "ext": 0, "viol": nil, "retry": 0, "dur": 1000}
 	switch b.Fail {
 	case "error":
-		o["st"], o["msg"] = "error", "boom"
+		o["st"], o["str"], o["repr"] = "error", "boom", "boom"
 	case "perror":
-		o["st"], o["msg"] = "perror", "plugin said no"
+		o["st"], o["str"], o["repr"] = "perror", "plugin said no", "PluginError()"
 	case "vexc":
-		o["st"], o["msg"] = "vexc", "raised"
+		o["st"], o["str"], o["repr"] = "vexc", "raised", "PluginViolationError()"
 		o["viol"] = violJSON(b.Violation)
 		d.viols[i] = b.Violation
 	case "timeout":
@@ -476,7 +489,7 @@ func (d *foreignDriver) call(i int, apply string, meta bool) string {
 	}
 	if meta {
 		for k, v := range b.Metadata {
-			if k != "_decision_plugin" {
+			if k != d.drop {
 				d.meta[k] = v
 			}
 		}
@@ -486,6 +499,7 @@ func (d *foreignDriver) call(i int, apply string, meta bool) string {
 	}
 	o["cont"], o["viol"], o["retry"] = !b.Block, violJSON(b.Violation), b.Retry
 	if b.Set != nil {
+		// facts only, as the Python driver reports them: the kind, the changed fields
 		in := d.effective()
 		mod := map[string]any{}
 		for k, v := range in {
@@ -494,31 +508,18 @@ func (d *foreignDriver) call(i int, apply string, meta bool) string {
 		for k, v := range b.Set {
 			mod[k] = v
 		}
-		switch apply {
-		case "any":
-			o["mod"], d.cand = 1, mod
-		case "policy":
-			if d.c.hook == "http_auth_check_permission" {
-				o["mod"], d.cand = 3, mod
-				break
-			}
-			out := map[string]any{}
-			for k, v := range in {
-				out[k] = v
-			}
-			accepted := false
+		d.cand, d.candBase = mod, in
+		o["ret"], o["cur"] = "same", false
+		if d.c.hook == "http_auth_check_permission" {
+			o["ret"] = "payload"
+		} else if diff {
+			chg := []string{}
 			for k, v := range mod {
-				if !reflect.DeepEqual(in[k], v) && contains(d.c.policy, k) {
-					out[k], accepted = v, true
+				if !reflect.DeepEqual(in[k], v) {
+					chg = append(chg, k)
 				}
 			}
-			if accepted {
-				o["mod"], d.cand = 1, out
-			} else {
-				o["mod"] = 2
-			}
-		default:
-			o["mod"] = 4
+			o["chg"] = chg
 		}
 	}
 	js, _ := json.Marshal(o)
@@ -581,11 +582,13 @@ func (d *foreignDriver) done(step map[string]any) parityOutcome {
 	if len(d.meta) > 0 {
 		out.Metadata = d.meta
 	}
-	if dec, ok := step["decision"].(string); ok {
+	if dec, ok := step["decision"].(map[string]any); ok {
 		if out.Metadata == nil {
 			out.Metadata = map[string]any{}
 		}
-		out.Metadata["_decision_plugin"] = dec
+		for k, v := range dec {
+			out.Metadata[k] = v
+		}
 	}
 	out.Disabled = d.disabled()
 	return out

@@ -14,22 +14,22 @@ import asyncio
 import contextvars
 import json
 import logging
-import os
 import time
 import types
 import weakref
 from collections import deque
+from collections.abc import Iterable, Iterator, MutableSet
 from typing import Any, Optional
 
 import orjson
 from pydantic import BaseModel, RootModel
 
-from cpex import _core
 from cpex.framework import _gowait
+from cpex.framework._engine import wire
 from cpex.framework.errors import PluginError, PluginViolationError
 from cpex.framework.extensions import Extensions
 from cpex.framework.extensions.tiers import filter_extensions
-from cpex.framework.hooks.policies import DefaultHookPolicy, HookPayloadPolicy, apply_policy
+from cpex.framework.hooks.policies import DefaultHookPolicy, HookPayloadPolicy, changed_fields
 from cpex.framework.memory import _safe_deepcopy, wrap_payload_for_isolation
 from cpex.framework.models import (
     ControlExecutionRecord,
@@ -61,11 +61,6 @@ def _loads(text: str) -> Any:
 
 
 _orjson_loads = orjson.loads
-
-# Batch consecutive serial calls (docs/protocol.md, Changes 02:00 BATCH): the core lists
-# the calls that follow plain outcomes, and replays the batch's outcomes one by one.
-# CPEX_BATCH=0 turns it off (the identity tests run the suite both ways).
-BATCH = os.environ.get("CPEX_BATCH", "1") != "0"
 
 
 def _dumps(obj: Any, default: Any = None) -> str:
@@ -100,13 +95,18 @@ def _isolated_copy(payload: Any) -> Any:
 class PayloadEncodeError(ValueError):
     """A payload that cannot be written as JSON for Go plugins (a circular reference, or
     nesting deeper than the interpreter's recursion limit); ``field`` is the top-level
-    field that holds the value, when the payload has fields."""
+    field that holds the value, when the payload has fields. In a run these are facts
+    for the core, which decides the error (RunGoUnreadable)."""
 
     def __init__(self, field: Optional[str], cause: BaseException) -> None:
         self.field = field
-        what = "circular reference" if "ircular" in str(cause) else f"{type(cause).__name__}: {cause}"
-        where = f"field {field!r}" if field else "the payload"
-        super().__init__(f"{where} cannot be encoded as JSON for Go plugins ({what})")
+        self.cause = cause
+        super().__init__(f"{field!r}: {type(cause).__name__}: {cause}")
+
+    def facts(self) -> dict[str, Any]:
+        # json.dumps reports a cycle as "Circular reference detected"
+        return {"field": self.field, "circular": "ircular" in str(self.cause),
+                "cause": f"{type(self.cause).__name__}: {self.cause}"}
 
 
 def payload_json(payload: Any) -> str:
@@ -185,9 +185,9 @@ def _condition_facts(cond: Any) -> dict[str, Any]:
 
 
 def _release_ref(ref_id: int) -> None:
-    if _core.started():
+    if wire.started():
         try:
-            _core.native().pybind_RefRelease(ref_id)
+            wire.ref_release(ref_id)
         except Exception:  # the core may already be gone at interpreter exit
             pass
 
@@ -210,7 +210,7 @@ def core_ref_id(plugin_ref: Any) -> int:
         "config": config_key_names(trusted.config),
         "go": getattr(plugin_ref.plugin, "_go_plugin_id", 0),
     }
-    rid = _core.native().pybind_RefRegister(_dumps(info))
+    rid = wire.ref_register(_dumps(info))
     plugin_ref._core_id = rid
     fin = weakref.finalize(plugin_ref, _release_ref, rid)
     fin.atexit = False
@@ -239,8 +239,10 @@ PluginTimeoutError.__module__ = "cpex.framework.manager"
 PayloadSizeError.__module__ = "cpex.framework.manager"
 
 _LOG_LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING, "error": logging.ERROR}
-_DECISION_KEY = "_decision_plugin"
-_MOD_SAME = 5  # outcome "mod": the candidate is the current payload object (Changes, 00:18)
+# A returned payload's facts (outcome "ret", "cur", "chg"): its kind, whether it is the
+# current payload object itself, the changed top-level fields when the core asked.
+_Ret = tuple[str, bool, Optional[list[str]]]
+_FOREIGN: _Ret = ("foreign", False, None)
 
 
 def _emit_logs(step: dict[str, Any]) -> None:
@@ -358,39 +360,77 @@ def _records(raw: list[dict[str, Any]]) -> list[ControlExecutionRecord]:
 _RECORD_FIELDS = set(ControlExecutionRecord.model_fields)
 
 
-class _RuntimeDisabledView(set[str]):
-    """The executor's runtime-disabled names as a set that writes through to the core."""
+class _RuntimeDisabledView(MutableSet[str]):
+    """The executor's runtime-disabled names, live from the core: every read asks the core
+    and every mutation (add, discard, remove, pop, clear, update, |=, -=, &=, ^=, ...)
+    writes through, so no copy can go stale or be changed alone."""
+
+    __slots__ = ("_executor",)
 
     def __init__(self, executor: CoreExecutor) -> None:
         self._executor = executor
-        super().__init__(_loads(_core.native().pybind_ExecutorRuntimeDisabled(executor._core())))
+
+    def _names(self) -> list[str]:
+        names: list[str] = _loads(wire.executor_runtime_disabled(self._executor._core()))
+        return names
 
     def _op(self, op: str, name: str = "") -> None:
-        _core.native().pybind_ExecutorSetRuntimeDisabled(self._executor._core(), op, name)
+        wire.executor_set_runtime_disabled(self._executor._core(), op, name)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._names()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names())
+
+    def __len__(self) -> int:
+        return len(self._names())
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({set(self._names())!r})"
 
     def add(self, name: str) -> None:
-        self._op("add", name)
-        super().add(name)
+        self._op("add", str(name))
 
-    # Narrower than set.discard(object) on purpose: the core holds plugin names only.
-    def discard(self, name: str) -> None:  # type: ignore[override]
-        self._op("discard", name)
-        super().discard(name)
-
-    def remove(self, name: str) -> None:
-        if name not in self:
-            raise KeyError(name)
-        self.discard(name)
+    def discard(self, name: str) -> None:
+        self._op("discard", str(name))
 
     def clear(self) -> None:
         self._op("clear")
-        super().clear()
+
+    def copy(self) -> set[str]:
+        """A plain set of the names now (not a view)."""
+        return set(self._names())
+
+    def update(self, *others: Iterable[str]) -> None:
+        for other in others:
+            for name in list(other):
+                self.add(name)
+
+    def difference_update(self, *others: Iterable[Any]) -> None:
+        for other in others:
+            for name in list(other):
+                self.discard(name)
+
+    def intersection_update(self, *others: Iterable[Any]) -> None:
+        keep = set(self._names()).intersection(*others)
+        for name in self._names():
+            if name not in keep:
+                self.discard(name)
+
+    def symmetric_difference_update(self, other: Iterable[str]) -> None:
+        now = set(self._names())
+        for name in set(other):
+            if name in now:
+                self.discard(name)
+            else:
+                self.add(name)
 
 
 def _release_executor(exec_id: int) -> None:
-    if _core.started():
+    if wire.started():
         try:
-            _core.native().pybind_ExecutorRelease(exec_id)
+            wire.executor_release(exec_id)
         except Exception:
             pass
 
@@ -437,27 +477,27 @@ class CoreExecutor:
         self._push_options()
 
     @property
-    def _runtime_disabled(self) -> set[str]:
+    def _runtime_disabled(self) -> MutableSet[str]:
         """The core's runtime-disabled names, as a set whose mutations write through."""
         return _RuntimeDisabledView(self)
 
     @_runtime_disabled.setter
-    def _runtime_disabled(self, names: set[str]) -> None:
+    def _runtime_disabled(self, names: Iterable[str]) -> None:
+        wanted = list(names)  # first: names may be this very view (``view |= x`` assigns it back)
         view = _RuntimeDisabledView(self)
         view.clear()
-        for name in names:
-            view.add(name)
+        view.update(wanted)
 
     def _options(self) -> str:
         return _dumps({"timeout": self._timeout, "default_policy": str(self._default_hook_policy.value)})
 
     def _push_options(self) -> None:
         if self._exec_id:
-            _core.native().pybind_ExecutorUpdate(self._exec_id, self._options())
+            wire.executor_update(self._exec_id, self._options())
 
     def _core(self) -> int:
         if not self._exec_id:
-            self._exec_id = _core.native().pybind_ExecutorNew(self._options())
+            self._exec_id = wire.executor_new(self._options())
             fin = weakref.finalize(self, _release_executor, self._exec_id)
             fin.atexit = False
         return self._exec_id
@@ -470,9 +510,11 @@ class CoreExecutor:
         plan = self._plans.get(key)
         if plan is None or plan["_policy"] is not policy:
             fields = "null" if policy is None else _dumps(sorted(policy.writable_fields))
-            plan = _loads(_core.native().pybind_PlanGet(self._core(), hook, ",".join(map(str, ids)), fields))
+            plan = _loads(wire.plan_get(self._core(), hook, ",".join(map(str, ids)), fields))
             plan["_policy"] = policy
-            if len(self._plans) > 4096:  # refs injected per test/request must not grow it forever
+            if plan.get("flush"):
+                # the core emptied its plan cache (its one bound, core.MaxCachedPlans) and
+                # forgot the plans it handed out: so does this one
                 self._plans.clear()
             self._plans[key] = plan
         return plan
@@ -501,14 +543,13 @@ class CoreExecutor:
         if htext != hook:
             facts["htext"] = htext
         run = _Run(self, hook_refs, payload, global_context, hook, local_contexts, extensions, plan, trace_id, pool)
-        nat = _core.native()
-        step = _loads(nat.pybind_RunStart(plan["plan"], _dumps(facts)))
+        step = _loads(wire.run_start(plan["plan"], _dumps(facts)))
         run.id = step["run"]
         try:
             return await run.drive(step)
         finally:
             if not run.finished:
-                nat.pybind_RunAbort(run.id)
+                wire.run_abort(run.id)
 
     async def _run_single(
         self,
@@ -526,10 +567,10 @@ class CoreExecutor:
                  # only the violation message reads it; upstream formats the HookRef's name
                  # (an f-string: a str-enum member reads "PromptHookType.PROMPT_PRE_FETCH")
                  "hook": f"{hook_ref.name}"}
-        nat = _core.native()
-        step = _loads(nat.pybind_RunSingle(self._core(), core_ref_id(hook_ref.plugin_ref), _dumps(facts)))
+        step = _loads(wire.run_single(self._core(), core_ref_id(hook_ref.plugin_ref), _dumps(facts)))
         run = _Run(self, [hook_ref], payload, global_context, "", None, extensions, None, trace_id, 0)
         run.id = step["run"]
+        run.drop = step.get("drop", "")
         run.combined = combined_metadata if combined_metadata is not None else {}
         run.single_meta = combined_metadata
         run.single_context = local_context
@@ -539,7 +580,7 @@ class CoreExecutor:
         finally:
             go_invoke_timeout.reset(token)
             if not run.finished:
-                nat.pybind_RunAbort(run.id)
+                wire.run_abort(run.id)
         return result[0]
 
 
@@ -609,7 +650,6 @@ def _facts(
         "vexc": vexc,
         "trace": trace,
         "ext": ext,
-        "batch": BATCH,
     }
 
 
@@ -703,8 +743,8 @@ class _Run:
     # slots: the per-plugin path reads these attributes many times per call
     __slots__ = (
         "executor", "hook_refs", "payload", "gc", "hook", "local_contexts", "extensions", "plan", "isolate",
-        "policy", "trace_id", "pool", "id", "finished", "table", "combined", "current", "current_ext",
-        "candidate", "candidate_ext", "calls", "pending", "chain_span", "single_context", "single_meta",
+        "policy", "trace_id", "drop", "id", "finished", "table", "combined", "current", "current_ext",
+        "candidate", "candidate_base", "candidate_ext", "calls", "pending", "chain_span", "single_context", "single_meta",
         "plain",
     )
 
@@ -732,7 +772,7 @@ class _Run:
         self.isolate = bool(plan and plan["isolate"])
         self.policy = plan["_policy"] if plan else None
         self.trace_id = trace_id
-        self.pool = pool
+        self.drop: str = plan["drop"] if plan else ""  # single runs: set from their first step
         self.id = 0
         self.finished = False
         self.table: PluginContextTable = {}
@@ -740,6 +780,7 @@ class _Run:
         self.current: Any = None
         self.current_ext: Optional[Extensions] = None
         self.candidate: Any = None
+        self.candidate_base: Any = None  # what accepted fields are applied to (see _committed)
         self.candidate_ext: Optional[Extensions] = None
         self.calls: dict[int, _Call] = {}
         self.pending: set[asyncio.Future[Any]] = set()
@@ -751,16 +792,15 @@ class _Run:
     # -- the loop
 
     async def drive(self, step: dict[str, Any]) -> tuple[PluginResult, Optional[PluginContextTable]]:
-        nat = _core.native()
         while True:
             if "logs" in step:
                 _emit_logs(step)
             if "commit" in step:
                 if step["commit"]:
-                    self.current = self.candidate
+                    self.current = self._committed(step.get("accept"))
                 if step.get("commit_ext"):
                     self.current_ext = self.candidate_ext
-                self.candidate = self.candidate_ext = None
+                self.candidate = self.candidate_base = self.candidate_ext = None
             if "effects" in step:
                 self._effects(step["effects"])
             if "chain_span" in step:
@@ -768,16 +808,19 @@ class _Run:
             op = step["op"]
             if op == "call":
                 if "next" in step:
-                    step = _loads(await self._calls(step, nat))
+                    step = _loads(await self._calls(step))
                 else:
-                    step = _loads(nat.pybind_RunReport(self.id, await self._call(step)))
+                    step = _loads(wire.run_report(self.id, await self._call(step)))
             elif op == "go":
                 target = self.payload if step.get("original") else self._effective()
                 try:
                     text = payload_json(target)
                 except PayloadEncodeError as exc:
-                    raise self._unreadable(step, exc) from exc
-                step = _loads(await self._go(nat, text, step.get("async")))
+                    # the fact goes up; the core ends the run with the error it decides
+                    unreadable = _loads(wire.run_go_unreadable(self.id, _dumps(exc.facts())))
+                    self.finished = True
+                    raise self._exception(unreadable) from exc
+                step = _loads(await self._go(text, step.get("async")))
             elif op == "concurrent":
                 step = await self._concurrent(step)
             elif op == "done":
@@ -793,26 +836,17 @@ class _Run:
             else:
                 raise RuntimeError(f"cpex: unknown step from the core: {op!r}")
 
-    async def _go(self, nat: Any, payload: str, off_loop_from: Optional[int]) -> str:
+    async def _go(self, payload: str, off_loop_from: Optional[int]) -> str:
         """RunGo's answer; off the event loop when the core says the work is long (its
         ``async`` length, docs/protocol.md). A cancelled wait is dropped by RunAbort."""
         if off_loop_from is not None and len(payload) >= off_loop_from and _gowait.enabled:
             run_id = self.id
             answer = await _gowait.run_off_loop(
-                lambda fd: nat.pybind_RunGoStart(run_id, payload, fd), lambda: nat.pybind_RunGoFinish(run_id)
+                lambda fd: wire.run_go_start(run_id, payload, fd), lambda: wire.run_go_finish(run_id)
             )
             if answer is not None:
                 return answer
-        return nat.pybind_RunGo(self.id, payload)
-
-    def _unreadable(self, step: dict[str, Any], exc: PayloadEncodeError) -> PluginError:
-        """The Go plugins of this step cannot be given the payload: the call fails with the
-        first one's PluginError (a guard that cannot see the payload never allows it, whatever
-        its on_error; docs/semantics.md)."""
-        indices = step.get("i") or [0]
-        first = indices[0] if isinstance(indices, list) else indices
-        name = self.hook_refs[first].plugin_ref.name
-        return PluginError(error=PluginErrorModel(message=f"Plugin {name}: {exc}", plugin_name=name))
+        return wire.run_go(self.id, payload)
 
     def _effective(self) -> Any:
         return self.current if self.current is not None else self.payload
@@ -939,8 +973,9 @@ class _Run:
                 self.gc.metadata.update(ctx.global_context.metadata)
             if meta and result.metadata:
                 md = result.metadata
-                if _DECISION_KEY in md:
-                    md = {k: v for k, v in md.items() if k != _DECISION_KEY}
+                drop = self.drop  # the key the core sets itself (plan or single step "drop")
+                if drop in md:
+                    md = {k: v for k, v in md.items() if k != drop}
                 self.combined.update(md)
             if result.violation is not None:
                 result.violation.plugin_name = ref.name
@@ -949,22 +984,23 @@ class _Run:
             return False
         return True
 
-    def _outcome(self, i: int, call: _Call, mod: int) -> str:
+    def _outcome(self, i: int, call: _Call, ret: Optional[_Ret]) -> str:
         """The outcome of one call as the JSON text RunReport reads (docs/protocol.md)."""
         result = call.result
         if (
-            result is not None
+            ret is None
+            and result is not None
             and result.violation is None
             and result.modified_extensions is None
             and not result.retry_delay_ms
         ):
             # the common case (allow or block, nothing else to say), formatted directly
             cont = "true" if result.continue_processing else "false"
-            return (f'{{"i":{i},"st":"ok","cont":{cont},"mod":{mod},"ext":0,"viol":null,'
-                    f'"retry":0,"dur":{call.duration},"msg":""}}')
-        return _dumps(self._outcome_fields(i, call, mod))
+            return (f'{{"i":{i},"st":"ok","cont":{cont},"ret":"none","ext":0,"viol":null,'
+                    f'"retry":0,"dur":{call.duration}}}')
+        return _dumps(self._outcome_fields(i, call, ret))
 
-    def _outcome_fields(self, i: int, call: _Call, mod: int) -> dict[str, Any]:
+    def _outcome_fields(self, i: int, call: _Call, ret: Optional[_Ret]) -> dict[str, Any]:
         result = call.result
         if result is None:
             exc = call.exc
@@ -972,38 +1008,50 @@ class _Run:
             if isinstance(exc, PluginViolationError) and exc.violation is not None:
                 ev = exc.violation
                 viol = {"reason": ev.reason, "code": ev.code, "description": ev.description}
-            msg = str(exc) if call.status in ("perror", "vexc") else repr(exc)
-            return {"i": i, "st": call.status, "cont": True, "mod": 0, "ext": 0, "viol": viol,
-                    "retry": 0, "dur": call.duration, "msg": msg}
+            # both texts: the core picks the one it quotes (core.ExceptionText)
+            return {"i": i, "st": call.status, "cont": True, "ret": "none", "ext": 0, "viol": viol,
+                    "retry": 0, "dur": call.duration, "str": str(exc), "repr": repr(exc)}
         v = result.violation
         me = result.modified_extensions
-        return {
+        out = {
             "i": i,
             "st": "ok",
             "cont": bool(result.continue_processing),
-            "mod": mod,
+            "ret": "none",
             # 1 = the very object that is already the run's current extensions (no change);
             # the filtered copy a plugin is handed is always a fresh object (Changes, 00:40)
             "ext": 0 if me is None else (1 if me is self.current_ext else 2),
             "viol": None if v is None else {"reason": v.reason, "code": v.code, "description": v.description},
             "retry": _clamp64(result.retry_delay_ms or 0),
             "dur": call.duration,
-            "msg": "",
         }
+        if ret is not None:
+            out["ret"], out["cur"] = ret[0], ret[1]
+            if ret[2] is not None:
+                out["chg"] = ret[2]
+        return out
 
-    def _candidate(self, apply: str, inp: Any, target: Any, modified: Any) -> tuple[int, Any]:
-        """Classify a returned payload and compute what would become current (docs/protocol.md)."""
-        if modified is None:
-            return 0, None
-        if apply == "any":
-            return 1, modified
-        if apply == "policy" and self.policy is not None:
-            if isinstance(modified, BaseModel) and isinstance(modified, type(inp)):
-                accepted = apply_policy(inp, modified, self.policy, apply_to=target)
-                return (1, accepted) if accepted is not None else (2, None)
-            if isinstance(modified, (PluginPayload, dict)):
-                return 3, modified
-        return 4, None
+    def _returned(self, diff: bool, inp: Any, modified: Any) -> _Ret:
+        """The facts of a returned modified payload (docs/protocol.md, outcome "ret"): its
+        kind against the input, whether it is the current payload itself, and, when the
+        core asks (``diff``), the top-level fields that differ from the input."""
+        cur = modified is self.current
+        if isinstance(modified, BaseModel) and isinstance(modified, type(inp)):
+            return "same", cur, changed_fields(inp, modified) if diff else None
+        if isinstance(modified, (PluginPayload, dict)):
+            return "payload", cur, None
+        return "foreign", cur, None
+
+    def _committed(self, accept: Optional[list[str]]) -> Any:
+        """What becomes the current payload when the core commits the candidate: the
+        returned object itself, or (``accept``) the accepted fields of it applied to the
+        payload the plugin was given (an empty RootModel mapping falls back to the input,
+        as apply_policy's ``apply_to or original``)."""
+        if accept is None:
+            return self.candidate
+        modified = self.candidate
+        base = self.candidate_base
+        return base.model_copy(update={name: getattr(modified, name) for name in accept})
 
     async def _call(self, step: dict[str, Any]) -> str:
         i = step["i"]
@@ -1012,27 +1060,22 @@ class _Run:
         target = self.current if self.current is not None else self.payload
         inp = self._isolated(target) if self.single_context is None else target
         call = await self._invoke(i, inp, ctx, step["timeout"], bool(step.get("span")))
-        mod = 0
+        ret: Optional[_Ret] = None
         if call.result is not None and self._after_return(call, ctx, ref, step["merge"], step["meta"]):
             result = call.result
             modified = result.modified_payload
-            if modified is None:
-                self.candidate = None  # what _candidate answers for no payload: (0, None)
-            else:
-                mod, self.candidate = self._candidate(step["apply"], inp, target, modified)
-                # The candidate is the current payload object itself: committing it changes
-                # nothing, and upstream records no modification (identity test). Returning the
-                # original object while nothing is current yet *is* a change there (None → obj).
-                if self.candidate is not None and self.candidate is self.current:
-                    mod = _MOD_SAME
+            self.candidate = modified
+            if modified is not None:
+                ret = self._returned(step["diff"], inp, modified)
+                self.candidate_base = target or inp
             self.candidate_ext = result.modified_extensions
-        out = self._outcome(i, call, mod)
+        out = self._outcome(i, call, ret)
         # plain: the core's answer is known to be "call the next listed plugin, commit
         # nothing" (core.Outcome.Plain checks the same fields again on replay)
         r = call.result
         self.plain = (
             r is not None
-            and mod == 0
+            and ret is None
             and bool(r.continue_processing)
             and r.violation is None
             and r.modified_extensions is None
@@ -1044,7 +1087,7 @@ class _Run:
             del self.calls[i]
         return out
 
-    async def _calls(self, step: dict[str, Any], nat: Any) -> str:
+    async def _calls(self, step: dict[str, Any]) -> str:
         """A call step with ``next``: go on through the listed calls while outcomes are plain.
 
         The first outcome that is not plain ends the batch (its plugin ran, the next did
@@ -1052,7 +1095,7 @@ class _Run:
         """
         first = await self._call(step)
         if not self.plain:
-            return nat.pybind_RunReport(self.id, first)
+            return wire.run_report(self.id, first)
         outs = [first]
         # popped one by one, so a call's step is freed once it ran (memory in flight)
         nexts = step.pop("next")
@@ -1061,7 +1104,7 @@ class _Run:
             outs.append(await self._call(nexts.pop()))
             if not self.plain:
                 break
-        return nat.pybind_RunReportBatch(self.id, "[" + ",".join(outs) + "]")
+        return wire.run_report_batch(self.id, "[" + ",".join(outs) + "]")
 
     # -- concurrent phase (§11.6)
 
@@ -1071,7 +1114,7 @@ class _Run:
         target = self._effective()
         pool = step.get("pool")
         # a bound at least as large as the phase never makes a task wait: no semaphore then
-        sem = asyncio.Semaphore(pool) if pool and pool < len(indices) else None
+        sem = asyncio.Semaphore(pool) if pool else None  # the core's bound (0: none)
         timeout = step["timeout"]
         span = bool(step.get("span"))
         # Completions are reported in the order the tasks finished (docs/protocol.md), as
@@ -1083,11 +1126,10 @@ class _Run:
             )
             task.add_done_callback(finished)
             self.pending.add(task)
-        nat = _core.native()
         while self.pending:
             task = await finished.next()
             self.pending.discard(task)
-            reply = _loads(nat.pybind_RunReport(self.id, task.result()))
+            reply = _loads(wire.run_report(self.id, task.result()))
             if reply["op"] != "next":
                 return reply
             if "logs" in reply:
@@ -1102,10 +1144,14 @@ class _Run:
                 call = await self._invoke(i, inp, ctx, timeout, span)
         else:
             call = await self._invoke(i, inp, ctx, timeout, span)
-        mod = 0
-        if call.result is not None and self._after_return(call, ctx, self.hook_refs[i].plugin_ref, True, True):
-            mod = 0 if call.result.modified_payload is None else 4
-        return self._outcome(i, call, mod)
+        ret: Optional[_Ret] = None
+        if (
+            call.result is not None
+            and self._after_return(call, ctx, self.hook_refs[i].plugin_ref, True, True)
+            and call.result.modified_payload is not None
+        ):
+            ret = _FOREIGN  # a concurrent plugin's payload never applies: no facts needed
+        return self._outcome(i, call, ret)
 
     async def _cancel_pending(self) -> None:
         pending, self.pending = self.pending, set()
@@ -1137,14 +1183,17 @@ class _Run:
 
     # -- fire-and-forget (§11.9)
 
-    def _spawn(self, indices: list[int], timeout: float) -> list[asyncio.Task[Any]]:
-        if not indices:
-            return []
-        sem = asyncio.Semaphore(self.pool) if self.pool and self.pool < len(indices) else None
+    def _spawn(self, step: dict[str, Any], indices: list[int]) -> list[asyncio.Task[Any]]:
+        """Starts the fire-and-forget tasks the done step lists, as it says: on a copy of
+        the payload it names ("original": the hook's own), at most ``faf_pool`` at once."""
+        timeout = step["faf_timeout"]
+        pool = step["faf_pool"]
+        source = self.payload if step["faf_payload"] == "original" else self._effective()
+        sem = asyncio.Semaphore(pool) if pool else None
         tasks = []
         for i in indices:
             ctx = self._context(i, reuse=False)
-            inp = _isolated_copy(self.payload)
+            inp = _isolated_copy(source)
             tasks.append(asyncio.create_task(self._faf_one(i, inp, ctx, timeout, sem)))
         return tasks
 
@@ -1160,12 +1209,16 @@ class _Run:
             call = await self._invoke(i, inp, ctx, timeout, self.trace_id is not None, use_result=False)
         if call.exc is None:
             return None
-        logger.error("Plugin %s failed in fire-and-forget mode (ignored): %r", ref.name, call.exc)
+        # the core applies on_error and answers the log line and the error's message
+        outcome = _dumps(self._outcome_fields(i, call, None))
         try:
-            _core.native().pybind_ExecutorFafFailed(self.executor._core(), core_ref_id(ref))
+            answer = _loads(wire.executor_faf_failed(self.executor._core(), core_ref_id(ref), outcome))
         except Exception:
-            logger.exception("cpex: could not report a fire-and-forget failure to the core")
-        return PluginErrorModel(message=repr(call.exc), plugin_name=ref.name)
+            logger.exception("cpex: could not report a fire-and-forget failure of %s to the core", ref.name)
+            return PluginErrorModel(message=repr(call.exc), plugin_name=ref.name)
+        level, text = answer["log"]
+        logger.log(_LOG_LEVELS.get(level, logging.ERROR), text)
+        return PluginErrorModel(message=answer["message"], plugin_name=ref.name)
 
     # -- the end of a run
 
@@ -1189,9 +1242,11 @@ class _Run:
         if step.get("single"):
             return self._single_done(step), None
         metadata = self.combined
-        if step.get("decision"):
-            metadata[_DECISION_KEY] = step["decision"]
-        tasks = self._spawn(step.get("faf") or [], step.get("faf_timeout", self.executor.timeout))
+        decision = step.get("decision")
+        if decision:
+            metadata.update(decision)
+        faf = step.get("faf")
+        tasks = self._spawn(step, faf) if faf else []
         result = _construct(PluginResult, {
             "continue_processing": step["cont"],
             "modified_payload": self.current if step["payload"] else None,
