@@ -115,6 +115,7 @@ func (r *Run) reset() *Step {
 	s.Index, s.Timeout, s.Merge, s.Meta, s.Apply, s.Span, s.Diff = 0, 0, false, false, 0, false, false
 	s.Pool, s.Continue, s.ViolationIndex, s.Retry, s.Payload, s.Ext = 0, false, -1, 0, false, false
 	s.Cancel, s.Single, s.AsIs, s.SingleViolation, s.Kind = false, false, false, false, 0
+	s.SingleEmpty, s.SingleDenial, s.Own, s.Cause = false, false, false, false
 	if s.TimeoutText != "" {
 		s.TimeoutText = ""
 	}
@@ -461,7 +462,9 @@ func (r *Run) violationRaised(ref *Ref, o *Outcome, cancel bool) *Step {
 	rec.RequestedAllow, rec.EffectiveAllow, rec.Matched, rec.Applied = False, false, True, true
 	setDenialFacts(&rec, o, o.Message)
 	r.records = append(r.records, rec)
-	return r.raise(RaiseViolation, o.Index, o.Message, true, cancel)
+	s := r.raise(RaiseViolation, o.Index, o.Message, true, cancel)
+	s.Own = true // the plugin's own violation error escapes as is
+	return s
 }
 
 // failure applies on_error to an error or a timeout (§11.4). It returns the raise step
@@ -485,7 +488,9 @@ func (r *Run) failure(ref *Ref, o *Outcome, appliedOnTimeout bool) *Step {
 		r.records = append(r.records, rec)
 		// Unfinished concurrent siblings are cancelled (quirk §30.6, decided: upstream
 		// leaves them running detached, a leak).
-		return r.raise(kind, o.Index, msg, false, concurrent)
+		s := r.raise(kind, o.Index, msg, false, concurrent)
+		r.raiseParts(s, o)
+		return s
 	}
 	if ref.OnError == config.OnErrorDisable {
 		r.exec.Disable(ref.Name)
@@ -521,7 +526,9 @@ func (r *Run) reportSingle(o *Outcome) *Step {
 	ref := r.single
 	switch o.Status {
 	case OutcomeViolationError:
-		return r.raise(RaiseViolation, 0, o.Message, false, false)
+		s := r.raise(RaiseViolation, 0, o.Message, false, false)
+		s.Own = true
+		return s
 	case OutcomeTimeout, OutcomeError, OutcomePluginError:
 		msg := o.Message
 		if o.Status == OutcomeTimeout {
@@ -533,18 +540,22 @@ func (r *Run) reportSingle(o *Outcome) *Step {
 				r.exec.Disable(ref.Name)
 			}
 			if o.Status == OutcomeTimeout {
-				return r.raise(RaisePluginTimeout, 0, msg, false, false)
+				s := r.raise(RaisePluginTimeout, 0, msg, false, false)
+				s.Cause = true
+				return s
 			}
 			r.log("error", "Plugin %s failed (on_error=%s): %s", ref.Name, ref.OnError, msg)
 			r.finished = true
-			s.Op, s.Single, s.Continue = OpDone, true, true
+			s.Op, s.Single, s.Continue, s.SingleEmpty = OpDone, true, true, true
 			return s
 		}
 		kind := RaiseError
 		if o.Status == OutcomeTimeout {
 			kind = RaiseTimeout
 		}
-		return r.raise(kind, 0, msg, false, false)
+		s := r.raise(kind, 0, msg, false, false)
+		r.raiseParts(s, o)
+		return s
 	}
 	r.finished = true
 	s.Op, s.Single = OpDone, true
@@ -558,7 +569,7 @@ func (r *Run) reportSingle(o *Outcome) *Step {
 		if r.facts.ViolationsAsErrors {
 			return r.raise(RaiseViolation, 0, blockedMessage(r.hook(), ref.Name, o), false, false)
 		}
-		s.Continue, s.SingleViolation = false, true
+		s.Continue, s.SingleViolation, s.SingleDenial = false, true, true
 	case config.ModeTransform, config.ModeAudit:
 		r.log("warning", "Plugin %s raised violation in %s mode (blocking suppressed): %s", ref.Name, ref.Mode, violationSummary(o))
 		s.Continue, s.Payload = true, ref.Mode == config.ModeTransform
@@ -625,3 +636,11 @@ func violationSummary(o *Outcome) string {
 }
 
 func strPtr(s string) *string { return &s }
+
+// raiseParts says how a driver builds the error of a failed call (on_error fail): a
+// PluginError the plugin raised escapes as is; any other error or timeout becomes a new
+// PluginError with the plugin's exception as its cause.
+func (r *Run) raiseParts(s *Step, o *Outcome) {
+	s.Own = o.Status == OutcomePluginError
+	s.Cause = !s.Own
+}

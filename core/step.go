@@ -102,14 +102,23 @@ type Step struct {
 	Records        []ExecutionRecord
 	Cancel         bool // cancel (and await) unfinished concurrent tasks first
 
-	// OpDone of a single-plugin run
+	// OpDone of a single-plugin run: the result is the plugin's own (AsIs), an empty
+	// default one (SingleEmpty: the plugin failed under ignore/disable), or a new one of
+	// Continue, Payload (the plugin's modified payload), SingleViolation (its violation)
+	// and SingleDenial (its denial metadata, for hosts that call a blocker directly).
 	Single          bool
-	AsIs            bool // return the plugin's result object unchanged
-	SingleViolation bool // the new result carries the plugin's violation
+	AsIs            bool
+	SingleEmpty     bool
+	SingleViolation bool
+	SingleDenial    bool
 
-	// OpRaise
+	// OpRaise: the error of Kind with Message, naming the plugin at Index; Own: re-raise
+	// the exception the plugin raised itself instead; Cause: chain the plugin's exception
+	// as the cause of the new one.
 	Kind    RaiseKind
 	Message string
+	Own     bool
+	Cause   bool
 }
 
 // OutcomeStatus is how a plugin call ended.

@@ -149,14 +149,23 @@ func encodeStepTo(w *jw, re *runEntry, step *core.Step, eff *core.GoEffects, hel
 		if step.Single {
 			w.key("op")
 			w.raw(`"done","single":true`)
-			w.key("as_is")
-			w.bool(step.AsIs)
+			w.key("result")
+			switch {
+			case step.AsIs:
+				w.raw(`"plugin"`)
+			case step.SingleEmpty:
+				w.raw(`"empty"`)
+			default:
+				w.raw(`"new"`)
+			}
 			w.key("cont")
 			w.bool(step.Continue)
 			w.key("payload")
 			w.bool(step.Payload)
 			w.key("viol")
 			w.bool(step.SingleViolation)
+			w.key("denial")
+			w.bool(step.SingleDenial)
 			break
 		}
 		w.key("op")
@@ -216,6 +225,10 @@ func encodeStepTo(w *jw, re *runEntry, step *core.Step, eff *core.GoEffects, hel
 		w.str(step.Message)
 		w.key("i")
 		w.int(step.Index)
+		w.key("own")
+		w.bool(step.Own)
+		w.key("cause")
+		w.bool(step.Cause)
 		if step.Kind == core.RaiseViolation {
 			if v := re.viols[step.Index]; v != nil {
 				if err := encodeViolation(w, re, step.Index); err != nil {

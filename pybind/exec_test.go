@@ -178,14 +178,17 @@ func TestRunSingleAnswers(t *testing.T) {
 		ref                  int
 		want                 map[string]any
 	}{
-		{"as is", `{"vexc":false,"merge":true,"meta":true,"trace":false}`, `{"i":0,"st":"ok","cont":true}`, seq, map[string]any{"op": "done", "single": true, "as_is": true}},
-		{"block", `{"vexc":false,"merge":true,"meta":true,"trace":false}`, `{"i":0,"st":"ok","cont":false,"viol":{"reason":"r","code":"C","description":"d"}}`, seq, map[string]any{"as_is": false, "cont": false, "viol": true}},
+		{"as is", `{"vexc":false,"merge":true,"meta":true,"trace":false}`, `{"i":0,"st":"ok","cont":true}`, seq, map[string]any{"op": "done", "single": true, "result": "plugin"}},
+		{"block", `{"vexc":false,"merge":true,"meta":true,"trace":false}`, `{"i":0,"st":"ok","cont":false,"viol":{"reason":"r","code":"C","description":"d"}}`, seq, map[string]any{"result": "new", "cont": false, "viol": true, "denial": true}},
 		{"block raises", `{"vexc":true,"merge":false,"meta":false,"trace":false,"hook":"tool_pre_invoke"}`, `{"i":0,"st":"ok","cont":false,"viol":{"reason":"r","code":"C","description":"d"}}`, seq, map[string]any{"op": "raise", "kind": "violation", "message": "tool_pre_invoke blocked by plugin s: C - r (d)"}},
-		{"transform block", `{"vexc":true}`, `{"i":0,"st":"ok","cont":false}`, tr, map[string]any{"cont": true, "payload": true, "viol": false}},
+		{"transform block", `{"vexc":true}`, `{"i":0,"st":"ok","cont":false}`, tr, map[string]any{"result": "new", "cont": true, "payload": true, "viol": false, "denial": false}},
 		{"timeout ignored", `{}`, `{"i":0,"st":"timeout"}`, tr, map[string]any{"op": "raise", "kind": "plugin_timeout", "message": "Plugin t exceeded 30s timeout"}},
-		{"timeout fail", `{}`, `{"i":0,"st":"timeout"}`, seq, map[string]any{"op": "raise", "kind": "timeout"}},
-		{"error ignored", `{}`, `{"i":0,"st":"error","str":"E()","repr":"E()"}`, tr, map[string]any{"op": "done", "cont": true, "as_is": false}},
-		{"raised timeout ignored", `{}`, `{"i":0,"st":"traise","str":"TimeoutError()","repr":"TimeoutError()"}`, tr, map[string]any{"op": "raise", "kind": "plugin_timeout", "message": "Plugin t exceeded 30s timeout"}},
+		{"timeout fail", `{}`, `{"i":0,"st":"timeout"}`, seq, map[string]any{"op": "raise", "kind": "timeout", "own": false, "cause": true}},
+		{"plugin error fail", `{}`, `{"i":0,"st":"perror","str":"no","repr":"PluginError('no')"}`, seq, map[string]any{"op": "raise", "kind": "error", "message": "no", "own": true, "cause": false}},
+		{"error fail", `{}`, `{"i":0,"st":"error","str":"x","repr":"ValueError('x')"}`, seq, map[string]any{"op": "raise", "kind": "error", "message": "ValueError('x')", "own": false, "cause": true}},
+		{"violation error", `{}`, `{"i":0,"st":"vexc","str":"v","repr":"PluginViolationError('v')"}`, seq, map[string]any{"op": "raise", "kind": "violation", "message": "v", "own": true}},
+		{"error ignored", `{}`, `{"i":0,"st":"error","str":"E()","repr":"E()"}`, tr, map[string]any{"op": "done", "cont": true, "result": "empty"}},
+		{"raised timeout ignored", `{}`, `{"i":0,"st":"traise","str":"TimeoutError()","repr":"TimeoutError()"}`, tr, map[string]any{"op": "raise", "kind": "plugin_timeout", "message": "Plugin t exceeded 30s timeout", "cause": true}},
 		{"raised timeout fail", `{}`, `{"i":0,"st":"traise","str":"TimeoutError()","repr":"TimeoutError()"}`, seq, map[string]any{"op": "raise", "kind": "timeout", "message": "Plugin s exceeded 30s timeout"}},
 	}
 	for _, tc := range cases {

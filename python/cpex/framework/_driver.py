@@ -1265,40 +1265,45 @@ class _Run:
         return result, self.table
 
     def _single_done(self, step: dict[str, Any]) -> PluginResult:
+        """The result of a single-plugin run, built as the core says (docs/protocol.md)."""
+        kind = step["result"]
         call = self.calls.get(0)
-        if call is None or call.result is None:
+        result = call.result if call is not None else None
+        if kind == "empty" or result is None:
             return PluginResult()
-        if step["as_is"]:
-            return call.result
+        if kind == "plugin":
+            return result
         return PluginResult(
             continue_processing=step["cont"],
-            modified_payload=call.result.modified_payload if step["payload"] else None,
-            violation=call.result.violation if step["viol"] else None,
+            modified_payload=result.modified_payload if step["payload"] else None,
+            violation=result.violation if step["viol"] else None,
             # the caller's accumulator itself, None when none was given (as upstream)
             metadata=self.single_meta,
-            # a blocking plugin's denial metrics reach hosts that call it directly
-            denial_metadata=None if step["cont"] else call.result.denial_metadata,
+            denial_metadata=result.denial_metadata if step["denial"] else None,
         )
 
     def _exception(self, step: dict[str, Any]) -> BaseException:
+        """The exception a raise step describes: its class (``kind``), message and plugin;
+        ``own``: the plugin's own exception instead; ``cause``: chain the plugin's."""
         kind = step["kind"]
         message = step["message"]
+        i = step.get("i", -1)
+        call = self.calls.get(i) if i >= 0 else None
+        exc = call.exc if call is not None else None
+        own = exc if step.get("own") else None
+        cause = exc if step.get("cause") else None
         if kind == "size":
             return PayloadSizeError(message)
         if kind == "plugin_timeout":
             timeout_exc = PluginTimeoutError(message)
-            single = self.calls.get(0)
-            if single is not None and single.exc is not None:
-                timeout_exc.__cause__ = single.exc
+            if cause is not None:
+                timeout_exc.__cause__ = cause
             return timeout_exc
-        i = step.get("i", -1)
-        call = self.calls.get(i) if i >= 0 else None
-        exc = call.exc if call is not None else None
         name = self.hook_refs[i].plugin_ref.name if i >= 0 else ""
         if kind == "violation":
             records = _records(step.get("records") or [])
-            if isinstance(exc, PluginViolationError):
-                err = exc  # the plugin's own error: attach_denial_outcome leaves it without one
+            if isinstance(own, PluginViolationError):
+                err = own  # the plugin's own error: attach_denial_outcome leaves it without one
             else:
                 metrics = call.result.denial_metadata if call is not None and call.result is not None else None
                 err = PluginViolationError._from_framework_denial(
@@ -1313,11 +1318,11 @@ class _Run:
                         err.attach_denial_outcome(rec)
                         break
             return err
-        if kind == "error" and isinstance(exc, PluginError):
-            return exc
+        if own is not None:
+            return own
         perr = PluginError(error=PluginErrorModel(message=message, plugin_name=name))
-        if exc is not None:
-            perr.__cause__ = exc  # as `raise ... from exc`
+        if cause is not None:
+            perr.__cause__ = cause  # as `raise ... from exc`
         return perr
 
     # -- observability (§20): the core says when; provider errors never reach the caller
