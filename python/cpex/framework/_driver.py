@@ -370,6 +370,11 @@ class _RuntimeDisabledView(MutableSet[str]):
     def __init__(self, executor: CoreExecutor) -> None:
         self._executor = executor
 
+    @classmethod
+    def _from_iterable(cls, it: Iterable[str]) -> set[str]:  # type: ignore[override]
+        # the result of view | x, view - x, ... is a plain set (a snapshot), not a view
+        return set(it)
+
     def _names(self) -> list[str]:
         names: list[str] = _loads(wire.executor_runtime_disabled(self._executor._core()))
         return names
