@@ -3,7 +3,7 @@ package core
 import "fmt"
 
 // Batches let a foreign driver (Python through pybind) call several consecutive serial
-// plugins before reporting (docs/protocol.md, Changes 02:00 BATCH). The driver decides
+// plugins before reporting (docs/protocol.md, "Batches"). The driver decides
 // nothing but "this outcome is plain": core lists the calls that would follow plain
 // outcomes, and replays the reported outcomes through Report one by one, so every
 // rule (records, metadata, on_error, logs) is still applied here, in the same order.

@@ -519,7 +519,7 @@ func (d *goDriver) raise(step *Step) error {
 		return &PayloadSizeError{Message: step.Message}
 	case RaiseViolation:
 		records := append([]ExecutionRecord(nil), step.Records...)
-		if ve, ok := d.errs[i].(*ViolationError); ok {
+		if ve, ok := d.errs[i].(*ViolationError); ok && step.Own {
 			out := *ve
 			out.Executions = records
 			if out.Violation != nil {
@@ -533,7 +533,7 @@ func (d *goDriver) raise(step *Step) error {
 	case RaiseTimeout:
 		return &PluginError{PluginName: d.plan.Refs[i].Name, Message: step.Message, Timeout: true}
 	}
-	if pe, ok := d.errs[i].(*PluginError); ok {
+	if pe, ok := d.errs[i].(*PluginError); ok && step.Own {
 		if pe.PluginName != "" {
 			return pe // the plugin's own error, unchanged
 		}
@@ -541,7 +541,11 @@ func (d *goDriver) raise(step *Step) error {
 		named.PluginName = d.plan.Refs[i].Name
 		return &named
 	}
-	return &PluginError{PluginName: d.plan.Refs[i].Name, Message: step.Message, Err: d.errs[i]}
+	err := &PluginError{PluginName: d.plan.Refs[i].Name, Message: step.Message}
+	if step.Cause {
+		err.Err = d.errs[i]
+	}
+	return err
 }
 
 func (m *Manager) emit(logs []LogEntry) {

@@ -384,7 +384,7 @@ func encodeRecords(w *jw, recs []core.ExecutionRecord) {
 }
 
 // encodeNext adds to a call step the calls the driver may make before reporting, as
-// long as each outcome is plain (docs/protocol.md, Changes 02:00 BATCH): each entry has
+// long as each outcome is plain (docs/protocol.md, "Batches"): each entry has
 // the fields of a call step.
 func encodeNext(w *jw, re *runEntry, step *core.Step) {
 	re.next = re.run.AppendBatch(re.next[:0])

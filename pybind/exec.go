@@ -606,7 +606,7 @@ func RunReport(run int, outcome string) (_ string, err error) {
 
 // RunReportBatch folds in the outcomes (a JSON list) of the awaited call and of the
 // calls its step listed in "next", in order, exactly as RunReport would one by one;
-// answers the step after the last (docs/protocol.md, Changes 02:00 BATCH). Every
+// answers the step after the last (docs/protocol.md, "Batches"). Every
 // outcome but the last must be plain; a batch that breaks the rules is refused whole.
 func RunReportBatch(run int, outcomes string) (_ string, err error) {
 	defer guard("RunReportBatch", &err)

@@ -1024,7 +1024,7 @@ class _Run:
             "cont": bool(result.continue_processing),
             "ret": "none",
             # 1 = the very object that is already the run's current extensions (no change);
-            # the filtered copy a plugin is handed is always a fresh object (Changes, 00:40)
+            # the filtered copy a plugin is handed is always a fresh object (docs/protocol.md, outcome "ext")
             "ext": 0 if me is None else (1 if me is self.current_ext else 2),
             "viol": None if v is None else {"reason": v.reason, "code": v.code, "description": v.description},
             "retry": _clamp64(result.retry_delay_ms or 0),

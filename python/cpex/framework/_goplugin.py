@@ -38,7 +38,7 @@ def _context_facts(context: PluginContext) -> str:
     }
     timeout = go_invoke_timeout.get()
     if timeout is not None and timeout > 0:
-        # the executor's timeout (docs/protocol.md Changes 01:12); the core refuses <= 0
+        # the executor's timeout (docs/protocol.md, GoPluginInvoke); the core refuses <= 0
         facts["timeout"] = timeout
     return _dumps(facts)
 
