@@ -117,3 +117,16 @@ func TestFireAndForgetFailure(t *testing.T) {
 		})
 	}
 }
+
+func TestEmptyChainIsAnAllowBeforeAnyRule(t *testing.T) {
+	e := NewExecutor(30, PolicyDeny)
+	plan := e.Plan("tool_pre_invoke", nil, nil, false)
+	_, s := e.Start(plan, &Facts{SizeAttr: "args", Size: MaxPayloadSize + 1, Trace: true})
+	assert.Equal(t, OpDone, s.Op)
+	assert.True(t, s.Continue)
+	assert.Equal(t, -1, s.ViolationIndex)
+	assert.False(t, s.Payload || s.Ext || s.ChainSpan || s.ChainEnd)
+	assert.Empty(t, s.Records)
+	assert.Empty(t, s.Logs)
+	assert.Empty(t, s.FAF)
+}

@@ -144,3 +144,25 @@ def test_a_stale_extension_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(wire, "PROTOCOL_VERSION", wire.PROTOCOL_VERSION + 1)
     with pytest.raises(wire.ProtocolMismatchError, match="protocol"):
         wire._bind()
+
+
+# -- the empty chain: the manager's shortcut is the core's answer -------------------------
+
+
+def test_the_empty_chain_shortcut_is_the_cores_answer() -> None:
+    import orjson
+
+    from cpex.framework._driver import empty_chain_result
+
+    executor = PluginExecutor()
+    plan = orjson.loads(wire.plan_get(executor._core(), "tool_pre_invoke", "", "null"))
+    facts = {"rid": "r", "server_id": None, "tenant_id": None, "content_type": None, "user": None, "match": None,
+             "size": ["args", 10**9], "pool": 0, "vexc": True, "trace": True, "ext": False}
+    step = orjson.loads(wire.run_start(plan["plan"], orjson.dumps(facts).decode()))
+    assert step["op"] == "done" and "chain_span" not in step, "no size check, no span: an allow before any rule"
+    result = empty_chain_result()
+    assert (step["cont"], step["payload"], step["ext"], step["retry"]) == (
+        result.continue_processing, result.modified_payload is not None, result.modified_extensions is not None,
+        result.retry_delay_ms)
+    assert step["records"] == [] and step["faf"] == [] and step["decision"] is None and step["viol"] == -1
+    assert step["chain_end"] is None
