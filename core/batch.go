@@ -3,7 +3,7 @@ package core
 import "fmt"
 
 // Batches let a foreign driver (Python through pybind) call several consecutive serial
-// plugins before reporting (docs/protocol.md, Changes 02:00 BATCH). The driver decides
+// plugins before reporting (docs/protocol.md, "Batches"). The driver decides
 // nothing but "this outcome is plain": core lists the calls that would follow plain
 // outcomes, and replays the reported outcomes through Report one by one, so every
 // rule (records, metadata, on_error, logs) is still applied here, in the same order.
@@ -20,7 +20,7 @@ type BatchCall struct {
 // allow with nothing to commit, log or remember. serial() answers it with the next
 // call and no commit, which is what lets the driver go on without asking.
 func (o *Outcome) Plain() bool {
-	return o.Status == OutcomeOK && o.Continue && o.Mod == ModNone && o.Ext == ExtNone &&
+	return o.Status == OutcomeOK && o.Continue && o.Mod == ModNone && o.Ret.Kind == ReturnedNone && o.Ext == ExtNone &&
 		!o.HasViolation && o.Retry == 0
 }
 
@@ -106,8 +106,8 @@ func (r *Run) checkBatch(os []Outcome) error {
 		if k > 0 {
 			want = next[k-1].Index
 		}
-		if o := &os[k]; o.Status > outcomeLast || o.Mod > ModSame || o.Ext > ExtOther {
-			return fmt.Errorf("%w: outcome %d: status %d, mod %d, ext %d out of range", ErrBadOutcome, k, o.Status, o.Mod, o.Ext)
+		if o := &os[k]; o.Status > outcomeLast || o.Mod > ModSame || o.Ext > ExtOther || o.Ret.Kind > returnedLast {
+			return fmt.Errorf("%w: outcome %d: status %d, mod %d, ext %d, ret %d out of range", ErrBadOutcome, k, o.Status, o.Mod, o.Ext, o.Ret.Kind)
 		}
 		if os[k].Index != want {
 			return fmt.Errorf("%w: outcome %d: index %d, expected %d", ErrBadOutcome, k, os[k].Index, want)

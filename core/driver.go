@@ -450,12 +450,11 @@ func (d *goDriver) done(step *Step) *HookResult {
 func (d *goDriver) spawn(indices []int) *Background {
 	bg := &Background{}
 	var sem chan struct{}
-	if p := d.run.facts.Pool; p > 0 && p < len(indices) {
+	if p := PoolBound(d.run.facts.Pool, len(indices)); p > 0 {
 		sem = make(chan struct{}, p)
 	}
 	ctx := context.WithoutCancel(d.ctx)
 	timeout := d.m.timeout(d.run)
-	_, text := d.run.Timeout()
 	// The tasks outlive the call and d is recycled: they capture only these.
 	m, hook, original := d.m, d.plan.Hook, d.original
 	for _, i := range indices {
@@ -474,13 +473,9 @@ func (d *goDriver) spawn(indices []int) *Background {
 			if o.Status == OutcomeOK {
 				return
 			}
-			msg := o.Message
-			if o.Status == OutcomeTimeout {
-				msg = timeoutMessage(ref.Name, text)
-			}
-			m.emit([]LogEntry{{Level: "warning", Message: "Fire-and-forget plugin " + ref.Name + " failed: " + msg}})
-			m.exec.FireAndForgetFailed(ref)
-			bg.fail(&PluginError{PluginName: ref.Name, Message: msg, Timeout: o.Status == OutcomeTimeout, Err: o.err})
+			v := m.exec.FireAndForgetFailure(ref, &o)
+			m.emit([]LogEntry{v.Log})
+			bg.fail(&PluginError{PluginName: ref.Name, Message: v.Message, Timeout: o.Status == OutcomeTimeout, Err: o.err})
 		}()
 	}
 	return bg
@@ -494,7 +489,7 @@ func (d *goDriver) raise(step *Step) error {
 		return &PayloadSizeError{Message: step.Message}
 	case RaiseViolation:
 		records := append([]ExecutionRecord(nil), step.Records...)
-		if ve, ok := d.errs[i].(*ViolationError); ok {
+		if ve, ok := d.errs[i].(*ViolationError); ok && step.Own {
 			out := *ve
 			out.Executions = records
 			if out.Violation != nil {
@@ -508,7 +503,7 @@ func (d *goDriver) raise(step *Step) error {
 	case RaiseTimeout:
 		return &PluginError{PluginName: d.plan.Refs[i].Name, Message: step.Message, Timeout: true}
 	}
-	if pe, ok := d.errs[i].(*PluginError); ok {
+	if pe, ok := d.errs[i].(*PluginError); ok && step.Own {
 		if pe.PluginName != "" {
 			return pe // the plugin's own error, unchanged
 		}
@@ -516,7 +511,11 @@ func (d *goDriver) raise(step *Step) error {
 		named.PluginName = d.plan.Refs[i].Name
 		return &named
 	}
-	return &PluginError{PluginName: d.plan.Refs[i].Name, Message: step.Message, Err: d.errs[i]}
+	err := &PluginError{PluginName: d.plan.Refs[i].Name, Message: step.Message}
+	if step.Cause {
+		err.Err = d.errs[i]
+	}
+	return err
 }
 
 func (m *Manager) emit(logs []LogEntry) {

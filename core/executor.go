@@ -18,6 +18,7 @@ type Executor struct {
 
 	plansMu sync.RWMutex
 	plans   map[planKey]*Plan
+	flushes atomic.Uint64 // times plans overflowed and was emptied (PlanFlushes)
 }
 
 type execOptions struct {
@@ -33,9 +34,12 @@ type planKey struct {
 	deny   bool
 }
 
-// maxCachedPlans bounds the plan cache: callers that build refs per request would
-// otherwise grow it forever. Overflow empties it (plans are cheap to rebuild).
-const maxCachedPlans = 4096
+// MaxCachedPlans bounds every plan cache of an executor: the core's, and the tables a
+// foreign host keeps of the plans it was handed (pybind's handles, the Python driver's
+// dict), which follow the core's flushes (docs/protocol.md, PlanGet "flush"). Callers
+// that build refs per request would otherwise grow them forever. The one eviction rule:
+// overflow empties the cache (plans are cheap to rebuild).
+const MaxCachedPlans = 4096
 
 // NewExecutor returns an executor with timeout seconds (DefaultTimeout when ≤ 0) and
 // the given default policy.
@@ -108,13 +112,18 @@ func (e *Executor) Plan(hook string, refs []*Ref, fields []string, hasPolicy boo
 	}
 	p = NewPlan(hook, refs, fields, hasPolicy, deny)
 	e.plansMu.Lock()
-	if len(e.plans) >= maxCachedPlans {
+	if len(e.plans) >= MaxCachedPlans {
 		e.plans = map[planKey]*Plan{}
+		e.flushes.Add(1)
 	}
 	e.plans[key] = p
 	e.plansMu.Unlock()
 	return p
 }
+
+// PlanFlushes counts how many times the plan cache overflowed and was emptied: a host
+// that mirrors the cache empties its own when the count moves.
+func (e *Executor) PlanFlushes() uint64 { return e.flushes.Load() }
 
 // ForgetPlans drops every cached plan that uses ref (its registration was released).
 func (e *Executor) ForgetPlans(ref *Ref) {

@@ -178,7 +178,7 @@ func (r *Run) execGoConcurrent(ctx context.Context, step *Step, in *Payload, eff
 	defer cancel()
 	out := make(chan done, len(goIdx))
 	var sem chan struct{}
-	if p := step.Pool; p > 0 && p < len(goIdx) {
+	if p := PoolBound(step.Pool, len(goIdx)); p > 0 {
 		sem = make(chan struct{}, p)
 	}
 	var wg sync.WaitGroup
@@ -319,4 +319,34 @@ func CallPlugin(ctx context.Context, p Plugin, hook string, in *Payload, pctx *P
 		return nil, o.err
 	}
 	return res, nil
+}
+
+// Unreadable ends the run when the driver cannot give the Go plugins of a go step the
+// payload (it cannot be written as JSON: a circular reference, nesting beyond the
+// interpreter's limit). A guard that cannot see the payload never allows it, whatever
+// its on_error: the run raises the first Go plugin's PluginError (docs/semantics.md).
+// field: the top-level field that holds the value ("" for the payload as a whole);
+// circular: the cause was a reference cycle; cause: the error's type and text.
+func (r *Run) Unreadable(step *Step, field string, circular bool, cause string) (*Step, error) {
+	if r.finished {
+		return nil, ErrRunFinished
+	}
+	if !r.IsGoStep(step) {
+		return nil, fmt.Errorf("%w: not a Go step (%s)", ErrBadOutcome, step.Op)
+	}
+	i := step.Index
+	if step.Op == OpConcurrent {
+		i = r.GoIndices(step)[0]
+	}
+	where := "the payload"
+	if field != "" {
+		where = "field '" + field + "'"
+	}
+	what := cause
+	if circular {
+		what = "circular reference"
+	}
+	r.reset()
+	msg := fmt.Sprintf("Plugin %s: %s cannot be encoded as JSON for Go plugins (%s)", r.plan.Refs[i].Name, where, what)
+	return r.raise(RaiseError, i, msg, false, false), nil
 }

@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"os"
 	"reflect"
-	"sort"
-	"strings"
 	"time"
 )
 
@@ -129,37 +127,25 @@ func candidateOf(p *Plan, apply Apply, in *Payload, mod any, inIsCurrent bool) (
 		if !ok {
 			return ModIgnored, nil, ""
 		}
-		var accepted map[string]any
-		var rejected []string
+		var changed []string
 		for k, v := range newMap {
 			if ov, had := old[k]; had && reflect.DeepEqual(ov, v) {
 				continue
 			}
-			if p.Writable(k) {
-				if accepted == nil {
-					accepted = map[string]any{}
-				}
-				accepted[k] = v
-			} else {
-				rejected = append(rejected, k)
-			}
+			changed = append(changed, k)
 		}
-		msg := ""
-		if len(rejected) > 0 {
-			sort.Strings(rejected)
-			msg = "non-writable fields " + strings.Join(rejected, ", ") + " of " + p.Hook + " dropped by the hook payload policy"
+		verdict := PolicyDecision(p.Hook, changed, p.Writable)
+		if len(verdict.Accepted) == 0 {
+			return ModRejected, nil, verdict.Warning
 		}
-		if accepted == nil {
-			return ModRejected, nil, msg
-		}
-		out := make(map[string]any, len(old)+len(accepted))
+		out := make(map[string]any, len(old)+len(verdict.Accepted))
 		for k, v := range old {
 			out[k] = v
 		}
-		for k, v := range accepted {
-			out[k] = v
+		for _, k := range verdict.Accepted {
+			out[k] = newMap[k]
 		}
-		return ModCandidate, NewPayloadValue(out), msg
+		return ModCandidate, NewPayloadValue(out), verdict.Warning
 	}
 	return ModIgnored, nil, ""
 }

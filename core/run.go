@@ -112,14 +112,18 @@ func (r *Run) reset() *Step {
 		s.Logs = s.Logs[:0]
 	}
 	s.Op, s.Answer, s.Commit, s.CommitExt, s.ChainSpan, s.ChainEnd = 0, false, false, false, false, false
-	s.Index, s.Timeout, s.Merge, s.Meta, s.Apply, s.Span = 0, 0, false, false, 0, false
+	s.Index, s.Timeout, s.Merge, s.Meta, s.Apply, s.Span, s.Diff = 0, 0, false, false, 0, false, false
 	s.Pool, s.Continue, s.ViolationIndex, s.Retry, s.Payload, s.Ext = 0, false, -1, 0, false, false
 	s.Cancel, s.Single, s.AsIs, s.SingleViolation, s.Kind = false, false, false, false, 0
+	s.SingleEmpty, s.SingleDenial, s.Own, s.Cause = false, false, false, false
 	if s.TimeoutText != "" {
 		s.TimeoutText = ""
 	}
 	if s.Indices != nil {
 		s.Indices = nil
+	}
+	if s.Accept != nil {
+		s.Accept = nil
 	}
 	if s.Decision != "" {
 		s.Decision = ""
@@ -143,6 +147,15 @@ func (r *Run) log(level, format string, args ...any) {
 // begin: size guard, chain span, filtering, then the first step.
 func (r *Run) begin() *Step {
 	s := r.reset()
+	if len(r.plan.Refs) == 0 {
+		// No plugin for the hook: the call answers an allow before any rule runs (no
+		// size check, no span, no records), as upstream's invoke_hook returns before its
+		// executor. Hosts may answer this without a run (Manager.InvokeHook, the Python
+		// manager's empty_chain_result); TestEmptyChainIsAnAllowBeforeAnyRule pins it.
+		st := r.done(true, -1, false)
+		st.ChainEnd = false
+		return st
+	}
 	if f := &r.facts; f.SizeAttr != "" && f.Size > MaxPayloadSize {
 		what := "Payload"
 		if f.SizeAttr == "result" {
@@ -204,6 +217,7 @@ func (r *Run) advance() *Step {
 				if r.phase == PhaseAudit {
 					s.Apply = ApplyNone
 				}
+				s.Diff = s.Apply == ApplyPolicy
 				return s
 			}
 			r.phase++
@@ -294,8 +308,8 @@ func (r *Run) Report(o *Outcome) (*Step, error) {
 		}
 		return r.reportSingle(o), nil
 	}
-	if o.Status > outcomeLast || o.Mod > ModSame || o.Ext > ExtOther {
-		return nil, fmt.Errorf("%w: status %d, mod %d, ext %d out of range", ErrBadOutcome, o.Status, o.Mod, o.Ext)
+	if o.Status > outcomeLast || o.Mod > ModSame || o.Ext > ExtOther || o.Ret.Kind > returnedLast {
+		return nil, fmt.Errorf("%w: status %d, mod %d, ext %d, ret %d out of range", ErrBadOutcome, o.Status, o.Mod, o.Ext, o.Ret.Kind)
 	}
 	if r.phase == PhaseConcurrent && r.started {
 		at := -1
@@ -338,6 +352,18 @@ func (r *Run) serial(o *Outcome) *Step {
 		return r.advance()
 	}
 	r.executed++
+	var accept []string
+	if o.Ret.Kind != ReturnedNone {
+		apply := r.plan.Apply
+		if phase == PhaseAudit {
+			apply = ApplyNone
+		}
+		var warn string
+		o.Mod, accept, warn = classifyReturned(r.plan, apply, &o.Ret)
+		if warn != "" {
+			r.log("warning", "Plugin %s: %s", ref.Name, warn)
+		}
+	}
 	// The record is built in place: this is the path every plugin of a chain takes.
 	rec := r.newRecord(ref, StatusCompleted)
 	rec.EffectiveAllow = true
@@ -362,7 +388,7 @@ func (r *Run) serial(o *Outcome) *Step {
 		r.retry = o.Retry
 	}
 	if phase != PhaseAudit && o.hasCandidate() {
-		s.Commit = true
+		s.Commit, s.Accept = true, accept
 		r.committed = true
 		r.decision = ref.Name
 		rec.PayloadModified = o.Mod != ModSame
@@ -403,6 +429,9 @@ func (r *Run) concurrent(o *Outcome) *Step {
 		return r.advance()
 	}
 	r.executed++
+	if o.Ret.Kind != ReturnedNone {
+		o.Mod = ModIgnored // a concurrent plugin's payload never applies (no policy runs)
+	}
 	rec := r.record(ref, StatusCompleted)
 	if o.HasViolation {
 		setViolationFacts(&rec, o)
@@ -442,7 +471,9 @@ func (r *Run) violationRaised(ref *Ref, o *Outcome, cancel bool) *Step {
 	rec.RequestedAllow, rec.EffectiveAllow, rec.Matched, rec.Applied = False, false, True, true
 	setDenialFacts(&rec, o, o.Message)
 	r.records = append(r.records, rec)
-	return r.raise(RaiseViolation, o.Index, o.Message, true, cancel)
+	s := r.raise(RaiseViolation, o.Index, o.Message, true, cancel)
+	s.Own = true // the plugin's own violation error escapes as is
+	return s
 }
 
 // failure applies on_error to an error or a timeout (§11.4). It returns the raise step
@@ -466,7 +497,9 @@ func (r *Run) failure(ref *Ref, o *Outcome, appliedOnTimeout bool) *Step {
 		r.records = append(r.records, rec)
 		// Unfinished concurrent siblings are cancelled (quirk §30.6, decided: upstream
 		// leaves them running detached, a leak).
-		return r.raise(kind, o.Index, msg, false, concurrent)
+		s := r.raise(kind, o.Index, msg, false, concurrent)
+		r.raiseParts(s, o)
+		return s
 	}
 	if ref.OnError == config.OnErrorDisable {
 		r.exec.Disable(ref.Name)
@@ -502,7 +535,9 @@ func (r *Run) reportSingle(o *Outcome) *Step {
 	ref := r.single
 	switch o.Status {
 	case OutcomeViolationError:
-		return r.raise(RaiseViolation, 0, o.Message, false, false)
+		s := r.raise(RaiseViolation, 0, o.Message, false, false)
+		s.Own = true
+		return s
 	case OutcomeTimeout, OutcomeError, OutcomePluginError:
 		msg := o.Message
 		if o.Status == OutcomeTimeout {
@@ -514,18 +549,22 @@ func (r *Run) reportSingle(o *Outcome) *Step {
 				r.exec.Disable(ref.Name)
 			}
 			if o.Status == OutcomeTimeout {
-				return r.raise(RaisePluginTimeout, 0, msg, false, false)
+				s := r.raise(RaisePluginTimeout, 0, msg, false, false)
+				s.Cause = true
+				return s
 			}
 			r.log("error", "Plugin %s failed (on_error=%s): %s", ref.Name, ref.OnError, msg)
 			r.finished = true
-			s.Op, s.Single, s.Continue = OpDone, true, true
+			s.Op, s.Single, s.Continue, s.SingleEmpty = OpDone, true, true, true
 			return s
 		}
 		kind := RaiseError
 		if o.Status == OutcomeTimeout {
 			kind = RaiseTimeout
 		}
-		return r.raise(kind, 0, msg, false, false)
+		s := r.raise(kind, 0, msg, false, false)
+		r.raiseParts(s, o)
+		return s
 	}
 	r.finished = true
 	s.Op, s.Single = OpDone, true
@@ -539,7 +578,7 @@ func (r *Run) reportSingle(o *Outcome) *Step {
 		if r.facts.ViolationsAsErrors {
 			return r.raise(RaiseViolation, 0, blockedMessage(r.hook(), ref.Name, o), false, false)
 		}
-		s.Continue, s.SingleViolation = false, true
+		s.Continue, s.SingleViolation, s.SingleDenial = false, true, true
 	case config.ModeTransform, config.ModeAudit:
 		r.log("warning", "Plugin %s raised violation in %s mode (blocking suppressed): %s", ref.Name, ref.Mode, violationSummary(o))
 		s.Continue, s.Payload = true, ref.Mode == config.ModeTransform
@@ -606,3 +645,11 @@ func violationSummary(o *Outcome) string {
 }
 
 func strPtr(s string) *string { return &s }
+
+// raiseParts says how a driver builds the error of a failed call (on_error fail): a
+// PluginError the plugin raised escapes as is; any other error or timeout becomes a new
+// PluginError with the plugin's exception as its cause.
+func (r *Run) raiseParts(s *Step, o *Outcome) {
+	s.Own = o.Status == OutcomePluginError
+	s.Cause = !s.Own
+}

@@ -51,7 +51,7 @@ func (m *Manager) InvokePlugin(ctx context.Context, name, hook string, payload *
 		case RaiseTimeout:
 			return nil, &PluginError{PluginName: name, Message: step.Message, Timeout: true}
 		case RaiseViolation:
-			if ve, ok := o.err.(*ViolationError); ok {
+			if ve, ok := o.err.(*ViolationError); ok && step.Own {
 				return nil, ve
 			}
 			var v *Violation
@@ -62,10 +62,14 @@ func (m *Manager) InvokePlugin(ctx context.Context, name, hook string, payload *
 			}
 			return nil, &ViolationError{Message: step.Message, Violation: v}
 		}
-		if pe, ok := o.err.(*PluginError); ok {
+		if pe, ok := o.err.(*PluginError); ok && step.Own {
 			return nil, pe
 		}
-		return nil, &PluginError{PluginName: name, Message: step.Message, Err: o.err}
+		err := &PluginError{PluginName: name, Message: step.Message}
+		if step.Cause {
+			err.Err = o.err
+		}
+		return nil, err
 	}
 	if res == nil {
 		res = &Result{}

@@ -65,7 +65,10 @@ type Step struct {
 	Answer    bool
 	Commit    bool
 	CommitExt bool
-	Logs      []LogEntry
+	// Accept (with Commit, a reported ReturnedSameType under a policy): the candidate is
+	// the input with these fields taken from the returned object; nil: the object whole.
+	Accept []string
+	Logs   []LogEntry
 	// ChainSpan (first step of a traced run): start the hook-chain span with
 	// Run.ChainSpanAttrs. ChainEnd (done): end it with Run.ChainEndAttrs.
 	ChainSpan bool
@@ -79,6 +82,9 @@ type Step struct {
 	Meta        bool // merge result metadata into the accumulator
 	Apply       Apply
 	Span        bool // wrap the call in a per-plugin span
+	// Diff: a foreign driver reports the changed fields of a same-type returned payload
+	// (Returned.Changed), because a policy will decide on them.
+	Diff bool
 
 	// OpConcurrent
 	Indices []int
@@ -96,14 +102,23 @@ type Step struct {
 	Records        []ExecutionRecord
 	Cancel         bool // cancel (and await) unfinished concurrent tasks first
 
-	// OpDone of a single-plugin run
+	// OpDone of a single-plugin run: the result is the plugin's own (AsIs), an empty
+	// default one (SingleEmpty: the plugin failed under ignore/disable), or a new one of
+	// Continue, Payload (the plugin's modified payload), SingleViolation (its violation)
+	// and SingleDenial (its denial metadata, for hosts that call a blocker directly).
 	Single          bool
-	AsIs            bool // return the plugin's result object unchanged
-	SingleViolation bool // the new result carries the plugin's violation
+	AsIs            bool
+	SingleEmpty     bool
+	SingleViolation bool
+	SingleDenial    bool
 
-	// OpRaise
+	// OpRaise: the error of Kind with Message, naming the plugin at Index; Own: re-raise
+	// the exception the plugin raised itself instead; Cause: chain the plugin's exception
+	// as the cause of the new one.
 	Kind    RaiseKind
 	Message string
+	Own     bool
+	Cause   bool
 }
 
 // OutcomeStatus is how a plugin call ended.
@@ -181,14 +196,17 @@ type Outcome struct {
 	Index    int
 	Status   OutcomeStatus
 	Continue bool
-	Mod      Mod
-	Ext      ExtChange
+	// Mod: set by the Go host (which builds its candidate itself); a foreign driver
+	// reports Ret instead and Report derives Mod from it (classifyReturned).
+	Mod Mod
+	Ret Returned
+	Ext ExtChange
 	// HasViolation: the result (or the raised violation error) carried a violation.
 	HasViolation bool
 	Violation    ViolationFacts
 	Retry        int
 	DurationNs   int64
-	// Message: str(exc) for a PluginError/violation error, repr(exc) otherwise.
+	// Message: the error's text (for a foreign driver, ExceptionText of its two texts).
 	Message string
 
 	err error // the Go plugin's own error (Go drivers only)
@@ -197,4 +215,15 @@ type Outcome struct {
 // hasCandidate reports whether the outcome computed a candidate payload.
 func (o *Outcome) hasCandidate() bool {
 	return o.Mod == ModCandidate || o.Mod == ModOtherType || o.Mod == ModSame
+}
+
+// ExceptionText picks the text of a foreign plugin's exception that the executor
+// quotes (records, logs, the PluginError message): the exception's own message (str)
+// for the framework's errors, which carry one meant for the caller, and its repr for
+// any other exception, whose class name is the useful part (spec §11.4).
+func ExceptionText(st OutcomeStatus, str, repr string) string {
+	if st == OutcomePluginError || st == OutcomeViolationError {
+		return str
+	}
+	return repr
 }

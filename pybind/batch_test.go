@@ -14,10 +14,10 @@ import (
 // call step and RunReportBatch. Identity with single reports is tested in core
 // (TestBatchedReportsMatchSingleReports) and tests/py/test_batch_calls.py.
 
-const batchFacts = `{"rid":"r1","match":"search","pool":10,"vexc":false,"trace":true,"batch":true}`
+const batchFacts = `{"rid":"r1","match":"search","pool":10,"vexc":false,"trace":true}`
 
 func plainOutcome(i int) string {
-	return fmt.Sprintf(`{"i":%d,"st":"ok","cont":true,"mod":0,"ext":0,"viol":null,"retry":0,"dur":5,"msg":""}`, i)
+	return fmt.Sprintf(`{"i":%d,"st":"ok","cont":true,"ret":"none","ext":0,"viol":null,"retry":0,"dur":5,"str":"","repr":""}`, i)
 }
 
 func TestCallStepsListTheNextCallsAndBatchesReplay(t *testing.T) {
@@ -33,19 +33,15 @@ func TestCallStepsListTheNextCallsAndBatchesReplay(t *testing.T) {
 	p := plan(t, exec, "tool_pre_invoke", "null", a, b, c, g, d)
 	pid := int(p["plan"].(float64))
 
-	off := decode(t, must(RunStart(pid, plainFacts)))
-	assert.NotContains(t, off, "next", "only a driver that asks for batches gets next")
-	_, _ = RunAbort(int(off["run"].(float64)))
-
 	step := decode(t, must(RunStart(pid, batchFacts)))
 	run := int(step["run"].(float64))
 	assert.Equal(t, "call", step["op"])
 	assert.Equal(t, []any{
-		map[string]any{"ref": float64(b), "i": float64(1), "timeout": float64(30), "merge": true, "meta": true, "apply": "any", "span": true},
-		map[string]any{"ref": float64(c), "i": float64(2), "timeout": float64(30), "merge": false, "meta": true, "apply": "none", "span": true},
+		map[string]any{"ref": float64(b), "i": float64(1), "timeout": float64(30), "merge": true, "meta": true, "diff": false, "span": true},
+		map[string]any{"ref": float64(c), "i": float64(2), "timeout": float64(30), "merge": false, "meta": true, "diff": false, "span": true},
 	}, step["next"], "the serial Python calls up to the Go plugin, each with its phase's fields")
 
-	_, err = RunReportBatch(run, "["+plainOutcome(0)+`,{"i":1,"st":"ok","cont":true,"mod":1,"ext":0,"viol":null,"retry":0,"dur":5,"msg":""},`+plainOutcome(2)+"]")
+	_, err = RunReportBatch(run, "["+plainOutcome(0)+`,{"i":1,"st":"ok","cont":true,"ret":"payload","ext":0,"viol":null,"retry":0,"dur":5,"str":"","repr":""},`+plainOutcome(2)+"]")
 	require.ErrorContains(t, err, "outcome 1 (index 1) is not plain")
 	_, err = RunReportBatch(run, "["+plainOutcome(0)+","+plainOutcome(2)+"]")
 	require.ErrorContains(t, err, "index 2, expected 1")
@@ -75,7 +71,7 @@ func TestCallStepsListTheNextCallsAndBatchesReplay(t *testing.T) {
 func FuzzRunReportBatch(f *testing.F) {
 	f.Add("[" + plainOutcome(0) + "," + plainOutcome(1) + "]")
 	f.Add("[" + plainOutcome(0) + `,{"i":1,"st":"vexc","viol":{"reason":"r"}}]`)
-	f.Add(`[{"i":0,"st":"ok","cont":false,"mod":2},{"i":1}]`)
+	f.Add(`[{"i":0,"st":"ok","cont":false,"ret":"payload"},{"i":1}]`)
 	f.Add(`[]`)
 	f.Add(`[1,"x",null]`)
 	exec, _ := ExecutorNew(`{"timeout": 1}`)
@@ -124,7 +120,7 @@ func BenchmarkRunReportBatch10(b *testing.B) {
 	var p struct{ Plan int }
 	require.NoError(b, json.Unmarshal([]byte(ans), &p))
 	batch := "[" + strings.Join(outs, ",") + "]"
-	facts := `{"rid":"r1","match":"search","pool":10,"vexc":false,"trace":false,"batch":true}`
+	facts := `{"rid":"r1","match":"search","pool":10,"vexc":false,"trace":false}`
 	b.ReportAllocs()
 	for b.Loop() {
 		step, err := RunStart(p.Plan, facts)

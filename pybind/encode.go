@@ -41,6 +41,10 @@ func encodeStepTo(w *jw, re *runEntry, step *core.Step, eff *core.GoEffects, hel
 		w.bool(step.Commit)
 		w.key("commit_ext")
 		w.bool(step.CommitExt)
+		if step.Accept != nil {
+			w.key("accept")
+			w.strs(step.Accept)
+		}
 	}
 	if len(logs) > 0 {
 		w.key("logs")
@@ -102,14 +106,19 @@ func encodeStepTo(w *jw, re *runEntry, step *core.Step, eff *core.GoEffects, hel
 		w.bool(step.Merge)
 		w.key("meta")
 		w.bool(step.Meta)
-		w.key("apply")
-		w.str(step.Apply.String())
+		w.key("diff")
+		w.bool(step.Diff)
 		if step.Span {
 			w.key("span")
 			w.bool(true)
 		}
-		if re.batch {
-			encodeNext(w, re, step)
+		if re.plan == nil {
+			// a single run has no plan answer: its one call step names the key
+			w.key("drop")
+			w.str(core.DecisionPluginKey)
+		}
+		if re.plan != nil {
+			encodeNext(w, re, step) // batching is the only path for plain serial outcomes
 		}
 	case core.OpConcurrent:
 		w.key("op")
@@ -127,8 +136,8 @@ func encodeStepTo(w *jw, re *runEntry, step *core.Step, eff *core.GoEffects, hel
 		w.ints(step.Indices)
 		w.key("timeout")
 		w.raw(step.TimeoutText)
-		w.key("pool")
-		w.int(step.Pool)
+		w.key("pool") // the bound of the Python tasks, 0 for none
+		w.int(core.PoolBound(step.Pool, len(step.Indices)))
 		if step.Span {
 			w.key("span")
 			w.bool(true)
@@ -140,14 +149,23 @@ func encodeStepTo(w *jw, re *runEntry, step *core.Step, eff *core.GoEffects, hel
 		if step.Single {
 			w.key("op")
 			w.raw(`"done","single":true`)
-			w.key("as_is")
-			w.bool(step.AsIs)
+			w.key("result")
+			switch {
+			case step.AsIs:
+				w.raw(`"plugin"`)
+			case step.SingleEmpty:
+				w.raw(`"empty"`)
+			default:
+				w.raw(`"new"`)
+			}
 			w.key("cont")
 			w.bool(step.Continue)
 			w.key("payload")
 			w.bool(step.Payload)
 			w.key("viol")
 			w.bool(step.SingleViolation)
+			w.key("denial")
+			w.bool(step.SingleDenial)
 			break
 		}
 		w.key("op")
@@ -163,9 +181,13 @@ func encodeStepTo(w *jw, re *runEntry, step *core.Step, eff *core.GoEffects, hel
 		w.bool(step.Payload)
 		w.key("ext")
 		w.bool(step.Ext)
-		w.key("decision")
+		w.key("decision") // the metadata entry naming the decision plugin (spec §11.8)
 		if step.Decision != "" {
+			w.raw("{")
+			w.str(core.DecisionPluginKey)
+			w.raw(":")
 			w.str(step.Decision)
+			w.raw("}")
 		} else {
 			w.raw("null")
 		}
@@ -175,6 +197,12 @@ func encodeStepTo(w *jw, re *runEntry, step *core.Step, eff *core.GoEffects, hel
 			_, text := re.run.Timeout()
 			w.key("faf_timeout")
 			w.raw(text)
+			w.key("faf_pool")
+			w.int(core.PoolBound(re.run.Facts().Pool, len(step.FAF)))
+			// each task gets a copy of the payload the hook was called with, never the
+			// chain's result (spec §11.9)
+			w.key("faf_payload")
+			w.raw(`"original"`)
 		}
 		w.key("records")
 		encodeRecords(w, step.Records)
@@ -197,6 +225,10 @@ func encodeStepTo(w *jw, re *runEntry, step *core.Step, eff *core.GoEffects, hel
 		w.str(step.Message)
 		w.key("i")
 		w.int(step.Index)
+		w.key("own")
+		w.bool(step.Own)
+		w.key("cause")
+		w.bool(step.Cause)
 		if step.Kind == core.RaiseViolation {
 			if v := re.viols[step.Index]; v != nil {
 				if err := encodeViolation(w, re, step.Index); err != nil {
@@ -352,7 +384,7 @@ func encodeRecords(w *jw, recs []core.ExecutionRecord) {
 }
 
 // encodeNext adds to a call step the calls the driver may make before reporting, as
-// long as each outcome is plain (docs/protocol.md, Changes 02:00 BATCH): each entry has
+// long as each outcome is plain (docs/protocol.md, "Batches"): each entry has
 // the fields of a call step.
 func encodeNext(w *jw, re *runEntry, step *core.Step) {
 	re.next = re.run.AppendBatch(re.next[:0])
@@ -375,8 +407,8 @@ func encodeNext(w *jw, re *runEntry, step *core.Step) {
 		w.bool(c.Merge)
 		w.key("meta")
 		w.bool(true)
-		w.key("apply")
-		w.str(c.Apply.String())
+		w.key("diff")
+		w.bool(c.Apply == core.ApplyPolicy)
 		if step.Span {
 			w.key("span")
 			w.bool(true)

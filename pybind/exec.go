@@ -100,22 +100,35 @@ func ExecutorSetRuntimeDisabled(id int, op string, name string) (_ int, err erro
 	return 0, fmt.Errorf("ExecutorSetRuntimeDisabled: op: want add, discard or clear, got %q", op)
 }
 
-// ExecutorFafFailed applies on_error to a failed fire-and-forget task of ref; answers 1
-// when the plugin was disabled.
-func ExecutorFafFailed(id int, ref int) (_ int, err error) {
+// ExecutorFafFailed reports a fire-and-forget task of ref that raised or timed out
+// (outcome: its "i" is ignored); core applies on_error and answers what the driver does:
+// {"log": [level, text], "message": text, "disabled": bool}.
+func ExecutorFafFailed(id int, ref int, outcome string) (_ string, err error) {
 	defer guard("ExecutorFafFailed", &err)
 	e, err := st.executor("ExecutorFafFailed", "id", id)
 	if err != nil {
-		return 0, err
+		return "", err
 	}
 	r, err := st.ref("ExecutorFafFailed", "ref", ref)
 	if err != nil {
-		return 0, err
+		return "", err
 	}
-	if e.exec.FireAndForgetFailed(r.ref) {
-		return 1, nil
+	o, err := parseOutcome("ExecutorFafFailed", outcome)
+	if err != nil {
+		return "", err
 	}
-	return 0, nil
+	v := e.exec.FireAndForgetFailure(r.ref, o)
+	var w jw
+	w.raw(`{"log":[`)
+	w.str(v.Log.Level)
+	w.raw(",")
+	w.str(v.Log.Message)
+	w.raw(`],"message":`)
+	w.str(v.Message)
+	w.raw(`,"disabled":`)
+	w.bool(v.Disabled)
+	w.raw("}")
+	return string(w.b), nil
 }
 
 // RefRegister registers the trusted identity of a plugin registration; answers its id.
@@ -425,6 +438,15 @@ func PlanGet(exec int, hook string, refs string, policy string) (_ string, err e
 	plan := e.exec.Plan(hook, crefs, fields, hasPolicy)
 	st.mu.Lock()
 	defer st.mu.Unlock()
+	// The host caches every answer (one entry per PlanGet): when the core emptied its
+	// cache, or the host's reached the core's bound, all three are emptied together
+	// (core.MaxCachedPlans), so none of them grows under churn.
+	flush := false
+	if f := e.exec.PlanFlushes(); f != e.flushes || e.handed >= core.MaxCachedPlans {
+		e.flushes, e.handed, flush = f, 0, true
+		st.dropExecPlansLocked(e)
+	}
+	e.handed++
 	if pid, ok := e.plans[plan]; ok {
 		if pe := st.plans[pid]; pe != nil {
 			return pe.answer, nil
@@ -448,14 +470,45 @@ func PlanGet(exec int, hook string, refs string, policy string) (_ string, err e
 	}
 	w.raw(`,"size":[["args","values"],["result","whole"]],"isolate":`)
 	w.bool(plan.Isolate)
+	// merging a result's metadata drops this key: the executor sets it (spec §11.8)
+	w.raw(`,"drop":`)
+	w.str(core.DecisionPluginKey)
 	w.raw("}")
 	pe.answer = string(w.b)
 	st.plans[pid] = pe
-	e.plans[plan] = pid
-	for _, id := range ids {
-		st.refs[id].plans[pid] = struct{}{}
+	if flush {
+		// the flag is for this answer only (a later hit on the same plan is no flush)
+		w.b = append(w.b[:len(w.b)-1], `,"flush":true}`...)
+		return st.registerPlanLocked(e, pe, plan, ids, string(w.b)), nil
 	}
-	return pe.answer, nil
+	return st.registerPlanLocked(e, pe, plan, ids, pe.answer), nil
+}
+
+// registerPlanLocked records a new plan entry of e and answers answer.
+func (s *state) registerPlanLocked(e *executorEntry, pe *planEntry, plan *core.Plan, ids []int, answer string) string {
+	e.plans[plan] = pe.id
+	for _, id := range ids {
+		s.refs[id].plans[pe.id] = struct{}{}
+	}
+	return answer
+}
+
+// dropExecPlansLocked forgets every plan entry of e (the host empties its cache too).
+// Runs in flight keep their entry: they hold it, not its id.
+func (s *state) dropExecPlansLocked(e *executorEntry) {
+	for _, pid := range e.plans {
+		p := s.plans[pid]
+		if p == nil {
+			continue
+		}
+		delete(s.plans, pid)
+		for _, rid := range p.refIDs {
+			if r := s.refs[rid]; r != nil {
+				delete(r.plans, pid)
+			}
+		}
+	}
+	clear(e.plans)
 }
 
 func (re *runEntry) refIDOf(i int) int {
@@ -474,12 +527,12 @@ func RunStart(plan int, facts string) (_ string, err error) {
 	if pe == nil {
 		return "", fmt.Errorf("RunStart: plan: unknown plan id %d", plan)
 	}
-	f, fd, err := parseFacts("RunStart", facts)
+	f, _, err := parseFacts("RunStart", facts)
 	if err != nil {
 		return "", err
 	}
 	run, step := pe.exec.exec.Start(pe.plan, f)
-	re := &runEntry{run: run, plan: pe, batch: fd.Batch}
+	re := &runEntry{run: run, plan: pe}
 	st.mu.Lock()
 	re.id = st.newID()
 	if !run.Finished() {
@@ -553,7 +606,7 @@ func RunReport(run int, outcome string) (_ string, err error) {
 
 // RunReportBatch folds in the outcomes (a JSON list) of the awaited call and of the
 // calls its step listed in "next", in order, exactly as RunReport would one by one;
-// answers the step after the last (docs/protocol.md, Changes 02:00 BATCH). Every
+// answers the step after the last (docs/protocol.md, "Batches"). Every
 // outcome but the last must be plain; a batch that breaks the rules is refused whole.
 func RunReportBatch(run int, outcomes string) (_ string, err error) {
 	defer guard("RunReportBatch", &err)
@@ -673,4 +726,39 @@ func RunAbort(run int) (_ int, err error) {
 	}
 	re.rc.end()
 	return 1, nil
+}
+
+// RunGoUnreadable answers a go step whose payload the driver cannot write as JSON;
+// facts = {"field": name or null, "circular": bool, "cause": "Type: text"}. Core ends
+// the run (core.Run.Unreadable) and answers the raise step.
+func RunGoUnreadable(run int, facts string) (_ string, err error) {
+	defer guard("RunGoUnreadable", &err)
+	re, err := st.run("RunGoUnreadable", run)
+	if err != nil {
+		return "", err
+	}
+	var f struct {
+		Field    *string `json:"field"`
+		Circular bool    `json:"circular"`
+		Cause    string  `json:"cause"`
+	}
+	if err := json.Unmarshal([]byte(facts), &f); err != nil {
+		return "", fmt.Errorf("RunGoUnreadable: facts: %v (got %s)", err, clip(facts))
+	}
+	re.mu.Lock()
+	defer re.mu.Unlock()
+	held := re.held
+	if held == nil {
+		return "", fmt.Errorf("RunGoUnreadable: run %d: no go step is pending", run)
+	}
+	re.held = nil
+	field := ""
+	if f.Field != nil {
+		field = *f.Field
+	}
+	step, err := re.run.Unreadable(held, field, f.Circular, f.Cause)
+	if err != nil {
+		return "", fmt.Errorf("RunGoUnreadable: run %d: %w", run, err)
+	}
+	return re.answer(step, nil)
 }

@@ -76,17 +76,17 @@ func TestWorkedExampleTwoSequentialPlugins(t *testing.T) {
 	assert.Equal(t, float64(30), step["timeout"])
 	assert.Equal(t, true, step["merge"])
 	assert.Equal(t, true, step["meta"])
-	assert.Equal(t, "any", step["apply"])
+	assert.Equal(t, false, step["diff"])
 	assert.NotContains(t, step, "commit", "the first step answers no report")
 	run := int(step["run"].(float64))
 
-	step = decode(t, must(RunReport(run, `{"i":0,"st":"ok","cont":true,"mod":1,"ext":0,"viol":null,"retry":0,"dur":1200,"msg":""}`)))
+	step = decode(t, must(RunReport(run, `{"i":0,"st":"ok","cont":true,"ret":"payload","ext":0,"viol":null,"retry":0,"dur":1200,"str":"","repr":""}`)))
 	assert.Equal(t, true, step["commit"])
 	assert.Equal(t, false, step["commit_ext"])
 	assert.Equal(t, "call", step["op"])
 	assert.Equal(t, float64(b), step["ref"])
 
-	step = decode(t, must(RunReport(run, `{"i":1,"st":"ok","cont":false,"mod":0,"ext":0,"viol":{"reason":"r","code":"C","description":"d"},"retry":0,"dur":900,"msg":""}`)))
+	step = decode(t, must(RunReport(run, `{"i":1,"st":"ok","cont":false,"ret":"none","ext":0,"viol":{"reason":"r","code":"C","description":"d"},"retry":0,"dur":900,"str":"","repr":""}`)))
 	assert.Equal(t, "done", step["op"])
 	assert.Equal(t, false, step["cont"])
 	assert.Equal(t, float64(1), step["viol"])
@@ -122,11 +122,11 @@ func TestConcurrentWorkedExample(t *testing.T) {
 	step := decode(t, must(RunStart(int(p["plan"].(float64)), plainFacts)))
 	assert.Equal(t, "concurrent", step["op"])
 	assert.Equal(t, []any{float64(0), float64(1), float64(2)}, step["i"])
-	assert.Equal(t, float64(10), step["pool"])
+	assert.Equal(t, float64(0), step["pool"], "a pool of 10 never binds 3 tasks: no bound (core.PoolBound)")
 	run := int(step["run"].(float64))
-	step = decode(t, must(RunReport(run, `{"i":1,"st":"ok","cont":true,"mod":0,"ext":0,"viol":null,"retry":0,"dur":0,"msg":""}`)))
+	step = decode(t, must(RunReport(run, `{"i":1,"st":"ok","cont":true,"ret":"none","ext":0,"viol":null,"retry":0,"dur":0,"str":"","repr":""}`)))
 	assert.Equal(t, "next", step["op"])
-	step = decode(t, must(RunReport(run, `{"i":0,"st":"ok","cont":false,"mod":0,"ext":0,"viol":{"reason":"r","code":"C","description":"d"},"retry":0,"dur":0,"msg":""}`)))
+	step = decode(t, must(RunReport(run, `{"i":0,"st":"ok","cont":false,"ret":"none","ext":0,"viol":{"reason":"r","code":"C","description":"d"},"retry":0,"dur":0,"str":"","repr":""}`)))
 	assert.Equal(t, "done", step["op"])
 	assert.Equal(t, true, step["cancel"])
 	assert.Equal(t, float64(0), step["viol"])
@@ -146,11 +146,11 @@ func TestGoStepsRunGoPluginsInCore(t *testing.T) {
 	step := decode(t, must(RunStart(int(p["plan"].(float64)), plainFacts)))
 	run := int(step["run"].(float64))
 	assert.Equal(t, "call", step["op"])
-	step = decode(t, must(RunReport(run, `{"i":0,"st":"ok","cont":true,"mod":0,"ext":0,"viol":null,"retry":0,"dur":5,"msg":""}`)))
+	step = decode(t, must(RunReport(run, `{"i":0,"st":"ok","cont":true,"ret":"none","ext":0,"viol":null,"retry":0,"dur":5,"str":"","repr":""}`)))
 	assert.Equal(t, "go", step["op"])
 	assert.Equal(t, []any{float64(1), float64(2)}, step["i"], "consecutive Go plugins across serial phases")
 	assert.Equal(t, false, step["original"])
-	_, err = RunReport(run, `{"i":1,"st":"ok","cont":true,"mod":0,"ext":0,"viol":null,"retry":0,"dur":5,"msg":""}`)
+	_, err = RunReport(run, `{"i":1,"st":"ok","cont":true,"ret":"none","ext":0,"viol":null,"retry":0,"dur":5,"str":"","repr":""}`)
 	require.ErrorContains(t, err, "waiting for RunGo")
 	_, err = RunGo(run, `{not json`)
 	require.ErrorContains(t, err, "RunGo: run")
@@ -164,7 +164,7 @@ func TestGoStepsRunGoPluginsInCore(t *testing.T) {
 	step = decode(t, must(RunGo(run, `{"name":"search","args":{}}`)))
 	assert.Equal(t, "concurrent", step["op"])
 	assert.Equal(t, []any{float64(4)}, step["i"], "then the Python ones")
-	step = decode(t, must(RunReport(run, `{"i":4,"st":"ok","cont":true,"mod":0,"ext":0,"viol":null,"retry":0,"dur":0,"msg":""}`)))
+	step = decode(t, must(RunReport(run, `{"i":4,"st":"ok","cont":true,"ret":"none","ext":0,"viol":null,"retry":0,"dur":0,"str":"","repr":""}`)))
 	assert.Equal(t, "done", step["op"])
 	assert.Len(t, step["records"], 5)
 }
@@ -178,21 +178,24 @@ func TestRunSingleAnswers(t *testing.T) {
 		ref                  int
 		want                 map[string]any
 	}{
-		{"as is", `{"vexc":false,"merge":true,"meta":true,"trace":false}`, `{"i":0,"st":"ok","cont":true}`, seq, map[string]any{"op": "done", "single": true, "as_is": true}},
-		{"block", `{"vexc":false,"merge":true,"meta":true,"trace":false}`, `{"i":0,"st":"ok","cont":false,"viol":{"reason":"r","code":"C","description":"d"}}`, seq, map[string]any{"as_is": false, "cont": false, "viol": true}},
+		{"as is", `{"vexc":false,"merge":true,"meta":true,"trace":false}`, `{"i":0,"st":"ok","cont":true}`, seq, map[string]any{"op": "done", "single": true, "result": "plugin"}},
+		{"block", `{"vexc":false,"merge":true,"meta":true,"trace":false}`, `{"i":0,"st":"ok","cont":false,"viol":{"reason":"r","code":"C","description":"d"}}`, seq, map[string]any{"result": "new", "cont": false, "viol": true, "denial": true}},
 		{"block raises", `{"vexc":true,"merge":false,"meta":false,"trace":false,"hook":"tool_pre_invoke"}`, `{"i":0,"st":"ok","cont":false,"viol":{"reason":"r","code":"C","description":"d"}}`, seq, map[string]any{"op": "raise", "kind": "violation", "message": "tool_pre_invoke blocked by plugin s: C - r (d)"}},
-		{"transform block", `{"vexc":true}`, `{"i":0,"st":"ok","cont":false}`, tr, map[string]any{"cont": true, "payload": true, "viol": false}},
+		{"transform block", `{"vexc":true}`, `{"i":0,"st":"ok","cont":false}`, tr, map[string]any{"result": "new", "cont": true, "payload": true, "viol": false, "denial": false}},
 		{"timeout ignored", `{}`, `{"i":0,"st":"timeout"}`, tr, map[string]any{"op": "raise", "kind": "plugin_timeout", "message": "Plugin t exceeded 30s timeout"}},
-		{"timeout fail", `{}`, `{"i":0,"st":"timeout"}`, seq, map[string]any{"op": "raise", "kind": "timeout"}},
-		{"error ignored", `{}`, `{"i":0,"st":"error","msg":"E()"}`, tr, map[string]any{"op": "done", "cont": true, "as_is": false}},
-		{"raised timeout ignored", `{}`, `{"i":0,"st":"traise","msg":"TimeoutError()"}`, tr, map[string]any{"op": "raise", "kind": "plugin_timeout", "message": "Plugin t exceeded 30s timeout"}},
-		{"raised timeout fail", `{}`, `{"i":0,"st":"traise","msg":"TimeoutError()"}`, seq, map[string]any{"op": "raise", "kind": "timeout", "message": "Plugin s exceeded 30s timeout"}},
+		{"timeout fail", `{}`, `{"i":0,"st":"timeout"}`, seq, map[string]any{"op": "raise", "kind": "timeout", "own": false, "cause": true}},
+		{"plugin error fail", `{}`, `{"i":0,"st":"perror","str":"no","repr":"PluginError('no')"}`, seq, map[string]any{"op": "raise", "kind": "error", "message": "no", "own": true, "cause": false}},
+		{"error fail", `{}`, `{"i":0,"st":"error","str":"x","repr":"ValueError('x')"}`, seq, map[string]any{"op": "raise", "kind": "error", "message": "ValueError('x')", "own": false, "cause": true}},
+		{"violation error", `{}`, `{"i":0,"st":"vexc","str":"v","repr":"PluginViolationError('v')"}`, seq, map[string]any{"op": "raise", "kind": "violation", "message": "v", "own": true}},
+		{"error ignored", `{}`, `{"i":0,"st":"error","str":"E()","repr":"E()"}`, tr, map[string]any{"op": "done", "cont": true, "result": "empty"}},
+		{"raised timeout ignored", `{}`, `{"i":0,"st":"traise","str":"TimeoutError()","repr":"TimeoutError()"}`, tr, map[string]any{"op": "raise", "kind": "plugin_timeout", "message": "Plugin t exceeded 30s timeout", "cause": true}},
+		{"raised timeout fail", `{}`, `{"i":0,"st":"traise","str":"TimeoutError()","repr":"TimeoutError()"}`, seq, map[string]any{"op": "raise", "kind": "timeout", "message": "Plugin s exceeded 30s timeout"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			step := decode(t, must(RunSingle(exec, tc.ref, tc.facts)))
 			assert.Equal(t, "call", step["op"])
-			assert.Equal(t, "none", step["apply"])
+			assert.Equal(t, false, step["diff"])
 			done := decode(t, must(RunReport(int(step["run"].(float64)), tc.outcome)))
 			for k, v := range tc.want {
 				assert.Equal(t, v, done[k], k)
@@ -253,12 +256,12 @@ func TestErrorsNameFunctionFieldAndValue(t *testing.T) {
 			_, err := RunReport(int(step["run"].(float64)), `{"i":3,"st":"ok"}`)
 			return err
 		}, []string{"RunReport", "outcome.i=3"}},
-		{"outcome mod", func() error {
+		{"outcome ret", func() error {
 			p := plan(t, exec, "tool_pre_invoke", "null", ref)
 			step := decode(t, must(RunStart(int(p["plan"].(float64)), plainFacts)))
-			_, err := RunReport(int(step["run"].(float64)), `{"i":0,"st":"ok","mod":9}`)
+			_, err := RunReport(int(step["run"].(float64)), `{"i":0,"st":"ok","ret":"maybe"}`)
 			return err
-		}, []string{"outcome.mod", "9"}},
+		}, []string{"outcome.ret", "maybe"}},
 		{"go without go step", func() error {
 			p := plan(t, exec, "tool_pre_invoke", "null", ref)
 			step := decode(t, must(RunStart(int(p["plan"].(float64)), plainFacts)))
@@ -292,13 +295,17 @@ func TestRuntimeDisabledAndFafFailed(t *testing.T) {
 
 	dis := mustRef(t, "faf-d", "fire_and_forget", "disable", 1, 0)
 	ign := mustRef(t, "faf-i", "fire_and_forget", "ignore", 1, 0)
-	n, err = ExecutorFafFailed(exec, ign)
+	ans, err := ExecutorFafFailed(exec, ign, `{"i":0,"st":"error","str":"ValueError('x')","repr":"ValueError('x')"}`)
 	require.NoError(t, err)
-	assert.Equal(t, 0, n)
-	n, err = ExecutorFafFailed(exec, dis)
+	assert.JSONEq(t, `{"log":["error","Plugin faf-i failed in fire-and-forget mode (ignored): ValueError('x')"],`+
+		`"message":"ValueError('x')","disabled":false}`, ans)
+	ans, err = ExecutorFafFailed(exec, dis, `{"i":0,"st":"timeout","str":"","repr":"TimeoutError()"}`)
 	require.NoError(t, err)
-	assert.Equal(t, 1, n)
+	assert.JSONEq(t, `{"log":["error","Plugin faf-d failed in fire-and-forget mode (ignored): TimeoutError()"],`+
+		`"message":"TimeoutError()","disabled":true}`, ans)
 	assert.Equal(t, `["faf-d"]`, must(ExecutorRuntimeDisabled(exec)))
+	_, err = ExecutorFafFailed(exec, dis, `{"st":"error"}`)
+	assert.ErrorContains(t, err, "outcome.i")
 }
 
 func TestExecutorUpdateChangesTimeoutText(t *testing.T) {
@@ -360,8 +367,8 @@ func TestSizeGuardAndTracing(t *testing.T) {
 	step = decode(t, must(RunStart(int(p["plan"].(float64)), `{"rid":"r","trace":true,"user":{"keys":["a"]}}`)))
 	assert.Equal(t, map[string]any{"plugin.hook.type": "tool_post_invoke", "plugin.chain.length": float64(1)}, step["chain_span"])
 	assert.Equal(t, true, step["span"])
-	assert.Equal(t, "policy", step["apply"])
-	done := decode(t, must(RunReport(int(step["run"].(float64)), `{"i":0,"st":"ok","cont":true,"mod":2}`)))
+	assert.Equal(t, true, step["diff"])
+	done := decode(t, must(RunReport(int(step["run"].(float64)), `{"i":0,"st":"ok","cont":true,"ret":"payload"}`)))
 	assert.Equal(t, map[string]any{"plugin.executed_count": float64(1), "plugin.skipped_count": float64(0),
 		"plugin.chain.stopped": false, "plugin.chain.stopped_by": ""}, done["chain_end"])
 }
@@ -386,8 +393,8 @@ func TestDefaultPolicyChangeMakesANewPlan(t *testing.T) {
 	assert.NotEqual(t, allow["plan"], deny["plan"])
 	assert.Equal(t, true, deny["isolate"])
 	step := decode(t, must(RunStart(int(deny["plan"].(float64)), plainFacts)))
-	assert.Equal(t, "none", step["apply"])
-	done := decode(t, must(RunReport(int(step["run"].(float64)), `{"i":0,"st":"ok","cont":true,"mod":4}`)))
+	assert.Equal(t, false, step["diff"])
+	done := decode(t, must(RunReport(int(step["run"].(float64)), `{"i":0,"st":"ok","cont":true,"ret":"foreign"}`)))
 	assert.Equal(t, false, done["commit"])
 	assert.Contains(t, fmt.Sprint(done["logs"]), "default hook policy (deny)")
 }

@@ -111,10 +111,10 @@ func FuzzPlanGet(f *testing.F) {
 // arrives, the run answers or errors, and a run that errored on bad input still
 // accepts a good outcome.
 func FuzzRunProtocol(f *testing.F) {
-	f.Add(plainFacts, `{"i":0,"st":"ok","cont":true,"mod":1,"ext":0,"viol":null,"retry":0,"dur":1,"msg":""}`, `{"name":"x"}`)
+	f.Add(plainFacts, `{"i":0,"st":"ok","cont":true,"ret":"payload","ext":0,"viol":null,"retry":0,"dur":1,"str":"","repr":""}`, `{"name":"x"}`)
 	f.Add(`{"user":{"keys":["a"]},"size":["args",5],"pool":2,"trace":true}`, `{"i":0,"st":"vexc","viol":{"reason":1,"code":null}}`, `[1,2]`)
 	f.Add(`{}`, `{"i":-1}`, `"s"`)
-	f.Add(plainFacts, `{"i":0,"st":"traise","msg":"TimeoutError()"}`, `{}`)
+	f.Add(plainFacts, `{"i":0,"st":"traise","str":"TimeoutError()","repr":"TimeoutError()"}`, `{}`)
 	exec, _ := ExecutorNew(`{"timeout": 1}`)
 	goID, _ := GoPluginNew(`{"name":"g","kind":"builtin/noop"}`)
 	py, _ := RefRegister(refInfoDoc("py", "sequential", "ignore", 1, 0))

@@ -147,7 +147,6 @@ type goPluginSpec struct {
 type factsDoc struct {
 	Merge bool
 	Meta  bool
-	Batch bool // RunStart: call steps may carry "next" (docs/protocol.md, Changes 02:00)
 }
 
 // parseFacts reads RunStart's (or RunSingle's) facts (docs/protocol.md, "Facts").
@@ -197,8 +196,6 @@ func parseFacts(fn, doc string) (*core.Facts, *factsDoc, error) {
 			fd.Merge, err = boolOf(v)
 		case "meta":
 			fd.Meta, err = boolOf(v)
-		case "batch":
-			fd.Batch, err = boolOf(v)
 		case "ext":
 			_, err = boolOf(v)
 		}
@@ -358,6 +355,7 @@ var statuses = map[string]core.OutcomeStatus{
 func parseOutcome(fn, doc string) (*core.Outcome, error) {
 	o := &core.Outcome{Continue: true}
 	hasIndex := false
+	var str, repr string // the raised exception's two texts (core picks one)
 	err := eachMember(bytesOf(doc), func(key []byte, v []byte) error {
 		var err error
 		var n int64
@@ -381,11 +379,21 @@ func parseOutcome(fn, doc string) (*core.Outcome, error) {
 			if !isNull(v) {
 				o.Continue, err = boolOf(v)
 			}
-		case "mod":
-			if n, err = intOfRaw(v); err == nil && (n < 0 || n > 5) {
-				return fmt.Errorf("%s: outcome.mod: want 0..5, got %d", fn, n)
+		case "ret":
+			var s []byte
+			if s, err = unquoteBytes(v); err == nil {
+				k, ok := core.ParseReturnedKind(string(s))
+				if !ok {
+					return fmt.Errorf("%s: outcome.ret: want none, same, payload or foreign, got %q", fn, s)
+				}
+				o.Ret.Kind = k
 			}
-			o.Mod = core.Mod(n)
+		case "cur":
+			o.Ret.IsCurrent, err = boolOf(v)
+		case "chg":
+			if !isNull(v) {
+				o.Ret.Changed, err = stringsOf(v)
+			}
 		case "ext":
 			if n, err = intOfRaw(v); err == nil && (n < 0 || n > 2) {
 				return fmt.Errorf("%s: outcome.ext: want 0, 1 or 2, got %d", fn, n)
@@ -416,9 +424,13 @@ func parseOutcome(fn, doc string) (*core.Outcome, error) {
 			o.Retry = clampInt(n)
 		case "dur":
 			o.DurationNs, err = intOfRaw(v)
-		case "msg":
+		case "str":
 			if !isNull(v) {
-				o.Message, err = unquote(v)
+				str, err = unquote(v)
+			}
+		case "repr":
+			if !isNull(v) {
+				repr, err = unquote(v)
 			}
 		}
 		if err != nil {
@@ -434,6 +446,9 @@ func parseOutcome(fn, doc string) (*core.Outcome, error) {
 	}
 	if !hasIndex {
 		return nil, fmt.Errorf("%s: outcome.i: required, got %s", fn, clip(doc))
+	}
+	if o.Status != core.OutcomeOK {
+		o.Message = core.ExceptionText(o.Status, str, repr)
 	}
 	return o, nil
 }
@@ -533,3 +548,12 @@ func parsePolicy(fn, s string) ([]string, bool, error) {
 
 // bytesOf views a string as bytes without copying; the readers never write to it.
 func bytesOf(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }
+
+// stringsOf reads a JSON array of strings (field names: identifiers, no lone surrogates).
+func stringsOf(v []byte) ([]string, error) {
+	var out []string
+	if err := json.Unmarshal(v, &out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}

@@ -29,9 +29,11 @@ type state struct {
 }
 
 type executorEntry struct {
-	id    int
-	exec  *core.Executor
-	plans map[*core.Plan]int
+	id      int
+	exec    *core.Executor
+	plans   map[*core.Plan]int
+	flushes uint64 // exec.PlanFlushes() when the host last emptied its cache
+	handed  int    // plan answers given since (the host caches each one)
 }
 
 type refEntry struct {
@@ -66,7 +68,6 @@ type runEntry struct {
 	refID int        // the single run's ref id
 	held  *core.Step // a go step awaiting RunGo: the core step it stands for
 	viols map[int]*core.Violation
-	batch bool             // the driver batches serial calls (RunStart facts.batch)
 	next  []core.BatchCall // scratch for a call step's "next"
 	rc    runContext       // the parent of its Go plugins' contexts (runctx.go)
 }

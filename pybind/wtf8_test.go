@@ -124,8 +124,8 @@ func TestSaturatingInt(t *testing.T) {
 }
 
 func TestOutcomeKeepsSurrogatesAndSaturatesRetry(t *testing.T) {
-	o, err := parseOutcome("RunReport", `{"i":0,"st":"ok","cont":false,"mod":0,"ext":0,`+
-		`"viol":{"reason":"r\ud800","code":"c\udfff","description":null},"retry":18446744073709551616,"dur":1,"msg":""}`)
+	o, err := parseOutcome("RunReport", `{"i":0,"st":"ok","cont":false,"ret":"none","ext":0,`+
+		`"viol":{"reason":"r\ud800","code":"c\udfff","description":null},"retry":18446744073709551616,"dur":1,"str":"","repr":""}`)
 	require.NoError(t, err)
 	assert.Equal(t, "r\xed\xa0\x80", o.Violation.Reason)
 	assert.Equal(t, "c\xed\xbf\xbf", o.Violation.Code)

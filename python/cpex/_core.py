@@ -83,6 +83,6 @@ def started() -> bool:
 
 def version() -> dict[str, Any]:
     """Versions of the Go core and of the Go toolchain that built it."""
-    import orjson
+    from cpex.framework._engine import wire  # the one caller of the extension
 
-    return orjson.loads(native().pybind_Version())
+    return wire.version()

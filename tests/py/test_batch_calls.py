@@ -1,6 +1,8 @@
-"""Batched serial calls (docs/protocol.md, Changes 02:00 BATCH): identical to one report per plugin.
+"""Batched serial calls (docs/protocol.md, "Batches"): identical to one report per plugin.
 
-Each scenario runs twice on fresh executors, with batching off and on, and everything a
+Batching is the driver's only path. Each scenario runs twice on fresh executors: as the
+driver runs it, and with a driver that ignores a call step's "next" (one RunReport per
+plugin, which the protocol allows), and everything a
 caller can observe is compared: the result (payload, metadata, violation, retry,
 records), the raised error, the global context, the context table, which plugins ran
 and what they saw, and the log lines. The crossing counts show the batching happens.
@@ -14,8 +16,8 @@ from typing import Any, Callable, Optional
 import pytest
 
 import fixture_plugins as fp
-from cpex import _core
 from cpex.framework import GlobalContext, ToolPreInvokePayload, _driver
+from cpex.framework._engine import wire
 from cpex.framework.manager import PluginExecutor
 
 Spec = tuple[type, str, dict[str, Any]]  # plugin class, mode, extra config fields
@@ -35,10 +37,8 @@ class Crossings:
 
 @pytest.fixture
 def crossings(monkeypatch: pytest.MonkeyPatch) -> Crossings:
-    monkeypatch.setattr(_driver, "BATCH", True)  # also when the suite runs with CPEX_BATCH=0
-    nat = _core.native()
     seen = Crossings()
-    report, batch = nat.pybind_RunReport, nat.pybind_RunReportBatch
+    report, batch = wire.run_report, wire.run_report_batch
 
     def counting_report(run: int, outcome: str) -> str:
         seen.single += 1
@@ -48,9 +48,18 @@ def crossings(monkeypatch: pytest.MonkeyPatch) -> Crossings:
         seen.batches.append(outcomes.count('"i":'))
         return batch(run, outcomes)
 
-    monkeypatch.setattr(nat, "pybind_RunReport", counting_report)
-    monkeypatch.setattr(nat, "pybind_RunReportBatch", counting_batch)
+    monkeypatch.setattr(wire, "run_report", counting_report)
+    monkeypatch.setattr(wire, "run_report_batch", counting_batch)
     return seen
+
+
+async def _one_by_one(self: Any, step: dict[str, Any]) -> str:
+    # a driver that never batches: it reports the listed call alone, as RunReport allows
+    return str(wire.run_report(self.id, await self._call(step)))
+
+
+def _unbatched(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(_driver._Run, "_calls", _one_by_one)
 
 
 def _refs(make_ref: Callable[..., Any], specs: list[Spec]) -> list[Any]:
@@ -81,7 +90,9 @@ async def _observe(
     make_ref: Callable[..., Any], specs: list[Spec], batch: bool, monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture, **kw: Any,
 ) -> dict[str, Any]:
-    monkeypatch.setattr(_driver, "BATCH", batch)
+    monkeypatch.undo()
+    if not batch:
+        _unbatched(monkeypatch)
     fp.CALLS.clear()
     fp.Recorder.seen = []
     caplog.clear()
@@ -164,10 +175,10 @@ async def test_batch_stops_at_the_first_outcome_that_is_not_plain(
     assert fp.Recorder.seen == [("p2", {"q": "x", "k": "p1"})]
 
 
-async def test_batching_off_reports_each_plugin(
+async def test_a_driver_that_ignores_next_reports_each_plugin(
     make_ref: Callable[..., Any], crossings: Crossings, gctx: GlobalContext, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(_driver, "BATCH", False)
+    _unbatched(monkeypatch)
     refs = _refs(make_ref, [(P, "sequential", {})] * 3)
     payload = ToolPreInvokePayload(name="search", args={"q": "x"})
     await PluginExecutor().execute(refs, payload, gctx, "tool_pre_invoke")
@@ -175,8 +186,7 @@ async def test_batching_off_reports_each_plugin(
 
 
 def test_native_refuses_a_batch_that_breaks_the_rules() -> None:
-    nat = _core.native()
     with pytest.raises(RuntimeError, match="RunReportBatch: run"):
-        nat.pybind_RunReportBatch(10**9, "[]")
+        wire.run_report_batch(10**9, "[]")
     with pytest.raises(RuntimeError):
-        nat.pybind_RunReportBatch(10**9, "{not a list")
+        wire.run_report_batch(10**9, "{not a list")

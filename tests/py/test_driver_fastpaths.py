@@ -29,26 +29,26 @@ def a_call(result: Any, duration: int = 1234) -> _Call:
     return call
 
 
-@pytest.mark.parametrize("result, mod", [
-    (PluginResult(), 0),
-    (PluginResult(continue_processing=False), 0),
-    (PluginResult(modified_payload=ToolPreInvokePayload(name="m")), 1),
-    (PluginResult(metadata={"a": 1}, http_headers={"x": "y"}), 5),
+@pytest.mark.parametrize("result, ret", [
+    (PluginResult(), None),
+    (PluginResult(continue_processing=False), None),
+    (PluginResult(modified_payload=ToolPreInvokePayload(name="m")), ("same", False, ["name"])),
+    (PluginResult(metadata={"a": 1}, http_headers={"x": "y"}), ("payload", True, None)),
     # not the common case: the general encoder answers
-    (PluginResult(retry_delay_ms=250), 0),
-    (PluginResult(continue_processing=False, violation=PluginViolation(reason="r", description="d", code="C")), 0),
+    (PluginResult(retry_delay_ms=250), None),
+    (PluginResult(continue_processing=False, violation=PluginViolation(reason="r", description="d", code="C")), None),
 ])
 def test_outcome_text_is_the_json_of_the_outcome_fields(make_ref: Any, gctx: GlobalContext,
-                                                      result: PluginResult, mod: int) -> None:
+                                                      result: PluginResult, ret: Any) -> None:
     run = a_run([make_ref(fp.Passthrough)], gctx)
-    text = run._outcome(3, a_call(result), mod)
-    assert orjson.loads(text) == run._outcome_fields(3, a_call(result), mod)
+    text = run._outcome(3, a_call(result), ret)
+    assert orjson.loads(text) == run._outcome_fields(3, a_call(result), ret)
 
 
 def test_an_outcome_with_truthy_non_bool_fields_still_encodes_plain_json(make_ref: Any, gctx: GlobalContext) -> None:
     result = PluginResult.model_construct(continue_processing=1, retry_delay_ms=0)
-    fields = orjson.loads(a_run([make_ref(fp.Passthrough)], gctx)._outcome(0, a_call(result), 0))
-    assert fields["cont"] is True and fields["st"] == "ok"
+    fields = orjson.loads(a_run([make_ref(fp.Passthrough)], gctx)._outcome(0, a_call(result), None))
+    assert fields["cont"] is True and fields["st"] == "ok" and fields["ret"] == "none"
 
 
 class RichContext(GlobalContext):

@@ -213,13 +213,13 @@ async def test_a_dropped_manager_releases_its_core_objects(monkeypatch: pytest.M
     import gc
     import weakref
 
-    from cpex import _core
+    from cpex.framework._engine import wire
 
-    native = _core.native()
     released: dict[str, list[int]] = {"RefRelease": [], "GoPluginRelease": [], "ExecutorRelease": []}
     for name, seen in released.items():
-        real = getattr(native, f"pybind_{name}")
-        monkeypatch.setattr(native, f"pybind_{name}", lambda i, real=real, seen=seen: (seen.append(i), real(i))[1])
+        fn = {"RefRelease": "ref_release", "GoPluginRelease": "go_plugin_release", "ExecutorRelease": "executor_release"}[name]
+        real = getattr(wire, fn)
+        monkeypatch.setattr(wire, fn, lambda i, real=real, seen=seen: (seen.append(i), real(i))[1])
     manager = await manager_of(py("p", "Passthrough"), go("g"))
     await invoke(manager)
     refs = [weakref.ref(r) for r in manager._registry.get_all_plugins()]
@@ -253,13 +253,12 @@ def test_the_demo_runs_its_mixed_chain() -> None:
 
 
 async def test_a_go_plugin_is_released_as_soon_as_it_is_dropped(monkeypatch: pytest.MonkeyPatch) -> None:
-    from cpex import _core
+    from cpex.framework._engine import wire
     from cpex.framework._goplugin import GoPlugin
 
-    native = _core.native()
     released: list[int] = []
-    real = native.pybind_GoPluginRelease
-    monkeypatch.setattr(native, "pybind_GoPluginRelease", lambda i: (released.append(i), real(i))[1])
+    real = wire.go_plugin_release
+    monkeypatch.setattr(wire, "go_plugin_release", lambda i: (released.append(i), real(i))[1])
     plugin = GoPlugin(go("solo", config=None))
     go_id = plugin._go_plugin_id
     del plugin  # reference counting alone frees it: no cycle through its hook coroutines
@@ -291,10 +290,9 @@ async def test_user_values_json_cannot_carry_are_left_out() -> None:
 async def test_direct_go_plugin_calls_carry_the_executors_timeout(monkeypatch: pytest.MonkeyPatch) -> None:
     """invoke_hook_for_plugin and fire-and-forget reach a Go plugin through GoPluginInvoke;
     the executor's timeout goes with them, so the core does not apply its own 30 s default."""
-    from cpex import _core
+    from cpex.framework._engine import wire
 
-    native = _core.native()
-    real = native.pybind_GoPluginInvoke
+    real = wire.go_plugin_invoke
     timeouts: list[Any] = []
 
     def spy(go_id: int, hook: str, payload: str, facts: str) -> str:
@@ -303,7 +301,7 @@ async def test_direct_go_plugin_calls_carry_the_executors_timeout(monkeypatch: p
         timeouts.append(orjson.loads(facts).get("timeout", "absent"))
         return real(go_id, hook, payload, facts)
 
-    monkeypatch.setattr(native, "pybind_GoPluginInvoke", spy)
+    monkeypatch.setattr(wire, "go_plugin_invoke", spy)
     manager = await manager_of(go("direct"), go("bg", mode="fire_and_forget"), timeout=7)
     await manager.invoke_hook_for_plugin("direct", "tool_pre_invoke", ToolPreInvokePayload(name="t", args={}),
                                          GlobalContext(request_id="r"))

@@ -12,17 +12,17 @@ from __future__ import annotations
 import weakref
 from typing import Any, Awaitable, Callable, Optional
 
-from cpex import _core
 from cpex.framework import _gowait
 from cpex.framework._driver import _dumps, _loads, go_invoke_timeout, payload_json, user_fact
+from cpex.framework._engine import wire
 from cpex.framework.base import Plugin
 from cpex.framework.models import PluginConfig, PluginContext, PluginPayload, PluginResult, PluginViolation
 
 
 def _release(go_id: int) -> None:
-    if _core.started():
+    if wire.started():
         try:
-            _core.native().pybind_GoPluginRelease(go_id)
+            wire.go_plugin_release(go_id)
         except Exception:
             pass
 
@@ -38,7 +38,7 @@ def _context_facts(context: PluginContext) -> str:
     }
     timeout = go_invoke_timeout.get()
     if timeout is not None and timeout > 0:
-        # the executor's timeout (docs/protocol.md Changes 01:12); the core refuses <= 0
+        # the executor's timeout (docs/protocol.md, GoPluginInvoke); the core refuses <= 0
         facts["timeout"] = timeout
     return _dumps(facts)
 
@@ -50,7 +50,7 @@ class GoPlugin(Plugin):
         super().__init__(config)
         spec = {"name": config.name, "kind": config.kind, "hooks": list(config.hooks), "config": config.config or {}}
         # default=str: a YAML config may hold dates and the like, which the Go side reads as text
-        self._go_plugin_id: int = _core.native().pybind_GoPluginNew(_dumps(spec, default=str))
+        self._go_plugin_id: int = wire.go_plugin_new(_dumps(spec, default=str))
         self._finalizer = weakref.finalize(self, _release, self._go_plugin_id)
         self._finalizer.atexit = False
         for hook in config.hooks:
@@ -63,21 +63,20 @@ class GoPlugin(Plugin):
         # The payload JSON length from which a call runs off the event loop: the core
         # decides it from the plugin's measured cost (0: it is I/O-bound) and sends the
         # next value with every answer.
-        off_loop_from = [_core.native().pybind_GoPluginAsync(go_id)]
+        off_loop_from = [wire.go_plugin_async(go_id)]
 
         async def run_go_plugin(payload: PluginPayload, context: PluginContext) -> PluginResult:
-            nat = _core.native()
             text, facts = payload_json(payload), _context_facts(context)
             raw: Optional[str] = None
             if _gowait.enabled and len(text) >= off_loop_from[0]:
                 job: list[int] = []
                 raw = await _gowait.run_off_loop(
-                    lambda fd: job.append(nat.pybind_GoPluginInvokeStart(go_id, hook, text, facts, fd)),
-                    lambda: nat.pybind_GoPluginInvokeFinish(job[0]),
-                    lambda: nat.pybind_GoPluginInvokeDrop(job[0]),
+                    lambda fd: job.append(wire.go_plugin_invoke_start(go_id, hook, text, facts, fd)),
+                    lambda: wire.go_plugin_invoke_finish(job[0]),
+                    lambda: wire.go_plugin_invoke_drop(job[0]),
                 )
             if raw is None:
-                raw = nat.pybind_GoPluginInvoke(go_id, hook, text, facts)
+                raw = wire.go_plugin_invoke(go_id, hook, text, facts)
             answer = _loads(raw)
             off_loop_from[0] = answer.get("async", off_loop_from[0])
             modified = answer.get("payload")

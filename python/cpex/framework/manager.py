@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-from dataclasses import dataclass
 from enum import Enum
 from typing import Any, ClassVar, Literal, Optional, Union
 
@@ -26,8 +25,6 @@ from cpex.framework.loader.config import ConfigLoader
 from cpex.framework.loader.plugin import PluginLoader
 from cpex.framework.models import (
     Config,
-    ControlExecutionRecord,
-    ControlExecutionStatus,
     GlobalContext,
     PluginContext,
     PluginContextTable,
@@ -35,9 +32,6 @@ from cpex.framework.models import (
     PluginMode,
     PluginPayload,
     PluginResult,
-    _collect_config_keys,
-    _truncate,
-    _truncate_opt,
 )
 from cpex.framework.observability import ObservabilityProvider
 from cpex.framework.registry import PluginInstanceRegistry
@@ -52,64 +46,6 @@ CONTEXT_MAX_AGE = 3600
 HTTP_AUTH_CHECK_PERMISSION_HOOK = "http_auth_check_permission"
 DECISION_PLUGIN_METADATA_KEY = "_decision_plugin"
 RESERVED_INTERNAL_METADATA_KEYS = frozenset({DECISION_PLUGIN_METADATA_KEY})
-
-
-@dataclass
-class ExecutionContext:
-    """Per-call scratch state of one execute() (kept for compatibility; the core holds it)."""
-
-    max_retry_delay_ms: int = 0
-    hook_chain_executed: int = 0
-    hook_chain_skipped: int = 0
-    hook_chain_stopped_by: Optional[str] = None
-    hook_chain_span_id: Optional[str] = None
-
-
-@dataclass
-class PhaseState:
-    """Chained state of one phase (kept for compatibility; the core holds it)."""
-
-    payload: Any = None
-    decision_plugin: Optional[str] = None
-    extensions: Any = None
-
-
-def _make_execution_record(
-    hook_ref: HookRef,
-    hook_type: str,
-    status: ControlExecutionStatus,
-    *,
-    effective_allow: bool,
-    duration_ns: int = 0,
-    requested_allow: Optional[bool] = None,
-    matched: Optional[bool] = None,
-    applied: bool = False,
-    payload_modified: bool = False,
-    extensions_modified: bool = False,
-    reason: Optional[str] = None,
-    error_code: Optional[str] = None,
-) -> ControlExecutionRecord:
-    """Build a record from the trusted PluginRef (identity fields are never taken from the plugin)."""
-    ref = hook_ref.plugin_ref
-    trusted = ref.trusted_config
-    return ControlExecutionRecord(
-        plugin_id=ref.uuid,
-        plugin_name=ref.name,
-        plugin_kind=_truncate(trusted.kind),
-        hook_name=str(hook_type),
-        mode=ref.mode,
-        status=status,
-        requested_allow=requested_allow,
-        effective_allow=effective_allow,
-        matched=matched,
-        applied=applied,
-        payload_modified=payload_modified,
-        extensions_modified=extensions_modified,
-        duration_ns=duration_ns,
-        reason=_truncate_opt(reason),
-        error_code=_truncate_opt(error_code),
-        config_keys=_collect_config_keys(trusted.config),
-    )
 
 
 def _pool_size(value: Any) -> int:

@@ -42,6 +42,21 @@ def _differs(before: Any, after: Any) -> bool:
     return bool(before != after)
 
 
+def changed_fields(original: BaseModel, modified: BaseModel) -> list[str]:
+    """The fields declared on ``type(modified)`` whose value differs from ``original``'s.
+
+    A fact for the core, which decides what a policy keeps (core.PolicyDecision): fields
+    missing on ``modified`` are skipped, models compare by ``model_dump()``, the rest by
+    ``==``.
+    """
+    changed: list[str] = []
+    for name in type(modified).model_fields:
+        new = getattr(modified, name, _MISSING)
+        if new is not _MISSING and _differs(getattr(original, name, None), new):
+            changed.append(name)
+    return changed
+
+
 def apply_policy(
     original: BaseModel,
     modified: BaseModel,
@@ -53,28 +68,19 @@ def apply_policy(
 
     Fields are those declared on ``type(modified)``. The accepted changes are applied
     with ``model_copy(update=...)`` to ``apply_to`` (default: ``original``); returns
-    None when no writable field changed.
+    None when no writable field changed. Which fields are accepted, and the warning for
+    the dropped ones, is the Go core's decision: the same one the executor applies.
     """
-    accepted: dict[str, Any] = {}
-    rejected: list[str] = []
-    for name in type(modified).model_fields:
-        new = getattr(modified, name, _MISSING)
-        if new is _MISSING:
-            continue
-        if not _differs(getattr(original, name, None), new):
-            continue
-        if name in policy.writable_fields:
-            accepted[name] = new
-        else:
-            rejected.append(name)
-    if rejected:
-        logger.warning(
-            "Plugin modification of non-writable payload field(s) %s rejected by hook policy (writable: %s)",
-            sorted(rejected),
-            sorted(policy.writable_fields),
-        )
+    from cpex.framework._engine import wire  # the extension starts on first use only
+
+    changed = changed_fields(original, modified)
+    if not changed:
+        return None
+    accepted, warning = wire.policy_decide(changed, sorted(policy.writable_fields))
+    if warning:
+        logger.warning("%s", warning)
     if not accepted:
         return None
     # `or`, not `is None`: a falsy apply_to (an empty RootModel mapping) falls back to original.
     target = apply_to or original
-    return target.model_copy(update=accepted)  # type: ignore[return-value]
+    return target.model_copy(update={name: getattr(modified, name) for name in accepted})  # type: ignore[return-value]

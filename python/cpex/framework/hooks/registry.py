@@ -87,7 +87,9 @@ def _name(hook_type: Any) -> str:
 
 
 def _push(native: ModuleType, hook_type: str, payload_class: type[Any], result_class: type[Any]) -> None:
-    native.pybind_HookTypeRegister(hook_type, other_result_type(payload_class, result_class))
+    from cpex.framework._engine import wire  # the only caller of the extension
+
+    wire.hook_type_register(hook_type, other_result_type(payload_class, result_class))
 
 
 def _push_all(native: ModuleType) -> None:

@@ -17,7 +17,7 @@ import sys
 import weakref
 from typing import Any
 
-from cpex import _core
+from cpex.framework._engine import wire
 from cpex.framework._driver import _dumps, _loads
 from cpex.framework._goplugin import GoPlugin, _release
 from cpex.framework.base import ExternalHookRef, Plugin
@@ -57,10 +57,9 @@ class ExternalPlugin(GoPlugin):
         # environment as it is now; the Go runtime's own copy dates from its start.
         env = {k: v for k, v in os.environ.items() if k.startswith("PLUGINS_")}
         opts = _dumps({"python": sys.executable, "timeout": timeout, "env": env})
-        nat = _core.native()
         try:
             # Off the event loop: starting a stdio server and the handshake take a while.
-            raw = await asyncio.to_thread(nat.pybind_ExternalPluginNew, entry, opts)
+            raw = await asyncio.to_thread(wire.external_plugin_new, entry, opts)
         except RuntimeError as exc:
             raise PluginError(PluginErrorModel(message=str(exc), plugin_name=self.name, code="external_plugin")) from exc
         answer: dict[str, Any] = _loads(raw)

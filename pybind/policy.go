@@ -1,0 +1,34 @@
+package pybind
+
+import (
+	"fmt"
+
+	"github.com/cpex-go/cpex/core"
+)
+
+// PolicyDecide answers core.PolicyDecision for the public apply_policy: changed and
+// writable are JSON arrays of top-level field names; the answer is
+// {"accept": [...], "warning": text or null} (docs/protocol.md, "PolicyDecide").
+func PolicyDecide(changed string, writable string) (_ string, err error) {
+	defer guard("PolicyDecide", &err)
+	ch, err := stringsOf([]byte(changed))
+	if err != nil {
+		return "", fmt.Errorf("PolicyDecide: changed: want an array of field names: %v", err)
+	}
+	wr, err := stringsOf([]byte(writable))
+	if err != nil {
+		return "", fmt.Errorf("PolicyDecide: writable: want an array of field names: %v", err)
+	}
+	v := core.PolicyDecision("", ch, core.WritableIn(wr))
+	var w jw
+	w.raw(`{"accept":`)
+	w.strs(v.Accepted)
+	w.raw(`,"warning":`)
+	if v.Warning != "" {
+		w.str(v.Warning)
+	} else {
+		w.raw("null")
+	}
+	w.raw("}")
+	return string(w.b), nil
+}

@@ -1,0 +1,695 @@
+"""One hook run: carry out the core's steps on Python objects (docs/protocol.md)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import TYPE_CHECKING, Any, Optional
+
+from pydantic import BaseModel, RootModel
+
+from cpex.framework import _gowait
+from cpex.framework._engine import wire
+from cpex.framework._engine.invoke import _COROUTINE, _Call, _deadline, _Finished, _monotonic_ns, _Resumed, go_invoke_timeout
+from cpex.framework._engine.payload import PayloadEncodeError, _clamp64, _dumps, _isolated_copy, _loads, payload_json
+from cpex.framework._engine.refs import core_ref_id
+from cpex.framework._engine.results import (
+    _GLOBAL_CONTEXT_FIELDS,
+    _GLOBAL_CONTEXT_SET,
+    _LOG_LEVELS,
+    _PLUGIN_CONTEXT_SET,
+    PayloadSizeError,
+    PluginTimeoutError,
+    _construct,
+    _emit_logs,
+    _new,
+    _records,
+    _set_dict,
+    _set_extra,
+    _set_fields_set,
+    _set_private,
+)
+from cpex.framework.errors import PluginError, PluginViolationError
+from cpex.framework.extensions import Extensions
+from cpex.framework.extensions.tiers import filter_extensions
+from cpex.framework.hooks.policies import changed_fields
+from cpex.framework.memory import _safe_deepcopy, wrap_payload_for_isolation
+from cpex.framework.models import (
+    GlobalContext,
+    PluginContext,
+    PluginContextTable,
+    PluginErrorModel,
+    PluginPayload,
+    PluginResult,
+    PluginViolation,
+)
+
+if TYPE_CHECKING:
+    from cpex.framework._engine.executor import CoreExecutor
+
+# A returned payload's facts (outcome "ret", "cur", "chg"): its kind, whether it is the
+# current payload object itself, the changed top-level fields when the core asked.
+_Ret = tuple[str, bool, Optional[list[str]]]
+_FOREIGN: _Ret = ("foreign", False, None)
+
+logger = logging.getLogger("cpex.framework.manager")
+
+class _Run:
+    """One hook run: the Python objects the core's steps act on."""
+
+    # slots: the per-plugin path reads these attributes many times per call
+    __slots__ = (
+        "executor", "hook_refs", "payload", "gc", "hook", "local_contexts", "extensions", "plan", "isolate",
+        "policy", "trace_id", "drop", "id", "finished", "table", "combined", "current", "current_ext",
+        "candidate", "candidate_base", "candidate_ext", "calls", "pending", "chain_span", "single_context", "single_meta",
+        "plain",
+    )
+
+    def __init__(
+        self,
+        executor: CoreExecutor,
+        hook_refs: list[Any],
+        payload: Any,
+        gc: Optional[GlobalContext],
+        hook: str,
+        local_contexts: Optional[PluginContextTable],
+        extensions: Optional[Extensions],
+        plan: Optional[dict[str, Any]],
+        trace_id: Optional[str],
+        pool: int,
+    ) -> None:
+        self.executor = executor
+        self.hook_refs = hook_refs
+        self.payload = payload
+        self.gc = gc
+        self.hook = hook
+        self.local_contexts = local_contexts
+        self.extensions = extensions
+        self.plan = plan
+        self.isolate = bool(plan and plan["isolate"])
+        self.policy = plan["_policy"] if plan else None
+        self.trace_id = trace_id
+        self.drop: str = plan["drop"] if plan else ""  # single runs: set from their first step
+        self.id = 0
+        self.finished = False
+        self.table: PluginContextTable = {}
+        self.combined: dict[str, Any] = {}
+        self.current: Any = None
+        self.current_ext: Optional[Extensions] = None
+        self.candidate: Any = None
+        self.candidate_base: Any = None  # what accepted fields are applied to (see _committed)
+        self.candidate_ext: Optional[Extensions] = None
+        self.calls: dict[int, _Call] = {}
+        self.pending: set[asyncio.Future[Any]] = set()
+        self.chain_span: Optional[str] = None
+        self.single_context: Optional[PluginContext] = None
+        self.single_meta: Optional[dict[str, Any]] = None
+        self.plain = False  # the last _call's outcome was plain (see _calls)
+
+    # -- the loop
+
+    async def drive(self, step: dict[str, Any]) -> tuple[PluginResult, Optional[PluginContextTable]]:
+        while True:
+            if "logs" in step:
+                _emit_logs(step)
+            if "commit" in step:
+                if step["commit"]:
+                    self.current = self._committed(step.get("accept"))
+                if step.get("commit_ext"):
+                    self.current_ext = self.candidate_ext
+                self.candidate = self.candidate_base = self.candidate_ext = None
+            if "effects" in step:
+                self._effects(step["effects"])
+            if "chain_span" in step:
+                self.chain_span = self._span_start("plugin.hook.invoke", attributes=step["chain_span"])
+            op = step["op"]
+            if op == "call":
+                if "next" in step:
+                    step = _loads(await self._calls(step))
+                else:
+                    step = _loads(wire.run_report(self.id, await self._call(step)))
+            elif op == "go":
+                target = self.payload if step.get("original") else self._effective()
+                try:
+                    text = payload_json(target)
+                except PayloadEncodeError as exc:
+                    # the fact goes up; the core ends the run with the error it decides
+                    unreadable = _loads(wire.run_go_unreadable(self.id, _dumps(exc.facts())))
+                    self.finished = True
+                    raise self._exception(unreadable) from exc
+                step = _loads(await self._go(text, step.get("async")))
+            elif op == "concurrent":
+                step = await self._concurrent(step)
+            elif op == "done":
+                self.finished = True
+                if step.get("cancel"):
+                    await self._cancel_pending()
+                return self._done(step)
+            elif op == "raise":
+                self.finished = True
+                if step.get("cancel"):
+                    await self._cancel_pending()
+                raise self._exception(step)
+            else:
+                raise RuntimeError(f"cpex: unknown step from the core: {op!r}")
+
+    async def _go(self, payload: str, off_loop_from: Optional[int]) -> str:
+        """RunGo's answer; off the event loop when the core says the work is long (its
+        ``async`` length, docs/protocol.md). A cancelled wait is dropped by RunAbort."""
+        if off_loop_from is not None and len(payload) >= off_loop_from and _gowait.enabled:
+            run_id = self.id
+            answer = await _gowait.run_off_loop(
+                lambda fd: wire.run_go_start(run_id, payload, fd), lambda: wire.run_go_finish(run_id)
+            )
+            if answer is not None:
+                return answer
+        return wire.run_go(self.id, payload)
+
+    def _effective(self) -> Any:
+        return self.current if self.current is not None else self.payload
+
+    def _isolated(self, target: Any) -> Any:
+        if self.isolate or isinstance(target, RootModel):
+            if isinstance(target, BaseModel):
+                return wrap_payload_for_isolation(target)
+            return _safe_deepcopy(target)  # see _isolated_copy
+        return target
+
+    # -- contexts (§13.2)
+
+    def _context(self, i: int, reuse: bool = True) -> PluginContext:
+        if self.single_context is not None:
+            return self.single_context
+        gc = self.gc
+        assert gc is not None
+        ref = self.hook_refs[i].plugin_ref
+        key = gc.request_id + ref.uuid
+        # Upstream builds this snapshot with GlobalContext(..., state=copyonwrite(state)),
+        # whose validation turns every dict field into a plain shallow copy: that is what a
+        # plugin observes (and may write; the writes reach the caller only by the merge).
+        if type(gc) is GlobalContext:
+            values = gc.__dict__.copy()  # exactly GlobalContext's fields, in order
+        else:  # a subclass: the snapshot is a plain GlobalContext of its declared fields
+            values = {name: getattr(gc, name) for name in _GLOBAL_CONTEXT_FIELDS}
+        user = values["user"]
+        if isinstance(user, dict):
+            values["user"] = dict(user)
+        values["state"] = dict(values["state"])
+        values["metadata"] = dict(values["metadata"])
+        # _construct inlined (twice per plugin call)
+        snapshot = _new(GlobalContext)
+        _set_dict(snapshot, values)
+        _set_fields_set(snapshot, _GLOBAL_CONTEXT_SET)  # shared (see its definition)
+        _set_extra(snapshot, None)
+        _set_private(snapshot, None)
+        ctx = self.local_contexts.get(key) if (reuse and self.local_contexts) else None
+        if ctx is not None:
+            ctx.global_context = snapshot
+        else:
+            ctx = _new(PluginContext)
+            _set_dict(ctx, {"state": {}, "global_context": snapshot, "metadata": {}})
+            _set_fields_set(ctx, _PLUGIN_CONTEXT_SET.copy())
+            _set_extra(ctx, None)
+            _set_private(ctx, None)
+        self.table[key] = ctx
+        return ctx
+
+    # -- one plugin call
+
+    async def _invoke(
+        self, i: int, inp: Any, ctx: PluginContext, timeout: float, span: bool, use_result: bool = True
+    ) -> _Call:
+        """Awaits one hook with the timeout. ``use_result`` False (fire-and-forget): what the
+        hook returns is never read, so a value that is not a PluginResult is no error."""
+        href = self.hook_refs[i]
+        ref = href.plugin_ref
+        call = _Call()
+        self.calls[i] = call
+        span_id = self._plugin_span_start(ref, timeout) if span else None
+        start = _monotonic_ns()
+        cm: Optional[asyncio.Timeout] = None
+        try:
+            if href.accepts_extensions:
+                call.ext_in = filter_extensions(self.extensions, ref.capabilities)
+                coro = href.hook(inp, ctx, call.ext_in)
+            else:
+                coro = href.hook(inp, ctx)
+            if type(coro) is _COROUTINE:
+                # Most hooks return without ever suspending: run the first step directly
+                # and arm the timer only if the hook suspends (a hook that never yields
+                # to the loop cannot be timed out by asyncio anyway).
+                try:
+                    first = coro.send(None)
+                except StopIteration as stop:
+                    result = stop.value
+                else:
+                    cm = asyncio.timeout_at(_deadline(start, timeout))
+                    async with cm:
+                        result = await _Resumed(coro, first)
+            else:  # another awaitable (a mock, a Future...): the plain way
+                cm = asyncio.timeout_at(_deadline(start, timeout))
+                async with cm:
+                    result = await coro
+            if not isinstance(result, PluginResult):
+                if not use_result:
+                    result = None  # ignored, as upstream ignores a fire-and-forget return
+                else:
+                    # Not a result (None, a dict, ...): the first attribute the executor reads
+                    # fails, and that AttributeError is the plugin's error (as upstream).
+                    result.metadata  # noqa: B018
+            call.result = result
+        except TimeoutError as exc:
+            # Our own deadline, or a TimeoutError the hook raised itself (its own wait_for):
+            # the fact is reported as such and the core decides (upstream treats both as the
+            # executor's timeout).
+            call.exc = exc
+            call.status = "timeout" if cm is not None and cm.expired() else "traise"
+        except PluginViolationError as exc:
+            call.exc, call.status = exc, "vexc"
+        except PluginError as exc:
+            call.exc, call.status = exc, "perror"
+        except Exception as exc:
+            call.exc, call.status = exc, "error"
+        call.duration = _monotonic_ns() - start
+        if span_id is not None:
+            self._plugin_span_end(span_id, call)
+        return call
+
+    def _after_return(self, call: _Call, ctx: PluginContext, ref: Any, merge: bool, meta: bool) -> bool:
+        """What execute_plugin does with a returned result, as the step instructs.
+
+        A failure here (a plugin that left a non-dict in its context's state, say) is the
+        plugin's error, as it is upstream where this runs inside execute_plugin's try:
+        the call is turned into an ``error`` outcome and False is returned.
+        """
+        result = call.result
+        assert result is not None
+        try:
+            if merge and self.gc is not None:
+                self.gc.state.update(ctx.global_context.state)
+                self.gc.metadata.update(ctx.global_context.metadata)
+            if meta and result.metadata:
+                md = result.metadata
+                drop = self.drop  # the key the core sets itself (plan or single step "drop")
+                if drop in md:
+                    md = {k: v for k, v in md.items() if k != drop}
+                self.combined.update(md)
+            if result.violation is not None:
+                result.violation.plugin_name = ref.name
+        except Exception as exc:  # noqa: BLE001 - reported to the core as the plugin's error
+            call.result, call.exc, call.status = None, exc, "error"
+            return False
+        return True
+
+    def _outcome(self, i: int, call: _Call, ret: Optional[_Ret]) -> str:
+        """The outcome of one call as the JSON text RunReport reads (docs/protocol.md)."""
+        result = call.result
+        if (
+            ret is None
+            and result is not None
+            and result.violation is None
+            and result.modified_extensions is None
+            and not result.retry_delay_ms
+        ):
+            # the common case (allow or block, nothing else to say), formatted directly
+            cont = "true" if result.continue_processing else "false"
+            return (f'{{"i":{i},"st":"ok","cont":{cont},"ret":"none","ext":0,"viol":null,'
+                    f'"retry":0,"dur":{call.duration}}}')
+        return _dumps(self._outcome_fields(i, call, ret))
+
+    def _outcome_fields(self, i: int, call: _Call, ret: Optional[_Ret]) -> dict[str, Any]:
+        result = call.result
+        if result is None:
+            exc = call.exc
+            viol = None
+            if isinstance(exc, PluginViolationError) and exc.violation is not None:
+                ev = exc.violation
+                viol = {"reason": ev.reason, "code": ev.code, "description": ev.description}
+            # both texts: the core picks the one it quotes (core.ExceptionText)
+            return {"i": i, "st": call.status, "cont": True, "ret": "none", "ext": 0, "viol": viol,
+                    "retry": 0, "dur": call.duration, "str": str(exc), "repr": repr(exc)}
+        v = result.violation
+        me = result.modified_extensions
+        out = {
+            "i": i,
+            "st": "ok",
+            "cont": bool(result.continue_processing),
+            "ret": "none",
+            # 1 = the very object that is already the run's current extensions (no change);
+            # the filtered copy a plugin is handed is always a fresh object (docs/protocol.md, outcome "ext")
+            "ext": 0 if me is None else (1 if me is self.current_ext else 2),
+            "viol": None if v is None else {"reason": v.reason, "code": v.code, "description": v.description},
+            "retry": _clamp64(result.retry_delay_ms or 0),
+            "dur": call.duration,
+        }
+        if ret is not None:
+            out["ret"], out["cur"] = ret[0], ret[1]
+            if ret[2] is not None:
+                out["chg"] = ret[2]
+        return out
+
+    def _returned(self, diff: bool, inp: Any, modified: Any) -> _Ret:
+        """The facts of a returned modified payload (docs/protocol.md, outcome "ret"): its
+        kind against the input, whether it is the current payload itself, and, when the
+        core asks (``diff``), the top-level fields that differ from the input."""
+        cur = modified is self.current
+        if isinstance(modified, BaseModel) and isinstance(modified, type(inp)):
+            return "same", cur, changed_fields(inp, modified) if diff else None
+        if isinstance(modified, (PluginPayload, dict)):
+            return "payload", cur, None
+        return "foreign", cur, None
+
+    def _committed(self, accept: Optional[list[str]]) -> Any:
+        """What becomes the current payload when the core commits the candidate: the
+        returned object itself, or (``accept``) the accepted fields of it applied to the
+        payload the plugin was given (an empty RootModel mapping falls back to the input,
+        as apply_policy's ``apply_to or original``)."""
+        if accept is None:
+            return self.candidate
+        modified = self.candidate
+        base = self.candidate_base
+        return base.model_copy(update={name: getattr(modified, name) for name in accept})
+
+    async def _call(self, step: dict[str, Any]) -> str:
+        i = step["i"]
+        ref = self.hook_refs[i].plugin_ref
+        ctx = self._context(i)
+        target = self.current if self.current is not None else self.payload
+        inp = self._isolated(target) if self.single_context is None else target
+        call = await self._invoke(i, inp, ctx, step["timeout"], bool(step.get("span")))
+        ret: Optional[_Ret] = None
+        if call.result is not None and self._after_return(call, ctx, ref, step["merge"], step["meta"]):
+            result = call.result
+            modified = result.modified_payload
+            self.candidate = modified
+            if modified is not None:
+                ret = self._returned(step["diff"], inp, modified)
+                self.candidate_base = target or inp
+            self.candidate_ext = result.modified_extensions
+        out = self._outcome(i, call, ret)
+        # plain: the core's answer is known to be "call the next listed plugin, commit
+        # nothing" (core.Outcome.Plain checks the same fields again on replay)
+        r = call.result
+        self.plain = (
+            r is not None
+            and ret is None
+            and bool(r.continue_processing)
+            and r.violation is None
+            and r.modified_extensions is None
+            and not r.retry_delay_ms
+        )
+        if self.plain and self.single_context is None:
+            # no later step names a plain call (only a violation, an error or a single
+            # run's call): let its result go now rather than when the run ends
+            del self.calls[i]
+        return out
+
+    async def _calls(self, step: dict[str, Any]) -> str:
+        """A call step with ``next``: go on through the listed calls while outcomes are plain.
+
+        The first outcome that is not plain ends the batch (its plugin ran, the next did
+        not); the core replays the outcomes in order and answers as for the last.
+        """
+        first = await self._call(step)
+        if not self.plain:
+            return wire.run_report(self.id, first)
+        outs = [first]
+        # popped one by one, so a call's step is freed once it ran (memory in flight)
+        nexts = step.pop("next")
+        nexts.reverse()
+        while nexts:
+            outs.append(await self._call(nexts.pop()))
+            if not self.plain:
+                break
+        return wire.run_report_batch(self.id, "[" + ",".join(outs) + "]")
+
+    # -- concurrent phase (§11.6)
+
+    async def _concurrent(self, step: dict[str, Any]) -> dict[str, Any]:
+        indices: list[int] = step["i"]
+        contexts = [self._context(i) for i in indices]
+        target = self._effective()
+        pool = step.get("pool")
+        # a bound at least as large as the phase never makes a task wait: no semaphore then
+        sem = asyncio.Semaphore(pool) if pool else None  # the core's bound (0: none)
+        timeout = step["timeout"]
+        span = bool(step.get("span"))
+        # Completions are reported in the order the tasks finished (docs/protocol.md), as
+        # upstream consumes asyncio.as_completed (asyncio.wait's `done` is a set: no order).
+        finished = _Finished()
+        for i, ctx in zip(indices, contexts, strict=True):
+            task: asyncio.Future[str] = asyncio.ensure_future(
+                self._concurrent_one(i, ctx, self._isolated(target), timeout, sem, span)
+            )
+            task.add_done_callback(finished)
+            self.pending.add(task)
+        while self.pending:
+            task = await finished.next()
+            self.pending.discard(task)
+            reply = _loads(wire.run_report(self.id, task.result()))
+            if reply["op"] != "next":
+                return reply
+            if "logs" in reply:
+                _emit_logs(reply)
+        raise RuntimeError("cpex: the core did not end the concurrent phase")
+
+    async def _concurrent_one(
+        self, i: int, ctx: PluginContext, inp: Any, timeout: float, sem: Optional[asyncio.Semaphore], span: bool
+    ) -> str:
+        if sem is not None:
+            async with sem:
+                call = await self._invoke(i, inp, ctx, timeout, span)
+        else:
+            call = await self._invoke(i, inp, ctx, timeout, span)
+        ret: Optional[_Ret] = None
+        if (
+            call.result is not None
+            and self._after_return(call, ctx, self.hook_refs[i].plugin_ref, True, True)
+            and call.result.modified_payload is not None
+        ):
+            ret = _FOREIGN  # a concurrent plugin's payload never applies: no facts needed
+        return self._outcome(i, call, ret)
+
+    async def _cancel_pending(self) -> None:
+        pending, self.pending = self.pending, set()
+        for task in pending:
+            task.cancel()
+        if pending:
+            await asyncio.gather(*pending, return_exceptions=True)
+
+    # -- Go plugin effects
+
+    def _effects(self, effects: dict[str, Any]) -> None:
+        new_json = effects.get("payload")
+        if new_json is not None:
+            kind = type(self._effective())
+            if not issubclass(kind, BaseModel):
+                self.current = _loads(new_json)
+            else:
+                try:
+                    self.current = kind.model_validate_json(new_json)
+                except ValueError:
+                    # pydantic's JSON parser stops at ~200 levels of nesting, which
+                    # Python objects (and the core) go beyond: parse, then validate
+                    self.current = kind.model_validate(_loads(new_json))
+        meta = effects.get("meta")
+        if meta:
+            self.combined.update(meta)
+        for i in effects.get("ctx") or ():
+            self._context(i)
+
+    # -- fire-and-forget (§11.9)
+
+    def _spawn(self, step: dict[str, Any], indices: list[int]) -> list[asyncio.Task[Any]]:
+        """Starts the fire-and-forget tasks the done step lists, as it says: on a copy of
+        the payload it names ("original": the hook's own), at most ``faf_pool`` at once."""
+        timeout = step["faf_timeout"]
+        pool = step["faf_pool"]
+        source = self.payload if step["faf_payload"] == "original" else self._effective()
+        sem = asyncio.Semaphore(pool) if pool else None
+        tasks = []
+        for i in indices:
+            ctx = self._context(i, reuse=False)
+            inp = _isolated_copy(source)
+            tasks.append(asyncio.create_task(self._faf_one(i, inp, ctx, timeout, sem)))
+        return tasks
+
+    async def _faf_one(
+        self, i: int, inp: Any, ctx: PluginContext, timeout: float, sem: Optional[asyncio.Semaphore]
+    ) -> Optional[PluginErrorModel]:
+        ref = self.hook_refs[i].plugin_ref
+        go_invoke_timeout.set(timeout)  # this task's own context: no reset needed
+        if sem is not None:
+            async with sem:
+                call = await self._invoke(i, inp, ctx, timeout, self.trace_id is not None, use_result=False)
+        else:
+            call = await self._invoke(i, inp, ctx, timeout, self.trace_id is not None, use_result=False)
+        if call.exc is None:
+            return None
+        # the core applies on_error and answers the log line and the error's message
+        outcome = _dumps(self._outcome_fields(i, call, None))
+        try:
+            answer = _loads(wire.executor_faf_failed(self.executor._core(), core_ref_id(ref), outcome))
+        except Exception:
+            logger.exception("cpex: could not report a fire-and-forget failure of %s to the core", ref.name)
+            return PluginErrorModel(message=repr(call.exc), plugin_name=ref.name)
+        level, text = answer["log"]
+        logger.log(_LOG_LEVELS.get(level, logging.ERROR), text)
+        return PluginErrorModel(message=answer["message"], plugin_name=ref.name)
+
+    # -- the end of a run
+
+    def _violation(self, step: dict[str, Any]) -> Any:
+        """The violation a final step names: a Python plugin's own object, or a Go plugin's JSON."""
+        idx = step.get("viol", -1)
+        if isinstance(idx, int) and idx >= 0:
+            call = self.calls.get(idx)
+            if call is not None and call.result is not None:
+                return call.result.violation
+        raw = step.get("violation")
+        if raw:
+            name = raw.pop("plugin_name", "")
+            violation = PluginViolation(**raw)
+            if name:
+                violation.plugin_name = name
+            return violation
+        return None
+
+    def _done(self, step: dict[str, Any]) -> tuple[PluginResult, Optional[PluginContextTable]]:
+        if step.get("single"):
+            return self._single_done(step), None
+        metadata = self.combined
+        decision = step.get("decision")
+        if decision:
+            metadata.update(decision)
+        faf = step.get("faf")
+        tasks = self._spawn(step, faf) if faf else []
+        result = _construct(PluginResult, {
+            "continue_processing": step["cont"],
+            "modified_payload": self.current if step["payload"] else None,
+            "modified_extensions": self.current_ext if step["ext"] else None,
+            "violation": self._violation(step),
+            "metadata": metadata,
+            # the chain result carries no denial metrics (only a plugin's own result does)
+            "denial_metadata": None,
+            "background_tasks": tasks,
+            "http_headers": None,
+            "retry_delay_ms": step["retry"],
+            "executions": _records(step["records"]),
+        })
+        if self.chain_span is not None:
+            self._span_end(self.chain_span, "ok", step.get("chain_end"))
+        return result, self.table
+
+    def _single_done(self, step: dict[str, Any]) -> PluginResult:
+        """The result of a single-plugin run, built as the core says (docs/protocol.md)."""
+        kind = step["result"]
+        call = self.calls.get(0)
+        result = call.result if call is not None else None
+        if kind == "empty" or result is None:
+            return PluginResult()
+        if kind == "plugin":
+            return result
+        return PluginResult(
+            continue_processing=step["cont"],
+            modified_payload=result.modified_payload if step["payload"] else None,
+            violation=result.violation if step["viol"] else None,
+            # the caller's accumulator itself, None when none was given (as upstream)
+            metadata=self.single_meta,
+            denial_metadata=result.denial_metadata if step["denial"] else None,
+        )
+
+    def _exception(self, step: dict[str, Any]) -> BaseException:
+        """The exception a raise step describes: its class (``kind``), message and plugin;
+        ``own``: the plugin's own exception instead; ``cause``: chain the plugin's."""
+        kind = step["kind"]
+        message = step["message"]
+        i = step.get("i", -1)
+        call = self.calls.get(i) if i >= 0 else None
+        exc = call.exc if call is not None else None
+        own = exc if step.get("own") else None
+        cause = exc if step.get("cause") else None
+        if kind == "size":
+            return PayloadSizeError(message)
+        if kind == "plugin_timeout":
+            timeout_exc = PluginTimeoutError(message)
+            if cause is not None:
+                timeout_exc.__cause__ = cause
+            return timeout_exc
+        name = self.hook_refs[i].plugin_ref.name if i >= 0 else ""
+        if kind == "violation":
+            records = _records(step.get("records") or [])
+            if isinstance(own, PluginViolationError):
+                err = own  # the plugin's own error: attach_denial_outcome leaves it without one
+            else:
+                metrics = call.result.denial_metadata if call is not None and call.result is not None else None
+                err = PluginViolationError._from_framework_denial(
+                    message, self._violation({"viol": i, **step}), metrics
+                )
+            err.executions = records
+            if i >= 0:
+                # the denial outcome is the blocking plugin's own (last) record
+                uuid = self.hook_refs[i].plugin_ref.uuid
+                for rec in reversed(records):
+                    if rec.plugin_id == uuid:
+                        err.attach_denial_outcome(rec)
+                        break
+            return err
+        if own is not None:
+            return own
+        perr = PluginError(error=PluginErrorModel(message=message, plugin_name=name))
+        if cause is not None:
+            perr.__cause__ = cause  # as `raise ... from exc`
+        return perr
+
+    # -- observability (§20): the core says when; provider errors never reach the caller
+
+    def _span_start(self, name: str, **kwargs: Any) -> Optional[str]:
+        provider = self.executor.observability
+        if provider is None or self.trace_id is None:
+            return None
+        try:
+            return provider.start_span(trace_id=self.trace_id, name=name, kind="internal", **kwargs)
+        except Exception:
+            logger.debug("observability provider failed to start span %s", name, exc_info=True)
+            return None
+
+    def _span_end(self, span_id: Optional[str], status: str, attributes: Optional[dict[str, Any]]) -> None:
+        provider = self.executor.observability
+        if provider is None:
+            return
+        try:
+            if attributes is None:
+                provider.end_span(span_id=span_id, status=status)
+            else:
+                provider.end_span(span_id=span_id, status=status, attributes=attributes)
+        except Exception:
+            logger.debug("observability provider failed to end span", exc_info=True)
+
+    def _plugin_span_start(self, ref: Any, timeout: float) -> Optional[str]:
+        return self._span_start(
+            f"plugin.execute.{ref.name}",
+            resource_type="plugin",
+            resource_name=ref.name,
+            attributes={
+                "plugin.name": ref.name,
+                "plugin.uuid": ref.uuid,
+                "plugin.mode": str(ref.mode),
+                "plugin.priority": ref.priority,
+                "plugin.timeout": self.executor.timeout,  # the caller's own value (int stays int)
+            },
+        )
+
+    def _plugin_span_end(self, span_id: Optional[str], call: _Call) -> None:
+        if call.result is None:
+            # no result: the hook raised, or a fire-and-forget hook returned something else
+            self._span_end(span_id, "error" if call.exc is not None else "ok", None)
+            return
+        self._span_end(
+            span_id,
+            "ok",
+            {
+                "plugin.had_violation": call.result.violation is not None,
+                "plugin.modified_payload": call.result.modified_payload is not None,
+            },
+        )

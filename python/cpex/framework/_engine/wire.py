@@ -1,0 +1,298 @@
+"""The wire to the Go core: the only caller of the native extension (docs/protocol.md).
+
+Every function of the protocol is an attribute of this module, bound to the extension's
+``pybind_<Name>`` callable on first use (one attribute lookup per crossing, no Python
+frame in between: the per-plugin path crosses several times per call). Binding checks the
+protocol version, so a driver never misreads an extension of another version. The
+documents that cross are typed below: the facts and outcomes Python reports, and the
+steps the core answers.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING, Any, Callable, Literal, Optional, TypedDict, Union
+
+import orjson
+
+from cpex import _core
+
+#: The protocol this driver speaks; the extension answers its own in ``Protocol()``.
+PROTOCOL_VERSION = 2
+
+
+class ProtocolMismatchError(_core.CoreUnavailableError):
+    """The extension speaks another protocol version than this package (a stale build)."""
+
+
+# ------------------------------------------------------------------ documents
+# Facts and outcomes go up (Python reports what happened), steps come down (the core
+# decides). The field names are the protocol's (docs/protocol.md).
+
+Status = Literal["ok", "timeout", "traise", "error", "perror", "vexc"]
+ReturnedKind = Literal["none", "same", "payload", "foreign"]
+RaiseKind = Literal["size", "error", "timeout", "violation", "plugin_timeout"]
+
+
+class Violation(TypedDict):
+    reason: Any
+    code: Any
+    description: Any
+
+
+class Outcome(TypedDict, total=False):
+    """What one plugin call produced (RunReport, RunReportBatch, ExecutorFafFailed)."""
+
+    i: int
+    st: Status
+    cont: bool
+    ret: ReturnedKind  # the returned modified payload, against the plugin's input
+    cur: bool  # ...is the run's current payload object itself
+    chg: list[str]  # ...its changed top-level fields (when the step asked: "diff")
+    ext: Literal[0, 1, 2]
+    viol: Optional[Violation]
+    retry: int
+    dur: int
+    str: str  # the raised exception's str() and repr(): the core picks one
+    repr: str
+
+
+class RunFacts(TypedDict):
+    """The facts of a hook call (RunStart)."""
+
+    rid: str
+    server_id: Optional[str]
+    tenant_id: Optional[str]
+    content_type: Optional[str]
+    user: Any
+    match: Optional[str]
+    size: Optional[list[Any]]
+    pool: int
+    vexc: bool
+    trace: bool
+    ext: bool
+
+
+class Plan(TypedDict):
+    """PlanGet's answer (the driver adds ``_policy``, the policy object it was built for)."""
+
+    plan: int
+    match: Optional[str]
+    size: list[list[str]]
+    isolate: bool
+    drop: str  # the metadata key a merge of a result's metadata drops
+    flush: bool  # present when true: empty the plan cache (the core emptied its own)
+
+
+class _Answer(TypedDict, total=False):
+    # fields any step may carry after a report
+    run: int
+    commit: bool
+    commit_ext: bool
+    accept: list[str]  # commit the input with these fields of the returned object
+    logs: list[list[str]]
+    effects: dict[str, Any]
+    chain_span: dict[str, Any]
+
+
+class CallStep(_Answer, total=False):
+    op: Literal["call"]
+    ref: int
+    i: int
+    timeout: float
+    merge: bool
+    meta: bool
+    diff: bool
+    span: bool
+    drop: str  # single runs only (no plan)
+    next: list[dict[str, Any]]
+
+
+class GoStep(_Answer, total=False):
+    op: Literal["go"]
+    refs: list[int]
+    i: list[int]
+    original: bool
+    # payload JSON length from which the driver uses RunGoStart (off the loop)
+    # ("async" is a keyword: read it with step["async"])
+
+
+class ConcurrentStep(_Answer, total=False):
+    op: Literal["concurrent"]
+    refs: list[int]
+    i: list[int]
+    timeout: float
+    pool: int  # bound of the Python tasks, 0 for none
+    span: bool
+
+
+class NextStep(_Answer, total=False):
+    op: Literal["next"]
+
+
+class DoneStep(_Answer, total=False):
+    op: Literal["done"]
+    cont: bool
+    viol: int
+    violation: Optional[dict[str, Any]]
+    retry: int
+    payload: bool
+    ext: bool
+    decision: Optional[dict[str, str]]  # metadata entries naming the decision plugin
+    faf: list[int]
+    faf_timeout: float
+    faf_pool: int
+    faf_payload: Literal["original"]
+    records: list[dict[str, Any]]
+    cancel: bool
+    chain_end: Optional[dict[str, Any]]
+    single: bool
+    as_is: bool
+
+
+class RaiseStep(_Answer, total=False):
+    op: Literal["raise"]
+    kind: RaiseKind
+    message: str
+    i: int
+    viol: int
+    violation: Optional[dict[str, Any]]
+    records: list[dict[str, Any]]
+    cancel: bool
+
+
+Step = Union[CallStep, GoStep, ConcurrentStep, NextStep, DoneStep, RaiseStep]
+
+
+class FafAnswer(TypedDict):
+    log: list[str]  # [level, text]
+    message: str
+    disabled: bool
+
+
+# --------------------------------------------------------------- functions
+
+# protocol name -> extension function
+_FUNCTIONS = {
+    "executor_new": "ExecutorNew",
+    "executor_update": "ExecutorUpdate",
+    "executor_release": "ExecutorRelease",
+    "executor_runtime_disabled": "ExecutorRuntimeDisabled",
+    "executor_set_runtime_disabled": "ExecutorSetRuntimeDisabled",
+    "executor_faf_failed": "ExecutorFafFailed",
+    "ref_register": "RefRegister",
+    "ref_release": "RefRelease",
+    "go_plugin_new": "GoPluginNew",
+    "go_plugin_release": "GoPluginRelease",
+    "go_plugin_async": "GoPluginAsync",
+    "go_plugin_invoke": "GoPluginInvoke",
+    "go_plugin_invoke_start": "GoPluginInvokeStart",
+    "go_plugin_invoke_finish": "GoPluginInvokeFinish",
+    "go_plugin_invoke_drop": "GoPluginInvokeDrop",
+    "plan_get": "PlanGet",
+    "run_start": "RunStart",
+    "run_single": "RunSingle",
+    "run_report": "RunReport",
+    "run_report_batch": "RunReportBatch",
+    "run_go": "RunGo",
+    "run_go_start": "RunGoStart",
+    "run_go_finish": "RunGoFinish",
+    "run_go_unreadable": "RunGoUnreadable",
+    "run_abort": "RunAbort",
+    "policy_decide_raw": "PolicyDecide",
+    "version_raw": "Version",
+    "hook_type_register": "HookTypeRegister",
+    "external_plugin_new": "ExternalPluginNew",
+}
+
+if TYPE_CHECKING:  # the bound callables' signatures (docs/protocol.md, "Functions")
+    executor_new: Callable[[str], int]
+    executor_update: Callable[[int, str], int]
+    executor_release: Callable[[int], int]
+    executor_runtime_disabled: Callable[[int], str]
+    executor_set_runtime_disabled: Callable[[int, str, str], int]
+    executor_faf_failed: Callable[[int, int, str], str]
+    ref_register: Callable[[str], int]
+    ref_release: Callable[[int], int]
+    go_plugin_new: Callable[[str], int]
+    go_plugin_release: Callable[[int], int]
+    go_plugin_async: Callable[[int], int]
+    go_plugin_invoke: Callable[[int, str, str, str], str]
+    go_plugin_invoke_start: Callable[[int, str, str, str, int], int]
+    go_plugin_invoke_finish: Callable[[int], str]
+    go_plugin_invoke_drop: Callable[[int], int]
+    plan_get: Callable[[int, str, str, str], str]
+    run_start: Callable[[int, str], str]
+    run_single: Callable[[int, int, str], str]
+    run_report: Callable[[int, str], str]
+    run_report_batch: Callable[[int, str], str]
+    run_go: Callable[[int, str], str]
+    run_go_start: Callable[[int, str, int], int]
+    run_go_finish: Callable[[int], str]
+    run_go_unreadable: Callable[[int, str], str]
+    run_abort: Callable[[int], int]
+    policy_decide_raw: Callable[[str, str], str]
+    version_raw: Callable[[], str]
+    hook_type_register: Callable[[str, bool], int]
+    external_plugin_new: Callable[[str, str], str]
+
+
+def _bind() -> None:
+    """Binds every protocol function to the extension, after checking its version."""
+    nat = _core.native()
+    info = orjson.loads(nat.pybind_Protocol())
+    if info.get("version") != PROTOCOL_VERSION:
+        raise ProtocolMismatchError(
+            f"cpex: the native extension speaks protocol {info.get('version')!r}, this package "
+            f"{PROTOCOL_VERSION}: rebuild it (make build) or reinstall the wheel"
+        )
+    g = globals()
+    g["decision_key"] = info["decision_key"]
+    for name, func in _FUNCTIONS.items():
+        g[name] = getattr(nat, "pybind_" + func)
+
+
+def __getattr__(name: str) -> Any:
+    # first use of a protocol function (or after a fork): bind them all
+    if name in _FUNCTIONS or name == "decision_key":
+        _bind()
+        return globals()[name]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _unbind() -> None:
+    # a forked child must not call the parent's Go runtime: the next call goes through
+    # _core.native() again, which refuses (cpex._core)
+    g = globals()
+    for name in (*_FUNCTIONS, "decision_key"):
+        g.pop(name, None)
+
+
+os.register_at_fork(after_in_child=_unbind)
+
+
+def _fn(name: str) -> Any:
+    # a protocol function from inside this module (module __getattr__ serves outside reads)
+    fn = globals().get(name)
+    if fn is None:
+        _bind()
+        fn = globals()[name]
+    return fn
+
+
+def started() -> bool:
+    """Whether this process has started the Go core (releases are skipped otherwise)."""
+    return _core.started()
+
+
+def policy_decide(changed: list[str], writable: list[str]) -> tuple[list[str], Optional[str]]:
+    """The core's policy decision (core.PolicyDecision): the accepted fields and the
+    warning for the dropped ones (spec §15)."""
+    answer = orjson.loads(_fn("policy_decide_raw")(orjson.dumps(changed).decode(), orjson.dumps(writable).decode()))
+    return answer["accept"], answer["warning"]
+
+
+def version() -> dict[str, Any]:
+    """Versions of the Go core and of the Go toolchain that built it."""
+    result: dict[str, Any] = orjson.loads(_fn("version_raw")())
+    return result
