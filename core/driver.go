@@ -287,7 +287,7 @@ func (d *goDriver) call(step *Step) (o Outcome) {
 		var msg string
 		o.Mod, d.candidate, msg = candidateOf(d.plan, step.Apply, in, res.ModifiedPayload, d.current != nil)
 		if msg != "" {
-			d.m.emit([]LogEntry{{Level: "warning", Message: "Plugin " + ref.Name + ": " + msg}})
+			d.m.emit([]LogEntry{{Level: "warning", Message: msg, Logger: PolicyLogger}})
 		}
 	}
 	return o
@@ -533,7 +533,11 @@ func (m *Manager) emit(logs []LogEntry) {
 		case "error":
 			level = slog.LevelError
 		}
-		l.Log(context.Background(), level, e.Message)
+		if e.Logger != "" {
+			l.Log(context.Background(), level, e.Message, "logger", e.Logger)
+		} else {
+			l.Log(context.Background(), level, e.Message)
+		}
 	}
 }
 

@@ -143,7 +143,7 @@ func (r *Run) ExecGo(ctx context.Context, step *Step, in *Payload, eff *GoEffect
 				var msg string
 				o.Mod, cand, msg = candidateOf(r.plan, step.Apply, cur, res.ModifiedPayload, r.committed)
 				if msg != "" {
-					eff.Logs = append(eff.Logs, LogEntry{Level: "warning", Message: "Plugin " + ref.Name + ": " + msg})
+					eff.Logs = append(eff.Logs, LogEntry{Level: "warning", Message: msg, Logger: PolicyLogger})
 				}
 			}
 		}

@@ -70,7 +70,7 @@ func TestExecGoSerialBatch(t *testing.T) {
 	require.NotNil(t, eff.Payload)
 	assert.Equal(t, "t", eff.Payload.Field("name"), "the policy kept only args")
 	assert.Equal(t, "g2", eff.Violations[2].PluginName)
-	assert.Contains(t, eff.Logs[0].Message, "non-writable fields name")
+	assert.Contains(t, eff.Logs[0].Message, "Policy rejected modifications to non-writable fields: ['name']")
 	assert.Equal(t, "r", sawFacts.RequestID)
 	assert.Equal(t, "srv", sawFacts.ServerID)
 	assert.Equal(t, map[string]any{"email": nil}, sawFacts.User)

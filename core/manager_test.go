@@ -225,7 +225,7 @@ func TestPolicyDiffAndSameTree(t *testing.T) {
 	assert.Equal(t, "t", payloadField(t, res.ModifiedPayload, "name"))
 	assert.Equal(t, map[string]any{"q": "y"}, res.ModifiedPayload.Field("args"))
 	assert.Equal(t, []bool{true, false, false}, []bool{res.Executions[0].PayloadModified, res.Executions[1].PayloadModified, res.Executions[2].PayloadModified})
-	assert.Contains(t, f.logText(), "non-writable fields name")
+	assert.Contains(t, f.logText(), "Policy rejected modifications to non-writable fields: ['name']")
 	assert.Contains(t, f.logText(), "unsupported type")
 
 	handBack := func(_ context.Context, _ string, p *core.Payload, _ *core.PluginContext) (*core.Result, error) {

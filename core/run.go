@@ -361,7 +361,7 @@ func (r *Run) serial(o *Outcome) *Step {
 		var warn string
 		o.Mod, accept, warn = classifyReturned(r.plan, apply, &o.Ret)
 		if warn != "" {
-			r.log("warning", "Plugin %s: %s", ref.Name, warn)
+			r.step.Logs = append(r.step.Logs, LogEntry{Level: "warning", Message: warn, Logger: PolicyLogger})
 		}
 	}
 	// The record is built in place: this is the path every plugin of a chain takes.

@@ -53,6 +53,9 @@ func (k RaiseKind) String() string {
 type LogEntry struct {
 	Level   string // debug, info, warning, error
 	Message string
+	// Logger names the Python logger of a message upstream emits from another module
+	// (PolicyLogger); "" is the manager's logger.
+	Logger string
 }
 
 // Step is one instruction of a run to its driver. A Run reuses one Step: consume it

@@ -28,7 +28,8 @@ func (e *Executor) FireAndForgetFailure(ref *Ref, o *Outcome) FafVerdict {
 		msg = timeoutMessage(ref.Name, text)
 	}
 	return FafVerdict{
-		Log:      LogEntry{Level: "error", Message: fmt.Sprintf("Plugin %s failed in fire-and-forget mode (ignored): %s", ref.Name, msg)},
+		// upstream's line names the plugin only; the failure is in the task's result
+		Log:      LogEntry{Level: "error", Message: fmt.Sprintf("Plugin %s failed in fire-and-forget mode (ignored)", ref.Name)},
 		Message:  msg,
 		Disabled: e.FireAndForgetFailed(ref),
 	}

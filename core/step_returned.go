@@ -84,22 +84,37 @@ func PolicyDecision(hook string, changed []string, writable func(string) bool) P
 	}
 	sort.Strings(v.Accepted)
 	if len(rejected) > 0 {
-		sort.Strings(rejected)
 		v.Warning = policyWarning(hook, rejected)
 	}
 	return v
 }
 
-func policyWarning(hook string, rejected []string) string {
+// PolicyLogger is the Python logger upstream's policy warning comes from: hosts that name
+// loggers (the Python driver) emit PolicyDecision's warning there (LogEntry.Logger).
+const PolicyLogger = "cpex.framework.hooks.policies"
+
+// policyWarning is upstream's text (cpex 0.1.x apply_policy): the dropped fields as a
+// Python list, in the order the fields were reported (declaration order).
+func policyWarning(_ string, rejected []string) string {
 	var b strings.Builder
-	b.WriteString("non-writable fields ")
-	b.WriteString(strings.Join(rejected, ", "))
-	if hook != "" {
-		b.WriteString(" of ")
-		b.WriteString(hook)
+	b.WriteString("Policy rejected modifications to non-writable fields: [")
+	for i, f := range rejected {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(pyStrRepr(f))
 	}
-	b.WriteString(" dropped by the hook payload policy")
+	b.WriteString("]")
 	return b.String()
+}
+
+// pyStrRepr is Python's repr() of a field name (an identifier: no escapes are needed
+// beyond the choice of quote, which follows Python's rule).
+func pyStrRepr(s string) string {
+	if strings.ContainsRune(s, '\'') && !strings.ContainsRune(s, '"') {
+		return `"` + s + `"`
+	}
+	return "'" + strings.ReplaceAll(s, "'", `\'`) + "'"
 }
 
 // WritableIn is the writable test of a policy given as a field list (apply_policy).

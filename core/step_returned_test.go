@@ -17,9 +17,9 @@ func TestPolicyDecision(t *testing.T) {
 		{"nothing changed", "tool_pre_invoke", nil, nil, ""},
 		{"all writable", "tool_pre_invoke", []string{"name", "args"}, []string{"args", "name"}, ""},
 		{"some dropped", "tool_pre_invoke", []string{"zeta", "args", "alpha"}, []string{"args"},
-			"non-writable fields alpha, zeta of tool_pre_invoke dropped by the hook payload policy"},
-		{"all dropped", "tool_pre_invoke", []string{"x"}, nil, "non-writable fields x of tool_pre_invoke dropped by the hook payload policy"},
-		{"no hook (apply_policy)", "", []string{"x", "name"}, []string{"name"}, "non-writable fields x dropped by the hook payload policy"},
+			"Policy rejected modifications to non-writable fields: ['zeta', 'alpha']"},
+		{"all dropped", "tool_pre_invoke", []string{"x"}, nil, "Policy rejected modifications to non-writable fields: ['x']"},
+		{"no hook (apply_policy)", "", []string{"x", "name"}, []string{"name"}, "Policy rejected modifications to non-writable fields: ['x']"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -113,7 +113,7 @@ func TestFireAndForgetFailure(t *testing.T) {
 			v := e.FireAndForgetFailure(tc.ref, &tc.o)
 			assert.Equal(t, tc.message, v.Message)
 			assert.Equal(t, tc.disabled, v.Disabled)
-			assert.Equal(t, LogEntry{Level: "error", Message: "Plugin " + tc.ref.Name + " failed in fire-and-forget mode (ignored): " + tc.message}, v.Log)
+			assert.Equal(t, LogEntry{Level: "error", Message: "Plugin " + tc.ref.Name + " failed in fire-and-forget mode (ignored)"}, v.Log)
 		})
 	}
 }

@@ -57,6 +57,10 @@ func encodeStepTo(w *jw, re *runEntry, step *core.Step, eff *core.GoEffects, hel
 			w.str(l.Level)
 			w.raw(",")
 			w.str(l.Message)
+			if l.Logger != "" {
+				w.raw(",")
+				w.str(l.Logger)
+			}
 			w.raw("]")
 		}
 		w.raw("]")

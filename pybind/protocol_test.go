@@ -21,7 +21,7 @@ func TestProtocolAnswersVersionAndCoreConstants(t *testing.T) {
 func TestPolicyDecideIsCoresDecision(t *testing.T) {
 	ans, err := PolicyDecide(`["name","args","zeta"]`, `["args"]`)
 	require.NoError(t, err)
-	assert.JSONEq(t, `{"accept":["args"],"warning":"non-writable fields name, zeta dropped by the hook payload policy"}`, ans)
+	assert.JSONEq(t, `{"accept":["args"],"warning":"Policy rejected modifications to non-writable fields: ['name', 'zeta']"}`, ans)
 	ans, err = PolicyDecide(`["args"]`, `["args"]`)
 	require.NoError(t, err)
 	assert.JSONEq(t, `{"accept":["args"],"warning":null}`, ans)

@@ -35,8 +35,11 @@ _LOG_LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.
 
 
 def _emit_logs(step: dict[str, Any]) -> None:
-    for level, message in step["logs"]:
-        logger.log(_LOG_LEVELS.get(level, logging.WARNING), message)
+    # [level, message] on the manager's logger, or [level, message, logger name] for a
+    # message upstream emits from another module (the hook payload policy's warning)
+    for entry in step["logs"]:
+        log = logger if len(entry) < 3 else logging.getLogger(entry[2])
+        log.log(_LOG_LEVELS.get(entry[0], logging.WARNING), entry[1])
 
 
 

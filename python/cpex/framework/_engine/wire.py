@@ -201,7 +201,6 @@ _FUNCTIONS = {
     "run_abort": "RunAbort",
     "policy_decide_raw": "PolicyDecide",
     "version_raw": "Version",
-    "hook_type_register": "HookTypeRegister",
     "external_plugin_new": "ExternalPluginNew",
 }
 
@@ -233,7 +232,6 @@ if TYPE_CHECKING:  # the bound callables' signatures (docs/protocol.md, "Functio
     run_abort: Callable[[int], int]
     policy_decide_raw: Callable[[str, str], str]
     version_raw: Callable[[], str]
-    hook_type_register: Callable[[str, bool], int]
     external_plugin_new: Callable[[str, str], str]
 
 
@@ -290,6 +288,12 @@ def policy_decide(changed: list[str], writable: list[str]) -> tuple[list[str], O
     warning for the dropped ones (spec §15)."""
     answer = orjson.loads(_fn("policy_decide_raw")(orjson.dumps(changed).decode(), orjson.dumps(writable).decode()))
     return answer["accept"], answer["warning"]
+
+
+def hook_type_register_on(native: Any, hook_type: str, other_result: bool) -> None:
+    """HookTypeRegister on the extension module given: the hook registry pushes its types
+    while the core starts (cpex._core.on_start), before this module can bind."""
+    native.pybind_HookTypeRegister(hook_type, other_result)
 
 
 def version() -> dict[str, Any]:

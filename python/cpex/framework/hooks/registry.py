@@ -89,7 +89,8 @@ def _name(hook_type: Any) -> str:
 def _push(native: ModuleType, hook_type: str, payload_class: type[Any], result_class: type[Any]) -> None:
     from cpex.framework._engine import wire  # the only caller of the extension
 
-    wire.hook_type_register(hook_type, other_result_type(payload_class, result_class))
+    # the module as given: this also runs inside _core.native()'s start-up (on_start)
+    wire.hook_type_register_on(native, hook_type, other_result_type(payload_class, result_class))
 
 
 def _push_all(native: ModuleType) -> None:

@@ -17,8 +17,8 @@ import sys
 import weakref
 from typing import Any
 
-from cpex.framework._engine import wire
 from cpex.framework._driver import _dumps, _loads
+from cpex.framework._engine import wire
 from cpex.framework._goplugin import GoPlugin, _release
 from cpex.framework.base import ExternalHookRef, Plugin
 from cpex.framework.constants import IGNORE_CONFIG_EXTERNAL
