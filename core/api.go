@@ -85,9 +85,10 @@ func WithLogger(l *slog.Logger) Option { return func(o *managerOptions) { o.logg
 // (default 10 as PLUGINS_EXECUTION_POOL; 0 = unbounded).
 func WithExecutionPool(n int) Option { return func(o *managerOptions) { o.pool = n } }
 
-// WithLenientLoading skips plugins that cannot be built (a Python kind, an unknown
-// Go kind, a bad config) with a warning instead of failing, as upstream does when
-// PLUGINS_FAIL_ON_PLUGIN_ERROR is false.
+// WithLenientLoading skips plugins that cannot be built (a Python kind) with a warning
+// instead of failing, as upstream does when PLUGINS_FAIL_ON_PLUGIN_ERROR is false; a Go
+// guard, external or isolated plugin that cannot be built still fails the load
+// (LoadFailureFailsClosed).
 func WithLenientLoading(on bool) Option { return func(o *managerOptions) { o.lenient = on } }
 
 // WithFactory registers a Go plugin kind for this manager only (kind must start with
@@ -416,7 +417,7 @@ func (m *Manager) build(ctx context.Context, cfg *config.Config) (*pluginSet, er
 		}
 		p, err := m.newPlugin(ctx, &pc)
 		if err != nil {
-			if m.lenient {
+			if m.lenient && !LoadFailureFailsClosed(pc.Kind) {
 				m.emit([]LogEntry{{Level: "warning", Message: "cpex: skipping plugin: " + err.Error()}})
 				continue
 			}

@@ -3,6 +3,7 @@ package core
 import (
 	"fmt"
 	"sort"
+	"strings"
 	"sync"
 )
 
@@ -66,4 +67,15 @@ func NewPlugin(spec PluginSpec) (Plugin, error) {
 		return nil, fmt.Errorf("plugin %q (kind %s): %w", spec.Name, spec.Kind, err)
 	}
 	return p, nil
+}
+
+// LoadFailureFailsClosed says whether a plugin of kind that cannot be loaded must fail
+// the manager's initialisation even when loading is lenient (PLUGINS_FAIL_ON_PLUGIN_ERROR
+// false). Upstream skips every failed plugin then, so its hooks run without it: for a Go
+// guard (builtin/*), a plugin behind a transport (external) or in another interpreter
+// (isolated_venv) that would turn a guard that cannot run into an allow. In-process
+// Python plugin classes keep upstream's skip. Cases: tests/cases/loading/fail_closed.yaml
+// (also run against cpex.framework.loader.plugin.load_failure_fails_closed).
+func LoadFailureFailsClosed(kind string) bool {
+	return strings.HasPrefix(kind, BuiltinPrefix) || kind == "external" || kind == "isolated_venv"
 }

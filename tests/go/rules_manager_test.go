@@ -63,10 +63,11 @@ func TestRuleLoadingErrors(t *testing.T) {
 	cases := []struct {
 		name, kind string
 		want       []string
+		failClosed bool // a Go guard that cannot be built fails even lenient loading
 	}{
-		{"unknown Go kind", "builtin/test_goapi_nope", []string{`"bad"`, "builtin/test_goapi_nope"}},
-		{"Python kind", "pkg.module.Plugin", []string{`"bad"`, "pkg.module.Plugin"}},
-		{"factory error", brokenKind, []string{`"bad"`, "config.api_key: required"}},
+		{"unknown Go kind", "builtin/test_goapi_nope", []string{`"bad"`, "builtin/test_goapi_nope"}, true},
+		{"Python kind", "pkg.module.Plugin", []string{`"bad"`, "pkg.module.Plugin"}, false},
+		{"factory error", brokenKind, []string{`"bad"`, "config.api_key: required"}, true},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -77,8 +78,14 @@ func TestRuleLoadingErrors(t *testing.T) {
 			for _, w := range c.want {
 				assert.Contains(t, err.Error(), w)
 			}
-			// Lenient loading (PLUGINS_FAIL_ON_PLUGIN_ERROR=false) skips the bad plugin.
+			// Lenient loading (PLUGINS_FAIL_ON_PLUGIN_ERROR=false) skips a bad Python plugin,
+			// never a Go guard (core.LoadFailureFailsClosed).
 			m, err := core.NewManager(cfg, core.WithLenientLoading(true), core.WithLogger(nil))
+			if c.failClosed {
+				require.Error(t, err)
+				assert.Contains(t, err.Error(), `"bad"`)
+				return
+			}
 			require.NoError(t, err)
 			assert.Equal(t, []string{"ok"}, m.PluginNames())
 			require.NoError(t, m.Shutdown(context.Background()))

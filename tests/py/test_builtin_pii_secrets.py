@@ -237,11 +237,11 @@ async def test_unknown_config_key_is_a_load_error_naming_it(tmp_path: Path, monk
         await manager_from(tmp_path, BAD_KEY)
 
 
-async def test_unknown_config_key_is_logged_when_load_errors_are_tolerated(
+async def test_unknown_config_key_fails_even_when_load_errors_are_tolerated(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    # upstream's default (fail_on_plugin_error false): the plugin is skipped, the error logged
-    manager = await manager_from(tmp_path, BAD_KEY)
-    assert manager.plugin_count == 0
+    # fail_on_plugin_error false (the default) skips a broken Python plugin, never a Go
+    # guard: skipped, its hooks would allow everything (core.LoadFailureFailsClosed)
+    with pytest.raises(RuntimeError, match='config key "detect_emails" \\(value true\\): unknown key'):
+        await manager_from(tmp_path, BAD_KEY)
     assert any("detect_emails" in r.getMessage() for r in caplog.records)
-    await manager.shutdown()

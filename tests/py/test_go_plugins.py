@@ -140,8 +140,10 @@ async def test_go_plugin_seen_from_python() -> None:
 
 async def test_unknown_builtin_kind_is_a_load_error(monkeypatch: pytest.MonkeyPatch,
                                                     caplog: pytest.LogCaptureFixture) -> None:
-    manager = await manager_of(go("ghost", "builtin/does_not_exist"), py("fine", "Passthrough"))
-    assert manager.plugin_count == 1 and "builtin/does_not_exist" in caplog.text
+    # fail_on_plugin_error false (the default) still fails: a Go guard is never skipped
+    with pytest.raises(RuntimeError, match="^Plugin initialization failed: ghost - .*builtin/does_not_exist"):
+        await manager_of(go("ghost", "builtin/does_not_exist"), py("fine", "Passthrough"))
+    assert "builtin/does_not_exist" in caplog.text
     monkeypatch.setenv("PLUGINS_FAIL_ON_PLUGIN_ERROR", "true")
     from cpex.framework.settings import settings
 

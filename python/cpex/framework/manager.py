@@ -22,7 +22,7 @@ from cpex.framework.errors import PluginError, PluginViolationError  # noqa: F40
 from cpex.framework.extensions import Extensions
 from cpex.framework.hooks.policies import DefaultHookPolicy, HookPayloadPolicy
 from cpex.framework.loader.config import ConfigLoader
-from cpex.framework.loader.plugin import PluginLoader
+from cpex.framework.loader.plugin import PluginLoader, load_failure_fails_closed
 from cpex.framework.models import (
     Config,
     GlobalContext,
@@ -299,7 +299,7 @@ class PluginManager:
                     raise
                 except Exception as exc:
                     logger.error("Failed to load plugin %s: {%s}", plugin_config.name, exc)
-                    if not settings.fail_on_plugin_error:
+                    if not settings.fail_on_plugin_error and not load_failure_fails_closed(plugin_config.kind):
                         logger.warning("Skipping plugin %s because fail_on_plugin_error is disabled", plugin_config.name)
                         continue
                     raise RuntimeError(f"Plugin initialization failed: {plugin_config.name} - {exc}") from exc

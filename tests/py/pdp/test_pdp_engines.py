@@ -123,9 +123,10 @@ async def test_policy_that_does_not_compile_fails_the_load(
     with pytest.raises(RuntimeError, match="Plugin initialization failed: rbac-cel") as info:
         await _manager(tmp_path, bad)
     assert want in str(info.value)
-    # Without it (the default, as upstream) the manager logs the same error and skips the plugin.
+    # Without it (the default) too: a guard that cannot run is never skipped into an allow
+    # (upstream skips failed plugins then; core.LoadFailureFailsClosed).
     monkeypatch.delenv("PLUGINS_FAIL_ON_PLUGIN_ERROR")
     settings.cache_clear()
-    manager = await _manager(tmp_path, bad)
-    assert want in caplog.text
-    await manager.shutdown()
+    with pytest.raises(RuntimeError, match="Plugin initialization failed: rbac-cel") as info:
+        await _manager(tmp_path, bad)
+    assert want in str(info.value) and want in caplog.text

@@ -49,6 +49,18 @@ def _unsupported_kind(config: PluginConfig) -> PluginError:
     )
 
 
+def load_failure_fails_closed(kind: str) -> bool:
+    """Whether a plugin of ``kind`` that cannot be loaded fails initialisation even when
+    ``fail_on_plugin_error`` is false: a Go guard (``builtin/*``), an ``external`` or an
+    ``isolated_venv`` plugin, whose skip would turn a guard that cannot run into an allow.
+
+    The rule is core's (``core.LoadFailureFailsClosed``); it is answered here without
+    starting the Go runtime (a pure-Python config must not start it), and the two are
+    proven equal by tests/cases/loading/fail_closed.yaml.
+    """
+    return kind.startswith(GO_PLUGIN_KIND_PREFIX) or kind in (EXTERNAL_PLUGIN_TYPE, ISOLATED_VENV_PLUGIN_TYPE)
+
+
 class PluginLoader:
     """Loads plugin classes by kind (cached per kind) and instantiates them."""
 
