@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/cpex-go/cpex/core"
+	"github.com/cpex-go/cpex/core/config"
 )
 
 // The stepwise protocol (docs/protocol.md): executors, refs, Go plugins, plans, runs.
@@ -216,7 +217,7 @@ func GoPluginNew(spec string) (id int, err error) {
 	if s.Kind == nil || !core.IsGoKind(*s.Kind) {
 		return 0, fmt.Errorf("GoPluginNew: spec.kind of plugin %q: want %s<name>, got %s", *s.Name, core.BuiltinPrefix, optQuote(s.Kind))
 	}
-	p, err := core.NewPlugin(core.PluginSpec{Name: string(*s.Name), Kind: *s.Kind, Hooks: s.Hooks, Config: normalizeNumbers(s.Config)})
+	p, err := core.NewPlugin(core.PluginSpec{Name: string(*s.Name), Kind: *s.Kind, Hooks: s.Hooks, Config: config.NormalizeNumbers(s.Config)})
 	if err != nil {
 		return 0, fmt.Errorf("GoPluginNew: %w", err)
 	}
@@ -228,39 +229,6 @@ func GoPluginNew(spec string) (id int, err error) {
 	id = st.newID()
 	st.plugins[id] = &goPluginEntry{id: id, name: string(*s.Name), kind: *s.Kind, plugin: p}
 	return id, nil
-}
-
-// normalizeNumbers turns json.Number (decodeStrict uses UseNumber) into float64 or
-// int64, the forms factories expect from YAML-like configs.
-func normalizeNumbers(m map[string]any) map[string]any {
-	if m == nil {
-		return nil
-	}
-	out := make(map[string]any, len(m))
-	for k, v := range m {
-		out[k] = normalizeValue(v)
-	}
-	return out
-}
-
-func normalizeValue(v any) any {
-	switch x := v.(type) {
-	case json.Number:
-		if i, err := x.Int64(); err == nil {
-			return int(i)
-		}
-		f, _ := x.Float64()
-		return f
-	case map[string]any:
-		return normalizeNumbers(x)
-	case []any:
-		out := make([]any, len(x))
-		for i, e := range x {
-			out[i] = normalizeValue(e)
-		}
-		return out
-	}
-	return v
 }
 
 // GoPluginRelease shuts a Go plugin down and frees it.

@@ -2,7 +2,6 @@ package mcpclient
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -159,31 +158,9 @@ func (p *Plugin) remoteConfig(ctx context.Context, cs *mcp.ClientSession) (map[s
 		if len(m) == 0 {
 			break
 		}
-		return normalize(m).(map[string]any), nil
+		return config.NormalizeNumbers(m), nil
 	}
 	return nil, pluginErr(p.name, CodeConfig, "Unable to retrieve configuration for external plugin", nil)
-}
-
-// normalize turns json.Number into int or float64 (what the config loader and
-// factories expect).
-func normalize(v any) any {
-	switch x := v.(type) {
-	case json.Number:
-		if i, err := x.Int64(); err == nil {
-			return int(i)
-		}
-		f, _ := x.Float64()
-		return f
-	case map[string]any:
-		for k, e := range x {
-			x[k] = normalize(e)
-		}
-	case []any:
-		for i, e := range x {
-			x[i] = normalize(e)
-		}
-	}
-	return v
 }
 
 // Invoke calls invoke_hook on the server. The context's state, metadata and global

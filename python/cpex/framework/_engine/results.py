@@ -5,8 +5,8 @@ from __future__ import annotations
 import logging
 from typing import Any, Optional
 
-from pydantic import BaseModel
-
+# BaseModel's slot descriptors (one set, shared with the copy-on-write wrappers)
+from cpex.framework.memory import _new, _set_dict, _set_extra, _set_fields_set, _set_private
 from cpex.framework.models import (
     ControlExecutionRecord,
     ControlExecutionStatus,
@@ -17,6 +17,7 @@ from cpex.framework.models import (
 )
 
 logger = logging.getLogger("cpex.framework.manager")
+
 
 class PluginTimeoutError(Exception):
     """A plugin exceeded the manager's timeout (surfaces only from invoke_hook_for_plugin)."""
@@ -52,7 +53,7 @@ def _construct(cls: type[Any], values: dict[str, Any], fields_set: Optional[set[
     fraction of its cost (it is on the per-plugin path: measured with pydantic 2.14, a
     PluginResult costs 0.44 µs this way, 2.8 µs by ``model_construct``, 1.0 µs validated).
     It writes BaseModel's four instance slots, which every pydantic 2.x release has
-    (pyproject pins ``pydantic>=2.7,<3``); tests/py/test_construct_slots.py checks that
+    (pyproject pins the tested range; ``make test-pydantic-range``); tests/py/test_construct_slots.py checks that
     the objects equal ``model_construct``'s on the installed release. ``values`` must hold every field,
     in field order; ``fields_set`` defaults to all of them (what passing them all to the
     constructor gives).
@@ -65,13 +66,6 @@ def _construct(cls: type[Any], values: dict[str, Any], fields_set: Optional[set[
     return obj
 
 
-# BaseModel's slot descriptors, called directly: cheaper than object.__setattr__ by name
-# (no attribute lookup through the model's MRO on every call).
-_new = object.__new__
-_set_dict = BaseModel.__dict__["__dict__"].__set__
-_set_fields_set = BaseModel.__dict__["__pydantic_fields_set__"].__set__
-_set_extra = BaseModel.__dict__["__pydantic_extra__"].__set__
-_set_private = BaseModel.__dict__["__pydantic_private__"].__set__
 
 
 def _check_constructible(*classes: type[Any]) -> None:
