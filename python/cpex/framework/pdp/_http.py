@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Any, Callable
+from typing import Any, Callable, Optional
 
-from cpex.framework.pdp.base import PdpError, PdpResult
+from cpex.framework.pdp.base import PdpError, PdpResolver, PdpResult
 
 try:
     import httpx2
@@ -70,3 +70,40 @@ def fill_endpoint(template: str, input_data: dict[str, Any], engine: str) -> str
 
 def elapsed_ms(start: float) -> float:
     return (time.monotonic() - start) * 1000
+
+
+class HttpResolver(PdpResolver):
+    """A PDP reached by one JSON POST per decision: the endpoint template, the client, the
+    fail-open rule and close(). Subclasses name the engine (``_engine``, in messages) and
+    write the request (``_build_request``) and read the answer (``_parse_response``)."""
+
+    _engine = "PDP"
+
+    def __init__(
+        self,
+        endpoint: str,
+        timeout_ms: int = 500,
+        headers: Optional[dict[str, str]] = None,
+        fail_open: bool = False,
+    ):
+        self._endpoint_template = endpoint
+        self.fail_open = fail_open
+        self._client = httpx2.AsyncClient(timeout=httpx2.Timeout(timeout_ms / 1000.0), headers=headers or {})
+
+    def _resolve_endpoint(self, input_data: dict[str, Any]) -> str:
+        return fill_endpoint(self._endpoint_template, input_data, self._engine)
+
+    async def resolve(self, input_data: dict[str, Any]) -> PdpResult:
+        endpoint = self._resolve_endpoint(input_data)
+        return await post_decision(
+            self._client, self._engine, endpoint, self._build_request(input_data), self.fail_open, self._parse_response
+        )
+
+    def _build_request(self, input_data: dict[str, Any]) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def _parse_response(self, body: Any, latency_ms: float) -> PdpResult:
+        raise NotImplementedError
+
+    async def close(self) -> None:
+        await self._client.aclose()

@@ -5,8 +5,8 @@ from __future__ import annotations
 import logging
 from typing import Any, Optional
 
-from cpex.framework.pdp._http import fill_endpoint, httpx2, post_decision
-from cpex.framework.pdp.base import PdpError, PdpResolver, PdpResult
+from cpex.framework.pdp._http import HttpResolver
+from cpex.framework.pdp.base import PdpError, PdpResult
 
 logger = logging.getLogger(__name__)
 
@@ -16,7 +16,7 @@ _CONTEXT_KEYS = ("delegation", "session", "authorization_details", "args")
 _STANDARD_KEYS = frozenset({"subject", "action", "tool", *_CONTEXT_KEYS})
 
 
-class AuthZenResolver(PdpResolver):
+class AuthZenResolver(HttpResolver):
     """Decisions from an AuthZEN PDP.
 
     The input is mapped onto an evaluation request: ``subject`` (type and id, the other
@@ -26,25 +26,7 @@ class AuthZenResolver(PdpResolver):
     the reason. Failures behave as ``OpaResolver``'s.
     """
 
-    def __init__(
-        self,
-        endpoint: str,
-        timeout_ms: int = 500,
-        headers: Optional[dict[str, str]] = None,
-        fail_open: bool = False,
-    ):
-        self._endpoint_template = endpoint
-        self.fail_open = fail_open
-        self._client = httpx2.AsyncClient(timeout=httpx2.Timeout(timeout_ms / 1000.0), headers=headers or {})
-
-    def _resolve_endpoint(self, input_data: dict[str, Any]) -> str:
-        return fill_endpoint(self._endpoint_template, input_data, "AuthZen")
-
-    async def resolve(self, input_data: dict[str, Any]) -> PdpResult:
-        endpoint = self._resolve_endpoint(input_data)
-        return await post_decision(
-            self._client, "AuthZen", endpoint, self._build_request(input_data), self.fail_open, self._parse_response
-        )
+    _engine = "AuthZen"
 
     def _build_request(self, input_data: dict[str, Any]) -> dict[str, Any]:
         subj = input_data.get("subject", {})
@@ -77,9 +59,6 @@ class AuthZenResolver(PdpResolver):
             context=ctx if isinstance(ctx, dict) else {},
             latency_ms=latency_ms,
         )
-
-    async def close(self) -> None:
-        await self._client.aclose()
 
 
 __all__ = ["AuthZenResolver", "PdpError"]  # PdpError: importable from here too, as upstream

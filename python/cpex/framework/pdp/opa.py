@@ -5,13 +5,13 @@ from __future__ import annotations
 import logging
 from typing import Any, Optional
 
-from cpex.framework.pdp._http import fill_endpoint, httpx2, post_decision
-from cpex.framework.pdp.base import PdpError, PdpResolver, PdpResult
+from cpex.framework.pdp._http import HttpResolver
+from cpex.framework.pdp.base import PdpError, PdpResult
 
 logger = logging.getLogger(__name__)
 
 
-class OpaResolver(PdpResolver):
+class OpaResolver(HttpResolver):
     """Decisions from an OPA server.
 
     ``endpoint`` may hold ``{key}`` placeholders filled from the input's string values
@@ -21,23 +21,10 @@ class OpaResolver(PdpResolver):
     an unexpected answer too; otherwise they raise ``PdpError`` (unexpected answers deny).
     """
 
-    def __init__(
-        self,
-        endpoint: str,
-        timeout_ms: int = 500,
-        headers: Optional[dict[str, str]] = None,
-        fail_open: bool = False,
-    ):
-        self._endpoint_template = endpoint
-        self.fail_open = fail_open
-        self._client = httpx2.AsyncClient(timeout=httpx2.Timeout(timeout_ms / 1000.0), headers=headers or {})
+    _engine = "OPA"
 
-    def _resolve_endpoint(self, input_data: dict[str, Any]) -> str:
-        return fill_endpoint(self._endpoint_template, input_data, "OPA")
-
-    async def resolve(self, input_data: dict[str, Any]) -> PdpResult:
-        endpoint = self._resolve_endpoint(input_data)
-        return await post_decision(self._client, "OPA", endpoint, {"input": input_data}, self.fail_open, self._parse_response)
+    def _build_request(self, input_data: dict[str, Any]) -> dict[str, Any]:
+        return {"input": input_data}
 
     def _parse_response(self, body: Any, latency_ms: float) -> PdpResult:
         result = body.get("result")
@@ -57,9 +44,6 @@ class OpaResolver(PdpResolver):
             reason=f"Unexpected OPA response: {type(result).__name__}",
             latency_ms=latency_ms,
         )
-
-    async def close(self) -> None:
-        await self._client.aclose()
 
 
 __all__ = ["OpaResolver", "PdpError"]  # PdpError: importable from here too, as upstream
