@@ -5,8 +5,9 @@ from __future__ import annotations
 import logging
 from typing import Any, Optional
 
-from cpex.framework.pdp._http import HttpResolver
-from cpex.framework.pdp.base import PdpError, PdpResult
+# PdpResolver and httpx2 are names of upstream's module too (tests/py/cmf/test_cmf_compat.py)
+from cpex.framework.pdp._http import HttpResolver, httpx2  # noqa: F401
+from cpex.framework.pdp.base import PdpError, PdpResolver, PdpResult  # noqa: F401
 
 logger = logging.getLogger(__name__)
 
