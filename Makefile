@@ -36,13 +36,10 @@ build: $(NATIVE_STAMP)
 demo: build
 	PYTHONPATH=python $(PY) examples/demo.py
 
-# builtin/pdp_rego is behind the cpex_rego build tag (OPA's size): test-go vets and tests it too.
 test-go:
 	@scripts/ensure-redis.sh
 	$(GO) vet ./...
 	$(GO) test -race -count=1 ./...
-	$(GO) vet -tags cpex_rego ./core/builtins
-	$(GO) test -count=1 -tags cpex_rego -run 'PDPRego' ./core/builtins
 
 test-py: build
 	PYTHONPATH=python $(PY) -m pytest -q tests/py

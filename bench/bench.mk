@@ -40,10 +40,11 @@ bench: bench-setup
 	$(PY) bench/readme.py
 
 # The embedded policy engines against the same decision over HTTP to a local
-# OPA-compatible stub: decisions/s and p99 per engine (core/builtins/pdp_bench_test.go).
+# OPA-compatible stub: decisions/s and p99 per engine (core/builtins/pdp_bench_test.go,
+# core/builtins/pdprego).
 PDP_BENCHTIME ?= 3s
 bench-pdp:
-	$(GO) test ./core/builtins -run '^$$' -bench 'PDP' -benchtime=$(PDP_BENCHTIME) $(PDP_TAGS)
+	$(GO) test ./core/builtins ./core/builtins/pdprego -run '^$$' -bench 'PDP' -benchtime=$(PDP_BENCHTIME)
 
 bench-quick: bench-setup
 	$(PY) bench/run.py --quick --upstream-python $(BENCH_UPSTREAM_PY) --ours-python $(PY) $(BENCH_ARGS)

@@ -5,7 +5,8 @@ import (
 	"sync"
 
 	"github.com/cpex-go/cpex/core"
-	_ "github.com/cpex-go/cpex/core/builtins" // registers the Go built-ins (kind builtin/<name>)
+	_ "github.com/cpex-go/cpex/core/builtins"         // registers the Go built-ins (kind builtin/<name>)
+	_ "github.com/cpex-go/cpex/core/builtins/pdprego" // and builtin/pdp_rego, which links OPA
 )
 
 // Long-lived state lives here, keyed by int ids handed to Python (DESIGN.md: no Go

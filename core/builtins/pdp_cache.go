@@ -7,14 +7,14 @@ import (
 	"time"
 )
 
-// pdpCache memoises decisions for `cache_ttl_seconds` (0: off, the default). The key is
+// PDPCache memoises decisions for `cache_ttl_seconds` (0: off, the default). The key is
 // the SHA-256 of the whole input document as canonical JSON (encoding/json sorts map
 // keys), so two calls share a decision only when everything the policy can see is
 // identical: hook, payload, user, tenant, server and request id. Including the request id
 // makes the cache per request by default; `cache_ignore_request_id: true` drops it from
 // the key, for policies that never read it. Bounded to `cache_size` entries: a full cache
 // is cleared (cheap, and a policy cache refills at the engine's speed).
-type pdpCache struct {
+type PDPCache struct {
 	ttl             time.Duration
 	max             int
 	ignoreRequestID bool
@@ -25,13 +25,13 @@ type pdpCache struct {
 }
 
 type pdpCacheEntry struct {
-	d       pdpDecision
+	d       PDPDecision
 	expires time.Time
 }
 
 const pdpDefaultCacheSize = 10_000
 
-func newPDPCache(cfg *pdpConfig) (*pdpCache, error) {
+func NewPDPCache(cfg *PDPConfig) (*PDPCache, error) {
 	if cfg.CacheTTLSeconds < 0 {
 		return nil, NewConfigError("cache_ttl_seconds", cfg.CacheTTLSeconds, "must be >= 0 (0 disables the cache)")
 	}
@@ -45,7 +45,7 @@ func newPDPCache(cfg *pdpConfig) (*pdpCache, error) {
 	if size == 0 {
 		size = pdpDefaultCacheSize
 	}
-	return &pdpCache{
+	return &PDPCache{
 		ttl: time.Duration(cfg.CacheTTLSeconds * float64(time.Second)), max: size,
 		ignoreRequestID: cfg.CacheIgnoreRequestID, now: time.Now,
 		entries: make(map[[sha256.Size]byte]pdpCacheEntry),
@@ -53,7 +53,7 @@ func newPDPCache(cfg *pdpConfig) (*pdpCache, error) {
 }
 
 // key hashes the input; ok is false when the input does not encode (no caching then).
-func (c *pdpCache) key(in map[string]any) (k [sha256.Size]byte, ok bool) {
+func (c *PDPCache) key(in map[string]any) (k [sha256.Size]byte, ok bool) {
 	doc := in
 	if c.ignoreRequestID {
 		doc = make(map[string]any, len(in))
@@ -70,17 +70,17 @@ func (c *pdpCache) key(in map[string]any) (k [sha256.Size]byte, ok bool) {
 	return sha256.Sum256(b), true
 }
 
-func (c *pdpCache) get(k [sha256.Size]byte) (pdpDecision, bool) {
+func (c *PDPCache) get(k [sha256.Size]byte) (PDPDecision, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e, ok := c.entries[k]
 	if !ok || !c.now().Before(e.expires) {
-		return pdpDecision{}, false
+		return PDPDecision{}, false
 	}
 	return e.d, true
 }
 
-func (c *pdpCache) put(k [sha256.Size]byte, d pdpDecision) {
+func (c *PDPCache) put(k [sha256.Size]byte, d PDPDecision) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if len(c.entries) >= c.max {
@@ -89,9 +89,9 @@ func (c *pdpCache) put(k [sha256.Size]byte, d pdpDecision) {
 	c.entries[k] = pdpCacheEntry{d: d, expires: c.now().Add(c.ttl)}
 }
 
-// decide returns the cached decision for in, or evaluates and caches it. A nil cache
+// Decide returns the cached decision for in, or evaluates and caches it. A nil cache
 // always evaluates. Errors are never cached.
-func (c *pdpCache) decide(in map[string]any, eval func() (pdpDecision, error)) (pdpDecision, error) {
+func (c *PDPCache) Decide(in map[string]any, eval func() (PDPDecision, error)) (PDPDecision, error) {
 	if c == nil {
 		return eval()
 	}

@@ -5,18 +5,19 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cpex-go/cpex/core/builtins/pdptest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
 func TestPDPCacheKeysOnTheWholeInput(t *testing.T) {
-	c, err := newPDPCache(&pdpConfig{CacheTTLSeconds: 60, CacheSize: 2})
+	c, err := NewPDPCache(&PDPConfig{CacheTTLSeconds: 60, CacheSize: 2})
 	require.NoError(t, err)
 	now := time.Unix(1000, 0)
 	c.now = func() time.Time { return now }
 	evals := 0
-	decide := func(in map[string]any, allow bool) pdpDecision {
-		d, err := c.decide(in, func() (pdpDecision, error) { evals++; return pdpDecision{Allow: allow}, nil })
+	decide := func(in map[string]any, allow bool) PDPDecision {
+		d, err := c.Decide(in, func() (PDPDecision, error) { evals++; return PDPDecision{Allow: allow}, nil })
 		require.NoError(t, err)
 		return d
 	}
@@ -34,37 +35,37 @@ func TestPDPCacheKeysOnTheWholeInput(t *testing.T) {
 	decide(in("alice", "r2"), true)
 	assert.Equal(t, 4, evals)
 	// Errors are never cached.
-	_, err = c.decide(in("eve", "r"), func() (pdpDecision, error) { return pdpDecision{}, errors.New("boom") })
+	_, err = c.Decide(in("eve", "r"), func() (PDPDecision, error) { return PDPDecision{}, errors.New("boom") })
 	require.Error(t, err)
 	decide(in("eve", "r"), true)
 	assert.Equal(t, 5, evals)
 }
 
 func TestPDPCacheIgnoreRequestID(t *testing.T) {
-	c, err := newPDPCache(&pdpConfig{CacheTTLSeconds: 1, CacheIgnoreRequestID: true})
+	c, err := NewPDPCache(&PDPConfig{CacheTTLSeconds: 1, CacheIgnoreRequestID: true})
 	require.NoError(t, err)
 	evals := 0
 	for _, req := range []string{"r1", "r2", "r3"} {
-		_, err := c.decide(map[string]any{"user": "a", "request_id": req}, func() (pdpDecision, error) { evals++; return pdpDecision{}, nil })
+		_, err := c.Decide(map[string]any{"user": "a", "request_id": req}, func() (PDPDecision, error) { evals++; return PDPDecision{}, nil })
 		require.NoError(t, err)
 	}
 	assert.Equal(t, 1, evals)
 }
 
 func TestPDPCacheConfig(t *testing.T) {
-	c, err := newPDPCache(&pdpConfig{})
+	c, err := NewPDPCache(&PDPConfig{})
 	require.NoError(t, err)
 	assert.Nil(t, c, "off by default")
-	_, err = newPDP(t, "builtin/pdp_cel", map[string]any{"policy": "true", "cache_ttl_seconds": -1})
+	_, err = pdptest.New(t, "builtin/pdp_cel", map[string]any{"policy": "true", "cache_ttl_seconds": -1})
 	assert.ErrorContains(t, err, `config key "cache_ttl_seconds" (value -1): must be >= 0`)
 	// A cached engine decides as an uncached one.
-	p, err := newPDP(t, "builtin/pdp_cedar", map[string]any{"policy": rbacCedar, "cache_ttl_seconds": 30})
+	p, err := pdptest.New(t, "builtin/pdp_cedar", map[string]any{"policy": rbacCedar, "cache_ttl_seconds": 30})
 	require.NoError(t, err)
 	for range 2 {
-		for _, tc := range rbacCases {
-			r, err := pdpCall(t, p, map[string]any{"name": tc.tool, "args": map[string]any{}}, tc.user, tc.tenant)
+		for _, tc := range pdptest.RBACCases {
+			r, err := pdptest.Call(t, p, map[string]any{"name": tc.Tool, "args": map[string]any{}}, tc.User, tc.Tenant)
 			require.NoError(t, err)
-			assert.Equal(t, tc.allow, r == nil, tc.name)
+			assert.Equal(t, tc.Allow, r == nil, tc.Name)
 		}
 	}
 }

@@ -33,14 +33,14 @@ func init() { core.RegisterFactory("builtin/pdp_cedar", newPDPCedar) }
 
 type pdpCedar struct {
 	name  string
-	cfg   pdpConfig
+	cfg   PDPConfig
 	ps    *cedar.PolicySet
-	cache *pdpCache
+	cache *PDPCache
 }
 
 func newPDPCedar(spec core.PluginSpec) (core.Plugin, error) {
-	var cfg pdpConfig
-	src, srcName, err := loadPDPConfig(spec, "pdp_cedar", &cfg)
+	var cfg PDPConfig
+	src, srcName, err := LoadPDPConfig(spec, "pdp_cedar", &cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -49,12 +49,12 @@ func newPDPCedar(spec core.PluginSpec) (core.Plugin, error) {
 	}
 	ps, err := cedar.NewPolicySetFromBytes(srcName, []byte(src))
 	if err != nil {
-		return nil, pdpCompileError("pdp_cedar", spec.Name, srcName, err)
+		return nil, PDPCompileError("pdp_cedar", spec.Name, srcName, err)
 	}
 	if len(ps.Map()) == 0 {
-		return nil, pdpCompileError("pdp_cedar", spec.Name, srcName, fmt.Errorf("no policy in the text (every request would be denied)"))
+		return nil, PDPCompileError("pdp_cedar", spec.Name, srcName, fmt.Errorf("no policy in the text (every request would be denied)"))
 	}
-	cache, err := newPDPCache(&cfg)
+	cache, err := NewPDPCache(&cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -65,25 +65,25 @@ func newPDPCedar(spec core.PluginSpec) (core.Plugin, error) {
 // the policy and input sizes; the deadline is checked before it starts.
 func (p *pdpCedar) Invoke(ctx context.Context, hook string, payload *core.Payload, pctx *core.PluginContext) (*core.Result, error) {
 	if err := ctx.Err(); err != nil {
-		return nil, pdpEvalError(ctx, "pdp_cedar", p.name, err)
+		return nil, PDPEvalError(ctx, "pdp_cedar", p.name, err)
 	}
 	v, err := payload.Value()
 	if err != nil {
 		return nil, fmt.Errorf("pdp_cedar: payload is not JSON: %w", err)
 	}
-	in := pdpInput(hook, v, pctx)
-	d, _ := p.cache.decide(in, func() (pdpDecision, error) { return p.authorize(hook, v, in), nil })
-	return pdpResult("pdp_cedar", &p.cfg, d), nil
+	in := PDPInput(hook, v, pctx)
+	d, _ := p.cache.Decide(in, func() (PDPDecision, error) { return p.authorize(hook, v, in), nil })
+	return PDPResult("pdp_cedar", &p.cfg, d), nil
 }
 
 // authorize runs Cedar on one request and explains a deny.
-func (p *pdpCedar) authorize(hook string, v any, in map[string]any) pdpDecision {
+func (p *pdpCedar) authorize(hook string, v any, in map[string]any) PDPDecision {
 	req, entities := cedarRequest(hook, v, in)
 	decision, diag := cedar.Authorize(p.ps, entities, req)
 	if decision == cedar.Allow {
-		return pdpDecision{Allow: true}
+		return PDPDecision{Allow: true}
 	}
-	d := pdpDecision{Detail: map[string]any{}}
+	d := PDPDecision{Detail: map[string]any{}}
 	var forbids []any
 	for _, r := range diag.Reasons {
 		forbids = append(forbids, string(r.PolicyID))

@@ -8,9 +8,10 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/cpex-go/cpex/core"
+	"github.com/cpex-go/cpex/core/builtins/pdptest"
 )
 
-// rbacCedar decides rbacCases like rbacCEL.
+// rbacCedar decides pdptest.RBACCases like rbacCEL.
 const rbacCedar = `
 permit (principal in Role::"admin", action, resource);
 
@@ -19,13 +20,13 @@ when { context.tenant_id == "acme" && context.payload.name like "read_*" };
 `
 
 func TestPDPCedarRBAC(t *testing.T) {
-	p, err := newPDP(t, "builtin/pdp_cedar", map[string]any{"policy": rbacCedar, "reason": "tool not allowed for this role"})
+	p, err := pdptest.New(t, "builtin/pdp_cedar", map[string]any{"policy": rbacCedar, "reason": "tool not allowed for this role"})
 	require.NoError(t, err)
-	for _, tc := range rbacCases {
-		t.Run(tc.name, func(t *testing.T) {
-			r, err := pdpCall(t, p, map[string]any{"name": tc.tool, "args": map[string]any{}}, tc.user, tc.tenant)
+	for _, tc := range pdptest.RBACCases {
+		t.Run(tc.Name, func(t *testing.T) {
+			r, err := pdptest.Call(t, p, map[string]any{"name": tc.Tool, "args": map[string]any{}}, tc.User, tc.Tenant)
 			require.NoError(t, err)
-			if tc.allow {
+			if tc.Allow {
 				assert.Nil(t, r)
 				return
 			}
@@ -38,7 +39,7 @@ func TestPDPCedarRBAC(t *testing.T) {
 }
 
 func TestPDPCedarForbidReasonAndAttributes(t *testing.T) {
-	p, err := newPDP(t, "builtin/pdp_cedar", map[string]any{"policy": `
+	p, err := pdptest.New(t, "builtin/pdp_cedar", map[string]any{"policy": `
 permit (principal, action, resource == Tool::"transfer");
 
 @reason("amount over the user's limit")
@@ -50,16 +51,16 @@ forbid (principal, action, resource) when { principal has suspended && principal
 `})
 	require.NoError(t, err)
 	user := map[string]any{"id": "alice", "limit": 100.0, "suspended": false, "note": nil, "ratio": 0.5}
-	r, err := pdpCall(t, p, map[string]any{"name": "transfer", "args": map[string]any{"amount": 50.0}}, user, "")
+	r, err := pdptest.Call(t, p, map[string]any{"name": "transfer", "args": map[string]any{"amount": 50.0}}, user, "")
 	require.NoError(t, err)
 	assert.Nil(t, r)
-	r, err = pdpCall(t, p, map[string]any{"name": "transfer", "args": map[string]any{"amount": 500.0}}, user, "")
+	r, err = pdptest.Call(t, p, map[string]any{"name": "transfer", "args": map[string]any{"amount": 500.0}}, user, "")
 	require.NoError(t, err)
 	require.NotNil(t, r)
 	assert.Equal(t, "amount over the user's limit", r.Violation.Reason)
 	assert.Equal(t, []any{"policy1"}, r.Violation.Details["policies"])
 	// No permit for another tool: Cedar's default deny, the configured reason.
-	r, err = pdpCall(t, p, map[string]any{"name": "other"}, user, "")
+	r, err = pdptest.Call(t, p, map[string]any{"name": "other"}, user, "")
 	require.NoError(t, err)
 	require.NotNil(t, r)
 	assert.Equal(t, pdpDefaultReason, r.Violation.Reason)
@@ -67,9 +68,9 @@ forbid (principal, action, resource) when { principal has suspended && principal
 
 func TestPDPCedarErroringPolicyDenies(t *testing.T) {
 	// principal.limit is missing on a string user: that permit errors and does not apply.
-	p, err := newPDP(t, "builtin/pdp_cedar", map[string]any{"policy": `permit (principal, action, resource) when { principal.limit > 0 };`})
+	p, err := pdptest.New(t, "builtin/pdp_cedar", map[string]any{"policy": `permit (principal, action, resource) when { principal.limit > 0 };`})
 	require.NoError(t, err)
-	r, err := pdpCall(t, p, map[string]any{"name": "x"}, "bob", "")
+	r, err := pdptest.Call(t, p, map[string]any{"name": "x"}, "bob", "")
 	require.NoError(t, err)
 	require.NotNil(t, r)
 	assert.Contains(t, r.Violation.Details["errors"].([]any)[0], "policy0")
@@ -89,7 +90,7 @@ func TestPDPCedarBadPolicies(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := newPDP(t, "builtin/pdp_cedar", tc.cfg)
+			_, err := pdptest.New(t, "builtin/pdp_cedar", tc.cfg)
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), tc.want)
 		})
@@ -97,7 +98,7 @@ func TestPDPCedarBadPolicies(t *testing.T) {
 }
 
 func TestPDPCedarResources(t *testing.T) {
-	p, err := newPDP(t, "builtin/pdp_cedar", map[string]any{"policy": `
+	p, err := pdptest.New(t, "builtin/pdp_cedar", map[string]any{"policy": `
 permit (principal, action == Action::"prompt_pre_fetch", resource == Prompt::"summary");
 permit (principal, action == Action::"resource_pre_fetch", resource == Resource::"file:///ok");
 permit (principal, action == Action::"cmf.llm_input", resource == Hook::"cmf.llm_input");

@@ -27,14 +27,14 @@ const celInterruptEvery = 64
 
 type pdpCEL struct {
 	name  string
-	cfg   pdpConfig
+	cfg   PDPConfig
 	prg   cel.Program
-	cache *pdpCache
+	cache *PDPCache
 }
 
 func newPDPCEL(spec core.PluginSpec) (core.Plugin, error) {
-	var cfg pdpConfig
-	src, srcName, err := loadPDPConfig(spec, "pdp_cel", &cfg)
+	var cfg PDPConfig
+	src, srcName, err := LoadPDPConfig(spec, "pdp_cel", &cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -56,19 +56,19 @@ func newPDPCEL(spec core.PluginSpec) (core.Plugin, error) {
 	}
 	ast, iss := env.CompileSource(common.NewStringSource(src, srcName))
 	if iss.Err() != nil {
-		return nil, pdpCompileError("pdp_cel", spec.Name, srcName, iss.Err())
+		return nil, PDPCompileError("pdp_cel", spec.Name, srcName, iss.Err())
 	}
 	switch out := ast.OutputType(); {
 	case out.IsExactType(cel.BoolType), out.IsExactType(cel.DynType), out.Kind() == types.MapKind:
 	default:
-		return nil, pdpCompileError("pdp_cel", spec.Name, srcName,
+		return nil, PDPCompileError("pdp_cel", spec.Name, srcName,
 			fmt.Errorf("the expression is a %s; it must be a bool or a map {\"allow\": bool, \"reason\": string}", out))
 	}
 	prg, err := env.Program(ast, cel.InterruptCheckFrequency(celInterruptEvery), cel.EvalOptions(cel.OptOptimize))
 	if err != nil {
-		return nil, pdpCompileError("pdp_cel", spec.Name, srcName, err)
+		return nil, PDPCompileError("pdp_cel", spec.Name, srcName, err)
 	}
-	cache, err := newPDPCache(&cfg)
+	cache, err := NewPDPCache(&cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -84,49 +84,49 @@ func (p *pdpCEL) Invoke(ctx context.Context, hook string, payload *core.Payload,
 	if err != nil {
 		return nil, fmt.Errorf("pdp_cel: payload is not JSON: %w", err)
 	}
-	in := pdpInput(hook, v, pctx)
+	in := PDPInput(hook, v, pctx)
 	vars := make(map[string]any, len(in)+1)
 	for k, x := range in {
 		vars[k] = x
 	}
 	vars["input"] = in
-	d, err := p.cache.decide(in, func() (pdpDecision, error) {
+	d, err := p.cache.Decide(in, func() (PDPDecision, error) {
 		out, _, err := p.prg.ContextEval(ctx, vars)
 		if err != nil {
-			return pdpDecision{}, pdpEvalError(ctx, "pdp_cel", p.name, err)
+			return PDPDecision{}, PDPEvalError(ctx, "pdp_cel", p.name, err)
 		}
 		d, err := celDecision(out)
 		if err != nil {
-			return pdpDecision{}, fmt.Errorf("pdp_cel plugin %q: %w", p.name, err)
+			return PDPDecision{}, fmt.Errorf("pdp_cel plugin %q: %w", p.name, err)
 		}
 		return d, nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	return pdpResult("pdp_cel", &p.cfg, d), nil
+	return PDPResult("pdp_cel", &p.cfg, d), nil
 }
 
-func celDecision(out any) (pdpDecision, error) {
+func celDecision(out any) (PDPDecision, error) {
 	val, ok := out.(interface {
 		Value() any
 		ConvertToNative(reflect.Type) (any, error)
 	})
 	if !ok {
-		return pdpDecision{}, fmt.Errorf("the expression gave %T, not a bool or a map", out)
+		return PDPDecision{}, fmt.Errorf("the expression gave %T, not a bool or a map", out)
 	}
 	if b, ok := val.Value().(bool); ok {
-		return pdpDecision{Allow: b}, nil
+		return PDPDecision{Allow: b}, nil
 	}
 	native, err := val.ConvertToNative(mapStringAny)
 	if err != nil {
-		return pdpDecision{}, fmt.Errorf("the expression gave %v, not a bool or a map {\"allow\": bool, \"reason\": string}", val.Value())
+		return PDPDecision{}, fmt.Errorf("the expression gave %v, not a bool or a map {\"allow\": bool, \"reason\": string}", val.Value())
 	}
 	m := native.(map[string]any)
 	allow, ok := m["allow"].(bool)
 	if !ok {
-		return pdpDecision{}, fmt.Errorf("the expression's map has no bool \"allow\" (got %v)", m["allow"])
+		return PDPDecision{}, fmt.Errorf("the expression's map has no bool \"allow\" (got %v)", m["allow"])
 	}
 	reason, _ := m["reason"].(string)
-	return pdpDecision{Allow: allow, Reason: reason}, nil
+	return PDPDecision{Allow: allow, Reason: reason}, nil
 }

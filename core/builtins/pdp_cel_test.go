@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/cpex-go/cpex/core"
+	"github.com/cpex-go/cpex/core/builtins/pdptest"
 )
 
 // rbacCEL: a tool is allowed for admins, or for role "analyst" in tenant acme on read tools.
@@ -19,45 +20,14 @@ type(user) == map && "roles" in user && (
   ("analyst" in user.roles && tenant_id == "acme" && payload.name.startsWith("read_"))
 )`
 
-func newPDP(t *testing.T, kind string, cfg map[string]any, hooks ...string) (core.Plugin, error) {
-	t.Helper()
-	if len(hooks) == 0 {
-		hooks = []string{"tool_pre_invoke"}
-	}
-	return core.NewPlugin(core.PluginSpec{Name: "policy", Kind: kind, Hooks: hooks, Config: cfg})
-}
-
-func pdpCall(t *testing.T, p core.Plugin, payload map[string]any, user any, tenant string) (*core.Result, error) {
-	t.Helper()
-	return p.Invoke(context.Background(), "tool_pre_invoke", core.NewPayloadValue(payload),
-		&core.PluginContext{User: user, TenantID: tenant, ServerID: "srv", RequestID: "r1"})
-}
-
-// rbacCases are shared by the engine tests: the same decisions from each engine's policy.
-var rbacCases = []struct {
-	name   string
-	tool   string
-	user   any
-	tenant string
-	allow  bool
-}{
-	{"admin any tool", "delete_db", map[string]any{"id": "alice", "roles": []any{"admin"}}, "other", true},
-	{"analyst read in acme", "read_sales", map[string]any{"id": "bob", "roles": []any{"analyst"}}, "acme", true},
-	{"analyst read elsewhere", "read_sales", map[string]any{"id": "bob", "roles": []any{"analyst"}}, "globex", false},
-	{"analyst write in acme", "write_sales", map[string]any{"id": "bob", "roles": []any{"analyst"}}, "acme", false},
-	{"no roles", "read_sales", map[string]any{"id": "carol"}, "acme", false},
-	{"user is a string", "read_sales", "carol", "acme", false},
-	{"anonymous", "read_sales", nil, "acme", false},
-}
-
 func TestPDPCELRBAC(t *testing.T) {
-	p, err := newPDP(t, "builtin/pdp_cel", map[string]any{"policy": rbacCEL, "reason": "tool not allowed for this role"})
+	p, err := pdptest.New(t, "builtin/pdp_cel", map[string]any{"policy": rbacCEL, "reason": "tool not allowed for this role"})
 	require.NoError(t, err)
-	for _, tc := range rbacCases {
-		t.Run(tc.name, func(t *testing.T) {
-			r, err := pdpCall(t, p, map[string]any{"name": tc.tool, "args": map[string]any{}}, tc.user, tc.tenant)
+	for _, tc := range pdptest.RBACCases {
+		t.Run(tc.Name, func(t *testing.T) {
+			r, err := pdptest.Call(t, p, map[string]any{"name": tc.Tool, "args": map[string]any{}}, tc.User, tc.Tenant)
 			require.NoError(t, err)
-			if tc.allow {
+			if tc.Allow {
 				assert.Nil(t, r)
 				return
 			}
@@ -71,15 +41,15 @@ func TestPDPCELRBAC(t *testing.T) {
 }
 
 func TestPDPCELMapDecisionAndInput(t *testing.T) {
-	p, err := newPDP(t, "builtin/pdp_cel", map[string]any{
+	p, err := pdptest.New(t, "builtin/pdp_cel", map[string]any{
 		"policy": `payload.args.amount <= 100.0 ? {"allow": true} : {"allow": false, "reason": "amount " + string(payload.args.amount) + " over limit for " + input.server_id}`,
 		"code":   "LIMIT",
 	})
 	require.NoError(t, err)
-	r, err := pdpCall(t, p, map[string]any{"name": "pay", "args": map[string]any{"amount": 50.0}}, nil, "")
+	r, err := pdptest.Call(t, p, map[string]any{"name": "pay", "args": map[string]any{"amount": 50.0}}, nil, "")
 	require.NoError(t, err)
 	assert.Nil(t, r)
-	r, err = pdpCall(t, p, map[string]any{"name": "pay", "args": map[string]any{"amount": 500.0}}, nil, "")
+	r, err = pdptest.Call(t, p, map[string]any{"name": "pay", "args": map[string]any{"amount": 500.0}}, nil, "")
 	require.NoError(t, err)
 	require.NotNil(t, r)
 	assert.Equal(t, "amount 500 over limit for srv", r.Violation.Reason)
@@ -89,9 +59,9 @@ func TestPDPCELMapDecisionAndInput(t *testing.T) {
 func TestPDPCELPolicyFile(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "rbac.cel")
 	require.NoError(t, os.WriteFile(path, []byte(rbacCEL), 0o600))
-	p, err := newPDP(t, "builtin/pdp_cel", map[string]any{"policy_file": path})
+	p, err := pdptest.New(t, "builtin/pdp_cel", map[string]any{"policy_file": path})
 	require.NoError(t, err)
-	r, err := pdpCall(t, p, map[string]any{"name": "x"}, map[string]any{"roles": []any{"admin"}}, "")
+	r, err := pdptest.Call(t, p, map[string]any{"name": "x"}, map[string]any{"roles": []any{"admin"}}, "")
 	require.NoError(t, err)
 	assert.Nil(t, r)
 }
@@ -116,7 +86,7 @@ func TestPDPCELBadPolicies(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := newPDP(t, "builtin/pdp_cel", tc.cfg)
+			_, err := pdptest.New(t, "builtin/pdp_cel", tc.cfg)
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), tc.want)
 		})
@@ -125,9 +95,9 @@ func TestPDPCELBadPolicies(t *testing.T) {
 
 func TestPDPCELEvalErrorIsNotAnAllow(t *testing.T) {
 	// user.roles on a string user: a runtime error, which fails the plugin (on_error decides).
-	p, err := newPDP(t, "builtin/pdp_cel", map[string]any{"policy": `"admin" in user.roles`})
+	p, err := pdptest.New(t, "builtin/pdp_cel", map[string]any{"policy": `"admin" in user.roles`})
 	require.NoError(t, err)
-	r, err := pdpCall(t, p, map[string]any{"name": "x"}, "carol", "")
+	r, err := pdptest.Call(t, p, map[string]any{"name": "x"}, "carol", "")
 	require.Error(t, err)
 	assert.Nil(t, r)
 	assert.Contains(t, err.Error(), `pdp_cel plugin "policy": evaluation failed`)
@@ -135,7 +105,7 @@ func TestPDPCELEvalErrorIsNotAnAllow(t *testing.T) {
 
 func TestPDPCELStopsAtDeadline(t *testing.T) {
 	// A comprehension over a large list checks the context while it runs.
-	p, err := newPDP(t, "builtin/pdp_cel", map[string]any{"policy": `payload.items.all(i, payload.items.all(j, i + j >= 0.0))`})
+	p, err := pdptest.New(t, "builtin/pdp_cel", map[string]any{"policy": `payload.items.all(i, payload.items.all(j, i + j >= 0.0))`})
 	require.NoError(t, err)
 	items := make([]any, 2000)
 	for i := range items {

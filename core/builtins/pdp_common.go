@@ -13,10 +13,11 @@ import (
 // Shared machinery of the embedded policy engines (builtin/pdp_cel, builtin/pdp_cedar,
 // builtin/pdp_rego): one config shape, one input document, one way to turn a decision
 // into a result. Each engine only compiles its policy at load and evaluates it per call.
-// See docs/pdp-*.md.
+// The kit is exported because an engine may live in its own package: builtin/pdp_rego is
+// core/builtins/pdprego, so that only programs that import it link OPA. See docs/pdp-*.md.
 
-// pdpConfig is the `config:` mapping common to the engines.
-type pdpConfig struct {
+// PDPConfig is the `config:` mapping common to the engines.
+type PDPConfig struct {
 	// Policy is the policy text; PolicyFile a path to read it from (exactly one of the two).
 	Policy     string `json:"policy"`
 	PolicyFile string `json:"policy_file"`
@@ -37,9 +38,9 @@ const PDPDenyCode = "PDP_DENY"
 
 const pdpDefaultReason = "Denied by policy"
 
-// loadPDPConfig decodes the config and reads the policy; it returns the policy text and
+// LoadPDPConfig decodes the config and reads the policy; it returns the policy text and
 // the name to show in compile errors (the file path, or "<plugin>.policy").
-func loadPDPConfig(spec core.PluginSpec, engine string, cfg *pdpConfig) (src, srcName string, err error) {
+func LoadPDPConfig(spec core.PluginSpec, engine string, cfg *PDPConfig) (src, srcName string, err error) {
 	cfg.Reason, cfg.Code = pdpDefaultReason, PDPDenyCode
 	if err := DecodeConfig(spec.Config, cfg); err != nil {
 		return "", "", err
@@ -59,20 +60,20 @@ func loadPDPConfig(spec core.PluginSpec, engine string, cfg *pdpConfig) (src, sr
 	return "", "", NewConfigError("policy", nil, "%s needs a policy (inline text in policy, or a path in policy_file)", engine)
 }
 
-// pdpCompileError is a policy that does not compile: a load error naming the source (file
+// PDPCompileError is a policy that does not compile: a load error naming the source (file
 // or inline) and, through the engine's message, the line; core.NewPlugin prefixes the
 // plugin name and kind.
-func pdpCompileError(engine, _, srcName string, err error) error {
+func PDPCompileError(engine, _, srcName string, err error) error {
 	return fmt.Errorf("%s: policy %s does not compile: %w", engine, srcName, err)
 }
 
-// pdpInput is the document a policy decides on:
+// PDPInput is the document a policy decides on:
 //
 //	{"hook": ..., "payload": <the hook payload as JSON>, "user": <GlobalContext.user>,
 //	 "tenant_id": ..., "server_id": ..., "request_id": ...}
 //
 // user is a string, an object or null, as the gateway sets it; empty ids are "".
-func pdpInput(hook string, payload any, pctx *core.PluginContext) map[string]any {
+func PDPInput(hook string, payload any, pctx *core.PluginContext) map[string]any {
 	in := map[string]any{"hook": hook, "payload": payload, "user": nil, "tenant_id": "", "server_id": "", "request_id": ""}
 	if pctx != nil {
 		in["user"] = pctx.User
@@ -83,16 +84,16 @@ func pdpInput(hook string, payload any, pctx *core.PluginContext) map[string]any
 	return in
 }
 
-// pdpDecision is what an engine concluded.
-type pdpDecision struct {
+// PDPDecision is what an engine concluded.
+type PDPDecision struct {
 	Allow  bool
 	Reason string         // "" = the configured reason
 	Detail map[string]any // engine specifics for the violation details (policy ids...)
 }
 
-// pdpResult turns a decision into the plugin result: nil for allow, a block with a
+// PDPResult turns a decision into the plugin result: nil for allow, a block with a
 // violation for deny.
-func pdpResult(engine string, cfg *pdpConfig, d pdpDecision) *core.Result {
+func PDPResult(engine string, cfg *PDPConfig, d PDPDecision) *core.Result {
 	if d.Allow {
 		return nil
 	}
@@ -115,10 +116,10 @@ func pdpResult(engine string, cfg *pdpConfig, d pdpDecision) *core.Result {
 	}
 }
 
-// pdpEvalError wraps an evaluation failure. It is a plugin error (the plugin's on_error
+// PDPEvalError wraps an evaluation failure. It is a plugin error (the plugin's on_error
 // decides, fail closed by default), never an allow; a deadline keeps ctx's error so the
 // executor records a timeout.
-func pdpEvalError(ctx context.Context, engine, plugin string, err error) error {
+func PDPEvalError(ctx context.Context, engine, plugin string, err error) error {
 	if ctxErr := ctx.Err(); ctxErr != nil && !errors.Is(err, ctxErr) {
 		return fmt.Errorf("%s plugin %q: evaluation stopped: %w", engine, plugin, ctxErr)
 	}

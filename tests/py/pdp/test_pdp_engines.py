@@ -1,5 +1,5 @@
-"""The embedded policy engines (builtin/pdp_cel, builtin/pdp_cedar) configured from YAML in a
-Python chain: decisions from the payload and the global context, a Python plugin after
+"""The embedded policy engines (builtin/pdp_cel, builtin/pdp_cedar, builtin/pdp_rego)
+configured from YAML in a Python chain: decisions from the payload and the global context, a Python plugin after
 them runs only on allow, and a policy that does not compile fails the load naming the
 plugin and the line."""
 
@@ -108,6 +108,68 @@ async def test_engines_decide_in_a_python_chain(
         assert result.violation.code == ("RBAC_DENY" if denied_by == "rbac-cel" else "PDP_DENY")
         assert CALLED == []
     await manager.shutdown()
+
+
+REGO_CHAIN = """
+plugins:
+  - name: rbac-rego
+    kind: builtin/pdp_rego
+    hooks: [tool_pre_invoke]
+    mode: sequential
+    priority: 10
+    config:
+      reason: tool not allowed for this role
+      policy: |
+        package cpex.tools
+
+        default allow := false
+
+        allow if "admin" in input.user.roles
+
+        allow if {
+          "analyst" in input.user.roles
+          input.tenant_id == "acme"
+          startswith(input.payload.name, "read_")
+        }
+
+        deny contains "production is closed" if input.payload.args.env == "prod"
+  - name: audit
+    kind: test_pdp_engines.Audit
+    hooks: [tool_pre_invoke]
+    priority: 20
+"""
+
+
+@pytest.mark.parametrize(
+    ("tool", "args", "user", "tenant", "reason"),
+    [
+        ("read_sales", {}, {"id": "bob", "roles": ["analyst"]}, "acme", None),
+        ("delete_db", {}, {"id": "alice", "roles": ["admin"]}, "globex", None),
+        ("write_sales", {}, {"id": "bob", "roles": ["analyst"]}, "acme", "tool not allowed for this role"),
+        ("read_sales", {}, {"id": "bob", "roles": ["analyst"]}, "globex", "tool not allowed for this role"),
+        ("read_sales", {}, "bob", "acme", "tool not allowed for this role"),
+        ("read_sales", {}, None, "acme", "tool not allowed for this role"),
+        ("delete_db", {"env": "prod"}, {"id": "alice", "roles": ["admin"]}, "acme", "production is closed"),
+    ],
+)
+async def test_rego_decides_in_a_python_chain(
+    tmp_path: Path, tool: str, args: dict[str, Any], user: Any, tenant: str, reason: str | None
+) -> None:
+    manager = await _manager(tmp_path, REGO_CHAIN)
+    try:
+        result, _ = await manager.invoke_hook(
+            "tool_pre_invoke", ToolPreInvokePayload(name=tool, args=args), _ctx(user, tenant))
+    finally:
+        await manager.shutdown()
+    if reason is None:
+        assert (result.continue_processing, result.violation, CALLED) == (True, None, [tool])
+        return
+    assert result.continue_processing is False
+    assert result.violation is not None
+    assert (result.violation.plugin_name, result.violation.reason, result.violation.code) == (
+        "rbac-rego", reason, "PDP_DENY")
+    assert result.violation.details["engine"] == "pdp_rego"
+    assert CALLED == []
 
 
 async def test_policy_that_does_not_compile_fails_the_load(

@@ -1,13 +1,15 @@
-"""Decision parity: builtin/pdp_cel and builtin/pdp_cedar against independent reference
-implementations of the same languages, on a grid of requests. The references run in this
-process: cedarpy (Python bindings of the Rust Cedar authorizer) and
-common-expression-language (Python bindings of a Rust CEL interpreter); both are test
-requirements (requirements-dev.txt). Our side runs through the whole stack: YAML, the
-manager, the Go core."""
+"""Decision parity: builtin/pdp_cel, builtin/pdp_cedar and builtin/pdp_rego against
+independent reference implementations of the same languages, on a grid of requests. The
+references run in this process: cedarpy (Python bindings of the Rust Cedar authorizer),
+common-expression-language (Python bindings of a Rust CEL interpreter) and
+gordon-to-regorus (Python bindings of regorus, a Rust Rego interpreter independent of OPA,
+which our engine uses); all are test requirements (requirements-dev.txt). Our side runs
+through the whole stack: YAML, the manager, the Go core."""
 
 from __future__ import annotations
 
 import itertools
+import json
 import textwrap
 from pathlib import Path
 from typing import Any
@@ -18,9 +20,11 @@ from cpex.framework import GlobalContext, TenantPluginManager, ToolPreInvokePayl
 
 cedarpy = pytest.importorskip("cedarpy")
 cel = pytest.importorskip("cel")
+regorus = pytest.importorskip("regorus")
 
 USERS: list[Any] = [
     {"id": "alice", "roles": ["admin"]},
+    {"id": "dan", "roles": ["admin", "intern"], "limit": 1000},
     {"id": "bob", "roles": ["analyst"], "limit": 100},
     {"id": "ian", "roles": ["analyst", "intern"], "limit": 10},
     {"email": "eve@corp.io", "roles": []},
@@ -63,6 +67,83 @@ CEDAR_POLICIES = [
 ]
 
 
+REGO_POLICIES = [
+    # RBAC by role and tenant: the package's document decides (allow, default false).
+    """
+    package cpex.rbac
+
+    default allow := false
+
+    allow if "admin" in input.user.roles
+
+    allow if {
+      "analyst" in input.user.roles
+      input.tenant_id == "acme"
+      startswith(input.payload.name, "read_")
+    }
+    """,
+    # Deny reasons as a set: the first in sorted order is the violation's reason.
+    """
+    package cpex.limits
+
+    default allow := true
+
+    deny contains msg if {
+      input.payload.args.amount > input.user.limit
+      msg := sprintf("amount %v over limit %v", [input.payload.args.amount, input.user.limit])
+    }
+
+    deny contains "interns cannot touch production" if {
+      "intern" in input.user.roles
+      input.payload.args.env == "prod"
+    }
+
+    deny contains "anonymous callers are read-only" if {
+      input.user == null
+      not startswith(input.payload.name, "read_")
+    }
+    """,
+    # An explicit reason, comprehensions and string functions.
+    """
+    package cpex.misc
+
+    interns := [r | some r in input.user.roles; r == "intern"]
+
+    allow if {
+      not endswith(input.payload.name, "_db")
+      count(interns) == 0
+    }
+
+    allow if {
+      is_string(input.user)
+      input.server_id == "srv"
+    }
+
+    reason := concat(" ", ["no", input.payload.name, "for", input.tenant_id]) if not allow
+    """,
+]
+
+
+def _rego_reference(policy: str, doc: dict[str, Any]) -> tuple[bool, str | None]:
+    # The decision rule of docs/pdp-rego.md, applied to the reference interpreter's value
+    # of the module's package document.
+    engine = regorus.Engine()
+    engine.add_policy("policy.rego", policy)
+    engine.set_input_json(json.dumps(doc))
+    package = next(line.split()[1] for line in policy.splitlines() if line.startswith("package "))
+    results = json.loads(engine.eval_query_as_json(f"data.{package}"))["result"]
+    value = results[0]["expressions"][0]["value"] if results else None
+    if isinstance(value, bool):
+        return value, None if value else "Denied by policy"
+    if not isinstance(value, dict):
+        return False, "Denied by policy"
+    deny = sorted(str(r) for r in value.get("deny", []))
+    if value.get("allow") is True and not deny:
+        return True, None
+    reason = value.get("reason")
+    return False, reason if isinstance(reason, str) else (deny[0] if deny else "Denied by policy")
+
+
 def _input(user: Any, tool: str, tenant: str, args: dict[str, Any]) -> dict[str, Any]:
     return {
         "hook": "tool_pre_invoke",
@@ -97,6 +178,10 @@ def _cedar_reference(policy: str, user: Any, tool: str, tenant: str, args: dict[
 
 
 async def _ours(tmp_path: Path, kind: str, policy: str) -> list[bool]:
+    return [allowed for allowed, _ in await _ours_with_reasons(tmp_path, kind, policy)]
+
+
+async def _ours_with_reasons(tmp_path: Path, kind: str, policy: str) -> list[tuple[bool, str | None]]:
     (tmp_path / "policy.txt").write_text(textwrap.dedent(policy))
     (tmp_path / "plugins.yaml").write_text(
         f"plugins:\n  - name: p\n    kind: {kind}\n    hooks: [tool_pre_invoke]\n    mode: sequential\n"
@@ -108,7 +193,7 @@ async def _ours(tmp_path: Path, kind: str, policy: str) -> list[bool]:
     for user, tool, tenant, args in GRID:
         ctx = GlobalContext(request_id="req", user=user, tenant_id=tenant, server_id="srv")
         result, _ = await manager.invoke_hook("tool_pre_invoke", ToolPreInvokePayload(name=tool, args=args), ctx)
-        out.append(result.continue_processing)
+        out.append((result.continue_processing, result.violation.reason if result.violation else None))
     await manager.shutdown()
     return out
 
@@ -125,3 +210,12 @@ async def test_cedar_parity(tmp_path: Path, policy: str) -> None:
     reference = [_cedar_reference(textwrap.dedent(policy), u, t, tn, a) for u, t, tn, a in GRID]
     assert True in reference and False in reference, "the grid must exercise both decisions"
     assert await _ours(tmp_path, "builtin/pdp_cedar", policy) == reference
+
+
+@pytest.mark.parametrize("policy", REGO_POLICIES)
+async def test_rego_parity(tmp_path: Path, policy: str) -> None:
+    source = textwrap.dedent(policy)
+    reference = [_rego_reference(source, _input(u, t, tn, a)) for u, t, tn, a in GRID]
+    decisions = [allowed for allowed, _ in reference]
+    assert True in decisions and False in decisions, "the grid must exercise both decisions"
+    assert await _ours_with_reasons(tmp_path, "builtin/pdp_rego", source) == reference

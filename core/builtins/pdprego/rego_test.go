@@ -1,6 +1,4 @@
-//go:build cpex_rego
-
-package builtins
+package pdprego
 
 import (
 	"context"
@@ -10,9 +8,10 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/cpex-go/cpex/core"
+	"github.com/cpex-go/cpex/core/builtins/pdptest"
 )
 
-// rbacRego decides rbacCases like rbacCEL and rbacCedar.
+// rbacRego decides pdptest.RBACCases like rbacCEL and rbacCedar.
 const rbacRego = `package cpex.tools
 
 default allow := false
@@ -27,13 +26,13 @@ allow if {
 `
 
 func TestPDPRegoRBAC(t *testing.T) {
-	p, err := newPDP(t, "builtin/pdp_rego", map[string]any{"policy": rbacRego, "query": "data.cpex.tools.allow", "reason": "tool not allowed for this role"})
+	p, err := pdptest.New(t, "builtin/pdp_rego", map[string]any{"policy": rbacRego, "query": "data.cpex.tools.allow", "reason": "tool not allowed for this role"})
 	require.NoError(t, err)
-	for _, tc := range rbacCases {
-		t.Run(tc.name, func(t *testing.T) {
-			r, err := pdpCall(t, p, map[string]any{"name": tc.tool, "args": map[string]any{}}, tc.user, tc.tenant)
+	for _, tc := range pdptest.RBACCases {
+		t.Run(tc.Name, func(t *testing.T) {
+			r, err := pdptest.Call(t, p, map[string]any{"name": tc.Tool, "args": map[string]any{}}, tc.User, tc.Tenant)
 			require.NoError(t, err)
-			if tc.allow {
+			if tc.Allow {
 				assert.Nil(t, r)
 				return
 			}
@@ -45,7 +44,7 @@ func TestPDPRegoRBAC(t *testing.T) {
 }
 
 func TestPDPRegoPackageDocument(t *testing.T) {
-	p, err := newPDP(t, "builtin/pdp_rego", map[string]any{"policy": `package cpex.limits
+	p, err := pdptest.New(t, "builtin/pdp_rego", map[string]any{"policy": `package cpex.limits
 
 default allow := true
 
@@ -55,10 +54,10 @@ deny contains msg if {
 }
 `})
 	require.NoError(t, err)
-	r, err := pdpCall(t, p, map[string]any{"name": "pay", "args": map[string]any{"amount": 50.0}}, nil, "")
+	r, err := pdptest.Call(t, p, map[string]any{"name": "pay", "args": map[string]any{"amount": 50.0}}, nil, "")
 	require.NoError(t, err)
 	assert.Nil(t, r)
-	r, err = pdpCall(t, p, map[string]any{"name": "pay", "args": map[string]any{"amount": 500.0}}, nil, "")
+	r, err = pdptest.Call(t, p, map[string]any{"name": "pay", "args": map[string]any{"amount": 500.0}}, nil, "")
 	require.NoError(t, err)
 	require.NotNil(t, r)
 	assert.Equal(t, "amount 500 over limit", r.Violation.Reason)
@@ -78,7 +77,7 @@ func TestPDPRegoBadPolicies(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := newPDP(t, "builtin/pdp_rego", tc.cfg)
+			_, err := pdptest.New(t, "builtin/pdp_rego", tc.cfg)
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), tc.want)
 		})
@@ -86,7 +85,7 @@ func TestPDPRegoBadPolicies(t *testing.T) {
 }
 
 func TestPDPRegoStopsAtDeadline(t *testing.T) {
-	p, err := newPDP(t, "builtin/pdp_rego", map[string]any{"policy": "package x\n\nallow if count([1 | some i in numbers.range(1, 100000000)]) > 0\n"})
+	p, err := pdptest.New(t, "builtin/pdp_rego", map[string]any{"policy": "package x\n\nallow if count([1 | some i in numbers.range(1, 100000000)]) > 0\n"})
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
@@ -95,4 +94,4 @@ func TestPDPRegoStopsAtDeadline(t *testing.T) {
 	assert.Nil(t, r)
 }
 
-func BenchmarkPDPRego(b *testing.B) { benchPlugin(b, "builtin/pdp_rego", rbacRego) }
+func BenchmarkPDPRego(b *testing.B) { pdptest.BenchEngine(b, "builtin/pdp_rego", rbacRego) }

@@ -1,6 +1,4 @@
-//go:build cpex_rego
-
-package builtins
+package pdprego
 
 import (
 	"context"
@@ -11,10 +9,12 @@ import (
 	"github.com/open-policy-agent/opa/v1/rego"
 
 	"github.com/cpex-go/cpex/core"
+	"github.com/cpex-go/cpex/core/builtins"
 )
 
-// builtin/pdp_rego decides with a Rego (OPA v1) module, compiled at load. Built only with
-// the cpex_rego build tag: OPA adds tens of MB to the extension (docs/pdp-rego.md).
+// builtin/pdp_rego decides with a Rego (OPA v1) module, compiled at load. It is its own
+// package because OPA adds about 16 MB to a binary: a Go service links it only when it
+// imports this package; the Python extension always does (docs/pdp-rego.md).
 //
 // The query (config.query, default data.<the module's package>) is evaluated with the
 // input document as `input`. Its value decides:
@@ -30,20 +30,20 @@ func init() { core.RegisterFactory("builtin/pdp_rego", newPDPRego) }
 
 type pdpRego struct {
 	name  string
-	cfg   pdpConfig
+	cfg   builtins.PDPConfig
 	query rego.PreparedEvalQuery
-	cache *pdpCache
+	cache *builtins.PDPCache
 }
 
 func newPDPRego(spec core.PluginSpec) (core.Plugin, error) {
-	var cfg pdpConfig
-	src, srcName, err := loadPDPConfig(spec, "pdp_rego", &cfg)
+	var cfg builtins.PDPConfig
+	src, srcName, err := builtins.LoadPDPConfig(spec, "pdp_rego", &cfg)
 	if err != nil {
 		return nil, err
 	}
 	mod, err := ast.ParseModuleWithOpts(srcName, src, ast.ParserOptions{RegoVersion: ast.RegoV1})
 	if err != nil {
-		return nil, pdpCompileError("pdp_rego", spec.Name, srcName, err)
+		return nil, builtins.PDPCompileError("pdp_rego", spec.Name, srcName, err)
 	}
 	query := cfg.Query
 	if query == "" {
@@ -55,9 +55,9 @@ func newPDPRego(spec core.PluginSpec) (core.Plugin, error) {
 		rego.StrictBuiltinErrors(true),
 	).PrepareForEval(context.Background())
 	if err != nil {
-		return nil, pdpCompileError("pdp_rego", spec.Name, srcName, err)
+		return nil, builtins.PDPCompileError("pdp_rego", spec.Name, srcName, err)
 	}
-	cache, err := newPDPCache(&cfg)
+	cache, err := builtins.NewPDPCache(&cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -71,31 +71,31 @@ func (p *pdpRego) Invoke(ctx context.Context, hook string, payload *core.Payload
 	if err != nil {
 		return nil, fmt.Errorf("pdp_rego: payload is not JSON: %w", err)
 	}
-	in := pdpInput(hook, v, pctx)
-	d, err := p.cache.decide(in, func() (pdpDecision, error) {
+	in := builtins.PDPInput(hook, v, pctx)
+	d, err := p.cache.Decide(in, func() (builtins.PDPDecision, error) {
 		rs, err := p.query.Eval(ctx, rego.EvalInput(in))
 		if err != nil {
-			return pdpDecision{}, pdpEvalError(ctx, "pdp_rego", p.name, err)
+			return builtins.PDPDecision{}, builtins.PDPEvalError(ctx, "pdp_rego", p.name, err)
 		}
 		if len(rs) == 0 || len(rs[0].Expressions) == 0 {
-			return pdpDecision{Detail: map[string]any{"undefined": true}}, nil
+			return builtins.PDPDecision{Detail: map[string]any{"undefined": true}}, nil
 		}
 		d, err := regoDecision(rs[0].Expressions[0].Value)
 		if err != nil {
-			return pdpDecision{}, fmt.Errorf("pdp_rego plugin %q: %w", p.name, err)
+			return builtins.PDPDecision{}, fmt.Errorf("pdp_rego plugin %q: %w", p.name, err)
 		}
 		return d, nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	return pdpResult("pdp_rego", &p.cfg, d), nil
+	return builtins.PDPResult("pdp_rego", &p.cfg, d), nil
 }
 
-func regoDecision(v any) (pdpDecision, error) {
+func regoDecision(v any) (builtins.PDPDecision, error) {
 	switch t := v.(type) {
 	case bool:
-		return pdpDecision{Allow: t}, nil
+		return builtins.PDPDecision{Allow: t}, nil
 	case map[string]any:
 		allow, _ := t["allow"].(bool)
 		var reasons []string
@@ -105,7 +105,7 @@ func regoDecision(v any) (pdpDecision, error) {
 			}
 		}
 		slices.Sort(reasons)
-		d := pdpDecision{Allow: allow && len(reasons) == 0}
+		d := builtins.PDPDecision{Allow: allow && len(reasons) == 0}
 		if s, ok := t["reason"].(string); ok {
 			d.Reason = s
 		} else if len(reasons) > 0 {
@@ -120,5 +120,5 @@ func regoDecision(v any) (pdpDecision, error) {
 		}
 		return d, nil
 	}
-	return pdpDecision{}, fmt.Errorf("the query gave %T, not a bool or an object {allow, deny, reason}", v)
+	return builtins.PDPDecision{}, fmt.Errorf("the query gave %T, not a bool or an object {allow, deny, reason}", v)
 }
