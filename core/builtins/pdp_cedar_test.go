@@ -20,22 +20,9 @@ when { context.tenant_id == "acme" && context.payload.name like "read_*" };
 `
 
 func TestPDPCedarRBAC(t *testing.T) {
-	p, err := pdptest.New(t, "builtin/pdp_cedar", map[string]any{"policy": rbacCedar, "reason": "tool not allowed for this role"})
+	p, err := pdptest.New(t, "builtin/pdp_cedar", map[string]any{"policy": rbacCedar, "reason": pdptest.RBACReason})
 	require.NoError(t, err)
-	for _, tc := range pdptest.RBACCases {
-		t.Run(tc.Name, func(t *testing.T) {
-			r, err := pdptest.Call(t, p, map[string]any{"name": tc.Tool, "args": map[string]any{}}, tc.User, tc.Tenant)
-			require.NoError(t, err)
-			if tc.Allow {
-				assert.Nil(t, r)
-				return
-			}
-			require.NotNil(t, r)
-			assert.True(t, r.Block)
-			assert.Equal(t, "tool not allowed for this role", r.Violation.Reason)
-			assert.Equal(t, "pdp_cedar", r.Violation.Details["engine"])
-		})
-	}
+	pdptest.CheckRBAC(t, p, "pdp_cedar")
 }
 
 func TestPDPCedarForbidReasonAndAttributes(t *testing.T) {

@@ -21,23 +21,9 @@ type(user) == map && "roles" in user && (
 )`
 
 func TestPDPCELRBAC(t *testing.T) {
-	p, err := pdptest.New(t, "builtin/pdp_cel", map[string]any{"policy": rbacCEL, "reason": "tool not allowed for this role"})
+	p, err := pdptest.New(t, "builtin/pdp_cel", map[string]any{"policy": rbacCEL, "reason": pdptest.RBACReason})
 	require.NoError(t, err)
-	for _, tc := range pdptest.RBACCases {
-		t.Run(tc.Name, func(t *testing.T) {
-			r, err := pdptest.Call(t, p, map[string]any{"name": tc.Tool, "args": map[string]any{}}, tc.User, tc.Tenant)
-			require.NoError(t, err)
-			if tc.Allow {
-				assert.Nil(t, r)
-				return
-			}
-			require.NotNil(t, r)
-			assert.True(t, r.Block)
-			assert.Equal(t, "tool not allowed for this role", r.Violation.Reason)
-			assert.Equal(t, PDPDenyCode, r.Violation.Code)
-			assert.Equal(t, "pdp_cel", r.Violation.Details["engine"])
-		})
-	}
+	pdptest.CheckRBAC(t, p, "pdp_cel")
 }
 
 func TestPDPCELMapDecisionAndInput(t *testing.T) {

@@ -2,6 +2,7 @@ package pdprego
 
 import (
 	"context"
+	"os"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -11,36 +12,20 @@ import (
 	"github.com/cpex-go/cpex/core/builtins/pdptest"
 )
 
-// rbacRego decides pdptest.RBACCases like rbacCEL and rbacCedar.
-const rbacRego = `package cpex.tools
-
-default allow := false
-
-allow if "admin" in input.user.roles
-
-allow if {
-	"analyst" in input.user.roles
-	input.tenant_id == "acme"
-	startswith(input.payload.name, "read_")
-}
-`
+// rbacRego decides pdptest.RBACCases like the CEL and Cedar policies: the shared policy
+// file, which the Python parity test also evaluates with an independent interpreter.
+var rbacRego = func() string {
+	b, err := os.ReadFile("../../../tests/cases/pdp/rbac.rego")
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
+}()
 
 func TestPDPRegoRBAC(t *testing.T) {
-	p, err := pdptest.New(t, "builtin/pdp_rego", map[string]any{"policy": rbacRego, "query": "data.cpex.tools.allow", "reason": "tool not allowed for this role"})
+	p, err := pdptest.New(t, "builtin/pdp_rego", map[string]any{"policy": rbacRego, "query": "data.cpex.tools.allow", "reason": pdptest.RBACReason})
 	require.NoError(t, err)
-	for _, tc := range pdptest.RBACCases {
-		t.Run(tc.Name, func(t *testing.T) {
-			r, err := pdptest.Call(t, p, map[string]any{"name": tc.Tool, "args": map[string]any{}}, tc.User, tc.Tenant)
-			require.NoError(t, err)
-			if tc.Allow {
-				assert.Nil(t, r)
-				return
-			}
-			require.NotNil(t, r)
-			assert.Equal(t, "tool not allowed for this role", r.Violation.Reason)
-			assert.Equal(t, "pdp_rego", r.Violation.Details["engine"])
-		})
-	}
+	pdptest.CheckRBAC(t, p, "pdp_rego")
 }
 
 func TestPDPRegoPackageDocument(t *testing.T) {

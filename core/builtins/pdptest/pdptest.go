@@ -10,6 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/cpex-go/cpex/core"
 )
 
@@ -51,6 +54,31 @@ func Call(t testing.TB, p core.Plugin, payload map[string]any, user any, tenant 
 	t.Helper()
 	return p.Invoke(context.Background(), "tool_pre_invoke", core.NewPayloadValue(payload),
 		&core.PluginContext{User: user, TenantID: tenant, ServerID: "srv", RequestID: "r1"})
+}
+
+// RBACReason is the violation reason the engines' RBAC tests configure.
+const RBACReason = "tool not allowed for this role"
+
+// CheckRBAC runs RBACCases through p, an engine plugin of engine (pdp_cel, ...) loaded
+// with an RBAC policy and `reason: RBACReason`: allowed requests give no result, denied
+// ones a blocking PDP_DENY violation with that reason.
+func CheckRBAC(t *testing.T, p core.Plugin, engine string) {
+	t.Helper()
+	for _, tc := range RBACCases {
+		t.Run(tc.Name, func(t *testing.T) {
+			r, err := Call(t, p, map[string]any{"name": tc.Tool, "args": map[string]any{}}, tc.User, tc.Tenant)
+			require.NoError(t, err)
+			if tc.Allow {
+				assert.Nil(t, r)
+				return
+			}
+			require.NotNil(t, r)
+			assert.True(t, r.Block)
+			assert.Equal(t, RBACReason, r.Violation.Reason)
+			assert.Equal(t, "PDP_DENY", r.Violation.Code)
+			assert.Equal(t, engine, r.Violation.Details["engine"])
+		})
+	}
 }
 
 // BenchInputs rotate allowed and denied requests so no engine sees only one path.

@@ -69,19 +69,7 @@ CEDAR_POLICIES = [
 
 REGO_POLICIES = [
     # RBAC by role and tenant: the package's document decides (allow, default false).
-    """
-    package cpex.rbac
-
-    default allow := false
-
-    allow if "admin" in input.user.roles
-
-    allow if {
-      "analyst" in input.user.roles
-      input.tenant_id == "acme"
-      startswith(input.payload.name, "read_")
-    }
-    """,
+    (Path(__file__).resolve().parents[2] / "cases" / "pdp" / "rbac.rego").read_text(),
     # Deny reasons as a set: the first in sorted order is the violation's reason.
     """
     package cpex.limits
