@@ -38,10 +38,16 @@ func mustRef(t testing.TB, name, mode, onError string, prio, goID int) int {
 	return id
 }
 
+// decode reads an answer's JSON header; a payload frame after it is checked to be
+// JSON and left out (framing_test.go reads it).
 func decode(t testing.TB, s string) map[string]any {
 	t.Helper()
+	head, payload, framed := strings.Cut(s, "\n")
 	var m map[string]any
-	require.NoError(t, json.Unmarshal([]byte(s), &m), s)
+	require.NoError(t, json.Unmarshal([]byte(head), &m), s)
+	if framed {
+		require.True(t, json.Valid([]byte(payload)), "payload frame of %s", s)
+	}
 	return m
 }
 

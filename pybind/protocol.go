@@ -16,12 +16,12 @@ const ProtocolVersion = 2
 // applies without deciding them: {"version", "decision_key", "plan_cache"}.
 func Protocol() (string, error) {
 	var w jw
-	w.raw(`{"version":`)
-	w.raw(strconv.Itoa(ProtocolVersion))
-	w.raw(`,"decision_key":`)
-	w.str(core.DecisionPluginKey)
-	w.raw(`,"plan_cache":`)
-	w.int(core.MaxCachedPlans)
-	w.raw("}")
-	return string(w.b), nil
+	w.Raw(`{"version":`)
+	w.Raw(strconv.Itoa(ProtocolVersion))
+	w.Raw(`,"decision_key":`)
+	w.Str(core.DecisionPluginKey)
+	w.Raw(`,"plan_cache":`)
+	w.Int(core.MaxCachedPlans)
+	w.Raw("}")
+	return string(w.B), nil
 }
