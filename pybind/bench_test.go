@@ -160,7 +160,7 @@ func BenchmarkPybindGuards16KB(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if !strings.Contains(ans, `"effects":{"payload":"`) {
+		if !strings.Contains(ans, `"effects":{"payload":true`) {
 			b.Fatalf("the guards did not modify the payload: %.300s", ans)
 		}
 	}

@@ -94,7 +94,7 @@ func encodeStepTo(w *jw, re *runEntry, step *core.Step, eff *core.GoEffects, hel
 		w.Key("async") // the payload JSON length from which Python uses RunGoStart
 		w.Int(re.asyncValue(idx))
 		w.Raw("}")
-		return string(w.B), nil
+		return framed(w, eff)
 	}
 	switch step.Op {
 	case core.OpCall:
@@ -246,7 +246,7 @@ func encodeStepTo(w *jw, re *runEntry, step *core.Step, eff *core.GoEffects, hel
 		w.Bool(step.Cancel)
 	}
 	w.Raw("}")
-	return string(w.B), nil
+	return framed(w, eff)
 }
 
 // encodeViolation writes "viol" and "violation": a Go plugin's violation travels as
@@ -301,16 +301,9 @@ func writeViolation(w *jw, v *core.Violation) error {
 }
 
 func encodeEffects(w *jw, eff *core.GoEffects) error {
+	// the new payload itself travels as the answer's second frame (framed)
 	w.Raw(`{"payload":`)
-	if eff.Payload != nil {
-		var pw jw
-		if err := appendPayload(&pw, eff.Payload); err != nil {
-			return err
-		}
-		w.Str(string(pw.B))
-	} else {
-		w.Raw("null")
-	}
+	w.Bool(eff.Payload != nil)
 	w.Raw(`,"meta":`)
 	if len(eff.Meta) > 0 {
 		if err := w.Any(eff.Meta); err != nil {
@@ -323,6 +316,20 @@ func encodeEffects(w *jw, eff *core.GoEffects) error {
 	w.Ints(eff.Ran)
 	w.Raw("}")
 	return nil
+}
+
+// framed ends an answer: its JSON text, then, when the Go plugins changed the payload,
+// a newline and the new payload's JSON text (docs/protocol.md, "Framing"). The
+// header never holds a raw newline (wirejson.Writer), so the first one splits the two,
+// and the payload crosses once, without the escaping of a JSON string.
+func framed(w *jw, eff *core.GoEffects) (string, error) {
+	if eff != nil && eff.Payload != nil {
+		w.B = append(w.B, '\n')
+		if err := appendPayload(w, eff.Payload); err != nil {
+			return "", err
+		}
+	}
+	return string(w.B), nil
 }
 
 // appendPayload writes a payload's JSON text: the text Python sent when it still has

@@ -299,16 +299,9 @@ func goInvoke(ctx context.Context, fn string, p *goPluginEntry, hook string, raw
 	var w jw
 	w.Raw(`{"cont":`)
 	w.Bool(res == nil || !res.Block)
-	w.Raw(`,"payload":`)
-	if res != nil && res.ModifiedPayload != nil {
-		var pw jw
-		if err := pw.Value(res.ModifiedPayload); err != nil {
-			return "", fmt.Errorf("%s: plugin %q: modified payload: %w", fn, p.name, err)
-		}
-		w.Str(string(pw.B))
-	} else {
-		w.Raw("null")
-	}
+	modified := res != nil && res.ModifiedPayload != nil
+	w.Raw(`,"payload":`) // the modified payload follows as the second frame (framed)
+	w.Bool(modified)
 	w.Raw(`,"violation":`)
 	if res != nil && res.Violation != nil {
 		v := *res.Violation
@@ -339,6 +332,12 @@ func goInvoke(ctx context.Context, fn string, p *goPluginEntry, hook string, raw
 	w.Raw(`,"async":`)
 	w.Int(offLoopFrom(&p.cost, 1, core.IsBlocking(p.plugin)))
 	w.Raw("}")
+	if modified {
+		w.B = append(w.B, '\n')
+		if err := w.Value(res.ModifiedPayload); err != nil {
+			return "", fmt.Errorf("%s: plugin %q: modified payload: %w", fn, p.name, err)
+		}
+	}
 	return string(w.B), nil
 }
 
