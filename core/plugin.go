@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"sync"
 	"sync/atomic"
+
+	"github.com/cpex-go/cpex/internal/wirejson"
 )
 
 // Plugin is a Go-native plugin. One instance is built per PluginConfig entry by the
@@ -74,7 +76,7 @@ func (p *Payload) Value() (any, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if !p.decoded.Load() {
-		if v, err := decodeTree(p.raw); err != nil {
+		if v, err := wirejson.Decode(p.raw); err != nil {
 			p.err = fmt.Errorf("payload: invalid JSON: %w", err)
 		} else {
 			p.value = v
@@ -102,7 +104,7 @@ func (p *Payload) rawLen() int {
 // again (and returns a fresh value); a plugin reading many fields should call Value.
 func (p *Payload) Field(name string) any {
 	if !p.decoded.Load() && p.encoded.Load() {
-		return rawField(p.raw, name)
+		return wirejson.Field(p.raw, name)
 	}
 	v, err := p.Value()
 	if err != nil {

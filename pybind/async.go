@@ -7,6 +7,7 @@ import (
 	"syscall"
 
 	"github.com/cpex-go/cpex/core"
+	"github.com/cpex-go/cpex/internal/wirejson"
 )
 
 // Long or I/O-bound Go work completes off the caller's event loop (DESIGN.md, "The
@@ -197,7 +198,7 @@ func GoPluginInvokeStart(id int, hook string, payload string, facts string, fd i
 	j.launch("GoPluginInvokeStart", wfd, func() (string, error) {
 		defer cancel()
 		raw := []byte(payload)
-		if !core.ValidJSON(raw) {
+		if !wirejson.Valid(raw) {
 			return "", fmt.Errorf("GoPluginInvokeFinish: payload: invalid JSON %s", clip(payload))
 		}
 		return goInvoke(ctx, "GoPluginInvokeFinish", p, hook, raw, pc, timeout)

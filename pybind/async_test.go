@@ -112,7 +112,7 @@ func TestRunGoStartAnswersWhatRunGoAnswers(t *testing.T) {
 			want := decode(t, must(RunGo(run, tc.payload)))
 			require.Equal(t, "done", want["op"])
 			assert.Equal(t, tc.cont, want["cont"])
-			assert.Equal(t, tc.modified, want["effects"].(map[string]any)["payload"] != nil)
+			assert.Equal(t, tc.modified, want["effects"].(map[string]any)["payload"])
 
 			run, _ = goRun(t, p)
 			r, w := pipe(t)

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/cpex-go/cpex/core"
+	"github.com/cpex-go/cpex/internal/wirejson"
 )
 
 // BenchmarkRunGoTenNoops: a Python run of ten Go no-op plugins (RunStart, one go step).
@@ -144,7 +145,7 @@ func runIDOf(step string) int {
 
 // BenchmarkPybindGuards16KB replays scenario S4 as Python drives it: RunStart, then
 // RunGo with the 16 KB payload through pii_filter, secrets_detection, regex_replace and
-// deny_list, answered with the modified payload in effects.payload.
+// deny_list, answered with the modified payload as the answer's second frame.
 func BenchmarkPybindGuards16KB(b *testing.B) {
 	plan := s4Plan(b)
 	payload := s4PayloadJSON(b)
@@ -159,7 +160,7 @@ func BenchmarkPybindGuards16KB(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if !strings.Contains(ans, `"effects":{"payload":"`) {
+		if !strings.Contains(ans, `"effects":{"payload":true`) {
 			b.Fatalf("the guards did not modify the payload: %.300s", ans)
 		}
 	}
@@ -167,14 +168,14 @@ func BenchmarkPybindGuards16KB(b *testing.B) {
 
 // BenchmarkS4PayloadDecode: the two halves of RunGo's own cost on the S4 payload, each
 // beside the encoding/json path it replaced: validating and decoding the payload Python
-// sends, and writing the new tree into effects.payload.
+// sends, and writing the new tree as the answer's payload frame.
 func BenchmarkS4PayloadDecode(b *testing.B) {
 	raw := []byte(s4PayloadJSON(b))
 	b.Run("core", func(b *testing.B) {
 		b.SetBytes(int64(len(raw)))
 		b.ReportAllocs()
 		for b.Loop() {
-			if !core.ValidJSON(raw) {
+			if !wirejson.Valid(raw) {
 				b.Fatal("invalid")
 			}
 			if _, err := core.NewPayloadJSON(raw).Value(); err != nil {
@@ -203,28 +204,28 @@ func BenchmarkS4PayloadEncode(b *testing.B) {
 	if err := json.Unmarshal([]byte(raw), &tree); err != nil {
 		b.Fatal(err)
 	}
-	b.Run("quotedTree", func(b *testing.B) {
+	b.Run("value", func(b *testing.B) {
 		b.SetBytes(int64(len(raw)))
 		b.ReportAllocs()
 		var w jw
 		for b.Loop() {
-			w.b = w.b[:0]
-			if err := w.quotedTree(tree); err != nil {
+			w.B = w.B[:0]
+			if err := w.Value(tree); err != nil {
 				b.Fatal(err)
 			}
 		}
 	})
-	b.Run("marshal_then_quote", func(b *testing.B) {
+	b.Run("marshal", func(b *testing.B) {
 		b.SetBytes(int64(len(raw)))
 		b.ReportAllocs()
 		var w jw
 		for b.Loop() {
-			w.b = w.b[:0]
+			w.B = w.B[:0]
 			out, err := json.Marshal(tree)
 			if err != nil {
 				b.Fatal(err)
 			}
-			w.str(string(out))
+			w.B = append(w.B, out...)
 		}
 	})
 }

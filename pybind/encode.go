@@ -13,10 +13,10 @@ import (
 // concurrent step with Go plugins).
 func encodeStep(re *runEntry, step *core.Step, eff *core.GoEffects, held bool) (string, error) {
 	bp := bufs.Get().(*[]byte)
-	w := jw{b: (*bp)[:0]}
+	w := jw{B: (*bp)[:0]}
 	defer func() {
-		if cap(w.b) <= 1<<16 { // keep buffers of ordinary steps only
-			*bp = w.b
+		if cap(w.B) <= 1<<16 { // keep buffers of ordinary steps only
+			*bp = w.B
 			bufs.Put(bp)
 		}
 	}()
@@ -27,212 +27,212 @@ func encodeStep(re *runEntry, step *core.Step, eff *core.GoEffects, held bool) (
 var bufs = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
 
 func encodeStepTo(w *jw, re *runEntry, step *core.Step, eff *core.GoEffects, held bool) (string, error) {
-	w.raw(`{"run":`)
-	w.int(re.id)
+	w.Raw(`{"run":`)
+	w.Int(re.id)
 	logs := step.Logs
 	if eff != nil {
 		logs = eff.Logs
-		w.key("effects")
+		w.Key("effects")
 		if err := encodeEffects(w, eff); err != nil {
 			return "", err
 		}
 	} else if step.Answer {
-		w.key("commit")
-		w.bool(step.Commit)
-		w.key("commit_ext")
-		w.bool(step.CommitExt)
+		w.Key("commit")
+		w.Bool(step.Commit)
+		w.Key("commit_ext")
+		w.Bool(step.CommitExt)
 		if step.Accept != nil {
-			w.key("accept")
-			w.strs(step.Accept)
+			w.Key("accept")
+			w.Strs(step.Accept)
 		}
 	}
 	if len(logs) > 0 {
-		w.key("logs")
-		w.raw("[")
+		w.Key("logs")
+		w.Raw("[")
 		for i, l := range logs {
 			if i > 0 {
-				w.raw(",")
+				w.Raw(",")
 			}
-			w.raw("[")
-			w.str(l.Level)
-			w.raw(",")
-			w.str(l.Message)
+			w.Raw("[")
+			w.Str(l.Level)
+			w.Raw(",")
+			w.Str(l.Message)
 			if l.Logger != "" {
-				w.raw(",")
-				w.str(l.Logger)
+				w.Raw(",")
+				w.Str(l.Logger)
 			}
-			w.raw("]")
+			w.Raw("]")
 		}
-		w.raw("]")
+		w.Raw("]")
 	}
 	if step.ChainSpan {
 		p := re.run.Plan()
-		w.key("chain_span")
-		w.raw(`{"plugin.hook.type":`)
-		w.str(p.Hook)
-		w.raw(`,"plugin.chain.length":`)
-		w.int(len(p.Refs))
-		w.raw("}")
+		w.Key("chain_span")
+		w.Raw(`{"plugin.hook.type":`)
+		w.Str(p.Hook)
+		w.Raw(`,"plugin.chain.length":`)
+		w.Int(len(p.Refs))
+		w.Raw("}")
 	}
 	if held {
-		w.key("op")
-		w.raw(`"go"`)
+		w.Key("op")
+		w.Raw(`"go"`)
 		idx := re.run.GoIndices(step)
-		w.key("refs")
-		w.raw("[")
+		w.Key("refs")
+		w.Raw("[")
 		for k, i := range idx {
 			if k > 0 {
-				w.raw(",")
+				w.Raw(",")
 			}
-			w.int(re.refIDOf(i))
+			w.Int(re.refIDOf(i))
 		}
-		w.raw("]")
-		w.key("i")
-		w.ints(idx)
-		w.key("original")
-		w.bool(false)
-		w.key("async") // the payload JSON length from which Python uses RunGoStart
-		w.int(re.asyncValue(idx))
-		w.raw("}")
-		return string(w.b), nil
+		w.Raw("]")
+		w.Key("i")
+		w.Ints(idx)
+		w.Key("original")
+		w.Bool(false)
+		w.Key("async") // the payload JSON length from which Python uses RunGoStart
+		w.Int(re.asyncValue(idx))
+		w.Raw("}")
+		return framed(w, eff)
 	}
 	switch step.Op {
 	case core.OpCall:
-		w.key("op")
-		w.raw(`"call"`)
-		w.key("ref")
-		w.int(re.refIDOf(step.Index))
-		w.key("i")
-		w.int(step.Index)
-		w.key("timeout")
-		w.raw(step.TimeoutText)
-		w.key("merge")
-		w.bool(step.Merge)
-		w.key("meta")
-		w.bool(step.Meta)
-		w.key("diff")
-		w.bool(step.Diff)
+		w.Key("op")
+		w.Raw(`"call"`)
+		w.Key("ref")
+		w.Int(re.refIDOf(step.Index))
+		w.Key("i")
+		w.Int(step.Index)
+		w.Key("timeout")
+		w.Raw(step.TimeoutText)
+		w.Key("merge")
+		w.Bool(step.Merge)
+		w.Key("meta")
+		w.Bool(step.Meta)
+		w.Key("diff")
+		w.Bool(step.Diff)
 		if step.Span {
-			w.key("span")
-			w.bool(true)
+			w.Key("span")
+			w.Bool(true)
 		}
 		if re.plan == nil {
 			// a single run has no plan answer: its one call step names the key
-			w.key("drop")
-			w.str(core.DecisionPluginKey)
+			w.Key("drop")
+			w.Str(core.DecisionPluginKey)
 		}
 		if re.plan != nil {
 			encodeNext(w, re, step) // batching is the only path for plain serial outcomes
 		}
 	case core.OpConcurrent:
-		w.key("op")
-		w.raw(`"concurrent"`)
-		w.key("refs")
-		w.raw("[")
+		w.Key("op")
+		w.Raw(`"concurrent"`)
+		w.Key("refs")
+		w.Raw("[")
 		for k, i := range step.Indices {
 			if k > 0 {
-				w.raw(",")
+				w.Raw(",")
 			}
-			w.int(re.refIDOf(i))
+			w.Int(re.refIDOf(i))
 		}
-		w.raw("]")
-		w.key("i")
-		w.ints(step.Indices)
-		w.key("timeout")
-		w.raw(step.TimeoutText)
-		w.key("pool") // the bound of the Python tasks, 0 for none
-		w.int(core.PoolBound(step.Pool, len(step.Indices)))
+		w.Raw("]")
+		w.Key("i")
+		w.Ints(step.Indices)
+		w.Key("timeout")
+		w.Raw(step.TimeoutText)
+		w.Key("pool") // the bound of the Python tasks, 0 for none
+		w.Int(core.PoolBound(step.Pool, len(step.Indices)))
 		if step.Span {
-			w.key("span")
-			w.bool(true)
+			w.Key("span")
+			w.Bool(true)
 		}
 	case core.OpNext:
-		w.key("op")
-		w.raw(`"next"`)
+		w.Key("op")
+		w.Raw(`"next"`)
 	case core.OpDone:
 		if step.Single {
-			w.key("op")
-			w.raw(`"done","single":true`)
-			w.key("result")
+			w.Key("op")
+			w.Raw(`"done","single":true`)
+			w.Key("result")
 			switch {
 			case step.AsIs:
-				w.raw(`"plugin"`)
+				w.Raw(`"plugin"`)
 			case step.SingleEmpty:
-				w.raw(`"empty"`)
+				w.Raw(`"empty"`)
 			default:
-				w.raw(`"new"`)
+				w.Raw(`"new"`)
 			}
-			w.key("cont")
-			w.bool(step.Continue)
-			w.key("payload")
-			w.bool(step.Payload)
-			w.key("viol")
-			w.bool(step.SingleViolation)
-			w.key("denial")
-			w.bool(step.SingleDenial)
+			w.Key("cont")
+			w.Bool(step.Continue)
+			w.Key("payload")
+			w.Bool(step.Payload)
+			w.Key("viol")
+			w.Bool(step.SingleViolation)
+			w.Key("denial")
+			w.Bool(step.SingleDenial)
 			break
 		}
-		w.key("op")
-		w.raw(`"done"`)
-		w.key("cont")
-		w.bool(step.Continue)
+		w.Key("op")
+		w.Raw(`"done"`)
+		w.Key("cont")
+		w.Bool(step.Continue)
 		if err := encodeViolation(w, re, step.ViolationIndex); err != nil {
 			return "", err
 		}
-		w.key("retry")
-		w.int(step.Retry)
-		w.key("payload")
-		w.bool(step.Payload)
-		w.key("ext")
-		w.bool(step.Ext)
-		w.key("decision") // the metadata entry naming the decision plugin (spec §11.8)
+		w.Key("retry")
+		w.Int(step.Retry)
+		w.Key("payload")
+		w.Bool(step.Payload)
+		w.Key("ext")
+		w.Bool(step.Ext)
+		w.Key("decision") // the metadata entry naming the decision plugin (spec §11.8)
 		if step.Decision != "" {
-			w.raw("{")
-			w.str(core.DecisionPluginKey)
-			w.raw(":")
-			w.str(step.Decision)
-			w.raw("}")
+			w.Raw("{")
+			w.Str(core.DecisionPluginKey)
+			w.Raw(":")
+			w.Str(step.Decision)
+			w.Raw("}")
 		} else {
-			w.raw("null")
+			w.Raw("null")
 		}
-		w.key("faf")
-		w.ints(step.FAF)
+		w.Key("faf")
+		w.Ints(step.FAF)
 		if len(step.FAF) > 0 {
 			_, text := re.run.Timeout()
-			w.key("faf_timeout")
-			w.raw(text)
-			w.key("faf_pool")
-			w.int(core.PoolBound(re.run.Facts().Pool, len(step.FAF)))
+			w.Key("faf_timeout")
+			w.Raw(text)
+			w.Key("faf_pool")
+			w.Int(core.PoolBound(re.run.Facts().Pool, len(step.FAF)))
 			// each task gets a copy of the payload the hook was called with, never the
 			// chain's result (spec §11.9)
-			w.key("faf_payload")
-			w.raw(`"original"`)
+			w.Key("faf_payload")
+			w.Raw(`"original"`)
 		}
-		w.key("records")
+		w.Key("records")
 		encodeRecords(w, step.Records)
-		w.key("cancel")
-		w.bool(step.Cancel)
-		w.key("chain_end")
+		w.Key("cancel")
+		w.Bool(step.Cancel)
+		w.Key("chain_end")
 		if step.ChainEnd {
-			if err := w.any(re.run.ChainEndAttrs()); err != nil {
+			if err := w.Any(re.run.ChainEndAttrs()); err != nil {
 				return "", err
 			}
 		} else {
-			w.raw("null")
+			w.Raw("null")
 		}
 	case core.OpRaise:
-		w.key("op")
-		w.raw(`"raise"`)
-		w.key("kind")
-		w.str(step.Kind.String())
-		w.key("message")
-		w.str(step.Message)
-		w.key("i")
-		w.int(step.Index)
-		w.key("own")
-		w.bool(step.Own)
-		w.key("cause")
-		w.bool(step.Cause)
+		w.Key("op")
+		w.Raw(`"raise"`)
+		w.Key("kind")
+		w.Str(step.Kind.String())
+		w.Key("message")
+		w.Str(step.Message)
+		w.Key("i")
+		w.Int(step.Index)
+		w.Key("own")
+		w.Bool(step.Own)
+		w.Key("cause")
+		w.Bool(step.Cause)
 		if step.Kind == core.RaiseViolation {
 			if v := re.viols[step.Index]; v != nil {
 				if err := encodeViolation(w, re, step.Index); err != nil {
@@ -240,13 +240,13 @@ func encodeStepTo(w *jw, re *runEntry, step *core.Step, eff *core.GoEffects, hel
 				}
 			}
 		}
-		w.key("records")
+		w.Key("records")
 		encodeRecords(w, step.Records)
-		w.key("cancel")
-		w.bool(step.Cancel)
+		w.Key("cancel")
+		w.Bool(step.Cancel)
 	}
-	w.raw("}")
-	return string(w.b), nil
+	w.Raw("}")
+	return framed(w, eff)
 }
 
 // encodeViolation writes "viol" and "violation": a Go plugin's violation travels as
@@ -254,137 +254,151 @@ func encodeStepTo(w *jw, re *runEntry, step *core.Step, eff *core.GoEffects, hel
 func encodeViolation(w *jw, re *runEntry, i int) error {
 	if i >= 0 {
 		if v := re.viols[i]; v != nil {
-			w.key("viol")
-			w.int(-1)
-			w.key("violation")
+			w.Key("viol")
+			w.Int(-1)
+			w.Key("violation")
 			return writeViolation(w, v)
 		}
 	}
-	w.key("viol")
-	w.int(i)
-	w.key("violation")
-	w.raw("null")
+	w.Key("viol")
+	w.Int(i)
+	w.Key("violation")
+	w.Raw("null")
 	return nil
 }
 
 func writeViolation(w *jw, v *core.Violation) error {
-	w.raw(`{"reason":`)
-	w.str(v.Reason)
-	w.raw(`,"description":`)
-	w.str(v.Description)
-	w.raw(`,"code":`)
-	w.str(v.Code)
-	w.raw(`,"details":`)
+	w.Raw(`{"reason":`)
+	w.Str(v.Reason)
+	w.Raw(`,"description":`)
+	w.Str(v.Description)
+	w.Raw(`,"code":`)
+	w.Str(v.Code)
+	w.Raw(`,"details":`)
 	details := v.Details
 	if details == nil {
 		details = map[string]any{}
 	}
-	if err := w.any(details); err != nil {
+	if err := w.Any(details); err != nil {
 		return err
 	}
-	w.raw(`,"mcp_error_code":`)
-	if err := w.any(v.MCPErrorCode); err != nil {
+	w.Raw(`,"mcp_error_code":`)
+	if err := w.Any(v.MCPErrorCode); err != nil {
 		return err
 	}
-	w.raw(`,"http_status_code":`)
-	if err := w.any(v.HTTPStatusCode); err != nil {
+	w.Raw(`,"http_status_code":`)
+	if err := w.Any(v.HTTPStatusCode); err != nil {
 		return err
 	}
-	w.raw(`,"http_headers":`)
-	if err := w.any(v.HTTPHeaders); err != nil {
+	w.Raw(`,"http_headers":`)
+	if err := w.Any(v.HTTPHeaders); err != nil {
 		return err
 	}
-	w.raw(`,"plugin_name":`)
-	w.str(v.PluginName)
-	w.raw("}")
+	w.Raw(`,"plugin_name":`)
+	w.Str(v.PluginName)
+	w.Raw("}")
 	return nil
 }
 
 func encodeEffects(w *jw, eff *core.GoEffects) error {
-	w.raw(`{"payload":`)
-	if eff.Payload != nil {
-		if raw, ok := eff.Payload.EncodedJSON(); ok {
-			w.str(string(raw))
-		} else {
-			// A plugin's new tree: encoded straight into the string form (jsontree.go).
-			v, err := eff.Payload.Value()
-			if err != nil {
-				return err
-			}
-			if err := w.quotedTree(v); err != nil {
-				return err
-			}
-		}
-	} else {
-		w.raw("null")
-	}
-	w.raw(`,"meta":`)
+	// the new payload itself travels as the answer's second frame (framed)
+	w.Raw(`{"payload":`)
+	w.Bool(eff.Payload != nil)
+	w.Raw(`,"meta":`)
 	if len(eff.Meta) > 0 {
-		if err := w.any(eff.Meta); err != nil {
+		if err := w.Any(eff.Meta); err != nil {
 			return err
 		}
 	} else {
-		w.raw("null")
+		w.Raw("null")
 	}
-	w.raw(`,"ctx":`)
-	w.ints(eff.Ran)
-	w.raw("}")
+	w.Raw(`,"ctx":`)
+	w.Ints(eff.Ran)
+	w.Raw("}")
 	return nil
+}
+
+// framed ends an answer: its JSON text, then, when the Go plugins changed the payload,
+// a newline and the new payload's JSON text (docs/protocol.md, "Framing"). The
+// header never holds a raw newline (wirejson.Writer), so the first one splits the two,
+// and the payload crosses once, without the escaping of a JSON string.
+func framed(w *jw, eff *core.GoEffects) (string, error) {
+	if eff != nil && eff.Payload != nil {
+		w.B = append(w.B, '\n')
+		if err := appendPayload(w, eff.Payload); err != nil {
+			return "", err
+		}
+	}
+	return string(w.B), nil
+}
+
+// appendPayload writes a payload's JSON text: the text Python sent when it still has
+// it, else the tree a plugin built.
+func appendPayload(w *jw, p *core.Payload) error {
+	if raw, ok := p.EncodedJSON(); ok {
+		w.B = append(w.B, raw...)
+		return nil
+	}
+	v, err := p.Value()
+	if err != nil {
+		return err
+	}
+	return w.Value(v)
 }
 
 func optBool(w *jw, o core.OptBool) {
 	switch o {
 	case core.True:
-		w.raw("true")
+		w.Raw("true")
 	case core.False:
-		w.raw("false")
+		w.Raw("false")
 	default:
-		w.raw("null")
+		w.Raw("null")
 	}
 }
 
 func encodeRecords(w *jw, recs []core.ExecutionRecord) {
-	w.raw("[")
+	w.Raw("[")
 	for i := range recs {
 		r := &recs[i]
 		if i > 0 {
-			w.raw(",")
+			w.Raw(",")
 		}
-		w.raw(`{"plugin_id":`)
-		w.str(r.PluginID)
-		w.raw(`,"plugin_name":`)
-		w.str(r.PluginName)
-		w.raw(`,"plugin_kind":`)
-		w.str(r.PluginKind)
-		w.raw(`,"hook_name":`)
-		w.str(r.HookName)
-		w.raw(`,"mode":`)
-		w.str(string(r.Mode))
-		w.raw(`,"status":`)
-		w.str(string(r.Status))
-		w.raw(`,"requested_allow":`)
+		w.Raw(`{"plugin_id":`)
+		w.Str(r.PluginID)
+		w.Raw(`,"plugin_name":`)
+		w.Str(r.PluginName)
+		w.Raw(`,"plugin_kind":`)
+		w.Str(r.PluginKind)
+		w.Raw(`,"hook_name":`)
+		w.Str(r.HookName)
+		w.Raw(`,"mode":`)
+		w.Str(string(r.Mode))
+		w.Raw(`,"status":`)
+		w.Str(string(r.Status))
+		w.Raw(`,"requested_allow":`)
 		optBool(w, r.RequestedAllow)
-		w.raw(`,"effective_allow":`)
-		w.bool(r.EffectiveAllow)
-		w.raw(`,"matched":`)
+		w.Raw(`,"effective_allow":`)
+		w.Bool(r.EffectiveAllow)
+		w.Raw(`,"matched":`)
 		optBool(w, r.Matched)
-		w.raw(`,"applied":`)
-		w.bool(r.Applied)
-		w.raw(`,"payload_modified":`)
-		w.bool(r.PayloadModified)
-		w.raw(`,"extensions_modified":`)
-		w.bool(r.ExtensionsModified)
-		w.raw(`,"duration_ns":`)
-		w.b = strconv.AppendInt(w.b, r.DurationNs, 10)
-		w.raw(`,"reason":`)
-		w.optStr(r.Reason)
-		w.raw(`,"error_code":`)
-		w.optStr(r.ErrorCode)
-		w.raw(`,"config_keys":`)
-		w.strs(r.ConfigKeys)
-		w.raw("}")
+		w.Raw(`,"applied":`)
+		w.Bool(r.Applied)
+		w.Raw(`,"payload_modified":`)
+		w.Bool(r.PayloadModified)
+		w.Raw(`,"extensions_modified":`)
+		w.Bool(r.ExtensionsModified)
+		w.Raw(`,"duration_ns":`)
+		w.B = strconv.AppendInt(w.B, r.DurationNs, 10)
+		w.Raw(`,"reason":`)
+		w.OptStr(r.Reason)
+		w.Raw(`,"error_code":`)
+		w.OptStr(r.ErrorCode)
+		w.Raw(`,"config_keys":`)
+		w.Strs(r.ConfigKeys)
+		w.Raw("}")
 	}
-	w.raw("]")
+	w.Raw("]")
 }
 
 // encodeNext adds to a call step the calls the driver may make before reporting, as
@@ -395,29 +409,29 @@ func encodeNext(w *jw, re *runEntry, step *core.Step) {
 	if len(re.next) == 0 {
 		return
 	}
-	w.key("next")
-	w.raw("[")
+	w.Key("next")
+	w.Raw("[")
 	for k, c := range re.next {
 		if k > 0 {
-			w.raw(",")
+			w.Raw(",")
 		}
-		w.raw(`{"ref":`)
-		w.int(re.refIDOf(c.Index))
-		w.key("i")
-		w.int(c.Index)
-		w.key("timeout")
-		w.raw(step.TimeoutText)
-		w.key("merge")
-		w.bool(c.Merge)
-		w.key("meta")
-		w.bool(true)
-		w.key("diff")
-		w.bool(c.Apply == core.ApplyPolicy)
+		w.Raw(`{"ref":`)
+		w.Int(re.refIDOf(c.Index))
+		w.Key("i")
+		w.Int(c.Index)
+		w.Key("timeout")
+		w.Raw(step.TimeoutText)
+		w.Key("merge")
+		w.Bool(c.Merge)
+		w.Key("meta")
+		w.Bool(true)
+		w.Key("diff")
+		w.Bool(c.Apply == core.ApplyPolicy)
 		if step.Span {
-			w.key("span")
-			w.bool(true)
+			w.Key("span")
+			w.Bool(true)
 		}
-		w.raw("}")
+		w.Raw("}")
 	}
-	w.raw("]")
+	w.Raw("]")
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/cpex-go/cpex/core"
 	"github.com/cpex-go/cpex/core/config"
+	"github.com/cpex-go/cpex/internal/wirejson"
 )
 
 // The stepwise protocol (docs/protocol.md): executors, refs, Go plugins, plans, runs.
@@ -78,8 +79,8 @@ func ExecutorRuntimeDisabled(id int) (_ string, err error) {
 		return "", err
 	}
 	var w jw
-	w.strs(e.exec.RuntimeDisabled())
-	return string(w.b), nil
+	w.Strs(e.exec.RuntimeDisabled())
+	return string(w.B), nil
 }
 
 // ExecutorSetRuntimeDisabled edits the runtime-disabled set: op add | discard | clear.
@@ -120,16 +121,16 @@ func ExecutorFafFailed(id int, ref int, outcome string) (_ string, err error) {
 	}
 	v := e.exec.FireAndForgetFailure(r.ref, o)
 	var w jw
-	w.raw(`{"log":[`)
-	w.str(v.Log.Level)
-	w.raw(",")
-	w.str(v.Log.Message)
-	w.raw(`],"message":`)
-	w.str(v.Message)
-	w.raw(`,"disabled":`)
-	w.bool(v.Disabled)
-	w.raw("}")
-	return string(w.b), nil
+	w.Raw(`{"log":[`)
+	w.Str(v.Log.Level)
+	w.Raw(",")
+	w.Str(v.Log.Message)
+	w.Raw(`],"message":`)
+	w.Str(v.Message)
+	w.Raw(`,"disabled":`)
+	w.Bool(v.Disabled)
+	w.Raw("}")
+	return string(w.B), nil
 }
 
 // RefRegister registers the trusted identity of a plugin registration; answers its id.
@@ -276,7 +277,7 @@ func goInvokeInput(fn string, id int, payload, facts string, checkPayload bool) 
 	var raw []byte
 	if checkPayload {
 		raw = []byte(payload)
-		if !core.ValidJSON(raw) {
+		if !wirejson.Valid(raw) {
 			return nil, nil, nil, 0, fmt.Errorf("%s: payload: invalid JSON %s", fn, clip(payload))
 		}
 	}
@@ -296,17 +297,12 @@ func goInvoke(ctx context.Context, fn string, p *goPluginEntry, hook string, raw
 		return "", fmt.Errorf("%s: plugin %q: %w", fn, p.name, err)
 	}
 	var w jw
-	w.raw(`{"cont":`)
-	w.bool(res == nil || !res.Block)
-	w.raw(`,"payload":`)
-	if res != nil && res.ModifiedPayload != nil {
-		if err := w.quotedTree(res.ModifiedPayload); err != nil {
-			return "", fmt.Errorf("%s: plugin %q: modified payload: %w", fn, p.name, err)
-		}
-	} else {
-		w.raw("null")
-	}
-	w.raw(`,"violation":`)
+	w.Raw(`{"cont":`)
+	w.Bool(res == nil || !res.Block)
+	modified := res != nil && res.ModifiedPayload != nil
+	w.Raw(`,"payload":`) // the modified payload follows as the second frame (framed)
+	w.Bool(modified)
+	w.Raw(`,"violation":`)
 	if res != nil && res.Violation != nil {
 		v := *res.Violation
 		v.PluginName = p.name
@@ -314,9 +310,9 @@ func goInvoke(ctx context.Context, fn string, p *goPluginEntry, hook string, raw
 			return "", err
 		}
 	} else {
-		w.raw("null")
+		w.Raw("null")
 	}
-	w.raw(`,"metadata":`)
+	w.Raw(`,"metadata":`)
 	md := map[string]any{}
 	retry := 0
 	if res != nil {
@@ -325,18 +321,24 @@ func goInvoke(ctx context.Context, fn string, p *goPluginEntry, hook string, raw
 		}
 		retry = res.RetryDelayMs
 	}
-	if err := w.any(md); err != nil {
+	if err := w.Any(md); err != nil {
 		return "", fmt.Errorf("%s: plugin %q: metadata: %w", fn, p.name, err)
 	}
-	w.raw(`,"retry":`)
-	w.int(retry)
+	w.Raw(`,"retry":`)
+	w.Int(retry)
 	// The off-loop threshold for the plugin's next direct call, from its measured cost up
 	// to the previous call (this one is observed as the function returns): one crossing
 	// less per call than asking GoPluginAsync each time.
-	w.raw(`,"async":`)
-	w.int(offLoopFrom(&p.cost, 1, core.IsBlocking(p.plugin)))
-	w.raw("}")
-	return string(w.b), nil
+	w.Raw(`,"async":`)
+	w.Int(offLoopFrom(&p.cost, 1, core.IsBlocking(p.plugin)))
+	w.Raw("}")
+	if modified {
+		w.B = append(w.B, '\n')
+		if err := w.Value(res.ModifiedPayload); err != nil {
+			return "", fmt.Errorf("%s: plugin %q: modified payload: %w", fn, p.name, err)
+		}
+	}
+	return string(w.B), nil
 }
 
 // parseContextFacts reads GoPluginInvoke's facts (user as in RunStart's facts); an
@@ -428,26 +430,26 @@ func PlanGet(exec int, hook string, refs string, policy string) (_ string, err e
 	pid := st.newID()
 	pe := &planEntry{id: pid, exec: e, plan: plan, refIDs: ids, costs: make([]core.LoopCost, len(ids))}
 	var w jw
-	w.raw(`{"plan":`)
-	w.int(pid)
-	w.raw(`,"match":`)
+	w.Raw(`{"plan":`)
+	w.Int(pid)
+	w.Raw(`,"match":`)
 	if plan.Type.MatchAttr != "" {
-		w.str(plan.Type.MatchAttr)
+		w.Str(plan.Type.MatchAttr)
 	} else {
-		w.raw("null")
+		w.Raw("null")
 	}
-	w.raw(`,"size":[["args","values"],["result","whole"]],"isolate":`)
-	w.bool(plan.Isolate)
+	w.Raw(`,"size":[["args","values"],["result","whole"]],"isolate":`)
+	w.Bool(plan.Isolate)
 	// merging a result's metadata drops this key: the executor sets it (spec §11.8)
-	w.raw(`,"drop":`)
-	w.str(core.DecisionPluginKey)
-	w.raw("}")
-	pe.answer = string(w.b)
+	w.Raw(`,"drop":`)
+	w.Str(core.DecisionPluginKey)
+	w.Raw("}")
+	pe.answer = string(w.B)
 	st.plans[pid] = pe
 	if flush {
 		// the flag is for this answer only (a later hit on the same plan is no flush)
-		w.b = append(w.b[:len(w.b)-1], `,"flush":true}`...)
-		return st.registerPlanLocked(e, pe, plan, ids, string(w.b)), nil
+		w.B = append(w.B[:len(w.B)-1], `,"flush":true}`...)
+		return st.registerPlanLocked(e, pe, plan, ids, string(w.B)), nil
 	}
 	return st.registerPlanLocked(e, pe, plan, ids, pe.answer), nil
 }
@@ -650,7 +652,7 @@ func goStepInput(fn string, run int, payload string, checkPayload bool) (*runEnt
 }
 
 func checkJSON(fn string, run int, raw []byte) error {
-	if !core.ValidJSON(raw) {
+	if !wirejson.Valid(raw) {
 		return fmt.Errorf("%s: run %d: payload: invalid JSON %s", fn, run, clip(string(raw)))
 	}
 	return nil

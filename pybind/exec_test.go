@@ -38,10 +38,16 @@ func mustRef(t testing.TB, name, mode, onError string, prio, goID int) int {
 	return id
 }
 
+// decode reads an answer's JSON header; a payload frame after it is checked to be
+// JSON and left out (framing_test.go reads it).
 func decode(t testing.TB, s string) map[string]any {
 	t.Helper()
+	head, payload, framed := strings.Cut(s, "\n")
 	var m map[string]any
-	require.NoError(t, json.Unmarshal([]byte(s), &m), s)
+	require.NoError(t, json.Unmarshal([]byte(head), &m), s)
+	if framed {
+		require.True(t, json.Valid([]byte(payload)), "payload frame of %s", s)
+	}
 	return m
 }
 
@@ -157,7 +163,7 @@ func TestGoStepsRunGoPluginsInCore(t *testing.T) {
 	step = decode(t, must(RunGo(run, `{"name":"search","args":{}}`)))
 	assert.NotContains(t, step, "commit", "a step after a go step carries effects, never commit")
 	eff := step["effects"].(map[string]any)
-	assert.Nil(t, eff["payload"])
+	assert.Equal(t, false, eff["payload"], "no payload frame: the plugins changed nothing")
 	assert.Equal(t, []any{float64(1), float64(2)}, eff["ctx"])
 	assert.Equal(t, "go", step["op"], "the concurrent phase starts with its Go plugins")
 	assert.Equal(t, []any{float64(3)}, step["i"])
@@ -327,7 +333,7 @@ func TestGoPluginInvokeAnswer(t *testing.T) {
 	require.NoError(t, err)
 	ans := decode(t, must(GoPluginInvoke(goID, "tool_pre_invoke", `{"name":"x"}`, `{"rid":"r","user":{"keys":["email"],"values":{"email":"a"}}}`)))
 	// async: the off-loop threshold for the next call, from the cost measured before this one
-	assert.Equal(t, map[string]any{"cont": true, "payload": nil, "violation": nil, "metadata": map[string]any{}, "retry": float64(0), "async": float64(before)}, ans)
+	assert.Equal(t, map[string]any{"cont": true, "payload": false, "violation": nil, "metadata": map[string]any{}, "retry": float64(0), "async": float64(before)}, ans)
 	_, err = GoPluginInvoke(goID, "tool_pre_invoke", `{"name":`, `{}`)
 	require.ErrorContains(t, err, "payload: invalid JSON")
 	_, err = GoPluginInvoke(goID, "tool_pre_invoke", `{}`, `{"timeout": 0.5}`)

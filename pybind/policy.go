@@ -21,14 +21,14 @@ func PolicyDecide(changed string, writable string) (_ string, err error) {
 	}
 	v := core.PolicyDecision("", ch, core.WritableIn(wr))
 	var w jw
-	w.raw(`{"accept":`)
-	w.strs(v.Accepted)
-	w.raw(`,"warning":`)
+	w.Raw(`{"accept":`)
+	w.Strs(v.Accepted)
+	w.Raw(`,"warning":`)
 	if v.Warning != "" {
-		w.str(v.Warning)
+		w.Str(v.Warning)
 	} else {
-		w.raw("null")
+		w.Raw("null")
 	}
-	w.raw("}")
-	return string(w.b), nil
+	w.Raw("}")
+	return string(w.B), nil
 }

@@ -10,18 +10,18 @@ import (
 // (docs/protocol.md). The Python side checks it when it loads the extension and refuses
 // to run against another version: a mismatch would misread steps, not fail loudly.
 // Bump it with any change of a function's signature or of a document's fields.
-const ProtocolVersion = 2
+const ProtocolVersion = 3
 
 // Protocol answers the protocol version and the constants of the core the driver
 // applies without deciding them: {"version", "decision_key", "plan_cache"}.
 func Protocol() (string, error) {
 	var w jw
-	w.raw(`{"version":`)
-	w.raw(strconv.Itoa(ProtocolVersion))
-	w.raw(`,"decision_key":`)
-	w.str(core.DecisionPluginKey)
-	w.raw(`,"plan_cache":`)
-	w.int(core.MaxCachedPlans)
-	w.raw("}")
-	return string(w.b), nil
+	w.Raw(`{"version":`)
+	w.Raw(strconv.Itoa(ProtocolVersion))
+	w.Raw(`,"decision_key":`)
+	w.Str(core.DecisionPluginKey)
+	w.Raw(`,"plan_cache":`)
+	w.Int(core.MaxCachedPlans)
+	w.Raw("}")
+	return string(w.B), nil
 }

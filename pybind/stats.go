@@ -17,22 +17,22 @@ func Stats() (_ string, err error) {
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	var w jw
-	w.raw("{")
+	w.Raw("{")
 	for i, name := range [...]string{"executors", "refs", "plugins", "plans", "runs"} {
-		w.key(name)
-		w.int(counts[i])
+		w.Key(name)
+		w.Int(counts[i])
 	}
-	w.key("goroutines")
-	w.int(runtime.NumGoroutine())
-	w.key("heap_alloc")
-	w.b = strconv.AppendUint(w.b, ms.HeapAlloc, 10)
-	w.key("heap_objects")
-	w.b = strconv.AppendUint(w.b, ms.HeapObjects, 10)
+	w.Key("goroutines")
+	w.Int(runtime.NumGoroutine())
+	w.Key("heap_alloc")
+	w.B = strconv.AppendUint(w.B, ms.HeapAlloc, 10)
+	w.Key("heap_objects")
+	w.B = strconv.AppendUint(w.B, ms.HeapObjects, 10)
 	// what the Go runtime holds from the OS (part of the process RSS), for peak checks
-	w.key("heap_inuse")
-	w.b = strconv.AppendUint(w.b, ms.HeapInuse, 10)
-	w.key("sys")
-	w.b = strconv.AppendUint(w.b, ms.Sys, 10)
-	w.raw("}")
-	return string(w.b), nil
+	w.Key("heap_inuse")
+	w.B = strconv.AppendUint(w.B, ms.HeapInuse, 10)
+	w.Key("sys")
+	w.B = strconv.AppendUint(w.B, ms.Sys, 10)
+	w.Raw("}")
+	return string(w.B), nil
 }

@@ -28,8 +28,8 @@ func TestUnquoteTextKeepsLoneSurrogates(t *testing.T) {
 			require.NoError(t, err)
 			assert.Equal(t, tc.want, got)
 			var w jw
-			w.str(got)
-			assert.Equal(t, tc.back, string(w.b))
+			w.Str(got)
+			assert.Equal(t, tc.back, string(w.B))
 		})
 	}
 }
@@ -86,10 +86,10 @@ func FuzzUnquoteText(f *testing.F) {
 		}
 		// the step writer sends it back as a literal that decodes to the same string
 		var w jw
-		w.str(got)
-		again, err := unquoteText(w.b)
+		w.Str(got)
+		again, err := unquoteText(w.B)
 		if err != nil || again != got {
-			t.Fatalf("%q: round trip %q -> %s -> %q (%v)", in, got, w.b, again, err)
+			t.Fatalf("%q: round trip %q -> %s -> %q (%v)", in, got, w.B, again, err)
 		}
 	})
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"strings"
 	"testing"
 
 	"github.com/cpex-go/cpex/core"
@@ -66,8 +67,11 @@ plugins:
 			}
 			return
 		}
-		if !json.Valid([]byte(next)) {
-			t.Fatalf("answer is not JSON: %s", next)
+		// the answer's JSON header, then the new payload's JSON text after the first
+		// newline when the plugins changed it (docs/protocol.md, "Framing")
+		head, payload, framed := strings.Cut(next, "\n")
+		if !json.Valid([]byte(head)) || framed && !json.Valid([]byte(payload)) {
+			t.Fatalf("answer is not a JSON header and payload frame: %s", next)
 		}
 	})
 }

@@ -77,9 +77,10 @@ class GoPlugin(Plugin):
                 )
             if raw is None:
                 raw = wire.go_plugin_invoke(go_id, hook, text, facts)
-            answer = _loads(raw)
+            head, frame = wire.split_frames(raw)
+            answer = _loads(head)
             off_loop_from[0] = answer.get("async", off_loop_from[0])
-            modified = answer.get("payload")
+            modified = frame if answer.get("payload") else None  # the frame is the new payload
             violation: Optional[PluginViolation] = None
             if answer.get("violation"):
                 fields = dict(answer["violation"])

@@ -109,6 +109,7 @@ class _Run:
     # -- the loop
 
     async def drive(self, step: dict[str, Any]) -> tuple[PluginResult, Optional[PluginContextTable]]:
+        frame: Optional[str] = None  # the payload frame of the last go step's answer
         while True:
             if "logs" in step:
                 _emit_logs(step)
@@ -119,7 +120,7 @@ class _Run:
                     self.current_ext = self.candidate_ext
                 self.candidate = self.candidate_base = self.candidate_ext = None
             if "effects" in step:
-                self._effects(step["effects"])
+                self._effects(step["effects"], frame)
             if "chain_span" in step:
                 self.chain_span = self._span_start("plugin.hook.invoke", attributes=step["chain_span"])
             op = step["op"]
@@ -137,7 +138,8 @@ class _Run:
                     unreadable = _loads(wire.run_go_unreadable(self.id, _dumps(exc.facts())))
                     self.finished = True
                     raise self._exception(unreadable) from exc
-                step = _loads(await self._go(text, step.get("async")))
+                head, frame = wire.split_frames(await self._go(text, step.get("async")))
+                step = _loads(head)
             elif op == "concurrent":
                 step = await self._concurrent(step)
             elif op == "done":
@@ -479,9 +481,10 @@ class _Run:
 
     # -- Go plugin effects
 
-    def _effects(self, effects: dict[str, Any]) -> None:
-        new_json = effects.get("payload")
-        if new_json is not None:
+    def _effects(self, effects: wire.Effects, new_json: Optional[str]) -> None:
+        if effects["payload"]:
+            if new_json is None:
+                raise RuntimeError("cpex: the core announced a new payload and sent no payload frame")
             kind = type(self._effective())
             if not issubclass(kind, BaseModel):
                 self.current = _loads(new_json)

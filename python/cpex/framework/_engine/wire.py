@@ -18,7 +18,7 @@ import orjson
 from cpex import _core
 
 #: The protocol this driver speaks; the extension answers its own in ``Protocol()``.
-PROTOCOL_VERSION = 2
+PROTOCOL_VERSION = 3
 
 
 class ProtocolMismatchError(_core.CoreUnavailableError):
@@ -84,6 +84,14 @@ class Plan(TypedDict):
     flush: bool  # present when true: empty the plan cache (the core emptied its own)
 
 
+class Effects(TypedDict):
+    """What the Go plugins of a go step did (the answer to RunGo)."""
+
+    payload: bool  # they changed the payload: its JSON text is the answer's payload frame
+    meta: Optional[dict[str, Any]]
+    ctx: list[int]  # indices of the plugins that ran (their contexts are built)
+
+
 class _Answer(TypedDict, total=False):
     # fields any step may carry after a report
     run: int
@@ -91,7 +99,7 @@ class _Answer(TypedDict, total=False):
     commit_ext: bool
     accept: list[str]  # commit the input with these fields of the returned object
     logs: list[list[str]]
-    effects: dict[str, Any]
+    effects: Effects
     chain_span: dict[str, Any]
 
 
@@ -276,6 +284,15 @@ def _fn(name: str) -> Any:
         _bind()
         fn = globals()[name]
     return fn
+
+
+def split_frames(answer: str) -> tuple[str, Optional[str]]:
+    """An answer's JSON header and its payload frame, None when it has none
+    (docs/protocol.md, "Framing"): the header never holds a raw newline, so the first
+    one ends it, and the payload JSON that follows is read as it is, without a second
+    unescaping."""
+    head, _, frame = answer.partition("\n")
+    return head, (frame or None)
 
 
 def started() -> bool:

@@ -1,38 +1,29 @@
-package core
+package wirejson
 
 import (
 	"encoding/json"
 	"errors"
 	"strconv"
 	"unicode/utf8"
-	"unsafe"
-
-	"github.com/cpex-go/cpex/internal/jsonesc"
 )
 
-// A purpose-built JSON decoder for payloads: a chain of Go guards decodes every payload
-// Python hands over, and encoding/json's generic decoder spent a quarter of the chain
-// there. It builds exactly the tree json.Unmarshal builds into an `any`
-// (map[string]any, []any, string, float64, bool, nil): same numbers (strconv.ParseFloat),
-// same string unescaping (invalid UTF-8 and lone surrogates become U+FFFD), last
-// duplicate key wins, same nesting limit. Unescaped strings and keys are substrings of
-// one copy of the document, so a 16 KB payload costs one string allocation plus the
-// maps and slices. On any error the caller falls back to encoding/json, which produces
-// the error text callers have always seen; the fuzz target checks the equivalence.
+// The tree decoder: a chain of Go guards decodes every payload Python hands over, and
+// encoding/json's generic decoder spent a quarter of the chain there. It builds exactly
+// the tree json.Unmarshal builds into an `any` (map[string]any, []any, string, float64,
+// bool, nil): same numbers (strconv.ParseFloat), same string unescaping (invalid UTF-8
+// and lone surrogates become U+FFFD), last duplicate key wins, same nesting limit.
+// Unescaped strings and keys are substrings of one copy of the document, so a 16 KB
+// payload costs one string allocation plus the maps and slices.
 
 var errJSON = errors.New("invalid JSON")
 
-// maxJSONDepth is encoding/json's nesting limit (deeper documents are invalid there).
-const maxJSONDepth = 10000
+// MaxDepth is encoding/json's nesting limit: deeper documents are invalid there, and
+// in every reader of this package.
+const MaxDepth = 10000
 
-type treeDecoder struct {
-	s     string // the document
-	keep  bool   // build the tree (false: validate only)
-	depth int
-}
-
-// decodeTree decodes doc like json.Unmarshal(doc, &v) with v of type any.
-func decodeTree(doc []byte) (any, error) {
+// Decode decodes doc like json.Unmarshal(doc, &v) with v of type any. On an error it
+// answers encoding/json's, whose text callers have always seen.
+func Decode(doc []byte) (any, error) {
 	d := treeDecoder{s: string(doc), keep: true}
 	v, err := d.document()
 	if err != nil {
@@ -40,24 +31,30 @@ func decodeTree(doc []byte) (any, error) {
 		if jerr := json.Unmarshal(doc, &want); jerr != nil {
 			return nil, jerr
 		}
-		// Unreachable unless the decoders disagree: trust encoding/json.
+		// Unreachable unless the decoders disagree (the fuzz target checks they
+		// don't): trust encoding/json.
 		return want, nil
 	}
 	return v, nil
 }
 
-// ValidJSON reports whether doc is one valid JSON document, as json.Valid does (numbers
-// beyond float64's range are valid JSON; decoding them into a tree fails later, exactly
-// as with encoding/json), without allocating.
-func ValidJSON(doc []byte) bool {
+// Valid reports whether doc is one valid JSON document, as json.Valid does (numbers
+// beyond float64's range are valid JSON; decoding them into a tree fails, exactly as
+// with encoding/json), without allocating.
+func Valid(doc []byte) bool {
 	if len(doc) == 0 {
 		return false
 	}
-	// The validating pass never keeps substrings, so viewing the bytes as a string
-	// without a copy is safe: nothing outlives this call.
+	// The validating pass never keeps substrings, so a view of the bytes is safe.
 	d := treeDecoder{s: bytesView(doc)}
 	_, err := d.document()
 	return err == nil
+}
+
+type treeDecoder struct {
+	s     string // the document
+	keep  bool   // build the tree (false: validate only)
+	depth int
 }
 
 func (d *treeDecoder) document() (any, error) {
@@ -119,7 +116,7 @@ func (d *treeDecoder) literal(i int, lit string, v any) (any, int, error) {
 }
 
 func (d *treeDecoder) object(i int) (any, int, error) {
-	if d.depth++; d.depth > maxJSONDepth {
+	if d.depth++; d.depth > MaxDepth {
 		return nil, i, errJSON
 	}
 	defer func() { d.depth-- }()
@@ -166,7 +163,7 @@ func (d *treeDecoder) object(i int) (any, int, error) {
 }
 
 func (d *treeDecoder) array(i int) (any, int, error) {
-	if d.depth++; d.depth > maxJSONDepth {
+	if d.depth++; d.depth > MaxDepth {
 		return nil, i, errJSON
 	}
 	defer func() { d.depth-- }()
@@ -207,12 +204,35 @@ func (d *treeDecoder) array(i int) (any, int, error) {
 func (d *treeDecoder) number(i int) (any, int, error) {
 	s := d.s
 	start := i
-	neg := s[i] == '-'
-	if neg {
+	end, plain, digits, n := numberEnd(s, i)
+	if end < 0 {
+		return nil, -end - 1, errJSON
+	}
+	i = end
+	if !d.keep {
+		return nil, i, nil
+	}
+	if plain && digits <= 15 {
+		f := float64(n)
+		if s[start] == '-' {
+			f = -f
+		}
+		return f, i, nil
+	}
+	f, err := strconv.ParseFloat(s[start:i], 64)
+	if err != nil {
+		return nil, i, err
+	}
+	return f, i, nil
+}
+
+// numberEnd scans the number at s[i] by JSON's grammar: its end, whether it is a plain
+// integer, its count of integer digits and (up to 19 digits) their value; a negative
+// end -k-1 marks a fault at k.
+func numberEnd(s string, i int) (end int, plain bool, digits int, n uint64) {
+	if s[i] == '-' {
 		i++
 	}
-	var n uint64
-	digits := 0
 	switch {
 	case i < len(s) && s[i] == '0':
 		i++
@@ -226,9 +246,9 @@ func (d *treeDecoder) number(i int) (any, int, error) {
 			i++
 		}
 	default:
-		return nil, i, errJSON
+		return -i - 1, false, 0, 0
 	}
-	plain := true
+	plain = true
 	if i < len(s) && s[i] == '.' {
 		plain = false
 		i++
@@ -237,7 +257,7 @@ func (d *treeDecoder) number(i int) (any, int, error) {
 			i++
 		}
 		if i == j {
-			return nil, i, errJSON
+			return -i - 1, false, 0, 0
 		}
 	}
 	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
@@ -251,24 +271,10 @@ func (d *treeDecoder) number(i int) (any, int, error) {
 			i++
 		}
 		if i == j {
-			return nil, i, errJSON
+			return -i - 1, false, 0, 0
 		}
 	}
-	if !d.keep {
-		return nil, i, nil
-	}
-	if plain && digits <= 15 {
-		f := float64(n)
-		if neg {
-			f = -f
-		}
-		return f, i, nil
-	}
-	f, err := strconv.ParseFloat(s[start:i], 64)
-	if err != nil {
-		return nil, i, err
-	}
-	return f, i, nil
+	return i, plain, digits, n
 }
 
 // str decodes the string starting at s[i] == '"'. A string without escapes and with
@@ -297,77 +303,20 @@ func (d *treeDecoder) str(i int) (string, int, error) {
 		}
 		j += size
 	}
-	return d.slowStr(i, j)
-}
-
-// slowStr decodes a string with escapes or invalid UTF-8; s[i+1:j] is plain text. A lone
-// surrogate escape becomes U+FFFD (encoding/json's rule: what Go plugins read).
-func (d *treeDecoder) slowStr(i, j int) (string, int, error) {
 	if !d.keep {
-		end, err := d.skipStr(j)
-		return "", end, err
+		end, ok := skipStringRest(s, j)
+		if !ok {
+			return "", end, errJSON
+		}
+		return "", end, nil
 	}
+	// Escapes or invalid UTF-8 from s[j]; s[i+1:j] is plain text. A lone surrogate
+	// escape becomes U+FFFD (encoding/json's rule: what Go plugins read).
 	b := make([]byte, 0, j-i+16)
-	b = append(b, d.s[i+1:j]...)
-	b, end, ok := jsonesc.Append(b, d.s, j, jsonesc.Replace)
+	b = append(b, s[i+1:j]...)
+	b, end, ok := AppendUnquoted(b, s, j, Replace)
 	if !ok {
 		return "", end, errJSON
 	}
 	return string(b), end + 1, nil
-}
-
-// skipStr validates the rest of a string from s[j] (validation only: the escapes'
-// grammar and no control characters, as json.Valid checks).
-func (d *treeDecoder) skipStr(j int) (int, error) {
-	s := d.s
-	for j < len(s) {
-		switch c := s[j]; {
-		case c == '"':
-			return j + 1, nil
-		case c < 0x20:
-			return j, errJSON
-		case c == '\\':
-			if j+1 >= len(s) {
-				return j, errJSON
-			}
-			switch s[j+1] {
-			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
-				j += 2
-			case 'u':
-				if jsonesc.Hex4(s, j+2) < 0 {
-					return j, errJSON
-				}
-				j += 6
-			default:
-				return j, errJSON
-			}
-		default:
-			j++
-		}
-	}
-	return j, errJSON
-}
-
-// bytesView is b as a string without a copy; only for reads that end before b changes.
-func bytesView(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
-
-// plainRun skips, eight bytes at a time, the ASCII text from s[j] that needs no
-// unescaping (no quote, backslash, control or non-ASCII byte), and returns where the
-// byte-by-byte loop must take over: string payloads are mostly such text.
-func plainRun(s string, j int) int {
-	const ones, highs = 0x0101010101010101, 0x8080808080808080
-	for ; j+8 <= len(s); j += 8 {
-		x := uint64(s[j]) | uint64(s[j+1])<<8 | uint64(s[j+2])<<16 | uint64(s[j+3])<<24 |
-			uint64(s[j+4])<<32 | uint64(s[j+5])<<40 | uint64(s[j+6])<<48 | uint64(s[j+7])<<56
-		q := x ^ ones*'"'
-		b := x ^ ones*'\\'
-		// m has a high bit set iff some byte is < 0x20, '"', '\\' or >= 0x80:
-		// (v-ones*n)&^v&highs is non-zero iff some byte of v is below n (borrows only
-		// reach bytes above a true hit), and a byte equal to c is a zero byte of x^(ones*c).
-		m := (x-ones*0x20)&^x | (q-ones)&^q | (b-ones)&^b | x
-		if m&highs != 0 {
-			return j
-		}
-	}
-	return j
 }

@@ -24,40 +24,27 @@ func fieldByDecoding(doc, name string) any {
 	return nil
 }
 
+// Payload reads its JSON text with internal/wirejson (whose tests hold the cases); these
+// check the wiring: Field on raw text, Value's decoder and its error text.
+
 func TestPayloadFieldOnRawJSON(t *testing.T) {
-	cases := []struct {
-		name string
-		doc  string
-		key  string
-		want any
-	}{
-		{"string", `{"name":"search","args":{"q":"x"}}`, "name", "search"},
-		{"nested object", ` {"name":"s", "args" : {"q":[1,2,{"z":null}]}} `, "args", map[string]any{"q": []any{1.0, 2.0, map[string]any{"z": nil}}}},
-		{"number", `{"n":-1.5e2}`, "n", -150.0},
-		{"absent", `{"name":"s"}`, "args", nil},
-		{"empty object", `{}`, "name", nil},
-		{"last duplicate wins", `{"name":"a","name":"b"}`, "name", "b"},
-		{"escaped key", `{"na\u006de":"s"}`, "name", "s"},
-		{"escaped value", `{"name":"a\"b\\u"}`, "name", `a"b\u`},
-		{"not an object", `["name"]`, "name", nil},
-		{"invalid elsewhere", `{"name":"s","args":{"q":01}}`, "name", nil},
-		{"bad escape elsewhere", `{"name":"s","x":"\q"}`, "name", nil},
-		{"control char elsewhere", "{\"name\":\"s\",\"x\":\"a\tb\"}", "name", nil},
-		{"number out of range elsewhere", `{"name":"s","x":1e400}`, "name", nil},
-		{"trailing text", `{"name":"s"} x`, "name", nil},
-		{"truncated", `{"name":"s",`, "name", nil},
-		{"literal", `{"ok":true,"no":false,"nil":null}`, "no", false},
-		{"bad literal", `{"ok":tru}`, "ok", nil},
-		{"deep nesting elsewhere", `{"name":"s","x":` + strings.Repeat("[", 10001) + strings.Repeat("]", 10001) + `}`, "name", nil},
-		{"invalid utf-8 key", "{\"n\xffme\":1}", "n\xffme", nil},
-	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			p := core.NewPayloadJSON([]byte(tc.doc))
-			assert.Equal(t, tc.want, p.Field(tc.key))
-			assert.Equal(t, fieldByDecoding(tc.doc, tc.key), p.Field(tc.key), "same as decoding the whole document")
-		})
-	}
+	doc := ` {"name":"s", "args" : {"q":[1,2,{"z":null}]}, "name":"t"} `
+	p := core.NewPayloadJSON([]byte(doc))
+	assert.Equal(t, "t", p.Field("name"), "the last duplicate wins")
+	assert.Equal(t, map[string]any{"q": []any{1.0, 2.0, map[string]any{"z": nil}}}, p.Field("args"))
+	assert.Nil(t, p.Field("absent"))
+	assert.Nil(t, core.NewPayloadJSON([]byte(`{"name":"s","x":1e400}`)).Field("name"), "invalid as a tree elsewhere")
+}
+
+func TestPayloadValueUsesTheTreeDecoder(t *testing.T) {
+	p := core.NewPayloadJSON([]byte(`{"args":{"n":12,"s":"\u00e9"}}`))
+	v, err := p.Value()
+	require.NoError(t, err)
+	assert.Equal(t, map[string]any{"args": map[string]any{"n": 12.0, "s": "é"}}, v)
+
+	_, err = core.NewPayloadJSON([]byte(`{"n":1e400}`)).Value()
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "payload: invalid JSON: json: cannot unmarshal number 1e400")
 }
 
 func TestPayloadFieldLeavesRawPayloadUndecoded(t *testing.T) {

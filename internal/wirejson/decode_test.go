@@ -1,4 +1,4 @@
-package core
+package wirejson
 
 import (
 	"encoding/json"
@@ -11,8 +11,8 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// The payload decoder must build exactly what json.Unmarshal builds into an `any`, and
-// ValidJSON must agree with json.Valid: both are checked on fixed cases and fuzzed.
+// Decode must build exactly what json.Unmarshal builds into an `any`, and Valid must
+// agree with json.Valid: both are checked on fixed cases and fuzzed.
 
 var jsonCases = []string{
 	`{}`, `[]`, `null`, `true`, `false`, `0`, `-0`, `1`, `-1`, `123456789012345`,
@@ -23,14 +23,14 @@ var jsonCases = []string{
 	"\"\xff\xfe ok\"", "\"a\xed\xa0\x80b\"", "\"\xef\xbf\xbd\"", "\"tab\there\"", `"\x"`, `"\u12"`,
 	`"unterminated`, `"a` + "\n" + `b"`, "\"\u2028\u2029<>&\"", `{"k\u0000ey":"v"}`, `[[[[]]]]`,
 	`{"a":{"b":{"c":[true,false,null,"x",1.25]}}}`, ``, `   `, `nul`, `tru`, `{"a":1} x`,
-	strings.Repeat("[", 10000) + strings.Repeat("]", 10000),
-	strings.Repeat("[", 10001) + strings.Repeat("]", 10001),
+	strings.Repeat("[", MaxDepth) + strings.Repeat("]", MaxDepth),
+	strings.Repeat("[", MaxDepth+1) + strings.Repeat("]", MaxDepth+1),
 }
 
-func checkLikeEncodingJSON(t *testing.T, doc []byte) {
+func checkDecodeLikeEncodingJSON(t *testing.T, doc []byte) {
 	var want any
 	wantErr := json.Unmarshal(doc, &want)
-	got, err := decodeTree(doc)
+	got, err := Decode(doc)
 	if wantErr != nil {
 		require.Error(t, err, "%q", doc)
 		assert.Equal(t, wantErr.Error(), err.Error(), "%q", doc)
@@ -46,43 +46,35 @@ func checkLikeEncodingJSON(t *testing.T, doc []byte) {
 	d := treeDecoder{s: string(doc), keep: true}
 	_, fastErr := d.document()
 	assert.Equal(t, wantErr == nil, fastErr == nil, "fast decoder on %q", doc)
-	assert.Equal(t, json.Valid(doc), ValidJSON(doc), "ValidJSON(%q)", doc)
+	assert.Equal(t, json.Valid(doc), Valid(doc), "Valid(%q)", doc)
+	// SkipValue validates as json.Valid does (it has no range check either).
+	end, serr := SkipValue(doc, SkipSpace(doc, 0))
+	assert.Equal(t, json.Valid(doc), serr == nil && SkipSpace(doc, end) == len(doc), "SkipValue(%q)", doc)
 }
 
-func TestDecodeTreeLikeEncodingJSON(t *testing.T) {
+func TestDecodeLikeEncodingJSON(t *testing.T) {
 	for _, c := range jsonCases {
 		name := c
 		if len(name) > 40 {
 			name = name[:40]
 		}
-		t.Run(name, func(t *testing.T) { checkLikeEncodingJSON(t, []byte(c)) })
+		t.Run(name, func(t *testing.T) { checkDecodeLikeEncodingJSON(t, []byte(c)) })
 	}
 }
 
-func TestDecodeTreeStringsAreIndependentOfTheInput(t *testing.T) {
+func TestDecodeStringsAreIndependentOfTheInput(t *testing.T) {
 	doc := []byte(`{"k":"value"}`)
-	v, err := decodeTree(doc)
+	v, err := Decode(doc)
 	require.NoError(t, err)
 	copy(doc, `{"k":"VALUE"}`)
 	assert.Equal(t, map[string]any{"k": "value"}, v, "the tree must not alias the caller's bytes")
 }
 
-func TestPayloadValueUsesTheTreeDecoder(t *testing.T) {
-	p := NewPayloadJSON([]byte(`{"args":{"n":12,"s":"\u00e9"}}`))
-	v, err := p.Value()
-	require.NoError(t, err)
-	assert.Equal(t, map[string]any{"args": map[string]any{"n": 12.0, "s": "é"}}, v)
-
-	_, err = NewPayloadJSON([]byte(`{"n":1e400}`)).Value()
-	require.Error(t, err)
-	assert.Contains(t, err.Error(), "payload: invalid JSON: json: cannot unmarshal number 1e400")
-}
-
-func FuzzDecodeTree(f *testing.F) {
+func FuzzDecode(f *testing.F) {
 	for _, c := range jsonCases[:len(jsonCases)-2] {
 		f.Add([]byte(c))
 	}
-	f.Fuzz(func(t *testing.T, doc []byte) { checkLikeEncodingJSON(t, doc) })
+	f.Fuzz(func(t *testing.T, doc []byte) { checkDecodeLikeEncodingJSON(t, doc) })
 }
 
 func plainByte(c byte) bool { return c >= 0x20 && c < 0x80 && c != '"' && c != '\\' }
