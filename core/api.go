@@ -49,6 +49,7 @@ type managerOptions struct {
 	lenient  bool
 	local    map[string]Factory
 	cfgOpts  []config.Option
+	metrics  *bool // nil: MetricsDefault
 }
 
 // WithTimeout sets the per-plugin timeout (default 30 s, upstream's one timeout per
@@ -132,6 +133,7 @@ func NewManager(cfg *config.Config, opts ...Option) (*Manager, error) {
 		pool: o.pool, lenient: o.lenient, local: o.local, cfgOpts: o.cfgOpts,
 		policies: map[string]*HookPolicy{},
 	}
+	m.setupMetrics(o.metrics)
 	for k, v := range o.policies {
 		v := v
 		m.policies[k] = &v

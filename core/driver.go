@@ -366,7 +366,7 @@ func (d *goDriver) concurrent(step *Step) (*Step, error) {
 				id = d.spanStart(ref, &stepCopy)
 			}
 			res, o, err := d.invoke(cctx, ref, in, pc)
-			o.Index, o.DurationNs = i, 0
+			o.Index = i // its DurationNs feeds metrics only: concurrent records carry none
 			if span {
 				d.spanEnd(id, &stepCopy, res, o.Status)
 			}
