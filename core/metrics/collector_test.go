@@ -26,7 +26,9 @@ func (f fn) Invoke(ctx context.Context, hook string, p *core.Payload, pc *core.P
 
 // behaviours of the mixed chain, by plugin name
 var behaviours = map[string]fn{
-	"allow":  func(context.Context, string, *core.Payload, *core.PluginContext) (*core.Result, error) { return nil, nil },
+	"allow": func(context.Context, string, *core.Payload, *core.PluginContext) (*core.Result, error) {
+		return nil, nil
+	},
 	"modify": func(context.Context, string, *core.Payload, *core.PluginContext) (*core.Result, error) {
 		return &core.Result{ModifiedPayload: map[string]any{"name": "t", "args": map[string]any{"x": 2}}}, nil
 	},
@@ -37,13 +39,21 @@ var behaviours = map[string]fn{
 		<-ctx.Done() // ends at the manager's timeout
 		return nil, ctx.Err()
 	},
-	"cond": func(context.Context, string, *core.Payload, *core.PluginContext) (*core.Result, error) { return nil, nil },
-	"off":  func(context.Context, string, *core.Payload, *core.PluginContext) (*core.Result, error) { return nil, nil },
+	"cond": func(context.Context, string, *core.Payload, *core.PluginContext) (*core.Result, error) {
+		return nil, nil
+	},
+	"off": func(context.Context, string, *core.Payload, *core.PluginContext) (*core.Result, error) {
+		return nil, nil
+	},
 	"block": func(context.Context, string, *core.Payload, *core.PluginContext) (*core.Result, error) {
 		return &core.Result{Block: true, Violation: &core.Violation{Reason: "no", Code: "DENY"}}, nil
 	},
-	"after": func(context.Context, string, *core.Payload, *core.PluginContext) (*core.Result, error) { return nil, nil },
-	"conc": func(context.Context, string, *core.Payload, *core.PluginContext) (*core.Result, error) { return nil, nil },
+	"after": func(context.Context, string, *core.Payload, *core.PluginContext) (*core.Result, error) {
+		return nil, nil
+	},
+	"conc": func(context.Context, string, *core.Payload, *core.PluginContext) (*core.Result, error) {
+		return nil, nil
+	},
 }
 
 // mixedChain: one plugin per outcome, in priority order, the block last but one ("after"

@@ -82,22 +82,22 @@ var durationNs = func() []int64 {
 	return out
 }()
 
-// histogram is a fixed-bucket histogram of int64 observations. Buckets are kept
-// non-cumulative (one add per observation) and made cumulative when read.
-type histogram struct {
-	buckets []atomic.Uint64 // len(bounds)+1, the last is +Inf
-	sum     atomic.Int64
-}
+// The call path does as few atomic adds as it can (each is a locked instruction, the
+// whole cost of counting): a call that ran does two (its outcome's latency bucket and
+// the latency sum), a skip one, a hook call three. Counters are kept per bucket and
+// non-cumulative, and summed into Prometheus' cumulative form when read.
 
-func newHistogram(n int) histogram { return histogram{buckets: make([]atomic.Uint64, n+1)} }
+// timedOutcomes are the outcomes of calls that ran (the latency histogram's).
+const timedOutcomes = int(Timeout) + 1
 
-func (h *histogram) observe(bounds []int64, v int64) {
+var numDuration = len(DurationBounds) + 1 // with +Inf
+
+func durationBucket(ns int64) int {
 	i := 0
-	for i < len(bounds) && v > bounds[i] {
+	for i < len(durationNs) && ns > durationNs[i] {
 		i++
 	}
-	h.buckets[i].Add(1)
-	h.sum.Add(v)
+	return i
 }
 
 // HistogramSnapshot is a histogram read at one moment: Counts are cumulative per
@@ -108,44 +108,57 @@ type HistogramSnapshot struct {
 	Sum    float64  `json:"sum"`
 }
 
-func (h *histogram) snapshot(scale float64) HistogramSnapshot {
-	n := len(h.buckets) - 1
-	s := HistogramSnapshot{Counts: make([]uint64, n)}
+// cumulate turns non-cumulative bucket counts (the last one +Inf) into a snapshot.
+func cumulate(raw []uint64, sum float64) HistogramSnapshot {
+	n := len(raw) - 1
+	s := HistogramSnapshot{Counts: make([]uint64, n), Sum: sum}
 	var acc uint64
 	for i := 0; i < n; i++ {
-		acc += h.buckets[i].Load()
+		acc += raw[i]
 		s.Counts[i] = acc
 	}
-	s.Count = acc + h.buckets[n].Load()
-	s.Sum = float64(h.sum.Load()) * scale
+	s.Count = acc + raw[n]
 	return s
 }
 
 // Call is the series of one (plugin, hook): calls by outcome and the latency of the
-// calls that ran.
+// calls that ran. A call's outcome and its latency bucket are one counter, so the two
+// never disagree.
 type Call struct {
 	Plugin, Hook string
-	outcomes     [NumOutcomes]atomic.Uint64
-	latency      histogram
+	timed        [timedOutcomes][]atomic.Uint64 // per outcome, per duration bucket
+	skips        [NumOutcomes]atomic.Uint64     // calls that did not run
+	sumNs        atomic.Int64
 }
 
-// Observe counts a call that ran for ns nanoseconds with outcome o.
+// Observe counts a call that ran for ns nanoseconds with outcome o (Allowed..Timeout).
 func (c *Call) Observe(o Outcome, ns int64) {
-	c.outcomes[o].Add(1)
+	if int(o) >= timedOutcomes {
+		c.skips[o].Add(1)
+		return
+	}
 	if ns < 0 {
 		ns = 0
 	}
-	c.latency.observe(durationNs, ns)
+	c.timed[o][durationBucket(ns)].Add(1)
+	c.sumNs.Add(ns)
 }
 
 // Count counts a call that did not run (skipped or disabled): no latency.
-func (c *Call) Count(o Outcome) { c.outcomes[o].Add(1) }
+func (c *Call) Count(o Outcome) { c.skips[o].Add(1) }
+
+// maxExactChain: chain lengths up to it are counted exactly (one add per hook call);
+// longer ones share an overflow counter with its own sum.
+const maxExactChain = 64
 
 // Hook is the series of one hook's whole calls: duration and chain length.
 type Hook struct {
-	Name     string
-	duration histogram
-	chain    histogram
+	Name      string
+	duration  []atomic.Uint64 // per duration bucket
+	sumNs     atomic.Int64
+	chain     [maxExactChain + 1]atomic.Uint64 // per exact length
+	longer    atomic.Uint64                    // lengths above maxExactChain
+	longerSum atomic.Int64
 }
 
 // Observe records one hook call of ns nanoseconds that executed n plugins.
@@ -153,17 +166,18 @@ func (h *Hook) Observe(ns int64, n int) {
 	if ns < 0 {
 		ns = 0
 	}
-	h.duration.observe(durationNs, ns)
-	h.chain.observe(chainInt, int64(n))
-}
-
-var chainInt = func() []int64 {
-	out := make([]int64, len(ChainBounds))
-	for i, b := range ChainBounds {
-		out[i] = int64(b)
+	h.duration[durationBucket(ns)].Add(1)
+	h.sumNs.Add(ns)
+	if n < 0 {
+		n = 0
 	}
-	return out
-}()
+	if n <= maxExactChain {
+		h.chain[n].Add(1)
+		return
+	}
+	h.longer.Add(1)
+	h.longerSum.Add(int64(n))
+}
 
 type callKey struct{ plugin, hook string }
 
@@ -188,7 +202,10 @@ func (r *Registry) Call(plugin, hook string) *Call {
 	defer r.mu.Unlock()
 	c := r.calls[k]
 	if c == nil {
-		c = &Call{Plugin: plugin, Hook: hook, latency: newHistogram(len(DurationBounds))}
+		c = &Call{Plugin: plugin, Hook: hook}
+		for o := range c.timed {
+			c.timed[o] = make([]atomic.Uint64, numDuration)
+		}
 		r.calls[k] = c
 	}
 	return c
@@ -200,7 +217,7 @@ func (r *Registry) Hook(name string) *Hook {
 	defer r.mu.Unlock()
 	h := r.hooks[name]
 	if h == nil {
-		h = &Hook{Name: name, duration: newHistogram(len(DurationBounds)), chain: newHistogram(len(ChainBounds))}
+		h = &Hook{Name: name, duration: make([]atomic.Uint64, numDuration)}
 		r.hooks[name] = h
 	}
 	return h
@@ -257,15 +274,54 @@ func (r *Registry) Snapshot() *Snapshot {
 		Calls: make([]CallSnapshot, len(calls)), Hooks: make([]HookSnapshot, len(hooks)),
 	}
 	for i, c := range calls {
-		cs := &s.Calls[i]
-		cs.Plugin, cs.Hook = c.Plugin, c.Hook
-		for o := range cs.Calls {
-			cs.Calls[o] = c.outcomes[o].Load()
-		}
-		cs.Latency = c.latency.snapshot(1e-9)
+		s.Calls[i] = c.snapshot()
 	}
 	for i, h := range hooks {
-		s.Hooks[i] = HookSnapshot{Hook: h.Name, Duration: h.duration.snapshot(1e-9), Chain: h.chain.snapshot(1)}
+		s.Hooks[i] = h.snapshot()
 	}
 	return s
+}
+
+func (c *Call) snapshot() CallSnapshot {
+	cs := CallSnapshot{Plugin: c.Plugin, Hook: c.Hook}
+	raw := make([]uint64, numDuration)
+	for o := range c.timed {
+		for b := range c.timed[o] {
+			n := c.timed[o][b].Load()
+			raw[b] += n
+			cs.Calls[o] += n
+		}
+	}
+	for o := range c.skips {
+		cs.Calls[o] += c.skips[o].Load()
+	}
+	cs.Latency = cumulate(raw, float64(c.sumNs.Load())*1e-9)
+	return cs
+}
+
+func (h *Hook) snapshot() HookSnapshot {
+	hs := HookSnapshot{Hook: h.Name}
+	raw := make([]uint64, numDuration)
+	for b := range h.duration {
+		raw[b] = h.duration[b].Load()
+	}
+	hs.Duration = cumulate(raw, float64(h.sumNs.Load())*1e-9)
+	// exact lengths into the chain buckets
+	chain := make([]uint64, len(ChainBounds)+1)
+	sum := h.longerSum.Load()
+	for n := range h.chain {
+		k := h.chain[n].Load()
+		if k == 0 {
+			continue
+		}
+		sum += int64(n) * int64(k)
+		b := 0
+		for b < len(ChainBounds) && float64(n) > ChainBounds[b] {
+			b++
+		}
+		chain[b] += k
+	}
+	chain[len(ChainBounds)] += h.longer.Load() // above maxExactChain ≥ the last bound
+	hs.Chain = cumulate(chain, float64(sum))
+	return hs
 }

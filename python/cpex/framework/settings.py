@@ -162,8 +162,20 @@ class PluginsGrpcServerSettings(_PluginsEnv):
     grpc_server_ssl_enabled: _OptionalBool = None
 
 
+class PluginsMetricsSettings(_PluginsEnv):
+    """Per-plugin Prometheus metrics (a cpex-go extension; upstream has no such setting).
+
+    When on, the core counts every plugin call and a collector joins prometheus_client's
+    default registry (cpex.framework.metrics), so the host's /metrics shows the
+    ``cpex_plugin_*`` and ``cpex_hook_*`` series.
+    """
+
+    metrics_enabled: bool = False
+
+
 class PluginsSettings(
     # pydantic collects fields along the reversed MRO: the last base's fields come first.
+    PluginsMetricsSettings,
     PluginsGrpcServerSettings,
     PluginsGrpcClientMtlsSettings,
     PluginsTransportSettings,
@@ -263,6 +275,12 @@ def get_grpc_server_settings() -> PluginsGrpcServerSettings:
     return PluginsGrpcServerSettings()
 
 
+@lru_cache
+def get_metrics_settings() -> PluginsMetricsSettings:
+    """The metrics flag (cached)."""
+    return PluginsMetricsSettings()
+
+
 _CACHED_GETTERS: tuple[Callable[[], Any], ...] = (
     get_settings,
     get_enabled_settings,
@@ -277,6 +295,7 @@ _CACHED_GETTERS: tuple[Callable[[], Any], ...] = (
     get_http_client_settings,
     get_cli_settings,
     get_grpc_server_settings,
+    get_metrics_settings,
 )
 
 
@@ -343,6 +362,10 @@ class LazySettingsWrapper:
     @property
     def cli_markup_mode(self) -> Optional[Literal["markdown", "rich", "disabled"]]:
         return get_cli_settings().cli_markup_mode
+
+    @property
+    def metrics_enabled(self) -> bool:
+        return get_metrics_settings().metrics_enabled
 
     @staticmethod
     def cache_clear() -> None:
