@@ -103,7 +103,7 @@ type Settings struct {
 
 	// MetricsEnabled turns per-plugin Prometheus metrics on for Python hosts (a cpex-go
 	// extension: the Python manager counts and registers a prometheus_client collector).
-	MetricsEnabled bool `envconfig:"PLUGINS_METRICS_ENABLED" default:"false" desc:"count per-plugin metrics and expose them to prometheus_client"`
+	MetricsEnabled bool `envconfig:"PLUGINS_METRICS_ENABLED" default:"true" desc:"count per-plugin metrics and expose them to prometheus_client"`
 }
 
 // LoadSettings reads Settings from the process environment.

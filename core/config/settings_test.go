@@ -22,6 +22,7 @@ func TestSettingsDefaults(t *testing.T) {
 	assert.Equal(t, Settings{
 		DefaultHookPolicy:            "allow",
 		ConfigFile:                   "plugins/config.yaml",
+		MetricsEnabled:               true, // cpex-go's extension
 		LogLevel:                     "INFO",
 		SSRFProtectionEnabled:        true,
 		PluginTimeout:                30,

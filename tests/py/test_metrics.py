@@ -131,9 +131,18 @@ async def test_setting_registers_on_the_default_registry_once(request: pytest.Fi
         cpex_metrics.unregister()
 
 
-async def test_metrics_off_counts_nothing(request: pytest.FixtureRequest) -> None:
+@pytest.mark.parametrize("how", ["setting", "option"])
+async def test_metrics_off_counts_nothing(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch,
+                                          how: str) -> None:
+    from cpex.framework.settings import settings
+
     prefix = f"{request.node.name}-"
-    manager = await run_chain(prefix)  # PLUGINS_METRICS_ENABLED unset: off
+    if how == "setting":
+        monkeypatch.setenv("PLUGINS_METRICS_ENABLED", "false")
+        settings.cache_clear()
+        manager = await run_chain(prefix)
+    else:
+        manager = await run_chain(prefix, metrics=False)
     assert manager.executor.metrics is False
     names = {s["plugin"] for s in cpex_metrics.snapshot()["plugins"]}
     assert not any(n.startswith(prefix) for n in names)
@@ -152,6 +161,27 @@ async def test_missing_prometheus_client_warns_and_still_counts(request: pytest.
     assert "cpex[metrics]" in caplog.text
     series = {s["plugin"]: s for s in cpex_metrics.snapshot()["plugins"]}
     assert series[prefix + "block"]["calls"][OUTCOMES.index("blocked")] == 1
+    await manager.shutdown()
+
+
+async def test_on_by_default(request: pytest.FixtureRequest) -> None:
+    prefix = f"{request.node.name}-"
+    manager = await run_chain(prefix)  # PLUGINS_METRICS_ENABLED unset
+    assert manager.executor.metrics is True
+    assert value(REGISTRY, "cpex_plugin_calls_total", plugin=prefix + "modify", hook="tool_pre_invoke",
+                 outcome="modified") == 1.0
+    await manager.shutdown()
+
+
+async def test_missing_prometheus_client_is_quiet_by_default(request: pytest.FixtureRequest,
+                                                             monkeypatch: pytest.MonkeyPatch,
+                                                             caplog: pytest.LogCaptureFixture) -> None:
+    monkeypatch.setitem(sys.modules, "prometheus_client", None)
+    monkeypatch.setattr(cpex_metrics, "_warned", False)
+    with caplog.at_level(logging.WARNING, logger="cpex.framework.metrics"):
+        manager = await run_chain(f"{request.node.name}-")
+    assert [r for r in caplog.records if r.name == "cpex.framework.metrics"] == []
+    assert manager.executor.metrics is True
     await manager.shutdown()
 
 

@@ -88,16 +88,18 @@ class PluginExecutor(CoreExecutor):
         self.config = config
         self._runtime_disabled_lock = asyncio.Lock()
         if settings.metrics_enabled:
-            self.enable_metrics()
+            self.enable_metrics(explicit=settings.metrics_enabled_explicit)
 
-    def enable_metrics(self, on: bool = True) -> None:
+    def enable_metrics(self, on: bool = True, *, explicit: bool = True) -> None:
         """Counts this executor's plugin calls in the core and, when on, exposes them on
-        prometheus_client's default registry (cpex.framework.metrics; a cpex-go extension)."""
+        prometheus_client's default registry (cpex.framework.metrics; a cpex-go extension).
+        explicit: metrics were asked for (not the default), so a missing prometheus_client
+        is worth a warning."""
         self.metrics = on
         if on:
             from cpex.framework import metrics
 
-            metrics.register()
+            metrics.register(explicit=explicit)
 
     async def execute(
         self,

@@ -8,11 +8,14 @@ them through ``prometheus_client``: :func:`register` adds one collector to a reg
 registry on ``/metrics`` (the gateway does) shows the series with no change of its own.
 Each scrape reads every series in one crossing into the core.
 
-Metrics are turned on by ``PLUGINS_METRICS_ENABLED=true`` or ``PluginManager(...,
-metrics=True)``. ``prometheus_client`` is an optional dependency (``pip install
-'cpex[metrics]'``): without it, turning metrics on logs a warning naming the missing
-package and the core still counts (read the counts with :func:`snapshot`). Missing
-observability never stops plugins from running: guards keep guarding.
+Metrics are on by default (their measured cost is within the benchmarks' noise, README
+"Metrics"); ``PLUGINS_METRICS_ENABLED=false`` or ``PluginManager(..., metrics=False)``
+turns them off (no counting, no collector). ``prometheus_client`` is an optional
+dependency (``pip install 'cpex[metrics]'``): without it the core still counts (read the
+counts with :func:`snapshot`) and nothing is exposed, with a warning naming the missing
+package when metrics were asked for explicitly (the variable or the manager option), a
+debug line when they are on by default. Missing observability never stops plugins from
+running: guards keep guarding.
 
 Series (the Go collector, core/metrics, exposes the same names and labels):
 
@@ -109,16 +112,18 @@ def _buckets(bounds: list[float], h: wire.HistogramSnapshot) -> list[tuple[str, 
 _COLLECTOR = CpexCollector()
 
 
-def register(registry: Optional[CollectorRegistry] = None) -> bool:
+def register(registry: Optional[CollectorRegistry] = None, *, explicit: bool = True) -> bool:
     """Adds the collector to registry (prometheus_client's default REGISTRY when None),
     once: registering again, from another manager or after a re-initialize, does nothing.
-    Answers whether the collector is registered there; False (with a warning, logged
-    once) when prometheus_client is not installed."""
+    Answers whether the collector is registered there; False when prometheus_client is not
+    installed (logged once: a warning when explicit, else at debug level)."""
     global _warned
     try:
         from prometheus_client import REGISTRY
     except ImportError:
-        if not _warned:
+        if not explicit:
+            logger.debug("cpex: prometheus_client is not installed: per-plugin metrics are counted, not exposed")
+        elif not _warned:
             _warned = True
             logger.warning(
                 "cpex: metrics are enabled (PLUGINS_METRICS_ENABLED or PluginManager(metrics=True)) but "
