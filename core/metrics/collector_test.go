@@ -238,3 +238,38 @@ func histogramOf(t *testing.T, f *dto.MetricFamily, labels map[string]string) *d
 func counterOf(t *testing.T, f *dto.MetricFamily, labels map[string]string) float64 {
 	return find(t, f, labels).GetCounter().GetValue()
 }
+
+// Scrapes while calls run: no race, and once the calls are done the counts are exact.
+func TestScrapeDuringCalls(t *testing.T) {
+	m := newManager(t)
+	reg := prometheus.NewPedanticRegistry()
+	require.NoError(t, reg.Register(metrics.NewCollector(m)))
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := 0; i < 50; i++ {
+			_, err := reg.Gather()
+			assert.NoError(t, err)
+		}
+	}()
+	const workers, calls = 4, 25
+	errs := make(chan error, workers)
+	for w := 0; w < workers; w++ {
+		go func() {
+			for i := 0; i < calls; i++ {
+				p := core.NewPayloadValue(map[string]any{"name": "t", "args": map[string]any{}})
+				if _, _, err := m.InvokeHook(context.Background(), core.HookToolPostInvoke, p, nil, nil); err != nil {
+					errs <- err
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for w := 0; w < workers; w++ {
+		require.NoError(t, <-errs)
+	}
+	<-done
+	fams := gather(t, reg)
+	assert.Equal(t, float64(workers*calls), counterOf(t, fams[metrics.CallsTotal], map[string]string{"plugin": "conc", "outcome": "allowed"}))
+}

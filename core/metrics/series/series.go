@@ -92,6 +92,14 @@ const timedOutcomes = int(Timeout) + 1
 
 var numDuration = len(DurationBounds) + 1 // with +Inf
 
+// maxNs caps one observation (about 9.8 hours, far above any timeout): a duration
+// reported from outside (a foreign driver's "dur") cannot push a sum toward overflow.
+const maxNs = 1 << 45
+
+func clampNs(ns int64) int64 {
+	return min(max(ns, 0), maxNs)
+}
+
 func durationBucket(ns int64) int {
 	i := 0
 	for i < len(durationNs) && ns > durationNs[i] {
@@ -137,9 +145,7 @@ func (c *Call) Observe(o Outcome, ns int64) {
 		c.skips[o].Add(1)
 		return
 	}
-	if ns < 0 {
-		ns = 0
-	}
+	ns = clampNs(ns)
 	c.timed[o][durationBucket(ns)].Add(1)
 	c.sumNs.Add(ns)
 }
@@ -163,9 +169,7 @@ type Hook struct {
 
 // Observe records one hook call of ns nanoseconds that executed n plugins.
 func (h *Hook) Observe(ns int64, n int) {
-	if ns < 0 {
-		ns = 0
-	}
+	ns = clampNs(ns)
 	h.duration[durationBucket(ns)].Add(1)
 	h.sumNs.Add(ns)
 	if n < 0 {

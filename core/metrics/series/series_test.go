@@ -114,3 +114,42 @@ func BenchmarkS6Counting(b *testing.B) {
 		h.Observe(3500, 10)
 	}
 }
+
+// FuzzObserve: durations come from outside (a Python driver's "dur"); whatever they
+// are, a snapshot stays a valid Prometheus histogram: cumulative buckets never
+// decrease, the +Inf count equals the calls that ran, the chain count the hook calls.
+func FuzzObserve(f *testing.F) {
+	f.Add(int64(0), int64(1500), 3, uint8(0))
+	f.Add(int64(-1), int64(1<<62), 70, uint8(6))
+	f.Fuzz(func(t *testing.T, a, b int64, n int, o uint8) {
+		r := NewRegistry()
+		c := r.Call("p", "h")
+		out := Outcome(o % NumOutcomes)
+		c.Observe(out, a)
+		c.Observe(Allowed, b)
+		r.Hook("h").Observe(a, n)
+		s := r.Snapshot()
+		cs := s.Calls[0]
+		var total uint64
+		for _, k := range cs.Calls {
+			total += k
+		}
+		require.Equal(t, uint64(2), total)
+		ran := uint64(1)
+		if int(out) < timedOutcomes {
+			ran = 2
+		}
+		require.Equal(t, ran, cs.Latency.Count)
+		for _, h := range []HistogramSnapshot{cs.Latency, s.Hooks[0].Duration, s.Hooks[0].Chain} {
+			prev := uint64(0)
+			for _, k := range h.Counts {
+				require.GreaterOrEqual(t, k, prev)
+				prev = k
+			}
+			require.GreaterOrEqual(t, h.Count, prev)
+		}
+		require.Equal(t, uint64(1), s.Hooks[0].Chain.Count)
+		require.GreaterOrEqual(t, cs.Latency.Sum, 0.0, "no overflow")
+		require.LessOrEqual(t, cs.Latency.Sum, 2*float64(maxNs)*1e-9)
+	})
+}
