@@ -194,3 +194,31 @@ def test_bad_setting_names_the_variable(monkeypatch: pytest.MonkeyPatch) -> None
     settings.cache_clear()
     with pytest.raises(ValidationError, match="metrics_enabled"):
         TenantPluginManager(Config(plugins=[]))
+
+
+async def test_gateway_style_metrics_endpoint(request: pytest.FixtureRequest) -> None:
+    """A host that serves prometheus_client's default registry on /metrics (as the gateway
+    does), unchanged: the series of a mixed chain are there after it runs."""
+    from fastapi import FastAPI, Response
+    from fastapi.testclient import TestClient
+    from prometheus_client import CONTENT_TYPE_LATEST
+
+    app = FastAPI()
+
+    @app.get("/metrics")
+    def metrics_endpoint() -> Response:
+        return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
+
+    prefix = f"{request.node.name}-"
+    manager = await run_chain(prefix)  # default settings: metrics on
+    try:
+        body = TestClient(app).get("/metrics").text
+        for short, outcome in EXPECTED.items():
+            if outcome is not None:
+                line = f'cpex_plugin_calls_total{{hook="tool_pre_invoke",outcome="{outcome}",plugin="{prefix}{short}"}} 1.0'
+                assert line in body, line
+        assert f'cpex_plugin_duration_seconds_count{{hook="tool_pre_invoke",plugin="{prefix}slow"}} 1.0' in body
+        assert 'cpex_hook_chain_length_bucket{hook="tool_pre_invoke",le="+Inf"}' in body
+    finally:
+        await manager.shutdown()
+        cpex_metrics.unregister()
