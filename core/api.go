@@ -21,6 +21,7 @@ type Manager struct {
 	exec     *Executor
 	set      atomic.Pointer[pluginSet]
 	observer Observer
+	tracer   CallTracer
 	logger   *slog.Logger
 	pool     int
 	policies map[string]*HookPolicy
@@ -49,6 +50,8 @@ type managerOptions struct {
 	lenient  bool
 	local    map[string]Factory
 	cfgOpts  []config.Option
+	metrics  *bool // nil: MetricsDefault
+	tracer   CallTracer
 }
 
 // WithTimeout sets the per-plugin timeout (default 30 s, upstream's one timeout per
@@ -128,10 +131,11 @@ func NewManager(cfg *config.Config, opts ...Option) (*Manager, error) {
 		}
 	}
 	m := &Manager{
-		exec: NewExecutor(o.timeout.Seconds(), o.def), observer: o.observer, logger: o.logger,
+		exec: NewExecutor(o.timeout.Seconds(), o.def), observer: o.observer, tracer: o.tracer, logger: o.logger,
 		pool: o.pool, lenient: o.lenient, local: o.local, cfgOpts: o.cfgOpts,
 		policies: map[string]*HookPolicy{},
 	}
+	m.setupMetrics(o.metrics)
 	for k, v := range o.policies {
 		v := v
 		m.policies[k] = &v

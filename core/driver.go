@@ -266,7 +266,9 @@ func (d *goDriver) call(step *Step) (o Outcome) {
 	if start == 0 || (step.Span && d.trace != "") || pc.GlobalState != nil || pc.Metadata != nil {
 		start = nanotime() // variable-cost work since the last boundary: not the plugin's
 	}
-	res, end := callGoAt(d.ctx, &d.slot(i).cc, ref, d.plan.Hook, in, pc, d.m.timeout(d.run), start, &o)
+	ctx, traced := d.m.traceCall(d.ctx, ref, d.plan.Hook)
+	res, end := callGoAt(ctx, &d.slot(i).cc, ref, d.plan.Hook, in, pc, d.m.timeout(d.run), start, &o)
+	endCall(traced, &o, res)
 	o.Index = i
 	d.clock = 0
 	d.spanEnd(span, step, res, o.Status)
@@ -296,7 +298,9 @@ func (d *goDriver) call(step *Step) (o Outcome) {
 // invoke calls the plugin and keeps the error it returned (a *PluginError or
 // *ViolationError escapes as is under fail).
 func (d *goDriver) invoke(ctx context.Context, ref *Ref, in *Payload, pc *PluginContext) (*Result, Outcome, error) {
+	ctx, traced := d.m.traceCall(ctx, ref, d.plan.Hook)
 	res, o := callGo(ctx, ref, d.plan.Hook, in, pc, d.m.timeout(d.run))
+	endCall(traced, &o, res)
 	return res, o, o.err
 }
 
@@ -366,7 +370,7 @@ func (d *goDriver) concurrent(step *Step) (*Step, error) {
 				id = d.spanStart(ref, &stepCopy)
 			}
 			res, o, err := d.invoke(cctx, ref, in, pc)
-			o.Index, o.DurationNs = i, 0
+			o.Index = i // its DurationNs feeds metrics only: concurrent records carry none
 			if span {
 				d.spanEnd(id, &stepCopy, res, o.Status)
 			}
@@ -469,7 +473,9 @@ func (d *goDriver) spawn(indices []int) *Background {
 				sem <- struct{}{}
 				defer func() { <-sem }()
 			}
-			_, o := callGo(ctx, ref, hook, original, pc, timeout)
+			tctx, traced := m.traceCall(ctx, ref, hook)
+			res, o := callGo(tctx, ref, hook, original, pc, timeout)
+			endCall(traced, &o, res)
 			if o.Status == OutcomeOK {
 				return
 			}

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+
+	"github.com/cpex-go/cpex/core/metrics/series"
 )
 
 // Executor holds what upstream's PluginExecutor holds across calls: the timeout, the
@@ -19,6 +21,8 @@ type Executor struct {
 	plansMu sync.RWMutex
 	plans   map[planKey]*Plan
 	flushes atomic.Uint64 // times plans overflowed and was emptied (PlanFlushes)
+
+	metrics atomic.Pointer[series.Registry] // where runs count (metrics.go); nil: off
 }
 
 type execOptions struct {

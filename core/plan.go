@@ -2,6 +2,7 @@ package core
 
 import (
 	"sort"
+	"sync/atomic"
 
 	"github.com/cpex-go/cpex/core/config"
 )
@@ -55,6 +56,8 @@ type Plan struct {
 	staticSkipped int  // refs whose mode is disabled (or unknown)
 	conditional   bool // some ref has conditions
 	hasGo         bool // some ref is a Go plugin
+
+	metrics atomic.Pointer[planMetrics] // its series, set on its first run under metrics
 }
 
 // NewPlan builds a plan. fields is the hook's HookPolicy (nil: none); deny is the

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/cpex-go/cpex/core/config"
+	"github.com/cpex-go/cpex/core/metrics/series"
 )
 
 // Run is one hook call as a state machine: it consumes plugin outcomes and answers
@@ -39,6 +40,9 @@ type Run struct {
 	stoppedBy    string
 	finished     bool
 
+	pm *planMetrics // the plan's series when metrics are on (metrics.go)
+	t0 int64        // the run's start (nanotime), for the hook's duration
+
 	step Step
 }
 
@@ -59,6 +63,7 @@ func (e *Executor) Start(plan *Plan, facts *Facts) (*Run, *Step) {
 func (e *Executor) startInto(r *Run, plan *Plan, facts *Facts) *Step {
 	*r = Run{exec: e, plan: plan, facts: *facts, opts: e.opts.Load(), waiting: -1}
 	r.records = make([]ExecutionRecord, 0, len(plan.Refs))
+	r.startMetrics()
 	return r.begin()
 }
 
@@ -185,11 +190,13 @@ func (r *Run) filter() {
 			if dis != nil {
 				if _, off := (*dis)[ref.Name]; off {
 					r.skipped++
+					r.countSkip(i, series.Disabled)
 					continue
 				}
 			}
 			if len(ref.Conditions) > 0 && !payloadMatches(ref.Conditions, &p.Type, &r.facts) {
 				r.skipped++
+				r.countSkip(i, series.SkippedCondition)
 				continue
 			}
 			keep = append(keep, i)
@@ -246,6 +253,7 @@ func (r *Run) advance() *Step {
 func (r *Run) done(cont bool, blocker int, cancel bool) *Step {
 	s := &r.step
 	r.finished = true
+	r.countEnd()
 	faf := r.phases[PhaseFireAndForget]
 	for _, i := range faf {
 		ref := r.plan.Refs[i]
@@ -271,6 +279,7 @@ func (r *Run) done(cont bool, blocker int, cancel bool) *Step {
 func (r *Run) raise(kind RaiseKind, i int, msg string, withRecords, cancel bool) *Step {
 	s := &r.step
 	r.finished = true
+	r.countEnd()
 	s.Op, s.Kind, s.Index, s.Message, s.Cancel = OpRaise, kind, i, msg, cancel
 	if withRecords {
 		s.Records = r.records
@@ -370,6 +379,7 @@ func (r *Run) serial(o *Outcome) *Step {
 	rec.DurationNs = o.DurationNs
 	if !o.Continue && phase == PhaseSequential {
 		// A block: the converted result drops the modification, extensions and retry.
+		r.count(o.Index, series.Blocked, o.DurationNs)
 		rec.RequestedAllow, rec.EffectiveAllow, rec.Matched, rec.Applied = False, false, True, true
 		r.log("warning", "Plugin %s blocked %s: %s", ref.Name, r.plan.Hook, violationSummary(o))
 		if r.facts.ViolationsAsErrors {
@@ -404,6 +414,7 @@ func (r *Run) serial(o *Outcome) *Step {
 	}
 	matched := rec.PayloadModified || rec.ExtensionsModified
 	rec.RequestedAllow, rec.Matched, rec.Applied = True, OptBoolOf(matched), matched
+	r.count(o.Index, completedOutcome(rec, false), o.DurationNs)
 	return r.advance()
 }
 
@@ -439,6 +450,7 @@ func (r *Run) concurrent(o *Outcome) *Step {
 	if o.Mod != ModNone {
 		r.log("debug", "Plugin %s returned a modified payload in concurrent mode: discarded", ref.Name)
 	}
+	r.count(o.Index, completedOutcome(&rec, !o.Continue), o.DurationNs)
 	if o.Continue {
 		rec.RequestedAllow, rec.EffectiveAllow, rec.Matched = True, true, False
 		r.records = append(r.records, rec)
@@ -463,6 +475,7 @@ func (r *Run) concurrent(o *Outcome) *Step {
 // violationRaised: the hook raised a violation error itself; it escapes as is, with
 // a denial record and the records so far (§11.2, §11.6).
 func (r *Run) violationRaised(ref *Ref, o *Outcome, cancel bool) *Step {
+	r.count(o.Index, series.Blocked, o.DurationNs)
 	rec := r.record(ref, StatusCompleted)
 	rec.DurationNs = o.DurationNs
 	if ref.Mode == config.ModeConcurrent {
@@ -480,6 +493,7 @@ func (r *Run) violationRaised(ref *Ref, o *Outcome, cancel bool) *Step {
 // under fail, or nil after recording a swallowed failure (ignore/disable).
 // appliedOnTimeout: a timeout record counts as applied in the sequential phase.
 func (r *Run) failure(ref *Ref, o *Outcome, appliedOnTimeout bool) *Step {
+	r.count(o.Index, failureOutcome(o.Status), o.DurationNs)
 	concurrent := ref.Mode == config.ModeConcurrent
 	if ref.OnError == config.OnErrorFail || (ref.OnError != config.OnErrorIgnore && ref.OnError != config.OnErrorDisable) {
 		kind, msg := RaiseError, o.Message

@@ -98,6 +98,12 @@ type Settings struct {
 
 	// UnixSocketPath comes from PLUGINS_UNIX_SOCKET_PATH, else UNIX_SOCKET_PATH.
 	UnixSocketPath *string `envconfig:"PLUGINS_UNIX_SOCKET_PATH" alt:"UNIX_SOCKET_PATH"`
+
+	// Extensions of cpex-go (after upstream's fields, which keep their order).
+
+	// MetricsEnabled turns per-plugin Prometheus metrics on for Python hosts (a cpex-go
+	// extension: the Python manager counts and registers a prometheus_client collector).
+	MetricsEnabled bool `envconfig:"PLUGINS_METRICS_ENABLED" default:"true" desc:"count per-plugin metrics and expose them to prometheus_client"`
 }
 
 // LoadSettings reads Settings from the process environment.

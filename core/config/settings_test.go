@@ -22,6 +22,7 @@ func TestSettingsDefaults(t *testing.T) {
 	assert.Equal(t, Settings{
 		DefaultHookPolicy:            "allow",
 		ConfigFile:                   "plugins/config.yaml",
+		MetricsEnabled:               true, // cpex-go's extension
 		LogLevel:                     "INFO",
 		SSRFProtectionEnabled:        true,
 		PluginTimeout:                30,
@@ -51,7 +52,9 @@ func TestSettingsEnvNames(t *testing.T) {
 		"grpc_client_mtls_keyfile", "grpc_client_mtls_ca_bundle", "grpc_client_mtls_keyfile_password",
 		"grpc_client_mtls_verify", "grpc_server_ssl_keyfile", "grpc_server_ssl_certfile",
 		"grpc_server_ssl_ca_certs", "grpc_server_ssl_keyfile_password", "grpc_server_ssl_client_auth",
-		"grpc_server_host", "grpc_server_port", "grpc_server_uds", "grpc_server_ssl_enabled", "unix_socket_path"}
+		"grpc_server_host", "grpc_server_port", "grpc_server_uds", "grpc_server_ssl_enabled", "unix_socket_path",
+		// cpex-go's extensions, after upstream's
+		"metrics_enabled"}
 	typ := reflect.TypeOf(Settings{})
 	require.Equal(t, len(upstream), typ.NumField())
 	for i, name := range upstream {

@@ -41,7 +41,15 @@ SETTINGS_VECTORS: dict[str, dict[str, str]] = {
     "bool_not_bool": {"PLUGINS_SKIP_SSL_VERIFY": "maybe"},
     "unix_socket_alias": {"UNIX_SOCKET_PATH": "/tmp/cpex.sock"},
     "transport": {"PLUGINS_TRANSPORT": "grpc"},
+    # cpex-go extensions (EXTENSION_SETTINGS): upstream ignores these variables
+    "metrics_enabled": {"PLUGINS_METRICS_ENABLED": "true"},
+    "metrics_enabled_on": {"PLUGINS_METRICS_ENABLED": "on"},
+    "metrics_not_bool": {"PLUGINS_METRICS_ENABLED": "sometimes"},
 }
+
+# Settings cpex-go adds to upstream's: absent from upstream's dumps, and vectors that set
+# them expect upstream's defaults there (test_goldens.test_settings_match_upstream).
+EXTENSION_SETTINGS: dict[str, str] = {"metrics_enabled": "PLUGINS_METRICS_ENABLED"}
 
 
 @contextmanager

@@ -78,6 +78,7 @@ DEFAULTS = {
     "grpc_server_uds": None,
     "grpc_server_ssl_enabled": None,
     "unix_socket_path": None,
+    "metrics_enabled": True,  # cpex-go's extension (cpex.framework.metrics)
 }
 
 

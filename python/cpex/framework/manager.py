@@ -87,6 +87,19 @@ class PluginExecutor(CoreExecutor):
         )
         self.config = config
         self._runtime_disabled_lock = asyncio.Lock()
+        if settings.metrics_enabled:
+            self.enable_metrics(explicit=settings.metrics_enabled_explicit)
+
+    def enable_metrics(self, on: bool = True, *, explicit: bool = True) -> None:
+        """Counts this executor's plugin calls in the core and, when on, exposes them on
+        prometheus_client's default registry (cpex.framework.metrics; a cpex-go extension).
+        explicit: metrics were asked for (not the default), so a missing prometheus_client
+        is worth a warning."""
+        self.metrics = on
+        if on:
+            from cpex.framework import metrics
+
+            metrics.register(explicit=explicit)
 
     async def execute(
         self,
@@ -163,7 +176,11 @@ class PluginManager:
         observability: Optional[ObservabilityProvider] = None,
         hook_policies: Optional[dict[str, HookPayloadPolicy]] = None,
         default_hook_policy: Optional[Literal["allow", "deny"]] = None,
+        *,
+        metrics: Optional[bool] = None,
     ) -> None:
+        """``metrics``: per-plugin Prometheus metrics on or off (None: PLUGINS_METRICS_ENABLED),
+        a cpex-go extension (cpex.framework.metrics)."""
         self.__dict__ = self.__shared_state
         if not self.__shared_state:
             with self._lock:
@@ -178,7 +195,11 @@ class PluginManager:
                         hook_policies=hook_policies,
                         default_hook_policy=default_hook_policy,
                     )
+                    if metrics is not None:
+                        self._executor.enable_metrics(metrics)
                     return
+        if metrics is not None:
+            self._get_executor().enable_metrics(metrics)
         if hook_policies or default_hook_policy or observability:
             with self._lock:
                 self._backfill(timeout, observability, hook_policies, default_hook_policy)
@@ -387,6 +408,8 @@ class TenantPluginManager(PluginManager):
         observability: Optional[ObservabilityProvider] = None,
         hook_policies: Optional[dict[str, HookPayloadPolicy]] = None,
         default_hook_policy: Optional[str] = None,
+        *,
+        metrics: Optional[bool] = None,
     ) -> None:
         if isinstance(config, Config):
             self._config = config
@@ -401,6 +424,8 @@ class TenantPluginManager(PluginManager):
             hook_policies=hook_policies,
             default_hook_policy=default_hook_policy,  # type: ignore[arg-type]
         )
+        if metrics is not None:
+            self._executor.enable_metrics(metrics)
         self._registry = PluginInstanceRegistry()
         self._loader = PluginLoader()
         self._initialized = False

@@ -162,8 +162,21 @@ class PluginsGrpcServerSettings(_PluginsEnv):
     grpc_server_ssl_enabled: _OptionalBool = None
 
 
+class PluginsMetricsSettings(_PluginsEnv):
+    """Per-plugin Prometheus metrics (a cpex-go extension; upstream has no such setting).
+
+    When on (the default: the measured cost is within the benchmarks' noise, README
+    "Metrics"), the core counts every plugin call and a collector joins
+    prometheus_client's default registry (cpex.framework.metrics), so the host's
+    /metrics shows the ``cpex_plugin_*`` and ``cpex_hook_*`` series.
+    """
+
+    metrics_enabled: bool = True
+
+
 class PluginsSettings(
     # pydantic collects fields along the reversed MRO: the last base's fields come first.
+    PluginsMetricsSettings,
     PluginsGrpcServerSettings,
     PluginsGrpcClientMtlsSettings,
     PluginsTransportSettings,
@@ -263,6 +276,12 @@ def get_grpc_server_settings() -> PluginsGrpcServerSettings:
     return PluginsGrpcServerSettings()
 
 
+@lru_cache
+def get_metrics_settings() -> PluginsMetricsSettings:
+    """The metrics flag (cached)."""
+    return PluginsMetricsSettings()
+
+
 _CACHED_GETTERS: tuple[Callable[[], Any], ...] = (
     get_settings,
     get_enabled_settings,
@@ -277,6 +296,7 @@ _CACHED_GETTERS: tuple[Callable[[], Any], ...] = (
     get_http_client_settings,
     get_cli_settings,
     get_grpc_server_settings,
+    get_metrics_settings,
 )
 
 
@@ -343,6 +363,15 @@ class LazySettingsWrapper:
     @property
     def cli_markup_mode(self) -> Optional[Literal["markdown", "rich", "disabled"]]:
         return get_cli_settings().cli_markup_mode
+
+    @property
+    def metrics_enabled(self) -> bool:
+        return get_metrics_settings().metrics_enabled
+
+    @property
+    def metrics_enabled_explicit(self) -> bool:
+        """Whether PLUGINS_METRICS_ENABLED was set (not the default)."""
+        return "metrics_enabled" in get_metrics_settings().model_fields_set
 
     @staticmethod
     def cache_clear() -> None:

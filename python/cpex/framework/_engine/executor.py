@@ -122,6 +122,7 @@ class CoreExecutor:
         self.observability = observability
         self._exec_id = 0
         self._plans: dict[tuple[Any, ...], dict[str, Any]] = {}
+        self._metrics = False
 
     # Options live in the core too; a change is pushed at once when the core has started.
     @property
@@ -162,9 +163,22 @@ class CoreExecutor:
         if self._exec_id:
             wire.executor_update(self._exec_id, self._options())
 
+    @property
+    def metrics(self) -> bool:
+        """Whether the core counts this executor's plugin calls (cpex.framework.metrics)."""
+        return self._metrics
+
+    @metrics.setter
+    def metrics(self, on: bool) -> None:
+        self._metrics = bool(on)
+        if self._exec_id:
+            wire.executor_metrics(self._exec_id, self._metrics)
+
     def _core(self) -> int:
         if not self._exec_id:
             self._exec_id = wire.executor_new(self._options())
+            if self._metrics:
+                wire.executor_metrics(self._exec_id, True)
             fin = weakref.finalize(self, _release_executor, self._exec_id)
             fin.atexit = False
         return self._exec_id

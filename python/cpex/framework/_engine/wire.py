@@ -317,3 +317,53 @@ def version() -> dict[str, Any]:
     """Versions of the Go core and of the Go toolchain that built it."""
     result: dict[str, Any] = orjson.loads(_fn("version_raw")())
     return result
+
+
+# --------------------------------------------------------------- metrics
+# Per-plugin metrics (docs/protocol.md, "Metrics"): the core counts, one crossing per
+# scrape reads every series. Kept in a section of its own: the only callers are the
+# executor (on/off) and cpex.framework.metrics (the prometheus_client collector).
+
+_FUNCTIONS.update({"executor_metrics_raw": "ExecutorMetrics", "metrics_snapshot_raw": "MetricsSnapshot"})
+
+if TYPE_CHECKING:
+    executor_metrics_raw: Callable[[int, int], int]
+    metrics_snapshot_raw: Callable[[], str]
+
+
+class HistogramSnapshot(TypedDict):
+    buckets: list[int]  # cumulative, one per bound (without +Inf)
+    count: int  # the +Inf bucket
+    sum: float
+
+
+class PluginSeries(TypedDict):
+    plugin: str
+    hook: str
+    calls: list[int]  # one count per outcome, in MetricsSnapshot["outcomes"] order
+    duration: HistogramSnapshot  # seconds
+
+
+class HookSeries(TypedDict):
+    hook: str
+    duration: HistogramSnapshot  # seconds
+    chain: HistogramSnapshot  # plugins executed
+
+
+class MetricsSnapshot(TypedDict):
+    outcomes: list[str]
+    duration_bounds: list[float]
+    chain_bounds: list[float]
+    plugins: list[PluginSeries]
+    hooks: list[HookSeries]
+
+
+def executor_metrics(exec_id: int, on: bool) -> None:
+    """Turns counting on or off for the executor's later runs."""
+    _fn("executor_metrics_raw")(exec_id, 1 if on else 0)
+
+
+def metrics_snapshot() -> MetricsSnapshot:
+    """Every series of the process (all executors with metrics on count into one)."""
+    snap: MetricsSnapshot = orjson.loads(_fn("metrics_snapshot_raw")())
+    return snap
