@@ -2,10 +2,12 @@ package mcpserver
 
 import (
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/prometheus/common/expfmt"
 )
 
 // Metrics are a server's Prometheus series, in a Registry the server owns (other
@@ -57,4 +59,19 @@ func (m *Metrics) setInfo(name, transport string, ssl bool) {
 // Handler serves the Prometheus text exposition of the Registry.
 func (m *Metrics) Handler() http.Handler {
 	return promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{Registry: m.Registry})
+}
+
+// Text is the Prometheus text exposition of the Registry.
+func (m *Metrics) Text() (string, error) {
+	families, err := m.Registry.Gather()
+	if err != nil {
+		return "", err
+	}
+	var b strings.Builder
+	for _, f := range families {
+		if _, err := expfmt.MetricFamilyToText(&b, f); err != nil {
+			return "", err
+		}
+	}
+	return b.String(), nil
 }

@@ -73,7 +73,7 @@ func New(b Backend, o Options) *Server {
 	if s.log == nil {
 		s.log = slog.Default()
 	}
-	s.mcp = mcp.NewServer(&mcp.Implementation{Name: o.Name, Version: "1"}, &mcp.ServerOptions{Instructions: o.Instructions, Logger: o.Logger})
+	s.mcp = mcp.NewServer(&mcp.Implementation{Name: o.Name, Version: "1"}, &mcp.ServerOptions{Instructions: o.Instructions})
 	obj := func(props string, required ...string) json.RawMessage {
 		req, _ := json.Marshal(required)
 		return json.RawMessage(`{"type":"object","properties":` + props + `,"required":` + string(req) + `}`)
