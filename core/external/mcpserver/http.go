@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/cpex-go/cpex/core/config"
 )
 
 // HTTPConfig is where and how the streamable HTTP endpoint listens (upstream
@@ -269,4 +271,46 @@ func loadKeyPair(certfile, keyfile string, password *string) (tls.Certificate, e
 		}
 	}
 	return tls.X509KeyPair(certPEM, keyPEM)
+}
+
+// HTTPConfigFrom is where a runtime listens: the config file's server_settings when it
+// has them, else the PLUGINS_SERVER_* settings (TLS only with PLUGINS_SERVER_SSL_ENABLED),
+// else 127.0.0.1:8000 (upstream's precedence).
+func HTTPConfigFrom(file *config.MCPServerConfig, s *config.Settings) HTTPConfig {
+	if file != nil {
+		c := HTTPConfig{Host: file.Host, Port: file.Port}
+		if file.UDS != nil {
+			c.UDS = *file.UDS
+		}
+		if t := file.TLS; t != nil {
+			c.TLS = &TLSConfig{Certfile: deref(t.Certfile), Keyfile: deref(t.Keyfile), CAFile: deref(t.CABundle),
+				KeyfilePassword: t.KeyfilePassword, ClientCertReqs: t.SSLCertReqs}
+		}
+		return c
+	}
+	c := HTTPConfig{Host: "127.0.0.1", Port: 8000}
+	if s == nil {
+		return c
+	}
+	if s.ServerHost != nil {
+		c.Host = *s.ServerHost
+	}
+	if s.ServerPort != nil {
+		c.Port = *s.ServerPort
+	}
+	if s.ServerUDS != nil {
+		c.UDS = *s.ServerUDS
+	}
+	if s.ServerSSLEnabled != nil && *s.ServerSSLEnabled && (s.ServerSSLCertfile != nil || s.ServerSSLKeyfile != nil) {
+		t := &TLSConfig{Certfile: deref(s.ServerSSLCertfile), Keyfile: deref(s.ServerSSLKeyfile), CAFile: deref(s.ServerSSLCACerts), ClientCertReqs: 2}
+		if s.ServerSSLKeyfilePassword != nil {
+			pw := s.ServerSSLKeyfilePassword.Reveal()
+			t.KeyfilePassword = &pw
+		}
+		if s.ServerSSLCertReqs != nil {
+			t.ClientCertReqs = *s.ServerSSLCertReqs
+		}
+		c.TLS = t
+	}
+	return c
 }

@@ -38,7 +38,9 @@ func NewManagerBackend(m *core.Manager) (*ManagerBackend, error) {
 func (b *ManagerBackend) PluginConfigs() []json.RawMessage { return b.configs }
 
 // PluginConfig implements Backend.
-func (b *ManagerBackend) PluginConfig(name string) json.RawMessage { return b.byName[strings.ToLower(name)] }
+func (b *ManagerBackend) PluginConfig(name string) json.RawMessage {
+	return b.byName[strings.ToLower(name)]
+}
 
 // wireContext is upstream's PluginContext as invoke_hook carries it.
 type wireContext struct {
