@@ -66,3 +66,22 @@ def test_upstream_client_sees_our_runtime_as_upstreams(version: str, transport: 
     assert ours["modify"]["args"] == {"x": "changed by server"}
     assert "interop guard failed on purpose" in json.dumps(ours["error"])
     assert ours["after_error"] is True
+
+
+def test_malformed_and_oversized_calls_get_error_models_and_the_server_keeps_serving() -> None:
+    client = upstream_python("0.1.4")
+    env = server_env({"PLUGINS_TRANSPORT": "stdio", "PYTHONPATH": OURS, "PATH": os.environ.get("PATH", "")})
+    cmd = [sys.executable, "-m", "cpex.framework.external.mcp.server.runtime"]
+    proc = subprocess.run([str(client), str(DATA / "raw_mcp_faults.py"), json.dumps(cmd), json.dumps(env)],
+                          env={k: v for k, v in os.environ.items() if k != "PYTHONPATH"},
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    bad_payload = out["not_an_object_payload"]["answer"]["error"]
+    assert bad_payload["code"] == "INVALID_ARGUMENTS" and "payload: want a JSON object" in bad_payload["message"]
+    assert bad_payload["plugin_name"] == "InteropGuard"
+    assert "plugin_name: missing" in out["missing_plugin"]["answer"]["error"]["message"]
+    assert "Unable to find tool_pre_invoke for plugin Nobody" in out["unknown_plugin"]["answer"]["error"]["message"]
+    too_big = out["oversized"]["answer"]["error"]
+    assert too_big["code"] == "REQUEST_TOO_LARGE" and too_big["plugin_name"] == "InteropGuard"
+    assert out["good"]["answer"]["result"]["continue_processing"] is True
