@@ -284,3 +284,72 @@ async def test_health_and_metrics_over_http(tmp_path: Path, monkeypatch: pytest.
         assert 'cpex_plugin_server_call_duration_seconds_count{hook="tool_pre_invoke",plugin="ServedGuard"} 3' in body
     finally:
         assert rt.stop() == 0
+
+
+def make_pki(d: Path) -> None:
+    """A CA, a server certificate for 127.0.0.1 and a client certificate (openssl)."""
+    def run(*args: str) -> None:
+        subprocess.run(["openssl", *args], cwd=d, check=True, capture_output=True)
+
+    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"]
+    run("req", "-x509", *ec, "-keyout", "ca.key", "-out", "ca.pem", "-days", "1", "-subj", "/CN=test CA")
+    for name, ext in (("server", "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n"),
+                      ("client", "extendedKeyUsage=clientAuth\n")):
+        (d / f"{name}.ext").write_text(ext)
+        run("req", *ec, "-keyout", f"{name}.key", "-out", f"{name}.csr", "-subj", f"/CN={name}")
+        run("x509", "-req", "-in", f"{name}.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
+            "-out", f"{name}.pem", "-days", "1", "-extfile", f"{name}.ext")
+
+
+@pytest.mark.skipif(not any(os.access(os.path.join(p, "openssl"), os.X_OK)
+                            for p in os.environ.get("PATH", "").split(os.pathsep)), reason="needs the openssl CLI")
+async def test_tls_from_server_ssl_settings_with_a_plain_health_port(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PLUGINS_SSRF_PROTECTION_ENABLED", "false")
+    make_pki(tmp_path)
+    for _ in range(20):  # a port whose port+1000 is free too
+        port = free_port()
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port + 1000))
+                break
+            except OSError:
+                continue
+    env = server_env(PLUGINS_TRANSPORT="http", PLUGINS_SERVER_HOST="127.0.0.1", PLUGINS_SERVER_PORT=str(port),
+                     PLUGINS_SERVER_SSL_ENABLED="true", PLUGINS_SERVER_SSL_CERTFILE=str(tmp_path / "server.pem"),
+                     PLUGINS_SERVER_SSL_KEYFILE=str(tmp_path / "server.key"),
+                     PLUGINS_SERVER_SSL_CA_CERTS=str(tmp_path / "ca.pem"), PLUGINS_SERVER_SSL_CERT_REQS="2")
+    proc = subprocess.Popen([sys.executable, "-m", "cpex.framework.external.mcp.server.runtime"], env=env,
+                            stdin=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert proc.poll() is None, f"runtime exited with {proc.returncode}"
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port + 1000}/health", timeout=5) as r:
+                    assert r.read() == b'{"status":"healthy"}', "the health port is plain HTTP"
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "no health port within 60 s"
+                time.sleep(0.05)
+        tls = {"ca_bundle": str(tmp_path / "ca.pem"), "certfile": str(tmp_path / "client.pem"),
+               "keyfile": str(tmp_path / "client.key")}
+        path = tmp_path / "client.yaml"
+        path.write_text(yaml.safe_dump({"plugins": [{"name": "ServedGuard", "kind": "external", "mcp": {
+            "proto": "STREAMABLEHTTP", "url": f"https://127.0.0.1:{port}/mcp", "tls": tls}}]}))
+        m = TenantPluginManager(str(path), timeout=10)
+        await m.initialize()
+        try:
+            blocked = await pre(m, "block")
+            assert blocked.violation is not None and blocked.violation.code == "SERVED_BLOCK"
+        finally:
+            await m.shutdown()
+        # without a client certificate: refused at load, a clear error naming the plugin
+        del tls["certfile"], tls["keyfile"]
+        path.write_text(yaml.safe_dump({"plugins": [{"name": "ServedGuard", "kind": "external", "mcp": {
+            "proto": "STREAMABLEHTTP", "url": f"https://127.0.0.1:{port}/mcp", "tls": tls}}]}))
+        with pytest.raises(Exception, match="ServedGuard"):
+            m = TenantPluginManager(str(path), timeout=10)
+            await m.initialize()
+    finally:
+        proc.terminate()
+        assert proc.wait(10) == 0
