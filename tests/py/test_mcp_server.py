@@ -353,3 +353,27 @@ async def test_tls_from_server_ssl_settings_with_a_plain_health_port(tmp_path: P
     finally:
         proc.terminate()
         assert proc.wait(10) == 0
+
+
+async def test_a_gateway_style_run_server_script_over_stdio(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The gateway's plugin servers find the runtime's file and run it by path from a shell
+    # script; our client starts a .sh script with sh.
+    script = tmp_path / "run-server.sh"
+    script.write_text(
+        "set -eu\n"
+        'RUNTIME="$("$PY" -c "import cpex.framework.external.mcp.server.runtime as r; print(r.__file__)")"\n'
+        'echo "starting $RUNTIME" >&2\n'
+        'exec "$PY" "$RUNTIME"\n'
+    )
+    env = {k: v for k, v in server_env(PLUGINS_TRANSPORT="stdio", PY=sys.executable).items()
+           if k.startswith(("PLUGINS_", "PYTHONPATH", "PY"))}
+    path = tmp_path / "client.yaml"
+    path.write_text(yaml.safe_dump({"plugins": [{"name": "ServedGuard", "kind": "external",
+                                                 "mcp": {"proto": "STDIO", "script": str(script), "env": env}}]}))
+    m = TenantPluginManager(str(path), timeout=10)
+    await m.initialize()
+    try:
+        assert (await pre(m, "allow")).metadata["config"] == {"level": "strict"}
+        assert not (await pre(m, "block")).continue_processing
+    finally:
+        await m.shutdown()
