@@ -72,12 +72,9 @@ func str(p *string) string {
 // before this returns. Answer {"id", "addr", "health_addr"}.
 func MCPServerStart(opts string, fd int) (_ string, err error) {
 	defer guard("MCPServerStart", &err)
-	var o serverStartOpts
-	if err := decodeStrict("MCPServerStart", "opts", opts, &o); err != nil {
+	o, err := serverOptsFrom(opts)
+	if err != nil {
 		return "", err
-	}
-	if o.Transport != "stdio" && o.Transport != "http" {
-		return "", fmt.Errorf("MCPServerStart: opts.transport: want \"stdio\" or \"http\", got %q", o.Transport)
 	}
 	if fd < 0 {
 		return "", fmt.Errorf("MCPServerStart: fd: want the write end of a pipe, got %d", fd)
@@ -101,7 +98,7 @@ func MCPServerStart(opts string, fd int) (_ string, err error) {
 		}
 	}
 	q, err := mcpserver.NewQueue(o.Configs, notify)
-	if err != nil {
+	if err != nil { // checked by serverOptsFrom already
 		_ = syscall.Close(wfd)
 		return "", fmt.Errorf("MCPServerStart: %w", err)
 	}
@@ -147,6 +144,27 @@ func MCPServerStart(opts string, fd int) (_ string, err error) {
 	answer["id"] = id
 	b, _ := json.Marshal(answer)
 	return string(b), nil
+}
+
+// serverOptsFrom checks MCPServerStart's opts (everything but binding and serving).
+func serverOptsFrom(opts string) (*serverStartOpts, error) {
+	var o serverStartOpts
+	if err := decodeStrict("MCPServerStart", "opts", opts, &o); err != nil {
+		return nil, err
+	}
+	if o.Transport != "stdio" && o.Transport != "http" {
+		return nil, fmt.Errorf("MCPServerStart: opts.transport: want \"stdio\" or \"http\", got %q", o.Transport)
+	}
+	if o.Port < 0 || o.Port > 65535 {
+		return nil, fmt.Errorf("MCPServerStart: opts.port: want 0 to 65535, got %d", o.Port)
+	}
+	if o.MaxRequestBytes < 0 {
+		return nil, fmt.Errorf("MCPServerStart: opts.max_request_bytes: want 0 (the default) or more, got %d", o.MaxRequestBytes)
+	}
+	if _, err := mcpserver.NewQueue(o.Configs, nil); err != nil {
+		return nil, fmt.Errorf("MCPServerStart: opts.configs: %w", err)
+	}
+	return &o, nil
 }
 
 // end marks the server ended: waiting calls get an error model, the caller wakes.
