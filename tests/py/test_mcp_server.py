@@ -121,6 +121,7 @@ def test_server_config_defaults_and_env(monkeypatch: pytest.MonkeyPatch) -> None
     settings.cache_clear()
     c = ExternalPluginServer(str(CONFIG)).get_server_config()
     assert (c.host, c.port) == ("0.0.0.0", 9100)
+    assert ExternalPluginServer(str(CONFIG)).get_grpc_server_config() is None
 
 
 def test_transport_choice() -> None:

@@ -15,7 +15,7 @@ from typing import Any, Optional, Union
 from cpex.framework.errors import PluginError, convert_exception_to_error
 from cpex.framework.loader.config import ConfigLoader
 from cpex.framework.manager import PluginManager
-from cpex.framework.models import MCPServerConfig, PluginContext
+from cpex.framework.models import GRPCServerConfig, MCPServerConfig, PluginContext
 from cpex.framework.settings import get_config_path_settings
 
 logger = logging.getLogger(__name__)
@@ -85,3 +85,8 @@ class ExternalPluginServer:
         """Where to listen: the file's ``server_settings``, else PLUGINS_SERVER_*, else
         127.0.0.1:8000."""
         return self._config.server_settings or MCPServerConfig.from_env() or MCPServerConfig()
+
+    def get_grpc_server_config(self) -> Optional[GRPCServerConfig]:
+        """The file's ``grpc_server_settings`` (None when absent; gRPC serving is not
+        supported by this package, the settings are only read)."""
+        return self._config.grpc_server_settings
