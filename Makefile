@@ -59,8 +59,9 @@ test: lint test-go test-py
 test-pydantic-range: build
 	scripts/check-pydantic-range.sh $(PYTHON_EXE)
 
-# Our MCP client against upstream cpex's MCP server runtime (0.1.4 with mcp 2.x, 0.1.3
-# with mcp 1.x), each from PyPI in its own .venv-interop-<version> (made on first run).
+# External plugins over MCP, both directions: our client against upstream cpex's server
+# runtime and upstream's clients against ours (0.1.4 with mcp 2.x, 0.1.3 with mcp 1.x),
+# each from PyPI in its own .venv-interop-<version> (made on first run).
 test-interop: build
 	PYTHONPATH=python $(PY) -m pytest -q -p no:cacheprovider tests/interop
 

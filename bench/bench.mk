@@ -5,7 +5,8 @@
 #   - .venv-upstream with cpex==0.1.4 from PyPI plus the same bench requirements.
 # make bench also runs bench/gateway_profile.py (the gateway's cProfile gate, both readings).
 # Extra driver options: make bench BENCH_ARGS="--only S2,S4". Both targets also run
-# bench/loopstall.py (ours only: the event-loop stall of Go guards, on and off the loop).
+# bench/loopstall.py (ours only: the event-loop stall of Go guards, on and off the loop);
+# make bench also bench/external.py (make bench-external: external plugins over MCP).
 # Last, bench/readme.py writes the measured blocks of bench/README.md and README.md from
 # the results (bench-quick: into bench/results/README-quick.md, never the READMEs).
 
@@ -14,7 +15,7 @@ BENCH_UPSTREAM_PY   := $(BENCH_UPSTREAM_VENV)/bin/python
 BENCH_UPSTREAM_CPEX := cpex==0.1.4
 BENCH_ARGS ?=
 
-.PHONY: bench bench-quick bench-setup bench-pdp
+.PHONY: bench bench-quick bench-setup bench-pdp bench-external
 
 $(BENCH_UPSTREAM_VENV)/.ready: bench/requirements.txt bench/requirements-plugins.txt
 	$(PYTHON_EXE) -m venv $(BENCH_UPSTREAM_VENV)
@@ -30,13 +31,14 @@ $(VENV)/.bench-ready: $(VENV)/.ready bench/requirements.txt bench/requirements-p
 
 bench-setup: $(NATIVE_STAMP) $(VENV)/.bench-ready $(BENCH_UPSTREAM_VENV)/.ready
 
-bench: bench-setup
+bench: bench-setup $(BENCH_UPSTREAM_VENV)/.mcp-ready
 	$(PY) bench/run.py --upstream-python $(BENCH_UPSTREAM_PY) --ours-python $(PY) $(BENCH_ARGS)
 	$(PY) bench/gateway_profile.py --upstream-python $(BENCH_UPSTREAM_PY) --ours-python $(PY)
 	$(PY) bench/gateway_profile.py --upstream-python $(BENCH_UPSTREAM_PY) --ours-python $(PY) \
 		--ours-config bench/configs/gateway_profile_builtin.yaml --out bench/results/gateway_profile_builtin
 	PYTHONPATH=python $(PY) bench/loopstall.py
 	$(MAKE) bench-pdp
+	$(PY) bench/external.py --upstream-python $(BENCH_UPSTREAM_PY) --ours-python $(PY)
 	$(PY) bench/readme.py
 
 # The embedded policy engines against the same decision over HTTP to a local
@@ -45,6 +47,18 @@ bench: bench-setup
 PDP_BENCHTIME ?= 3s
 bench-pdp:
 	$(GO) test ./core/builtins ./core/builtins/pdprego -run '^$$' -bench 'PDP' -benchtime=$(PDP_BENCHTIME)
+
+# External plugins over MCP (bench/external.py): calls/s and p50/p99 per transport (stdio,
+# streamable HTTP, Unix socket), 1 and 32 callers, ours against upstream 0.1.4 client and
+# runtime (which needs the Python MCP SDK 2.x in the upstream venv), plus our client
+# against the Go-only server (examples/mcp-server). make bench runs it too.
+$(BENCH_UPSTREAM_VENV)/.mcp-ready: $(BENCH_UPSTREAM_VENV)/.ready
+	$(BENCH_UPSTREAM_PY) -m pip install -q "mcp>=2"
+	touch $@
+
+bench-external: bench-setup $(BENCH_UPSTREAM_VENV)/.mcp-ready
+	$(PY) bench/external.py --upstream-python $(BENCH_UPSTREAM_PY) --ours-python $(PY) $(EXTERNAL_ARGS)
+	$(PY) bench/readme.py
 
 bench-quick: bench-setup
 	$(PY) bench/run.py --quick --upstream-python $(BENCH_UPSTREAM_PY) --ours-python $(PY) $(BENCH_ARGS)

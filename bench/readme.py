@@ -109,6 +109,22 @@ def loopstall_block(data: dict[str, Any], path: Path) -> str:
     ])
 
 
+def external_block(data: dict[str, Any], path: Path) -> str:
+    """external.py's table (external plugins over MCP) with when and under what load it ran."""
+    table = data.get("table")
+    if not table:
+        raise ReadmeError(f"{path}: no 'table' (written by bench/external.py)")
+    load = data.get("loadavg") or []
+    return "\n".join([
+        f"Measured {data.get('measured_at', '?')} with `bench/external.py` ({data.get('seconds_per_measurement', '?')} s "
+        f"per measurement, {data.get('cpus', '?')} CPUs, load average at the end "
+        f"{', '.join(f'{x:.1f}' for x in load) or '?'}). One no-op plugin in an external server; calls/s and "
+        "per-call latency as the caller's invoke_hook sees it:",
+        "",
+        table.rstrip("\n"),
+    ])
+
+
 def splice(text: str, name: str, body: str, where: str) -> str:
     """text with the block NAME replaced by body; where names the file for the error."""
     start, end = START.format(name=name), END.format(name=name)
@@ -144,6 +160,12 @@ def render(results_dir: Path, quick: bool) -> dict[str, dict[str, str]]:
             top["summary"] = summary_block(latest, image_dir="bench/results")
     else:
         print(f"readme: no {latest_path.name}: summary left as is")
+    external_path = results_dir / f"external{suffix}.json"
+    external = _load(external_path)
+    if external is not None:
+        bench["external"] = top["external"] = external_block(external, external_path)
+    else:
+        print(f"readme: no {external_path.name}: external-plugin table left as is")
     if stall is not None:
         bench["loopstall"] = loopstall_block(stall, stall_path)
     else:

@@ -173,3 +173,17 @@ func FuzzRunProtocol(f *testing.F) {
 		}
 	})
 }
+
+func FuzzMCPServerOptions(f *testing.F) {
+	f.Add(`{"transport":"http","host":"127.0.0.1","port":0,"configs":[{"name":"P"}],"tls":{"certfile":"c","ssl_cert_reqs":2}}`)
+	f.Add(`{"transport":"stdio","configs":[]}`)
+	f.Add(`{"transport":"http","port":-1,"configs":[{"name":3}]}`)
+	f.Fuzz(func(t *testing.T, opts string) {
+		// the checks only: binding and serving are MCPServerStart's, tested on their own
+		o, err := serverOptsFrom(opts)
+		noInternal(t, err)
+		if err == nil && o.Transport != "stdio" && o.Transport != "http" {
+			t.Fatalf("accepted transport %q", o.Transport)
+		}
+	})
+}

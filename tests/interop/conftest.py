@@ -75,9 +75,10 @@ def free_port() -> int:
 
 
 class HTTPServer:
-    """Upstream's runtime over streamable HTTP on a free local port, or on a Unix socket."""
+    """A plugin server runtime over streamable HTTP on a free local port, or on a Unix
+    socket: upstream's, or ours when ``pythonpath`` puts our package on the path."""
 
-    def __init__(self, python: Path, uds: Path | None = None) -> None:
+    def __init__(self, python: Path, uds: Path | None = None, pythonpath: str | None = None) -> None:
         self.port = free_port()
         self.uds = uds
         env = dict(os.environ)
@@ -85,6 +86,8 @@ class HTTPServer:
         extra = {"PLUGINS_TRANSPORT": "http", "PLUGINS_SERVER_HOST": "127.0.0.1", "PLUGINS_SERVER_PORT": str(self.port)}
         if uds is not None:
             extra["PLUGINS_SERVER_UDS"] = str(uds)
+        if pythonpath is not None:
+            extra["PYTHONPATH"] = pythonpath
         env.update(server_env(extra))
         self.proc = subprocess.Popen([str(python), "-m", "cpex.framework.external.mcp.server.runtime"],
                                      env=env, stdin=subprocess.DEVNULL, stderr=sys.stderr)

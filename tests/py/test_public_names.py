@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 import typing
+from pathlib import Path
 
 import pytest
 
@@ -218,22 +219,24 @@ def test_importing_the_framework_registers_exactly_the_twelve_builtin_hooks() ->
     )
 
 
-def test_external_runtime_runs_as_a_module_and_says_not_supported() -> None:
+def test_external_runtime_runs_as_a_module_and_ends_with_its_stdio_client(tmp_path: Path) -> None:
+    # stdin is not a terminal: stdio; closed at once: the client went, the server ends cleanly.
     proc = subprocess.run(
         [sys.executable, "-m", "cpex.framework.external.mcp.server.runtime"],
         capture_output=True,
         text=True,
-        env=_child_env(),
+        env={**_child_env(), "PLUGINS_CONFIG_PATH": str(tmp_path / "none.yaml")},
+        stdin=subprocess.DEVNULL,
     )
-    assert proc.returncode == 2
-    assert "not support" in proc.stderr and "external" in proc.stderr
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == "", "over stdio, stdout is the MCP channel"
 
 
-def test_external_plugin_server_fails_clearly() -> None:
+def test_external_plugin_server_is_the_served_runtime_class() -> None:
     from cpex.framework import ExternalPluginServer
+    from cpex.framework.external.mcp.server import ExternalPluginServer as ServerClass
 
-    with pytest.raises(NotImplementedError, match="does not support external plugins"):
-        ExternalPluginServer()
+    assert ExternalPluginServer is ServerClass
 
 
 def test_importing_the_framework_loads_neither_the_core_nor_optional_heavy_modules() -> None:

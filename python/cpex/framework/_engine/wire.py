@@ -367,3 +367,40 @@ def metrics_snapshot() -> MetricsSnapshot:
     """Every series of the process (all executors with metrics on count into one)."""
     snap: MetricsSnapshot = orjson.loads(_fn("metrics_snapshot_raw")())
     return snap
+
+
+# ------------------------------------------------ the MCP plugin server (issue 14)
+# The external plugin server runtime (cpex.framework.external.mcp.server): Go serves MCP
+# and queues invoke_hook calls; the runtime's event loop watches a pipe whose write end
+# Go was given, then takes the calls and answers them (docs/protocol.md, "MCP plugin
+# server"). Bound per call: a server crosses once per batch of calls, not per plugin.
+
+
+def mcp_server_start(opts: dict[str, Any], fd: int) -> dict[str, Any]:
+    """MCPServerStart: serve the plugins of ``opts["configs"]``; wake ``fd`` when calls
+    wait or the server ends. Answers ``{"id", "addr", "health_addr"}``."""
+    answer: dict[str, Any] = orjson.loads(_core.native().pybind_MCPServerStart(orjson.dumps(opts).decode(), fd))
+    return answer
+
+
+def mcp_server_take(server_id: int) -> dict[str, Any]:
+    """MCPServerTake: ``{"calls": [{"id", "hook_type", "plugin_name", "payload",
+    "context"}], "ended": bool, "error": str}``."""
+    answer: dict[str, Any] = orjson.loads(_core.native().pybind_MCPServerTake(server_id))
+    return answer
+
+
+def mcp_server_answer(server_id: int, call_id: int, reply: str) -> bool:
+    """MCPServerAnswer: the reply JSON of one taken call; False when nobody waits any more."""
+    return bool(_core.native().pybind_MCPServerAnswer(server_id, call_id, reply))
+
+
+def mcp_server_stop(server_id: int) -> None:
+    """MCPServerStop: stop serving; calls still waiting get an error model."""
+    _core.native().pybind_MCPServerStop(server_id)
+
+
+def mcp_server_metrics(server_id: int) -> str:
+    """MCPServerMetrics: the server's Prometheus text exposition."""
+    text: str = _core.native().pybind_MCPServerMetrics(server_id)
+    return text

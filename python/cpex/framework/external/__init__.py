@@ -1,32 +1,13 @@
-"""External plugins (kind: external) over MCP, gRPC and Unix sockets.
+"""External plugins (``kind: external``): plugins in another process, called over MCP.
 
-cpex-go does not implement the external transports yet. The names stay importable so
-that code written for upstream cpex 0.1.x imports unchanged; using them fails at once
-with an error that says so, and a config entry with ``kind: external`` fails when the
-manager loads it.
+The client is a Go plugin (core/external/mcpclient) that :mod:`.mcp.client` registers;
+the server is :class:`ExternalPluginServer` and its runtime
+(``python -m cpex.framework.external.mcp.server.runtime``), whose MCP transport is Go
+(core/external/mcpserver). docs/external-plugins.md says how to write, run and call one.
 """
 
 from __future__ import annotations
 
-from typing import Any, NoReturn
+from cpex.framework.external.mcp.server.server import ExternalPluginServer
 
-NOT_SUPPORTED = (
-    "cpex-go does not support external plugins (kind: external: MCP, gRPC, Unix-socket "
-    "transports) yet; run the plugin in-process (kind: <dotted class path>) or keep the "
-    "upstream cpex package for this deployment"
-)
-
-
-def not_supported(what: str) -> NoReturn:
-    """Raise the error every external-plugin entry point gives in this version."""
-    raise NotImplementedError(f"{what}: {NOT_SUPPORTED}")
-
-
-class ExternalPluginServer:
-    """Upstream's external MCP plugin server; constructing it explains why it is unavailable."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        not_supported("ExternalPluginServer")
-
-
-__all__ = ["ExternalPluginServer", "NOT_SUPPORTED", "not_supported"]
+__all__ = ["ExternalPluginServer"]

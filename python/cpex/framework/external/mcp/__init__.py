@@ -1,1 +1,1 @@
-"""External plugins over MCP (not supported yet; see :mod:`cpex.framework.external`)."""
+"""External plugins over MCP: the client (:mod:`.client`) and the server (:mod:`.server`)."""

@@ -5,5 +5,6 @@
 set -euo pipefail
 export PLUGINS_CONFIG_PATH="${PLUGINS_CONFIG_PATH:-./resources/plugins/config.yaml}"
 export PLUGINS_TRANSPORT="${PLUGINS_TRANSPORT:-http}"
-echo "plugin config: ${PLUGINS_CONFIG_PATH} transport: ${PLUGINS_TRANSPORT}"
+# to stderr: over stdio, stdout is the MCP channel
+echo "plugin config: ${PLUGINS_CONFIG_PATH} transport: ${PLUGINS_TRANSPORT}" >&2
 exec python -m cpex.framework.external.mcp.server.runtime

@@ -1,5 +1,6 @@
-"""Upstream's external MCP plugin server package (not supported yet)."""
+"""The external MCP plugin server: :class:`ExternalPluginServer` and its runtime
+(``python -m cpex.framework.external.mcp.server.runtime``)."""
 
-from cpex.framework.external import ExternalPluginServer
+from cpex.framework.external.mcp.server.server import ExternalPluginServer
 
 __all__ = ["ExternalPluginServer"]
