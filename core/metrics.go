@@ -1,6 +1,7 @@
 package core
 
 import (
+	"github.com/cpex-go/cpex/core/config"
 	"github.com/cpex-go/cpex/core/metrics/series"
 )
 
@@ -45,6 +46,16 @@ func (r *Run) startMetrics() {
 	}
 }
 
+// startSingleMetrics is startMetrics of a single-plugin run (invoke_hook_for_plugin, a
+// plugin server's call): the plugin's call series only; it is no hook call, so no hook
+// duration or chain length. One registry lookup per call, on a path that costs
+// microseconds anyway.
+func (r *Run) startSingleMetrics(hook string) {
+	if reg := r.exec.metrics.Load(); reg != nil {
+		r.pm = &planMetrics{reg: reg, calls: []*series.Call{reg.Call(r.single.Name, hook)}}
+	}
+}
+
 // count records the outcome of plan index i.
 func (r *Run) count(i int, o series.Outcome, ns int64) {
 	if r.pm != nil {
@@ -62,7 +73,9 @@ func (r *Run) countSkip(i int, o series.Outcome) {
 // countEnd records the whole hook call when the run ends (done or raise).
 func (r *Run) countEnd() {
 	if r.pm != nil {
-		r.pm.hook.Observe(nanotime()-r.t0, r.executed)
+		if r.pm.hook != nil {
+			r.pm.hook.Observe(nanotime()-r.t0, r.executed)
+		}
 		r.pm = nil // a run ends once
 	}
 }
@@ -83,6 +96,22 @@ func completedOutcome(rec *ExecutionRecord, halted bool) series.Outcome {
 		return series.Blocked
 	case rec.PayloadModified || rec.ExtensionsModified:
 		return series.Modified
+	}
+	return series.Allowed
+}
+
+// singleOutcome is the outcome of a single-plugin call: a single run does not judge
+// modifications (the caller gets the plugin's result as it is), so a call that returned
+// is allowed unless it blocked in a mode where blocking counts.
+func singleOutcome(ref *Ref, o *Outcome) series.Outcome {
+	switch o.Status {
+	case OutcomeViolationError:
+		return series.Blocked
+	case OutcomeTimeout, OutcomeError, OutcomePluginError:
+		return failureOutcome(o.Status)
+	}
+	if !o.Continue && (ref.Mode == config.ModeSequential || ref.Mode == config.ModeConcurrent) {
+		return series.Blocked
 	}
 	return series.Allowed
 }

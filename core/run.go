@@ -75,6 +75,7 @@ func (e *Executor) StartSingle(ref *Ref, facts *Facts, merge, meta bool) (*Run, 
 	s := r.reset()
 	s.Op, s.Index, s.Merge, s.Meta, s.Apply, s.Span = OpCall, 0, r.singleMerge, meta, ApplyNone, facts.Trace
 	s.Timeout, s.TimeoutText = r.opts.timeout, r.opts.timeoutText
+	r.startSingleMetrics(facts.Hook)
 	return r, s
 }
 
@@ -547,6 +548,7 @@ func (r *Run) reportSingle(o *Outcome) *Step {
 	s := r.reset()
 	s.Answer = true
 	ref := r.single
+	r.count(0, singleOutcome(ref, o), o.DurationNs)
 	switch o.Status {
 	case OutcomeViolationError:
 		s := r.raise(RaiseViolation, 0, o.Message, false, false)

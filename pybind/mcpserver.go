@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/cpex-go/cpex/core/external/mcpserver"
+	"github.com/cpex-go/cpex/core/metrics"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // The external plugin server runtime for Python plugins (issue 14; docs/protocol.md,
@@ -104,7 +106,8 @@ func MCPServerStart(opts string, fd int) (_ string, err error) {
 	}
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slogLevel(o.LogLevel)}))
 	ps.q = q
-	ps.srv = mcpserver.New(q, mcpserver.Options{MaxRequestBytes: o.MaxRequestBytes, Logger: logger})
+	ps.srv = mcpserver.New(q, mcpserver.Options{MaxRequestBytes: o.MaxRequestBytes, Logger: logger,
+		Collectors: []prometheus.Collector{metrics.NewCollector(processSeries{})}})
 	ctx, cancel := context.WithCancel(context.Background())
 	ps.cancel = cancel
 	answer := map[string]any{}

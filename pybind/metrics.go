@@ -42,3 +42,9 @@ func MetricsSnapshot() (_ string, err error) {
 	}
 	return string(b), nil
 }
+
+// processSeries is the process registry as a metrics.Source: the MCP plugin server a
+// Python runtime starts exposes the series its Python host counts (pybind/mcpserver.go).
+type processSeries struct{}
+
+func (processSeries) Metrics() *series.Registry { return pyMetrics }

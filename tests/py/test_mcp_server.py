@@ -283,6 +283,9 @@ async def test_health_and_metrics_over_http(tmp_path: Path, monkeypatch: pytest.
         assert 'cpex_plugin_server_calls_total{hook="tool_pre_invoke",outcome="allowed",plugin="ServedGuard"} 2' in body
         assert 'cpex_plugin_server_calls_total{hook="tool_pre_invoke",outcome="blocked",plugin="ServedGuard"} 1' in body
         assert 'cpex_plugin_server_call_duration_seconds_count{hook="tool_pre_invoke",plugin="ServedGuard"} 3' in body
+        # and the core's own series of the Python host that ran the plugin (core/metrics)
+        assert 'cpex_plugin_calls_total{hook="tool_pre_invoke",outcome="allowed",plugin="ServedGuard"} 2' in body
+        assert 'cpex_plugin_calls_total{hook="tool_pre_invoke",outcome="blocked",plugin="ServedGuard"} 1' in body
     finally:
         assert rt.stop() == 0
 

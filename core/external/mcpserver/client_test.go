@@ -163,6 +163,9 @@ func TestHealthAndMetrics(t *testing.T) {
 	assert.Contains(t, body, `cpex_plugin_server_calls_total{hook="tool_pre_invoke",outcome="error",plugin="GoGuard"} 1`)
 	assert.Contains(t, body, `cpex_plugin_server_call_duration_seconds_count{hook="tool_pre_invoke",plugin="GoGuard"} 4`)
 	assert.Contains(t, body, `plugin_info{server_name="MCP Plugin Server",ssl_enabled="false",transport="http"} 1`)
+	// and the core's own series of the served manager (core/metrics)
+	assert.Contains(t, body, `cpex_plugin_calls_total{hook="tool_pre_invoke",outcome="allowed",plugin="GoGuard"} 2`)
+	assert.Contains(t, body, `cpex_plugin_duration_seconds_count{hook="tool_pre_invoke",plugin="GoGuard"} 4`)
 }
 
 func TestUDSRefusesForeignHostAndOrigin(t *testing.T) {

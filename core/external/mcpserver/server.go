@@ -6,7 +6,9 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/cpex-go/cpex/core/metrics"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // Upstream's server identity (cpex.framework.constants), kept so clients that log or
@@ -44,6 +46,9 @@ type Options struct {
 	MaxRequestBytes int
 	// Metrics receives per-plugin call counts and latencies (nil: a new Metrics).
 	Metrics *Metrics
+	// Collectors join the server's Registry, e.g. metrics.NewCollector over the core's
+	// series of a Python host. A ManagerBackend's manager is registered without asking.
+	Collectors []prometheus.Collector
 	// Logger logs failed calls and transport events (nil: slog.Default()).
 	Logger *slog.Logger
 }
@@ -69,6 +74,14 @@ func New(b Backend, o Options) *Server {
 	s := &Server{b: b, o: o, metrics: o.Metrics, log: o.Logger}
 	if s.metrics == nil {
 		s.metrics = NewMetrics()
+	}
+	// The core's own per-plugin series (cpex_plugin_*), next to the server's view of the
+	// same calls (cpex_plugin_server_*): what the gateway's operators scrape elsewhere too.
+	if mb, ok := b.(*ManagerBackend); ok {
+		s.metrics.Registry.MustRegister(metrics.NewCollector(mb.m))
+	}
+	for _, c := range o.Collectors {
+		s.metrics.Registry.MustRegister(c)
 	}
 	if s.log == nil {
 		s.log = slog.Default()
