@@ -202,6 +202,7 @@ _FUNCTIONS = {
     "policy_decide_raw": "PolicyDecide",
     "version_raw": "Version",
     "external_plugin_new": "ExternalPluginNew",
+    "isolated_plugin_new": "IsolatedPluginNew",
 }
 
 if TYPE_CHECKING:  # the bound callables' signatures (docs/protocol.md, "Functions")
@@ -233,6 +234,7 @@ if TYPE_CHECKING:  # the bound callables' signatures (docs/protocol.md, "Functio
     policy_decide_raw: Callable[[str, str], str]
     version_raw: Callable[[], str]
     external_plugin_new: Callable[[str, str], str]
+    isolated_plugin_new: Callable[[str, str], str]
 
 
 def _bind() -> None:
