@@ -105,3 +105,42 @@ func isolatedNewInput(entry, opts string) (*config.PluginConfig, isolated.Option
 	}
 	return &cfg.Plugins[0], io, timeout, nil
 }
+
+// IsolatedVenvPrepare builds (or reuses) the venv of an isolated_venv plugin for the
+// installer, through the runtime's own cache rules: opts = {"python", "plugin_dir",
+// "class_name", "version", "requirements", "extra": [[pip install args], ...],
+// "timeout"}. Answer {"root", "venv", "created"} or {"error": {"message", "code"}}.
+func IsolatedVenvPrepare(opts string) (_ string, err error) {
+	defer guard("IsolatedVenvPrepare", &err)
+	var o struct {
+		Python       string     `json:"python"`
+		PluginDir    string     `json:"plugin_dir"`
+		ClassName    string     `json:"class_name"`
+		Version      *string    `json:"version"`
+		Requirements string     `json:"requirements"`
+		Extra        [][]string `json:"extra"`
+		Timeout      *float64   `json:"timeout"`
+	}
+	if err := decodeStrict("IsolatedVenvPrepare", "opts", opts, &o); err != nil {
+		return "", err
+	}
+	if o.PluginDir == "" || o.ClassName == "" {
+		return "", fmt.Errorf("IsolatedVenvPrepare: opts: plugin_dir and class_name are required, got %s", clip(opts))
+	}
+	timeout := isolatedSetupTimeout
+	if o.Timeout != nil {
+		if !(*o.Timeout > 0) || *o.Timeout > 1e6 {
+			return "", fmt.Errorf("IsolatedVenvPrepare: opts.timeout: want a positive number of seconds, got %v", *o.Timeout)
+		}
+		timeout = time.Duration(*o.Timeout * float64(time.Second))
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	l, created, err := isolated.Prepare(ctx, o.Python, o.PluginDir, o.ClassName, o.Version, o.Requirements, o.Extra)
+	if err != nil {
+		b, _ := json.Marshal(map[string]any{"error": map[string]any{"message": err.Error(), "code": isolated.CodeVenv}})
+		return string(b), nil
+	}
+	b, err := json.Marshal(map[string]any{"root": l.Root, "venv": l.Venv, "created": created})
+	return string(b), err
+}

@@ -107,6 +107,9 @@ type Spec struct {
 	Requirements string  // absolute path of the requirements file, "" for none
 	Version      *string // the plugin's version (manifest_version)
 	Python       string  // the interpreter that creates the venv
+	// Extra are further `pip install` argument lists run after the requirements and
+	// before the metadata is written (the installer puts the plugin's own package in).
+	Extra [][]string
 }
 
 // cacheValid reads the metadata and compares requirements hash, manifest version and
@@ -186,6 +189,12 @@ func Ensure(ctx context.Context, s Spec) (created bool, err error) {
 			}
 		}
 	}
+	for _, args := range s.Extra {
+		argv := append([]string{"-m", "pip", "install", "--disable-pip-version-check"}, args...)
+		if out, err := run(ctx, VenvPython(s.Layout.Venv), argv...); err != nil {
+			return false, &InstallError{Requirements: strings.Join(args, " "), Extra: true, Failing: failingRequirement(out), Tail: tail(out, pipTailLines), Err: err}
+		}
+	}
 	if err := writeMetadata(ctx, s); err != nil {
 		return false, err
 	}
@@ -195,7 +204,8 @@ func Ensure(ctx context.Context, s Spec) (created bool, err error) {
 // InstallError is a requirements install that failed: which file, which requirement pip
 // named (when it did) and pip's last lines.
 type InstallError struct {
-	Requirements string
+	Requirements string // the requirements file, or the extra pip arguments (Extra)
+	Extra        bool
 	Failing      string
 	Tail         string
 	Err          error
@@ -206,10 +216,17 @@ func (e *InstallError) Error() string {
 	if e.Failing != "" {
 		req = fmt.Sprintf(" (requirement %s)", e.Failing)
 	}
-	return fmt.Sprintf("pip install -r %s failed%s: %v; pip's last lines:\n%s", e.Requirements, req, e.Err, e.Tail)
+	return fmt.Sprintf("pip install %s failed%s: %v; pip's last lines:\n%s", e.what(), req, e.Err, e.Tail)
 }
 
 func (e *InstallError) Unwrap() error { return e.Err }
+
+func (e *InstallError) what() string {
+	if e.Extra {
+		return e.Requirements
+	}
+	return "-r " + e.Requirements
+}
 
 // failingRequirement finds the requirement pip complains about in its output.
 func failingRequirement(out []byte) string {
@@ -279,4 +296,25 @@ func tail(out []byte, n int) string {
 		lines = lines[len(lines)-n:]
 	}
 	return strings.Join(lines, "\n")
+}
+
+// Prepare is the installer's entry: the venv of class under pluginDir, built with the
+// same cache rules as the runtime, with extra pip installs (the plugin's package) done
+// before the cache key is written. It answers the layout and whether it built the venv.
+func Prepare(ctx context.Context, python, pluginDir, class string, version *string, requirements string, extra [][]string) (Layout, bool, error) {
+	l, err := NewLayout(pluginDir, class)
+	if err != nil {
+		return Layout{}, false, err
+	}
+	if python == "" {
+		python = "python3"
+	}
+	if requirements != "" && !filepath.IsAbs(requirements) {
+		requirements = filepath.Join(l.Root, requirements)
+	}
+	if err := os.MkdirAll(l.Root, 0o755); err != nil {
+		return l, false, err
+	}
+	created, err := Ensure(ctx, Spec{Layout: l, Requirements: requirements, Version: version, Python: python, Extra: extra})
+	return l, created, err
 }

@@ -203,6 +203,7 @@ _FUNCTIONS = {
     "version_raw": "Version",
     "external_plugin_new": "ExternalPluginNew",
     "isolated_plugin_new": "IsolatedPluginNew",
+    "isolated_venv_prepare": "IsolatedVenvPrepare",
 }
 
 if TYPE_CHECKING:  # the bound callables' signatures (docs/protocol.md, "Functions")
@@ -235,6 +236,7 @@ if TYPE_CHECKING:  # the bound callables' signatures (docs/protocol.md, "Functio
     version_raw: Callable[[], str]
     external_plugin_new: Callable[[str, str], str]
     isolated_plugin_new: Callable[[str, str], str]
+    isolated_venv_prepare: Callable[[str], str]
 
 
 def _bind() -> None:

@@ -42,6 +42,39 @@ def resolve_requirements(config: PluginConfig, plugin_dirs: list[str]) -> Option
     return str(base / str(rel))
 
 
+def prepare_venv(
+    plugin_dir: str,
+    class_name: str,
+    version: Optional[str],
+    requirements: Optional[str] = None,
+    extra_pip_args: Optional[list[list[str]]] = None,
+) -> tuple[Path, bool]:
+    """Build (or reuse) the venv of ``class_name`` under ``plugin_dir`` for an installer,
+    through the runtime's cache rules (the core's ``isolated.Prepare``), running each of
+    ``extra_pip_args`` as one more ``pip install`` before the cache key is written.
+
+    Returns:
+        The plugin root (the venv's parent) and whether the venv was built now.
+
+    Raises:
+        RuntimeError: the venv, its requirements or an extra install failed (pip's last
+            lines quoted).
+    """
+    opts = {
+        "python": sys.executable,
+        "plugin_dir": plugin_dir,
+        "class_name": class_name,
+        "version": version,
+        "requirements": requirements or "",
+        "extra": extra_pip_args or [],
+        "timeout": SETUP_TIMEOUT_SECONDS,
+    }
+    answer: dict[str, Any] = _loads(wire.isolated_venv_prepare(_dumps(opts)))
+    if "error" in answer:
+        raise RuntimeError(f"Failed to initialize isolated venv for {class_name}: {answer['error']['message']}")
+    return Path(answer["root"]), bool(answer["created"])
+
+
 class IsolatedVenvPlugin(GoPlugin):
     """A plugin running in its own virtualenv's worker; the Go core is its host."""
 
@@ -97,4 +130,4 @@ class IsolatedVenvPlugin(GoPlugin):
         await self.shutdown()
 
 
-__all__ = ["IsolatedVenvPlugin", "resolve_requirements"]
+__all__ = ["IsolatedVenvPlugin", "prepare_venv", "resolve_requirements"]
