@@ -65,6 +65,8 @@ func fakeWorker(mode string) {
 		case "garbage":
 			fmt.Println("this is not json")
 			continue
+		case "chatty":
+			fmt.Println("a plugin printing on stdout")
 		case "oversized":
 			fmt.Printf("{\"metadata\": {\"pad\": %q}, \"request_id\": %q}\n", strings.Repeat("x", 4096), id)
 			continue

@@ -261,7 +261,7 @@ func (p *Plugin) Invoke(ctx context.Context, hook string, payload *core.Payload,
 		a, err = w.call(ctx, mk)
 	}
 	if err != nil {
-		return nil, p.callErr(hook, err)
+		return nil, p.callErr(hook, err, w.lastNoise())
 	}
 	if a.tooLarge {
 		return nil, perr(p.name, CodeTooLarge, fmt.Sprintf("isolated plugin %s: %s answer exceeds max_content_size (%d bytes)", p.name, hook, p.pc.MaxContentSize), nil)
@@ -276,13 +276,17 @@ func (p *Plugin) Invoke(ctx context.Context, hook string, payload *core.Payload,
 	return r, nil
 }
 
-func (p *Plugin) callErr(hook string, err error) error {
+func (p *Plugin) callErr(hook string, err error, noise string) error {
 	var tl *errTooLarge
 	switch {
 	case errors.As(err, &tl):
 		return perr(p.name, CodeTooLarge, fmt.Sprintf("isolated plugin %s: %s %v", p.name, hook, err), err)
 	case errors.Is(err, context.DeadlineExceeded):
-		return perr(p.name, CodeTimeout, fmt.Sprintf("isolated plugin %s: %s: the worker did not answer in time", p.name, hook), err)
+		msg := fmt.Sprintf("isolated plugin %s: %s: the worker did not answer in time", p.name, hook)
+		if noise != "" {
+			msg += "; its last output that was not protocol JSON: " + noise
+		}
+		return perr(p.name, CodeTimeout, msg, err)
 	case errors.Is(err, context.Canceled):
 		return err
 	}

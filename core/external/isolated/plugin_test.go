@@ -201,13 +201,23 @@ func TestFaults(t *testing.T) {
 		assert.Equal(t, CodeTimeout, pe.Code)
 		assert.Equal(t, "silent", pe.PluginName)
 	})
-	t.Run("garbage answer", func(t *testing.T) {
-		p := newFake(t, fakeConfig("garbage"), fakeOptions(t, "garbage"))
+	t.Run("garbage answer: skipped, and named when the call gets no answer", func(t *testing.T) {
+		o := fakeOptions(t, "garbage")
+		o.CallTimeout = 200e6
+		p := newFake(t, fakeConfig("garbage"), o)
 		_, err := p.Invoke(context.Background(), "tool_pre_invoke", payload(map[string]any{"name": "x"}), nil)
 		pe := pluginErrOf(t, err)
-		assert.Equal(t, CodeWorker, pe.Code)
+		assert.Equal(t, CodeTimeout, pe.Code)
 		assert.Contains(t, pe.Message, "not protocol JSON")
 		assert.Contains(t, pe.Message, "this is not json")
+	})
+	t.Run("a plugin printing on stdout does not break the stream", func(t *testing.T) {
+		p := newFake(t, fakeConfig("chatty"), fakeOptions(t, "chatty"))
+		for i := 0; i < 3; i++ {
+			r, err := p.Invoke(context.Background(), "tool_pre_invoke", payload(map[string]any{"name": "x"}), nil)
+			require.NoError(t, err)
+			assert.Equal(t, "x", r.ModifiedPayload.(map[string]any)["name"])
+		}
 	})
 	t.Run("oversized answer", func(t *testing.T) {
 		pc := fakeConfig("big")

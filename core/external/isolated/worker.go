@@ -35,6 +35,7 @@ type worker struct {
 	mu      sync.Mutex
 	pending map[string]chan answer
 	dead    error // set once, when the reader stops
+	noise   string // the last line that was not protocol JSON (quoted)
 
 	done   chan struct{} // closed when the reader stops
 	exited chan struct{} // closed when the process has been reaped
@@ -98,10 +99,13 @@ func (w *worker) read(stdout io.Reader) {
 		}
 		a, err := decodeAnswer(line)
 		if err != nil {
-			// A line that is not JSON means the stream can no longer be trusted to pair
-			// answers with calls (a plugin printing to stdout, a broken worker).
-			cause = fmt.Errorf("worker wrote a line that is not protocol JSON: %v", err)
-			break
+			// Not protocol JSON: a plugin printing to stdout (upstream's worker lets it)
+			// or a broken worker. Skipped, as upstream's host does; kept to explain a
+			// call that then gets no answer.
+			w.mu.Lock()
+			w.noise = clip(line)
+			w.mu.Unlock()
+			continue
 		}
 		if a.id == "" || !w.deliver(a.id, a) {
 			continue // unknown id: a call that timed out, or the worker's "unknown" error
@@ -220,6 +224,13 @@ func (w *worker) waitDone(d time.Duration) <-chan struct{} {
 		close(out)
 	}()
 	return out
+}
+
+// lastNoise is the last non-protocol line the worker wrote ("" if none).
+func (w *worker) lastNoise() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.noise
 }
 
 func (w *worker) forget(id string) {
