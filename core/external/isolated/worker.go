@@ -50,6 +50,8 @@ var workerSeq atomic.Uint64
 func startWorker(argv []string, dir string, env []string, maxLine int) (*worker, error) {
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Dir, cmd.Env = dir, env
+	// A grandchild holding stderr open must not keep Wait (and so stop) from returning.
+	cmd.WaitDelay = 2 * time.Second
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		return nil, err
