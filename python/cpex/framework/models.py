@@ -595,7 +595,8 @@ _LEGACY_MODES: dict[str, tuple[str, Optional[str]]] = {
 
 _CAPABILITY_VALUES = frozenset(c.value for c in Capability)
 
-# Upstream kinds whose transports (external servers, isolated virtual envs) come later.
+# Upstream kinds whose transports come later: external over gRPC or a Unix socket (external
+# over MCP and isolated_venv load).
 _UNSUPPORTED_KINDS = frozenset({EXTERNAL_PLUGIN_TYPE})
 
 
