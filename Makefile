@@ -65,7 +65,7 @@ test-pydantic-range: build
 # Our MCP client against upstream cpex's MCP server runtime (0.1.4 with mcp 2.x, 0.1.3
 # with mcp 1.x), each from PyPI in its own .venv-interop-<version> (made on first run);
 # our isolated_venv host against upstream 0.1.4's worker (its plugin venv is cached in
-# .venv-interop-isolated/).
+# .venv-interop-isolated/) and upstream's host against our worker.
 test-interop: build
 	PYTHONPATH=python $(PY) -m pytest -q -p no:cacheprovider tests/interop
 
