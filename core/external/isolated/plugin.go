@@ -99,6 +99,13 @@ func New(ctx context.Context, pc *config.PluginConfig, o Options) (*Plugin, erro
 	if strings.TrimSpace(class) == "" || !strings.Contains(class, ".") {
 		return nil, perr(pc.Name, CodeConfig, fmt.Sprintf("isolated plugin %s: config.class_name must be a dotted module.Class path, got %v", pc.Name, pc.Config["class_name"]), nil)
 	}
+	for _, c := range pc.Capabilities {
+		// Only capabilities this host knows go to a worker: an unknown one could be read
+		// by a newer worker as a grant the host never meant.
+		if !config.Capability(c).Valid() {
+			return nil, perr(pc.Name, CodeConfig, fmt.Sprintf("isolated plugin %s: unknown capability %q", pc.Name, c), nil)
+		}
+	}
 	if len(o.PluginDirs) == 0 {
 		return nil, perr(pc.Name, CodeConfig, fmt.Sprintf("isolated plugin %s: plugin_dirs is empty; its first entry is where the venv is cached", pc.Name), nil)
 	}

@@ -283,6 +283,7 @@ func TestConfigErrors(t *testing.T) {
 		{"bare class", "dotted", func(pc *config.PluginConfig, _ *Options) { pc.Config["class_name"] = "Fake" }},
 		{"no plugin dirs", "plugin_dirs", func(_ *config.PluginConfig, o *Options) { o.PluginDirs = nil }},
 		{"wrong kind", "kind", func(pc *config.PluginConfig, _ *Options) { pc.Kind = "external" }},
+		{"unknown capability", `unknown capability "read_minds"`, func(pc *config.PluginConfig, _ *Options) { pc.Capabilities = []string{"read_headers", "read_minds"} }},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			pc, o := fakeConfig("bad"), fakeOptions(t, "echo")
