@@ -34,7 +34,7 @@ type worker struct {
 
 	mu      sync.Mutex
 	pending map[string]chan answer
-	dead    error // set once, when the reader stops
+	dead    error  // set once, when the reader stops
 	noise   string // the last line that was not protocol JSON (quoted)
 
 	done   chan struct{} // closed when the reader stops
