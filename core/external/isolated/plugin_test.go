@@ -296,3 +296,16 @@ func TestConfigErrors(t *testing.T) {
 		})
 	}
 }
+
+func TestFactoryBuildsAPluginFromASpec(t *testing.T) {
+	f := Factory(fakeOptions(t, "echo"))
+	p, err := f(core.PluginSpec{Name: "viaFactory", Kind: "builtin/isolated", Hooks: []string{"tool_pre_invoke"},
+		Config: map[string]any{"class_name": "fakepkg.plugin.Fake"}})
+	require.NoError(t, err)
+	defer p.(*Plugin).Shutdown(context.Background()) //nolint:errcheck
+	r, err := p.Invoke(context.Background(), "tool_pre_invoke", payload(map[string]any{"name": "x"}), nil)
+	require.NoError(t, err)
+	assert.Equal(t, "fakepkg.plugin.Fake", r.Metadata["class"])
+	_, err = f(core.PluginSpec{Name: "noClass", Kind: "builtin/isolated", Config: map[string]any{}})
+	assert.Equal(t, CodeConfig, pluginErrOf(t, err).Code)
+}
