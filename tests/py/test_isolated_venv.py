@@ -141,3 +141,23 @@ def test_the_worker_module_is_importable_without_the_core() -> None:
     assert worker.PROTOCOL_VERSION == 1
     assert set(worker.FEATURES) <= {"credential", "extensions", "modified_extensions"}
     assert os.path.basename(worker.__file__ or "") == "worker.py"
+
+
+@pytest.mark.parametrize(
+    ("chunks", "limit", "want"),
+    [
+        ([b'{"a":1}\n{"b":2}\n'], None, [(b'{"a":1}', False), (b'{"b":2}', False)]),
+        ([b'{"a"', b":1}\n"], None, [(b'{"a":1}', False)]),
+        ([b"x" * 10 + b"\nok\n"], 5, [(b"", True), (b"ok", False)]),
+        ([b"x" * 6, b"x" * 6, b"x\nok\n"], 5, [(b"", True), (b"ok", False)]),
+        ([b"12345\n"], 5, [(b"12345", False)]),
+    ],
+)
+def test_the_workers_line_splitter(chunks: list[bytes], limit: int | None, want: list[tuple[bytes, bool]]) -> None:
+    from cpex.framework.isolated.worker import LineSplitter
+
+    splitter = LineSplitter()
+    got: list[tuple[bytes, bool]] = []
+    for chunk in chunks:
+        got.extend(splitter.feed(chunk, limit))
+    assert got == want

@@ -232,25 +232,69 @@ def _extensions(raw: Any) -> Any:
         return None
 
 
-def _reader(loop: asyncio.AbstractEventLoop, worker: Worker, stdin: BinaryIO, stop: asyncio.Future[None]) -> None:
-    """Reads lines (bounded by the plugin's max_content_size once known) on a thread."""
+class LineSplitter:
+    """Splits the task stream into lines, each bounded by the limit in force when it
+    arrives (the plugin's max_content_size once known). A longer line is reported once as
+    oversized and the rest of it discarded, so the next line starts clean."""
+
+    def __init__(self) -> None:
+        self._buf = bytearray()
+        self._skipping = False
+
+    def feed(self, chunk: bytes, limit: Optional[int]) -> list[tuple[bytes, bool]]:
+        out: list[tuple[bytes, bool]] = []
+        self._buf += chunk
+        while True:
+            i = self._buf.find(b"\n")
+            if i < 0:
+                if limit and len(self._buf) > limit and not self._skipping:
+                    self._skipping = True
+                    out.append((b"", True))
+                if self._skipping:
+                    self._buf.clear()
+                return out
+            line = bytes(self._buf[:i])
+            del self._buf[: i + 1]
+            if self._skipping:
+                self._skipping = False
+            elif limit and len(line) > limit:
+                out.append((b"", True))
+            else:
+                out.append((line, False))
+
+
+async def _serve_pipe(worker: Worker, loop: asyncio.AbstractEventLoop) -> None:
+    """Reads tasks on the event loop itself (no thread hop per task)."""
+    reader = asyncio.StreamReader()
+    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin.buffer)
+    splitter = LineSplitter()
     while True:
-        limit = worker.max_content_size
-        line = stdin.readline(limit + 1) if limit else stdin.readline()
-        if not line:
-            break
-        oversized = limit is not None and len(line) > limit and not line.endswith(b"\n")
-        if oversized:
-            while True:  # drain the rest of the line in bounded pieces
-                rest = stdin.readline(limit or 65536)
-                if not rest or rest.endswith(b"\n"):
-                    break
-        if not line.strip():
-            continue
-        fut = asyncio.run_coroutine_threadsafe(_dispatch(worker, line, oversized), loop)
-        if not fut.result():
-            break
-    loop.call_soon_threadsafe(_finish, stop)
+        chunk = await reader.read(1 << 16)
+        if not chunk:
+            return
+        for line, oversized in splitter.feed(chunk, worker.max_content_size):
+            if not oversized and not line.strip():
+                continue
+            if not worker.spawn(line, oversized):
+                return
+
+
+def _serve_thread(worker: Worker, loop: asyncio.AbstractEventLoop, stop: asyncio.Future[None]) -> None:
+    """The same from a thread, for a stdin that is a regular file (no pipe transport)."""
+    splitter = LineSplitter()
+    read = getattr(sys.stdin.buffer, "read1", sys.stdin.buffer.read)
+    try:
+        while True:
+            chunk = read(1 << 16)
+            if not chunk:
+                return
+            for line, oversized in splitter.feed(chunk, worker.max_content_size):
+                if not oversized and not line.strip():
+                    continue
+                if not asyncio.run_coroutine_threadsafe(_dispatch(worker, line, oversized), loop).result():
+                    return
+    finally:
+        loop.call_soon_threadsafe(_finish, stop)
 
 
 def _finish(stop: asyncio.Future[None]) -> None:
@@ -269,9 +313,12 @@ async def main() -> None:
     sys.stdout = sys.stderr
     worker = Worker(out)
     loop = asyncio.get_running_loop()
-    stop: asyncio.Future[None] = loop.create_future()
-    threading.Thread(target=_reader, args=(loop, worker, sys.stdin.buffer, stop), daemon=True).start()
-    await stop
+    try:
+        await _serve_pipe(worker, loop)
+    except ValueError:  # stdin is not a pipe: read it from a thread
+        stop: asyncio.Future[None] = loop.create_future()
+        threading.Thread(target=_serve_thread, args=(worker, loop, stop), daemon=True).start()
+        await stop
     if worker._tasks:
         await asyncio.gather(*list(worker._tasks), return_exceptions=True)
     if worker._loaded is not None:
