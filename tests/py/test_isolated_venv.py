@@ -161,3 +161,15 @@ def test_the_workers_line_splitter(chunks: list[bytes], limit: int | None, want:
     for chunk in chunks:
         got.extend(splitter.feed(chunk, limit))
     assert got == want
+
+
+async def test_a_credential_hook_fails_closed_on_a_worker_without_the_feature(in_root: Path) -> None:
+    # Our worker does not claim `credential`: a plugin with an identity hook must not run
+    # on it (it would get the redacted token), so the load fails, naming the feature.
+    import cpex.framework.hooks.identity  # noqa: F401  (registers identity_resolve)
+
+    manager = TenantPluginManager(write_config(in_root, name="Ident", hooks=["identity_resolve"]), timeout=60)
+    with pytest.raises(Exception) as info:
+        await manager.initialize()
+    text = str(info.value)
+    assert "Ident" in text and "credential" in text
