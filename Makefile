@@ -59,9 +59,11 @@ test: lint test-go test-py
 test-pydantic-range: build
 	scripts/check-pydantic-range.sh $(PYTHON_EXE)
 
-# External plugins over MCP, both directions: our client against upstream cpex's server
+# External plugins, both directions: our MCP client against upstream cpex's MCP server
 # runtime and upstream's clients against ours (0.1.4 with mcp 2.x, 0.1.3 with mcp 1.x),
-# each from PyPI in its own .venv-interop-<version> (made on first run).
+# each from PyPI in its own .venv-interop-<version> (made on first run); our
+# isolated_venv host against upstream 0.1.4's worker (its plugin venv is cached in
+# .venv-interop-isolated/) and upstream's host against our worker.
 test-interop: build
 	PYTHONPATH=python $(PY) -m pytest -q -p no:cacheprovider tests/interop
 

@@ -15,7 +15,7 @@ BENCH_UPSTREAM_PY   := $(BENCH_UPSTREAM_VENV)/bin/python
 BENCH_UPSTREAM_CPEX := cpex==0.1.4
 BENCH_ARGS ?=
 
-.PHONY: bench bench-quick bench-setup bench-pdp bench-external
+.PHONY: bench bench-quick bench-setup bench-pdp bench-external bench-isolated
 
 $(BENCH_UPSTREAM_VENV)/.ready: bench/requirements.txt bench/requirements-plugins.txt
 	$(PYTHON_EXE) -m venv $(BENCH_UPSTREAM_VENV)
@@ -39,7 +39,15 @@ bench: bench-setup $(BENCH_UPSTREAM_VENV)/.mcp-ready
 	PYTHONPATH=python $(PY) bench/loopstall.py
 	$(MAKE) bench-pdp
 	$(PY) bench/external.py --upstream-python $(BENCH_UPSTREAM_PY) --ours-python $(PY)
+	$(MAKE) bench-isolated
 	$(PY) bench/readme.py
+
+# isolated_venv: one no-op plugin, 1 and 64 callers, our Go host against upstream's host
+# on the same venv and worker, and our host with our worker (bench/isolated.py). The
+# plugin venvs are cached in bench/results/.isolated/ (the first run installs cpex 0.1.4
+# into one of them from PyPI).
+bench-isolated: $(NATIVE_STAMP) $(BENCH_UPSTREAM_VENV)/.ready
+	$(PY) bench/isolated.py --ours-python $(PY) --upstream-python $(BENCH_UPSTREAM_PY)
 
 # The embedded policy engines against the same decision over HTTP to a local
 # OPA-compatible stub: decisions/s and p99 per engine (core/builtins/pdp_bench_test.go,

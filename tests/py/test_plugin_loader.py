@@ -126,13 +126,27 @@ async def test_import_failures_are_logged_and_reraised(caplog: pytest.LogCapture
     assert loader._plugin_types == {}
 
 
-@pytest.mark.parametrize("kind", ["external", "isolated_venv"])
+@pytest.mark.parametrize("kind", ["external"])
 async def test_unsupported_kinds_fail_at_load(kind: str) -> None:
     with pytest.raises(PluginError) as info:
         extra: dict[str, Any] = {"unix_socket": {"path": "/run/plugins.sock"}} if kind == "external" else {}
         await PluginLoader().load_and_instantiate_plugin(cfg(kind, **extra))
     assert f"kind '{kind}' is not supported yet by cpex-go" in str(info.value)
     assert info.value.error.plugin_name == "loaded"
+
+
+async def test_isolated_venv_kind_goes_to_the_isolated_host() -> None:
+    seen: list[PluginConfig] = []
+
+    class IsolatedAwareLoader(PluginLoader):
+        async def _load_isolated_plugin(self, config: PluginConfig) -> Plugin:
+            seen.append(config)
+            return LoadablePlugin(config)
+
+    config = cfg("isolated_venv", config={"class_name": "pkg.mod.Plugin"})
+    plugin = await IsolatedAwareLoader().load_and_instantiate_plugin(config)
+    assert isinstance(plugin, LoadablePlugin)
+    assert seen == [config] and seen[0] is not config
 
 
 async def test_external_mcp_kind_goes_to_the_mcp_client() -> None:

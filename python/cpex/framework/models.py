@@ -595,8 +595,9 @@ _LEGACY_MODES: dict[str, tuple[str, Optional[str]]] = {
 
 _CAPABILITY_VALUES = frozenset(c.value for c in Capability)
 
-# Upstream kinds whose transports (external servers, isolated virtual envs) come later.
-_UNSUPPORTED_KINDS = frozenset({EXTERNAL_PLUGIN_TYPE, ISOLATED_VENV_PLUGIN_TYPE})
+# Upstream kinds whose transports come later: external over gRPC or a Unix socket (external
+# over MCP and isolated_venv load).
+_UNSUPPORTED_KINDS = frozenset({EXTERNAL_PLUGIN_TYPE})
 
 
 class PluginConfig(BaseModel):

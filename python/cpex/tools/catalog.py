@@ -77,7 +77,8 @@ PIP_TIMEOUT_S = 600
 
 
 class IsolatedVenvUnsupportedError(RuntimeError):
-    """The plugin needs an isolated virtual environment, which this cpex cannot create yet."""
+    """Kept for API compatibility: isolated venvs are installed since cpex-go hosts them
+    (``core/external/isolated``); nothing raises this any more."""
 
 
 def classify_plugin_kind(kind: str | None) -> str:
@@ -166,6 +167,9 @@ class PluginCatalog:
         self.github_token = settings.GITHUB_TOKEN
         self.monorepos = [u.strip() for u in settings.REPO_URLS.split(",") if u.strip()]
         self.plugin_folder = settings.FOLDER
+        # A staged isolated-venv install: (plugin root, manifest, requirements file), see
+        # _initialize_isolated_venv / _install_package_into_venv.
+        self._pending_isolated: tuple[Path, PluginManifest, str | None] | None = None
         self.catalog_folder = settings.CATALOG_FOLDER
         self.manifests: list[PluginManifest] = []
         self.auth = Auth.Token(self.github_token) if (self.github_token and Auth is not None) else None
@@ -453,23 +457,25 @@ class PluginCatalog:
         )
         return Path(out.stdout.strip())
 
-    def _refuse_isolated(self, manifest: PluginManifest) -> None:
-        """Stop an install that would need an isolated venv, before anything is installed."""
-        if manifest.kind != ISOLATED_VENV_PLUGIN_TYPE:
-            return
+    @staticmethod
+    def _is_isolated(manifest: PluginManifest) -> bool:
+        return manifest.kind == ISOLATED_VENV_PLUGIN_TYPE
+
+    def _isolated_root(self, manifest: PluginManifest) -> Path:
+        """``<plugins>/<class root>``: where the plugin's venv, cache key and manifest live."""
         class_name = (manifest.default_config or {}).get("class_name")
-        origin = f" (class path {class_name!r})" if class_name else ""
-        raise IsolatedVenvUnsupportedError(
-            f"Failed to initialize isolated venv for {manifest.name}: the plugin has kind 'isolated_venv'{origin} "
-            "and this cpex does not run isolated_venv plugins yet, so nothing was installed. Re-run with "
-            "--no-convert to install its class path in-process (pypi, test-pypi, git and local installs)."
-        )
+        if not class_name or not isinstance(class_name, str):
+            raise RuntimeError(f"Failed to initialize isolated venv for {manifest.name}: default_config.class_name is not set")
+        return Path(self.plugin_folder) / class_name.split(".")[0]
 
     def install_folder_via_pip(self, manifest: PluginManifest, verify_integrity: bool = True) -> Path | None:
         """pip-install a monorepo plugin from ``git+<package_source>``; returns the installed package's folder."""
         if manifest.monorepo is None:
             raise RuntimeError("PluginManifest.monorepo can not be None.")
-        self._refuse_isolated(manifest)
+        if self._is_isolated(manifest):
+            root = self._initialize_isolated_venv(manifest, None)
+            self._install_package_into_venv(root, [f"git+{manifest.monorepo.package_source}"])
+            return root
         try:
             self._pip("install", f"git+{manifest.monorepo.package_source}")
         except subprocess.CalledProcessError as exc:
@@ -665,10 +671,35 @@ class PluginCatalog:
             raise ValueError(f"Security violation: requirements file '{found[0]}' is outside the package directory")
         return found[0]
 
-    def _initialize_isolated_venv(self, manifest: PluginManifest, package_path: Path) -> Path:
-        """Isolated venvs are not available in this cpex: always refuses (see IsolatedVenvUnsupportedError)."""
-        self._refuse_isolated(manifest)
-        raise IsolatedVenvUnsupportedError(f"plugin {manifest.name!r}: isolated venvs are not supported yet")
+    def _initialize_isolated_venv(self, manifest: PluginManifest, package_path: Path | None) -> Path:
+        """Stage an isolated-venv install: the requirements file (copied out of the package)
+        and the manifest go into the plugin root; the venv itself is built by
+        ``_install_package_into_venv``, together with the plugin's package, so a venv whose
+        package install failed never reads as a valid cache. Returns the plugin root."""
+        root = self._isolated_root(manifest)
+        root.mkdir(parents=True, exist_ok=True)
+        requirements: str | None = None
+        rel = (manifest.default_config or {}).get("requirements_file")
+        if rel and package_path is not None:
+            try:
+                source = self._find_requirements_in_extracted_package(package_path, manifest.name, rel)
+                target = root / os.path.normpath(rel)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy(source, target)
+                requirements = str(target)
+            except FileNotFoundError:
+                logger.info("No requirements file %r in %s; continuing without one", rel, manifest.name)
+        self._persist_manifest_to_plugin_dir(manifest)
+        self._pending_isolated = (root, manifest, requirements)
+        return root
+
+    def _build_isolated_venv(self, manifest: PluginManifest, requirements: str | None, pip_args: list[str]) -> None:
+        """The venv, through the runtime's cache rules (the core's ``isolated.Prepare``)."""
+        from cpex.framework.isolated.client import prepare_venv  # starts the core
+
+        class_name = str((manifest.default_config or {})["class_name"])
+        _, created = prepare_venv(str(self.plugin_folder), class_name, manifest.version, requirements, [pip_args])
+        logger.info("%s isolated venv for %s", "Built" if created else "Reused the cached", manifest.name)
 
     def _get_venv_python_executable(self, venv_path: Path) -> str:
         python = venv_path / ("Scripts/python.exe" if sys.platform == "win32" else "bin/python")
@@ -677,7 +708,17 @@ class PluginCatalog:
         return str(python)
 
     def _install_package_into_venv(self, plugin_path: Path, pip_args: list[str]) -> None:
-        """``pip install <pip_args>`` with the interpreter of ``<plugin_path>/.venv`` (a plugin's own environment)."""
+        """``pip install <pip_args>`` into ``<plugin_path>/.venv``: for a staged isolated
+        install the venv is built (or reused) first, through the runtime's cache rules."""
+        pending = self._pending_isolated
+        if pending is not None and Path(pending[0]) == Path(plugin_path):
+            self._pending_isolated = None
+            _, manifest, requirements = pending
+            try:
+                self._build_isolated_venv(manifest, requirements, pip_args)
+            except RuntimeError as exc:
+                raise RuntimeError(f"Failed to install plugin package into venv: {exc}") from exc
+            return
         python = self._get_venv_python_executable(Path(plugin_path) / ".venv")
         try:
             self._pip("install", *pip_args, python=python)
@@ -685,7 +726,8 @@ class PluginCatalog:
             raise RuntimeError(f"Failed to install plugin package into venv: {exc.stderr}") from exc
 
     def _commit_isolated_venv_cache(self) -> None:
-        """Nothing to commit: no isolated venv is ever prepared by this cpex (kept for API parity)."""
+        """Nothing to commit (kept for API parity): the core writes the venv's cache key
+        itself, only after the package install succeeded."""
 
     def _find_and_load_versions_json(self, manifest: PluginManifest, plugin_path: Path | None,
                                      plugin_package_name: str) -> Path | None:
@@ -707,7 +749,8 @@ class PluginCatalog:
 
     def _handle_plugin_installation(self, manifest: PluginManifest, package_path: Path,
                                     install_command: list[str] | None = None) -> Path | None:
-        self._refuse_isolated(manifest)
+        if self._is_isolated(manifest):
+            return self._initialize_isolated_venv(manifest, package_path)
         if install_command:
             subprocess.run(install_command, check=True, capture_output=True, text=True, timeout=PIP_TIMEOUT_S)  # nosec B603
         return None
@@ -737,7 +780,11 @@ class PluginCatalog:
             manifest_path = self._find_manifest_in_extracted_package(extract_dir, plugin_package_name)
             manifest = self._normalize_manifest_data(self._load_manifest_file(manifest_path), plugin_package_name,
                                                      version_constraint, convert=convert)
-            self._handle_plugin_installation(manifest, manifest_path.parent)
+            root = self._handle_plugin_installation(manifest, manifest_path.parent)
+            if root is not None:
+                target = _requirement(plugin_package_name, version_constraint)
+                self._install_package_into_venv(root, [*self._index_args(use_pytest), target])
+                return manifest, self._finalize_plugin_installation(manifest, root, plugin_package_name)
             self._install_package(plugin_package_name, version_constraint, use_pytest)
             plugin_path = self._locate_installed(plugin_package_name)
             return manifest, self._finalize_plugin_installation(manifest, plugin_path, plugin_package_name)
@@ -783,12 +830,13 @@ class PluginCatalog:
             manifest = self._normalize_manifest_data(self._load_manifest_file(manifest_path), package_name, None,
                                                      convert=convert)
             manifest.git_repo = GitRepo(git_repository=repo, git_branch_tag_commit=ref)
-            self._handle_plugin_installation(manifest, manifest_path.parent)
+            root = self._handle_plugin_installation(manifest, manifest_path.parent)
+            if root is not None:
+                self._install_package_into_venv(root, [f"{package_name} @ {spec}"])
+                return manifest, self._finalize_plugin_installation(manifest, root, package_name)
             self._pip("install", f"{package_name} @ {spec}")
             plugin_path = self._locate_installed(package_name)
             return manifest, self._finalize_plugin_installation(manifest, plugin_path, package_name)
-        except IsolatedVenvUnsupportedError:
-            raise
         except subprocess.CalledProcessError as exc:
             raise RuntimeError(f"Failed to install {package_name} from Git: {exc.stderr}") from exc
         except Exception as exc:
@@ -824,7 +872,12 @@ class PluginCatalog:
         manifest = self._normalize_manifest_data(self._load_manifest_file(manifest_path), project_name, None,
                                                  convert=convert)
         manifest.local = str(source.resolve())
-        self._refuse_isolated(manifest)
+        if self._is_isolated(manifest):
+            root = self._initialize_isolated_venv(manifest, manifest_path.parent)
+            self._install_package_into_venv(root, ["-e", str(source)])
+            self._persist_manifest(manifest, manifest.name)
+            self.update_plugin_version_registry(manifest=manifest, relpath=root)
+            return manifest, root
         try:
             self._pip("install", "-e", str(source))
         except subprocess.CalledProcessError as exc:
@@ -837,7 +890,8 @@ class PluginCatalog:
 
     def uninstall_package(self, package_name: str, manifest: PluginManifest) -> bool:
         """``pip uninstall`` the plugin's package (isolated-venv plugins are refused: none can be installed)."""
-        self._refuse_isolated(manifest)
+        if self._is_isolated(manifest):
+            return self._uninstall_isolated(package_name, manifest)
         try:
             self._pip("uninstall", "-y", package_name, timeout=120)
             return True
@@ -845,3 +899,16 @@ class PluginCatalog:
             raise RuntimeError(f"Failed to uninstall {package_name}: {exc.stderr}") from exc
         except Exception as exc:
             raise RuntimeError(f"Unexpected error uninstalling {package_name}: {exc}") from exc
+
+    def _uninstall_isolated(self, package_name: str, manifest: PluginManifest) -> bool:
+        """Uninstall from the plugin's venv, then remove the venv and its cache key."""
+        root = self._isolated_root(manifest)
+        venv = root / ".venv"
+        if venv.exists():
+            try:
+                self._pip("uninstall", "-y", package_name, python=self._get_venv_python_executable(venv), timeout=120)
+            except subprocess.CalledProcessError as exc:
+                logger.warning("pip uninstall %s in %s failed: %s", package_name, venv, exc.stderr)
+        shutil.rmtree(venv, ignore_errors=True)
+        shutil.rmtree(root / ".cpex", ignore_errors=True)
+        return True

@@ -180,8 +180,7 @@ def test_native_template_loads_through_the_plugin_manager(tmp_path: Path, run_cl
 
 def test_isolated_template_generates_and_its_class_runs_in_process(tmp_path: Path,
                                                                     run_cli: Callable[..., Any]) -> None:
-    # isolated_venv plugins cannot run in this cpex yet: check the generated project and load its
-    # class in-process through the manager (kind = the class_name it declares).
+    # Check the generated project and load its class in-process through the manager (kind = the class_name it declares).
     assert run_cli("bootstrap", "-t", "isolated", "--no_input", "-d", str(tmp_path / "iso_guard")).exit_code == 0
     project = tmp_path / "iso_guard"
     assert (project / "requirements.txt").read_text().startswith("# Installed into")

@@ -210,18 +210,47 @@ def test_local_install_then_uninstall(cli_env, pip_env: Path, scratch_python: st
     assert PluginRegistry().get("local-demo") is None and config_entries(cli_env) == []
 
 
-def test_class_path_kind_is_refused_before_anything_is_installed(cli_env, pip_env: Path, scratch_python: str,
-                                                                 tmp_path: Path, run_cli: Callable[..., Any]) -> None:
-    # Without --no-convert a class-path kind becomes isolated_venv, which this cpex cannot run yet.
+async def test_class_path_kind_installs_into_an_isolated_venv_and_runs(
+        cli_env, pip_env: Path, scratch_python: str, tmp_path: Path, run_cli: Callable[..., Any],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # Without --no-convert a class-path kind becomes isolated_venv: the package goes into the
+    # plugin's own venv (built by the core, as at runtime), never into the CLI's environment.
+    from cpex.framework import GlobalContext, TenantPluginManager, ToolPreInvokePayload
+    from cpex.framework.loader import plugin as loader_plugin
+    from isolated_venvs import shim_wheel
+
     project = make_plugin_project(tmp_path / "src", "iso-demo")
-    before = cli_env.config_file.read_text()
+    manifest_file = project / "iso_demo" / "plugin-manifest.yaml"
+    manifest = json.loads(manifest_file.read_text())
+    manifest["default_config"]["requirements_file"] = "requirements.txt"
+    manifest_file.write_text(json.dumps(manifest))
+    # The venv's cpex: this checkout, through a local wheel (offline).
+    (project / "iso_demo" / "requirements.txt").write_text(f"{shim_wheel(tmp_path)}\n")
     r = run_cli("plugin", "-t", "local", "install", str(project))
-    assert r.exit_code == 4
-    flat = " ".join(r.output.split())
-    assert "isolated_venv" in flat and "--no-convert" in flat and "nothing was installed" in flat
-    assert "iso_demo.plugin.DemoPlugin" in flat
-    assert not scratch_has(scratch_python, "iso-demo")
-    assert PluginRegistry().registry.plugins == [] and cli_env.config_file.read_text() == before
+    assert r.exit_code == 0, r.output
+    assert "iso-demo installation complete" in r.output
+    assert not scratch_has(scratch_python, "iso-demo"), "not in the CLI's environment"
+    root = cli_env.plugins / "iso_demo"
+    assert (root / ".venv" / "bin" / "python").exists()
+    assert (root / ".cpex" / "venv_cache" / ".venv_metadata.json").exists()
+    assert (root / "iso_demo-plugin-DemoPlugin.plugin-manifest.yaml").exists()
+    entry = config_entries(cli_env)[0]
+    assert entry["kind"] == "isolated_venv" and entry["config"]["class_name"] == "iso_demo.plugin.DemoPlugin"
+
+    # ... and the installed entry runs, through the cached venv.
+    monkeypatch.setattr(loader_plugin, "ALLOWED_PLUGIN_DIRS", {str(cli_env.root)})
+    manager = TenantPluginManager(str(cli_env.config_file), timeout=60)
+    await manager.initialize()
+    try:
+        result, _ = await manager.invoke_hook("tool_pre_invoke", ToolPreInvokePayload(name="t", args={}),
+                                              GlobalContext(request_id="r"))
+        assert result.continue_processing and result.metadata == {"iso_demo": "1.0.0"}
+    finally:
+        await manager.shutdown()
+
+    gone = run_cli("plugin", "uninstall", "iso-demo", "--yes")
+    assert gone.exit_code == 0, gone.output
+    assert not (root / ".venv").exists() and not (root / ".cpex").exists()
 
 
 def test_unknown_kind_fails_unless_no_convert(cli_env, pip_env: Path, scratch_python: str, tmp_path: Path,
@@ -379,13 +408,16 @@ def test_monorepo_install_asks_which_plugin(cli_env, pip_env: Path, scratch_pyth
     assert scratch_has(scratch_python, "ask-demo")
 
 
-def test_monorepo_class_path_plugin_is_refused_clearly(cli_env, pip_env: Path, scratch_python: str,
-                                                       git_daemon: Any, json_server: Any,
-                                                       monkeypatch: pytest.MonkeyPatch,
-                                                       run_cli: Callable[..., Any]) -> None:
+def test_monorepo_class_path_plugin_installs_into_its_venv(cli_env, pip_env: Path, scratch_python: str,
+                                                            git_daemon: Any, json_server: Any,
+                                                            monkeypatch: pytest.MonkeyPatch,
+                                                            run_cli: Callable[..., Any]) -> None:
     base, url = git_daemon
     _monorepo(base, url, json_server, monkeypatch, kind="fqn_demo.plugin.DemoPlugin", dist="fqn-demo")
     r = run_cli("plugin", "install", "fqn-demo", "-y")
-    assert r.exit_code == 4
-    assert "does not run isolated_venv plugins yet" in " ".join(r.output.split())
-    assert not scratch_has(scratch_python, "fqn-demo") and PluginRegistry().registry.plugins == []
+    assert r.exit_code == 0, r.output
+    assert not scratch_has(scratch_python, "fqn-demo"), "installed in the plugin's venv, not the CLI's environment"
+    venv_python = cli_env.plugins / "fqn_demo" / ".venv" / "bin" / "python"
+    assert scratch_has(str(venv_python), "fqn-demo")
+    assert PluginRegistry().get("fqn-demo") is not None
+    assert config_entries(cli_env)[0]["kind"] == "isolated_venv"

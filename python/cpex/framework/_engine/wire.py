@@ -210,6 +210,8 @@ _FUNCTIONS = {
     "policy_decide_raw": "PolicyDecide",
     "version_raw": "Version",
     "external_plugin_new": "ExternalPluginNew",
+    "isolated_plugin_new": "IsolatedPluginNew",
+    "isolated_venv_prepare": "IsolatedVenvPrepare",
 }
 
 if TYPE_CHECKING:  # the bound callables' signatures (docs/protocol.md, "Functions")
@@ -241,6 +243,8 @@ if TYPE_CHECKING:  # the bound callables' signatures (docs/protocol.md, "Functio
     policy_decide_raw: Callable[[str, str], str]
     version_raw: Callable[[], str]
     external_plugin_new: Callable[[str, str], str]
+    isolated_plugin_new: Callable[[str, str], str]
+    isolated_venv_prepare: Callable[[str], str]
 
 
 def _bind() -> None:

@@ -2,9 +2,10 @@
 
 ``kind`` selects how: a dotted ``module.Class`` path is imported in-process; a kind of
 the form ``builtin/<name>`` is a Go plugin that lives in the core; ``external`` with an ``mcp:``
-section is a Go plugin too, the core's MCP client (``cpex.framework.external.mcp.client``).
-``external`` over gRPC or a Unix socket and ``isolated_venv`` are upstream kinds cpex-go
-does not implement yet: they fail at load.
+section is a Go plugin too, the core's MCP client (``cpex.framework.external.mcp.client``);
+``isolated_venv`` is a Go plugin hosting the class in its own virtualenv's worker
+(``cpex.framework.isolated.client``). ``external`` over gRPC or a Unix socket is an
+upstream kind cpex-go does not implement yet: it fails at load.
 """
 
 from __future__ import annotations
@@ -123,6 +124,14 @@ class PluginLoader:
         await plugin.initialize()
         return plugin
 
+    async def _load_isolated_plugin(self, config: PluginConfig) -> Plugin:
+        """Build (or reuse) the plugin's venv and start its worker; the core hosts it."""
+        from cpex.framework.isolated.client import IsolatedVenvPlugin  # starts the core
+
+        plugin = IsolatedVenvPlugin(config, plugin_dirs=self.plugin_dirs.copy())
+        await plugin.initialize()
+        return plugin
+
     async def load_and_instantiate_plugin(self, config: PluginConfig) -> Optional[Plugin]:
         """Create and initialise the plugin of ``config``.
 
@@ -133,7 +142,9 @@ class PluginLoader:
         kind = plugin_config.kind
         if kind == EXTERNAL_PLUGIN_TYPE and plugin_config.mcp is not None:
             return await self._load_external_mcp_plugin(plugin_config)
-        if kind in (EXTERNAL_PLUGIN_TYPE, ISOLATED_VENV_PLUGIN_TYPE):
+        if kind == ISOLATED_VENV_PLUGIN_TYPE:
+            return await self._load_isolated_plugin(plugin_config)
+        if kind == EXTERNAL_PLUGIN_TYPE:
             raise _unsupported_kind(plugin_config)
         if kind.startswith(GO_PLUGIN_KIND_PREFIX):
             plugin = self._load_go_plugin(plugin_config)

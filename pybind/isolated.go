@@ -1,0 +1,146 @@
+package pybind
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/cpex-go/cpex/core"
+	"github.com/cpex-go/cpex/core/config"
+	"github.com/cpex-go/cpex/core/external/isolated"
+)
+
+// isolatedSetupTimeout bounds IsolatedPluginNew when opts gives no timeout: creating a
+// venv and installing its requirements can take minutes, but never forever.
+const isolatedSetupTimeout = 15 * time.Minute
+
+// isolatedOpts are IsolatedPluginNew's options: facts Python knows (its interpreter,
+// the config document's plugin_dirs, the working directory, the plugin's safe config
+// JSON and its resolved requirements file).
+type isolatedOpts struct {
+	Python       *string  `json:"python"`
+	PluginDirs   []string `json:"plugin_dirs"`
+	Dir          *string  `json:"dir"`
+	SafeConfig   *string  `json:"safe_config"`
+	Requirements *string  `json:"requirements"`
+	Timeout      *float64 `json:"timeout"`
+	CallTimeout  *float64 `json:"call_timeout"`
+}
+
+// IsolatedPluginNew makes (or reuses) the venv of a `kind: isolated_venv` plugin,
+// starts its worker and registers it as a Go plugin. entry is the plugin's config entry
+// (model_dump(mode="json")). Answer {"id": Go plugin id} or {"error": PluginErrorModel}.
+func IsolatedPluginNew(entry string, opts string) (_ string, err error) {
+	defer guard("IsolatedPluginNew", &err)
+	pc, o, timeout, err := isolatedNewInput(entry, opts)
+	if err != nil {
+		return "", err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	p, err := isolated.New(ctx, pc, o)
+	if err != nil {
+		var pe *core.PluginError
+		if errors.As(err, &pe) {
+			b, merr := json.Marshal(map[string]any{"error": map[string]any{
+				"message": pe.Message, "plugin_name": pc.Name, "code": pe.Code, "details": orEmptyMap(pe.Details)}})
+			if merr == nil {
+				return string(b), nil
+			}
+		}
+		return "", fmt.Errorf("IsolatedPluginNew: plugin %q: %w", pc.Name, err)
+	}
+	st.mu.Lock()
+	id := st.newID()
+	st.plugins[id] = &goPluginEntry{id: id, name: pc.Name, kind: pc.Kind, plugin: p}
+	st.mu.Unlock()
+	return fmt.Sprintf(`{"id":%d}`, id), nil
+}
+
+func isolatedNewInput(entry, opts string) (*config.PluginConfig, isolated.Options, time.Duration, error) {
+	var none isolated.Options
+	var o isolatedOpts
+	if err := decodeStrict("IsolatedPluginNew", "opts", opts, &o); err != nil {
+		return nil, none, 0, err
+	}
+	timeout := isolatedSetupTimeout
+	if o.Timeout != nil {
+		if !(*o.Timeout > 0) || *o.Timeout > 1e6 {
+			return nil, none, 0, fmt.Errorf("IsolatedPluginNew: opts.timeout: want a positive number of seconds, got %v", *o.Timeout)
+		}
+		timeout = time.Duration(*o.Timeout * float64(time.Second))
+	}
+	var raw json.RawMessage
+	if err := json.Unmarshal([]byte(entry), &raw); err != nil {
+		return nil, none, 0, fmt.Errorf("IsolatedPluginNew: entry: invalid JSON %s: %v", clip(entry), err)
+	}
+	doc, _ := json.Marshal(map[string]any{"plugins": []json.RawMessage{raw}})
+	cfg, err := config.Parse(doc, "isolated plugin entry", config.WithTemplating(false), config.WithSSRFProtection(false))
+	if err != nil {
+		return nil, none, 0, fmt.Errorf("IsolatedPluginNew: %w", err)
+	}
+	if len(cfg.Plugins) != 1 || cfg.Plugins[0].Kind != config.KindIsolatedVenv {
+		return nil, none, 0, fmt.Errorf("IsolatedPluginNew: entry: want one plugin with kind isolated_venv, got %s", clip(entry))
+	}
+	io := isolated.Options{PluginDirs: o.PluginDirs}
+	if o.Python != nil {
+		io.Python = *o.Python
+	}
+	if o.Dir != nil {
+		io.Dir = *o.Dir
+	}
+	if o.SafeConfig != nil {
+		io.SafeConfig = *o.SafeConfig
+	}
+	if o.Requirements != nil {
+		io.Requirements = *o.Requirements
+	}
+	if o.CallTimeout != nil {
+		if !(*o.CallTimeout > 0) || *o.CallTimeout > 1e6 {
+			return nil, none, 0, fmt.Errorf("IsolatedPluginNew: opts.call_timeout: want a positive number of seconds, got %v", *o.CallTimeout)
+		}
+		io.CallTimeout = time.Duration(*o.CallTimeout * float64(time.Second))
+	}
+	return &cfg.Plugins[0], io, timeout, nil
+}
+
+// IsolatedVenvPrepare builds (or reuses) the venv of an isolated_venv plugin for the
+// installer, through the runtime's own cache rules: opts = {"python", "plugin_dir",
+// "class_name", "version", "requirements", "extra": [[pip install args], ...],
+// "timeout"}. Answer {"root", "venv", "created"} or {"error": {"message", "code"}}.
+func IsolatedVenvPrepare(opts string) (_ string, err error) {
+	defer guard("IsolatedVenvPrepare", &err)
+	var o struct {
+		Python       string     `json:"python"`
+		PluginDir    string     `json:"plugin_dir"`
+		ClassName    string     `json:"class_name"`
+		Version      *string    `json:"version"`
+		Requirements string     `json:"requirements"`
+		Extra        [][]string `json:"extra"`
+		Timeout      *float64   `json:"timeout"`
+	}
+	if err := decodeStrict("IsolatedVenvPrepare", "opts", opts, &o); err != nil {
+		return "", err
+	}
+	if o.PluginDir == "" || o.ClassName == "" {
+		return "", fmt.Errorf("IsolatedVenvPrepare: opts: plugin_dir and class_name are required, got %s", clip(opts))
+	}
+	timeout := isolatedSetupTimeout
+	if o.Timeout != nil {
+		if !(*o.Timeout > 0) || *o.Timeout > 1e6 {
+			return "", fmt.Errorf("IsolatedVenvPrepare: opts.timeout: want a positive number of seconds, got %v", *o.Timeout)
+		}
+		timeout = time.Duration(*o.Timeout * float64(time.Second))
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	l, created, err := isolated.Prepare(ctx, o.Python, o.PluginDir, o.ClassName, o.Version, o.Requirements, o.Extra)
+	if err != nil {
+		b, _ := json.Marshal(map[string]any{"error": map[string]any{"message": err.Error(), "code": isolated.CodeVenv}})
+		return string(b), nil
+	}
+	b, err := json.Marshal(map[string]any{"root": l.Root, "venv": l.Venv, "created": created})
+	return string(b), err
+}
