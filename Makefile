@@ -87,3 +87,9 @@ sdist: $(VENV)/.ready
 clean:
 	rm -rf build dist $(VENV) python/cpex/_native python/*.egg-info .pytest_cache
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
+
+# Regenerates proto/cpexpb from proto/plugin_service.proto (protoc from PyPI's
+# grpcio-tools, the Go plugins from go.mod's tool lines); the generated code is committed.
+.PHONY: proto
+proto:
+	scripts/gen-proto.sh
