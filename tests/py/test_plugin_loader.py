@@ -126,25 +126,32 @@ async def test_import_failures_are_logged_and_reraised(caplog: pytest.LogCapture
     assert loader._plugin_types == {}
 
 
-@pytest.mark.parametrize("kind", ["external", "isolated_venv"])
-async def test_unsupported_kinds_fail_at_load(kind: str) -> None:
+async def test_unsupported_kinds_fail_at_load() -> None:
     with pytest.raises(PluginError) as info:
-        extra: dict[str, Any] = {"unix_socket": {"path": "/run/plugins.sock"}} if kind == "external" else {}
-        await PluginLoader().load_and_instantiate_plugin(cfg(kind, **extra))
-    assert f"kind '{kind}' is not supported yet by cpex-go" in str(info.value)
+        await PluginLoader().load_and_instantiate_plugin(cfg("isolated_venv"))
+    assert "kind 'isolated_venv' is not supported yet by cpex-go" in str(info.value)
     assert info.value.error.plugin_name == "loaded"
 
 
-async def test_external_mcp_kind_goes_to_the_mcp_client() -> None:
+@pytest.mark.parametrize(
+    "transport",
+    [
+        {"mcp": {"proto": "STREAMABLEHTTP", "url": "https://plugins.example.com/mcp"}},
+        {"grpc": {"target": "plugins.example.com:50051"}},
+        {"unix_socket": {"path": "/run/plugins.sock"}},
+    ],
+    ids=["mcp", "grpc", "unix_socket"],
+)
+async def test_external_kinds_go_to_the_core_client(transport: dict[str, Any]) -> None:
     seen: list[PluginConfig] = []
 
-    class McpAwareLoader(PluginLoader):
-        async def _load_external_mcp_plugin(self, config: PluginConfig) -> Plugin:
+    class ExternalAwareLoader(PluginLoader):
+        async def _load_external_plugin(self, config: PluginConfig) -> Plugin:
             seen.append(config)
             return LoadablePlugin(config)
 
-    config = cfg("external", mcp={"proto": "STREAMABLEHTTP", "url": "https://plugins.example.com/mcp"})
-    plugin = await McpAwareLoader().load_and_instantiate_plugin(config)
+    config = cfg("external", **transport)
+    plugin = await ExternalAwareLoader().load_and_instantiate_plugin(config)
     assert isinstance(plugin, LoadablePlugin)
     assert seen == [config] and seen[0] is not config
 

@@ -1,10 +1,10 @@
 """Instantiating plugins from their config entries (spec §9).
 
 ``kind`` selects how: a dotted ``module.Class`` path is imported in-process; a kind of
-the form ``builtin/<name>`` is a Go plugin that lives in the core; ``external`` with an ``mcp:``
-section is a Go plugin too, the core's MCP client (``cpex.framework.external.mcp.client``).
-``external`` over gRPC or a Unix socket and ``isolated_venv`` are upstream kinds cpex-go
-does not implement yet: they fail at load.
+the form ``builtin/<name>`` is a Go plugin that lives in the core; ``external`` with an ``mcp:``,
+``grpc:`` or ``unix_socket:`` section is a Go plugin too, one of the core's clients (through
+``cpex.framework.external.mcp.client.ExternalPlugin``). ``isolated_venv`` is an upstream kind
+cpex-go does not implement yet: it fails at load.
 """
 
 from __future__ import annotations
@@ -115,8 +115,10 @@ class PluginLoader:
         except RuntimeError as exc:
             raise PluginError(PluginErrorModel(message=str(exc), plugin_name=config.name, code="go_plugin_config")) from exc
 
-    async def _load_external_mcp_plugin(self, config: PluginConfig) -> Plugin:
-        """Connect the external MCP plugin of ``config``; its config becomes the merged one."""
+    async def _load_external_plugin(self, config: PluginConfig) -> Plugin:
+        """Connect the external plugin of ``config`` (MCP, gRPC or Unix socket: the core's
+        clients); its config becomes the one the core answers (merged with the server's
+        for MCP and gRPC)."""
         from cpex.framework.external.mcp.client import ExternalPlugin  # starts the core
 
         plugin = ExternalPlugin(config)
@@ -131,8 +133,10 @@ class PluginLoader:
         """
         plugin_config = config.model_copy()
         kind = plugin_config.kind
-        if kind == EXTERNAL_PLUGIN_TYPE and plugin_config.mcp is not None:
-            return await self._load_external_mcp_plugin(plugin_config)
+        if kind == EXTERNAL_PLUGIN_TYPE and (
+            plugin_config.mcp is not None or plugin_config.grpc is not None or plugin_config.unix_socket is not None
+        ):
+            return await self._load_external_plugin(plugin_config)
         if kind in (EXTERNAL_PLUGIN_TYPE, ISOLATED_VENV_PLUGIN_TYPE):
             raise _unsupported_kind(plugin_config)
         if kind.startswith(GO_PLUGIN_KIND_PREFIX):
