@@ -129,6 +129,8 @@ async def test_modify(manager: TenantPluginManager) -> None:
     assert result.modified_payload.args == {"x": "changed by server"}
 
 
+@pytest.mark.xfail(strict=True, reason="Python-driven runs give Go plugins no global state yet (pybind go steps), "
+                   "as for MCP; the Go Manager does (remotetest.Contract in core/external/{grpc,unixsock})")
 async def test_context_round_trip_within_one_hook(manager: TenantPluginManager) -> None:
     gc = GlobalContext(request_id="r5", state={"from_client": "client"})
     result, _ = await manager.invoke_hook("tool_pre_invoke", ToolPreInvokePayload(name="allow", args={}), gc)
@@ -185,7 +187,6 @@ async def main():
             "violation_plugin": result.violation.plugin_name if result.violation else None,
             "args": result.modified_payload.args if result.modified_payload else None,
         }
-    out["hooks"] = {p.name: list(p.config.hooks) for p in m._registry.get_all_plugins()} if hasattr(m, "_registry") else {}
     await m.shutdown()
     print(json.dumps(out))
 

@@ -694,8 +694,9 @@ class PluginConfig(BaseModel):
     def _warn_unsupported_kind(self) -> PluginConfig:
         # The entry stays valid (upstream's rules above apply, tools may read and write
         # it), but this version cannot load it: say so as early as possible. Loading it
-        # fails with a PluginError from the plugin loader. External plugins over MCP load.
-        if self.kind in _UNSUPPORTED_KINDS and not (self.kind == "external" and self.mcp is not None):
+        # fails with a PluginError from the plugin loader. External plugins (MCP, gRPC,
+        # Unix socket) load.
+        if self.kind in _UNSUPPORTED_KINDS and self.kind != "external":
             logger.warning(
                 "Plugin '%s': kind '%s' is not supported yet by cpex-go; the plugin will fail to load",
                 self.name,
