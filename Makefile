@@ -15,7 +15,7 @@ PIP    := $(PY) -m pip
 GO     ?= go
 # Build the extension into the source tree (python/cpex/_native) and test the checkout.
 NATIVE_STAMP := python/cpex/_native/.built-py$(PYVER)
-GO_SOURCES   := $(shell find core pybind internal -name '*.go' -not -name '*_test.go' 2>/dev/null) core/VERSION go.mod go.sum
+GO_SOURCES   := $(shell find core pybind internal proto -name '*.go' -not -name '*_test.go' 2>/dev/null) core/VERSION go.mod go.sum
 
 .PHONY: setup build demo lint test test-go test-py test-interop test-pydantic-range wheel wheels sdist clean
 
