@@ -60,6 +60,11 @@ func run(args []string) error {
 	if *cfgPath == "" {
 		return errors.New("no configuration: pass --config or set PLUGINS_CONFIG_PATH")
 	}
+	// The config loader reads a missing file as an empty config (upstream's rule); a
+	// server with nothing to serve is a mistake worth stopping at.
+	if _, err := os.Stat(*cfgPath); err != nil {
+		return fmt.Errorf("configuration: %w", err)
+	}
 	m, err := core.LoadManager(*cfgPath, core.WithLogger(log))
 	if err != nil {
 		return err
