@@ -19,7 +19,7 @@ import pytest
 import yaml
 
 from conftest import DATA, free_port, server_env, stop, upstream_python, wait_listening
-from cpex.framework import GlobalContext, PluginError, TenantPluginManager, ToolPreInvokePayload
+from cpex.framework import GlobalContext, TenantPluginManager, ToolPreInvokePayload
 
 pytestmark = pytest.mark.interop
 
@@ -86,9 +86,11 @@ async def test_our_client_without_a_certificate_is_refused(upstream_tls_server: 
                                                 "grpc": {"target": f"localhost:{upstream_tls_server}",
                                                          "tls": {"ca_bundle": pki["ca.pem"]}}}]}))
     m = TenantPluginManager(str(cfg), timeout=10)
-    with pytest.raises(Exception) as info:
+    # upstream's manager wraps the plugin's error as this RuntimeError
+    with pytest.raises(RuntimeError, match="Plugin initialization failed: InteropGuard") as info:
         await m.initialize()
     assert "InteropGuard" in str(info.value)
+    assert "connection failed after 3 attempts" in str(info.value)
     await m.shutdown()
 
 
