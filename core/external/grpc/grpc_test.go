@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -147,6 +148,17 @@ func TestInvokeFaults(t *testing.T) {
 		}()
 		cancel()
 		assert.ErrorIs(t, <-done, context.Canceled)
+	})
+	t.Run("an oversized message is refused by gRPC's 4 MiB limit, named", func(t *testing.T) {
+		p, err := connect(t, entry(t, "echo", "{target: '"+addr+"'}"), Options{})
+		require.NoError(t, err)
+		big := `{"name":"t","args":{"q":"` + strings.Repeat("x", 5<<20) + `"}}`
+		_, err = p.Invoke(context.Background(), "tool_pre_invoke", core.NewPayloadJSON([]byte(big)), nil)
+		var pe *core.PluginError
+		require.True(t, errors.As(err, &pe), "%v", err)
+		assert.Equal(t, "echo", pe.PluginName)
+		assert.Equal(t, CodeTransport, pe.Code)
+		assert.Contains(t, pe.Message, "ResourceExhausted")
 	})
 	t.Run("a server that went away: a clear error, no hang", func(t *testing.T) {
 		l, err := Listen(Endpoint{Network: "tcp", Address: "127.0.0.1:0"})

@@ -6,7 +6,9 @@ import (
 	"encoding/json"
 	"errors"
 	"net"
+	"io"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 
@@ -196,6 +198,30 @@ func TestFaults(t *testing.T) {
 		}()
 		cancel()
 		assert.ErrorIs(t, <-done, context.Canceled)
+	})
+}
+
+func TestOversizedRequests(t *testing.T) {
+	path := sockPath(t)
+	serveAt(t, path)
+	t.Run("the client refuses to send more than 16 MiB", func(t *testing.T) {
+		p, err := connect(t, entry(t, "echo", path, ""))
+		require.NoError(t, err)
+		big := `{"name":"t","args":{"q":"` + strings.Repeat("x", MaxMessageSize) + `"}}`
+		_, err = p.Invoke(context.Background(), "tool_pre_invoke", core.NewPayloadJSON([]byte(big)), nil)
+		var pe *core.PluginError
+		require.True(t, errors.As(err, &pe), "%v", err)
+		assert.Equal(t, "echo", pe.PluginName)
+		assert.Contains(t, pe.Message, "exceeds the 16 MiB maximum")
+	})
+	t.Run("the server hangs up on a peer announcing more", func(t *testing.T) {
+		c, err := net.Dial("unix", path)
+		require.NoError(t, err)
+		defer c.Close()
+		_, err = c.Write(binary.BigEndian.AppendUint32(nil, MaxMessageSize+1))
+		require.NoError(t, err)
+		_, err = ReadFrame(c)
+		assert.ErrorIs(t, err, io.EOF)
 	})
 }
 
