@@ -63,7 +63,9 @@ test-pydantic-range: build
 	scripts/check-pydantic-range.sh $(PYTHON_EXE)
 
 # Our MCP client against upstream cpex's MCP server runtime (0.1.4 with mcp 2.x, 0.1.3
-# with mcp 1.x), each from PyPI in its own .venv-interop-<version> (made on first run).
+# with mcp 1.x); our gRPC (TCP, UDS, mTLS) and Unix-socket clients against upstream 0.1.4's
+# runtimes and upstream's clients against our Go cpex-plugin-server. Each upstream from PyPI
+# in its own .venv-interop-<version> (made on first run; needs `go` for the server).
 test-interop: build
 	PYTHONPATH=python $(PY) -m pytest -q -p no:cacheprovider tests/interop
 
