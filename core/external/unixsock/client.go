@@ -100,21 +100,34 @@ func (p *Plugin) dial(ctx context.Context) (net.Conn, error) {
 	return d.DialContext(ctx, "unix", p.path)
 }
 
-// get takes an idle connection or opens one.
-func (p *Plugin) get(ctx context.Context) (net.Conn, error) {
+// get takes an idle connection (pooled true) or opens one.
+func (p *Plugin) get(ctx context.Context) (c net.Conn, pooled bool, err error) {
 	p.mu.Lock()
 	if p.closed {
 		p.mu.Unlock()
-		return nil, remote.Err(p.name, CodeTransport, fmt.Sprintf("external plugin %s: shut down", p.name), nil)
+		return nil, false, remote.Err(p.name, CodeTransport, fmt.Sprintf("external plugin %s: shut down", p.name), nil)
 	}
 	if n := len(p.idle); n > 0 {
 		c := p.idle[n-1]
 		p.idle = p.idle[:n-1]
 		p.mu.Unlock()
-		return c, nil
+		return c, true, nil
 	}
 	p.mu.Unlock()
-	return p.dial(ctx)
+	c, err = p.dial(ctx)
+	return c, false, err
+}
+
+// dropIdle closes every idle connection: one of them broke, the server most likely
+// restarted or closed idle connections, and the others are as stale.
+func (p *Plugin) dropIdle() {
+	p.mu.Lock()
+	idle := p.idle
+	p.idle = nil
+	p.mu.Unlock()
+	for _, c := range idle {
+		_ = c.Close()
+	}
 }
 
 func (p *Plugin) put(c net.Conn) {
@@ -142,9 +155,10 @@ func (p *Plugin) Invoke(ctx context.Context, hook string, payload *core.Payload,
 	return remote.ApplyResponse(p.name, &resp, pctx)
 }
 
-// roundTrip sends req and reads the answer into resp. A connection that breaks (the
-// server restarted, closed an idle connection) is dropped and the request sent again
-// on a new one, up to attempts more times with linear back-off. A timeout, an
+// roundTrip sends req and reads the answer into resp. A pooled connection found broken
+// (the server restarted or closed it while idle) is replaced at once, with the rest of
+// the pool, without counting as an attempt; a fresh connection that breaks is replaced
+// up to attempts more times with linear back-off. A timeout, an
 // oversized or unreadable answer is not retried: the request may have run.
 func (p *Plugin) roundTrip(ctx context.Context, req, resp proto.Message) error {
 	msg, err := proto.Marshal(req)
@@ -155,6 +169,7 @@ func (p *Plugin) roundTrip(ctx context.Context, req, resp proto.Message) error {
 		return remote.Err(p.name, CodeTransport, fmt.Sprintf("external plugin %s: request of %d bytes exceeds the 16 MiB maximum", p.name, len(msg)), ErrTooLarge)
 	}
 	var last error
+	stale := false // a pooled connection already failed this call
 	for attempt := 0; attempt <= p.attempts; attempt++ {
 		if attempt > 0 {
 			select {
@@ -163,7 +178,7 @@ func (p *Plugin) roundTrip(ctx context.Context, req, resp proto.Message) error {
 				return ctx.Err()
 			}
 		}
-		c, err := p.get(ctx)
+		c, pooled, err := p.get(ctx)
 		if err != nil {
 			var pe *core.PluginError
 			if errors.As(err, &pe) {
@@ -190,6 +205,11 @@ func (p *Plugin) roundTrip(ctx context.Context, req, resp proto.Message) error {
 			return remote.Err(p.name, CodeTransport, fmt.Sprintf("external plugin %s: the server's answer: %v", p.name, err), err)
 		case !retryable(err):
 			return remote.Err(p.name, CodeTransport, fmt.Sprintf("external plugin %s: %v", p.name, err), err)
+		case pooled && !stale:
+			stale = true
+			p.dropIdle()
+			attempt-- // not the server's fault yet: try a fresh connection at once
+			continue
 		}
 		last = err
 	}

@@ -247,3 +247,14 @@ func TestShutdownRefusesLaterCalls(t *testing.T) {
 	require.True(t, errors.As(err, &pe), "%v", err)
 	assert.Contains(t, pe.Message, "shut down")
 }
+
+func TestStalePooledConnectionsDoNotCostAnAttempt(t *testing.T) {
+	path := sockPath(t)
+	s := serveAt(t, path)
+	p, err := connect(t, entry(t, "allow", path, ", reconnect_attempts: 0"))
+	require.NoError(t, err)
+	require.NoError(t, call(p))
+	s.Stop() // closes the pooled connection
+	serveAt(t, path)
+	require.NoError(t, call(p), "with no reconnect attempts, the stale pooled connection is still replaced")
+}
