@@ -204,3 +204,14 @@ async def test_the_class_lookup_is_its_own_seam(monkeypatch: pytest.MonkeyPatch)
     with pytest.raises(ModuleNotFoundError):
         PluginLoader()._PluginLoader__get_plugin_type("cpex_no_such_module.Plugin")
     assert PluginLoader()._PluginLoader__get_plugin_type(f"{MODULE}.LoadablePlugin") is LoadablePlugin
+
+
+async def test_transport_classes_require_their_section() -> None:
+    from cpex.framework.external.grpc.client import GrpcExternalPlugin
+    from cpex.framework.external.unix.client import UnixSocketExternalPlugin
+
+    with pytest.raises(PluginError, match="The unix_socket section must be defined"):
+        UnixSocketExternalPlugin(cfg("external", grpc={"target": "h:1"}))
+    plugin = GrpcExternalPlugin(cfg("external", unix_socket={"path": "/run/p.sock"}))
+    with pytest.raises(PluginError, match="The grpc section must be defined"):
+        await plugin.initialize()

@@ -119,9 +119,20 @@ class PluginLoader:
         """Connect the external plugin of ``config`` (MCP, gRPC or Unix socket: the core's
         clients); its config becomes the one the core answers (merged with the server's
         for MCP and gRPC)."""
-        from cpex.framework.external.mcp.client import ExternalPlugin  # starts the core
+        # Upstream's class per transport (each starts the core).
+        plugin: Plugin
+        if config.grpc is not None:
+            from cpex.framework.external.grpc.client import GrpcExternalPlugin
 
-        plugin = ExternalPlugin(config)
+            plugin = GrpcExternalPlugin(config)
+        elif config.unix_socket is not None:
+            from cpex.framework.external.unix.client import UnixSocketExternalPlugin
+
+            plugin = UnixSocketExternalPlugin(config)
+        else:
+            from cpex.framework.external.mcp.client import ExternalPlugin
+
+            plugin = ExternalPlugin(config)
         await plugin.initialize()
         return plugin
 
