@@ -15,7 +15,7 @@ PIP    := $(PY) -m pip
 GO     ?= go
 # Build the extension into the source tree (python/cpex/_native) and test the checkout.
 NATIVE_STAMP := python/cpex/_native/.built-py$(PYVER)
-GO_SOURCES   := $(shell find core pybind internal -name '*.go' -not -name '*_test.go' 2>/dev/null) core/VERSION go.mod go.sum
+GO_SOURCES   := $(shell find core pybind internal proto -name '*.go' -not -name '*_test.go' 2>/dev/null) core/VERSION go.mod go.sum
 
 .PHONY: setup build demo lint test test-go test-py test-interop test-pydantic-range wheel wheels sdist clean
 
@@ -59,9 +59,11 @@ test: lint test-go test-py
 test-pydantic-range: build
 	scripts/check-pydantic-range.sh $(PYTHON_EXE)
 
-# External plugins, both directions: our MCP client against upstream cpex's MCP server
-# runtime and upstream's clients against ours (0.1.4 with mcp 2.x, 0.1.3 with mcp 1.x),
-# each from PyPI in its own .venv-interop-<version> (made on first run); our
+# External plugins, both directions, against upstream from PyPI, each in its own
+# .venv-interop-<version> (made on first run; needs `go` for the Go server): our MCP client
+# against upstream's MCP server runtime and upstream's clients against ours (0.1.4 with
+# mcp 2.x, 0.1.3 with mcp 1.x); our gRPC (TCP, UDS, mTLS) and Unix-socket clients against
+# upstream 0.1.4's runtimes and upstream's clients against our Go cpex-plugin-server; our
 # isolated_venv host against upstream 0.1.4's worker (its plugin venv is cached in
 # .venv-interop-isolated/) and upstream's host against our worker.
 test-interop: build
@@ -87,3 +89,9 @@ sdist: $(VENV)/.ready
 clean:
 	rm -rf build dist $(VENV) python/cpex/_native python/*.egg-info .pytest_cache
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
+
+# Regenerates proto/cpexpb from proto/plugin_service.proto (protoc from PyPI's
+# grpcio-tools, the Go plugins from go.mod's tool lines); the generated code is committed.
+.PHONY: proto
+proto:
+	scripts/gen-proto.sh

@@ -15,7 +15,7 @@ BENCH_UPSTREAM_PY   := $(BENCH_UPSTREAM_VENV)/bin/python
 BENCH_UPSTREAM_CPEX := cpex==0.1.4
 BENCH_ARGS ?=
 
-.PHONY: bench bench-quick bench-setup bench-pdp bench-external bench-isolated
+.PHONY: bench bench-quick bench-setup bench-pdp bench-external bench-isolated bench-transports
 
 $(BENCH_UPSTREAM_VENV)/.ready: bench/requirements.txt bench/requirements-plugins.txt
 	$(PYTHON_EXE) -m venv $(BENCH_UPSTREAM_VENV)
@@ -40,6 +40,7 @@ bench: bench-setup $(BENCH_UPSTREAM_VENV)/.mcp-ready
 	$(MAKE) bench-pdp
 	$(PY) bench/external.py --upstream-python $(BENCH_UPSTREAM_PY) --ours-python $(PY)
 	$(MAKE) bench-isolated
+	$(MAKE) bench-transports
 	$(PY) bench/readme.py
 
 # isolated_venv: one no-op plugin, 1 and 64 callers, our Go host against upstream's host
@@ -72,3 +73,12 @@ bench-quick: bench-setup
 	$(PY) bench/run.py --quick --upstream-python $(BENCH_UPSTREAM_PY) --ours-python $(PY) $(BENCH_ARGS)
 	PYTHONPATH=python $(PY) bench/loopstall.py --quick
 	$(PY) bench/readme.py --quick
+
+# External-plugin transports (gRPC TCP, gRPC UDS, Unix socket), ours against upstream 0.1.4
+# with 1 and 64 callers (bench/transports.py; upstream's runtimes need grpcio), then the
+# Go client/server round trip alone (core/external/{grpc,unixsock} BenchmarkInvoke).
+TRANSPORT_CALLS ?= 2000
+bench-transports: $(NATIVE_STAMP) $(BENCH_UPSTREAM_VENV)/.ready
+	$(BENCH_UPSTREAM_PY) -m pip install -q grpcio protobuf
+	$(PY) bench/transports.py --ours-python $(PY) --upstream-python $(BENCH_UPSTREAM_PY) --calls $(TRANSPORT_CALLS)
+	$(GO) test ./core/external/grpc ./core/external/unixsock -run '^$$' -bench Invoke -benchtime 3000x

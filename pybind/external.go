@@ -9,14 +9,17 @@ import (
 
 	"github.com/cpex-go/cpex/core"
 	"github.com/cpex-go/cpex/core/config"
-	"github.com/cpex-go/cpex/core/external/mcpclient" // the mcp transport of kind: external
+	cgrpc "github.com/cpex-go/cpex/core/external/grpc" // the grpc transport of kind: external
+	"github.com/cpex-go/cpex/core/external/mcpclient"  // the mcp transport of kind: external
+	"github.com/cpex-go/cpex/core/external/unixsock"   // the unix_socket transport of kind: external
 )
 
 // externalConnectTimeout bounds ExternalPluginNew when opts gives no timeout: starting
 // a stdio server and its handshake must not hang the host's initialisation.
 const externalConnectTimeout = 60 * time.Second
 
-// ExternalPluginNew connects an external MCP plugin and registers it as a Go plugin.
+// ExternalPluginNew connects an external plugin (its mcp, grpc or unix_socket section)
+// and registers it as a Go plugin.
 // entry is the plugin's config entry with only the keys it sets (Python's
 // model_dump(mode="json", exclude_unset=True)); opts = {"python": interpreter for .py
 // scripts, "timeout": seconds for the connection and handshake, "env": the PLUGINS_*
@@ -31,7 +34,7 @@ func ExternalPluginNew(entry string, opts string) (_ string, err error) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	p, err := mcpclient.Connect(ctx, pc, mo)
+	p, mergedMap, err := connectExternal(ctx, pc, mo, entry)
 	if err != nil {
 		// A plugin error (unreachable server, no remote config, ...) is answered as the
 		// error model Python raises as PluginError, code included.
@@ -45,9 +48,9 @@ func ExternalPluginNew(entry string, opts string) (_ string, err error) {
 		}
 		return "", fmt.Errorf("ExternalPluginNew: plugin %q: %w", pc.Name, err)
 	}
-	merged, err := json.Marshal(p.MergedMap)
+	merged, err := json.Marshal(mergedMap)
 	if err != nil {
-		_ = p.Shutdown(context.Background())
+		_ = p.(core.Shutdowner).Shutdown(context.Background())
 		return "", fmt.Errorf("ExternalPluginNew: plugin %q: merged config: %w", pc.Name, err)
 	}
 	st.mu.Lock()
@@ -55,6 +58,36 @@ func ExternalPluginNew(entry string, opts string) (_ string, err error) {
 	st.plugins[id] = &goPluginEntry{id: id, name: pc.Name, kind: pc.Kind, plugin: p}
 	st.mu.Unlock()
 	return fmt.Sprintf(`{"id":%d,"config":%s}`, id, merged), nil
+}
+
+// connectExternal connects through the entry's transport. The answer's config is the
+// remote config merged under the entry (mcp, grpc) or the entry itself (unix_socket:
+// upstream's client only checks that the server knows the plugin).
+func connectExternal(ctx context.Context, pc *config.PluginConfig, mo mcpclient.Options, entry string) (core.Plugin, map[string]any, error) {
+	switch {
+	case pc.GRPC != nil:
+		p, err := cgrpc.Connect(ctx, pc, cgrpc.Options{Settings: mo.Settings, SetKeys: mo.SetKeys})
+		if err != nil {
+			return nil, nil, err
+		}
+		return p, p.MergedMap, nil
+	case pc.UnixSocket != nil:
+		p, err := unixsock.Connect(ctx, pc)
+		if err != nil {
+			return nil, nil, err
+		}
+		var m map[string]any
+		if err := json.Unmarshal([]byte(entry), &m); err != nil {
+			_ = p.Shutdown(ctx)
+			return nil, nil, err
+		}
+		return p, m, nil
+	}
+	p, err := mcpclient.Connect(ctx, pc, mo)
+	if err != nil {
+		return nil, nil, err
+	}
+	return p, p.MergedMap, nil
 }
 
 func orEmptyMap(m map[string]any) map[string]any {
@@ -97,8 +130,8 @@ func externalNewInput(entry, opts string) (*config.PluginConfig, mcpclient.Optio
 	if err != nil {
 		return nil, none, 0, fmt.Errorf("ExternalPluginNew: %w", err)
 	}
-	if len(cfg.Plugins) != 1 || cfg.Plugins[0].Kind != config.KindExternal || cfg.Plugins[0].MCP == nil {
-		return nil, none, 0, fmt.Errorf("ExternalPluginNew: entry: want one plugin with kind external and an mcp section, got %s", clip(entry))
+	if len(cfg.Plugins) != 1 || cfg.Plugins[0].Kind != config.KindExternal {
+		return nil, none, 0, fmt.Errorf("ExternalPluginNew: entry: want one plugin with kind external and an mcp, grpc or unix_socket section, got %s", clip(entry))
 	}
 	pc := &cfg.Plugins[0]
 	mo := mcpclient.Options{SetKeys: make([]string, 0, len(keys))}

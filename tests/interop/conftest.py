@@ -24,6 +24,8 @@ DATA = Path(__file__).resolve().parent / "data"
 # brings the 1.x it was released with).
 UPSTREAM = {
     "0.1.4": ["cpex==0.1.4", "mcp>=2"],
+    # upstream's gRPC and Unix-socket runtimes and clients need grpcio and protobuf
+    "0.1.4-grpc": ["cpex==0.1.4", "mcp>=2", "grpcio", "protobuf"],
     "0.1.3": ["cpex==0.1.3"],
 }
 
@@ -118,3 +120,47 @@ class HTTPServer:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()
+
+
+def wait_listening(proc: subprocess.Popen[bytes], *, port: int | None = None, path: Path | None = None,
+                   what: str = "server") -> None:
+    """Wait (60 s at most) until proc accepts connections on 127.0.0.1:port or on path."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{what} exited with {proc.returncode}")
+        try:
+            if path is not None:
+                with socket.socket(socket.AF_UNIX) as s:
+                    s.connect(str(path))
+            else:
+                socket.create_connection(("127.0.0.1", port or 0), timeout=0.5).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    stop(proc)
+    raise RuntimeError(f"{what} did not listen within 60 s")
+
+
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def short_socket_path(name: str) -> Path:
+    """A socket path well under the 107-byte limit."""
+    import tempfile
+
+    return Path(tempfile.mkdtemp(prefix="cpex-")) / name
+
+
+@pytest.fixture(scope="session")
+def go_plugin_server(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Our Go server (cmd/cpex-plugin-server), built once per session."""
+    out = tmp_path_factory.mktemp("bin") / "cpex-plugin-server"
+    subprocess.run(["go", "build", "-o", str(out), "./cmd/cpex-plugin-server"], cwd=REPO, check=True)
+    return out

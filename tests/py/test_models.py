@@ -807,20 +807,18 @@ def test_secret_str_in_payloads_uses_arbitrary_types() -> None:
     assert WithObject(handle=marker, token="t").handle is marker
 
 
-@pytest.mark.parametrize("kind", ["external"])
-def test_unsupported_kinds_validate_but_warn(kind: str, caplog: pytest.LogCaptureFixture) -> None:
-    fields: dict[str, Any] = {"name": "remote", "kind": kind}
-    if kind == "external":
-        fields["unix_socket"] = {"path": "/run/plugins.sock"}  # MCP is supported; the Unix socket not yet
+@pytest.mark.parametrize(
+    "transport",
+    [
+        {"mcp": {"proto": "STDIO", "script": "server.py"}},
+        {"grpc": {"target": "plugins.example.com:50051"}},
+        {"unix_socket": {"path": "/run/plugins.sock"}},
+    ],
+    ids=["mcp", "grpc", "unix_socket"],
+)
+def test_external_entries_do_not_warn(transport: dict[str, Any], caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level(logging.WARNING, logger="cpex.framework.models"):
-        config = PluginConfig(**fields)
-    assert config.kind == kind
-    assert any("not supported yet" in r.getMessage() and "remote" in r.getMessage() for r in caplog.records)
-
-
-def test_external_mcp_entries_do_not_warn(caplog: pytest.LogCaptureFixture) -> None:
-    with caplog.at_level(logging.WARNING, logger="cpex.framework.models"):
-        PluginConfig(name="remote", kind="external", mcp={"proto": "STDIO", "script": "server.py"})
+        PluginConfig(name="remote", kind="external", **transport)
     assert caplog.records == []
 
 

@@ -126,12 +126,12 @@ async def test_import_failures_are_logged_and_reraised(caplog: pytest.LogCapture
     assert loader._plugin_types == {}
 
 
-@pytest.mark.parametrize("kind", ["external"])
-async def test_unsupported_kinds_fail_at_load(kind: str) -> None:
+async def test_external_without_transport_fails_at_load() -> None:
+    # PluginConfig refuses it; one built without validation still gets a clear error
+    config = PluginConfig.model_construct(name="loaded", kind="external", mcp=None, grpc=None, unix_socket=None)
     with pytest.raises(PluginError) as info:
-        extra: dict[str, Any] = {"unix_socket": {"path": "/run/plugins.sock"}} if kind == "external" else {}
-        await PluginLoader().load_and_instantiate_plugin(cfg(kind, **extra))
-    assert f"kind '{kind}' is not supported yet by cpex-go" in str(info.value)
+        await PluginLoader().load_and_instantiate_plugin(config)
+    assert "kind 'external' needs an 'mcp', 'grpc' or 'unix_socket' section" in str(info.value)
     assert info.value.error.plugin_name == "loaded"
 
 
@@ -149,16 +149,25 @@ async def test_isolated_venv_kind_goes_to_the_isolated_host() -> None:
     assert seen == [config] and seen[0] is not config
 
 
-async def test_external_mcp_kind_goes_to_the_mcp_client() -> None:
+@pytest.mark.parametrize(
+    "transport",
+    [
+        {"mcp": {"proto": "STREAMABLEHTTP", "url": "https://plugins.example.com/mcp"}},
+        {"grpc": {"target": "plugins.example.com:50051"}},
+        {"unix_socket": {"path": "/run/plugins.sock"}},
+    ],
+    ids=["mcp", "grpc", "unix_socket"],
+)
+async def test_external_kinds_go_to_the_core_client(transport: dict[str, Any]) -> None:
     seen: list[PluginConfig] = []
 
-    class McpAwareLoader(PluginLoader):
-        async def _load_external_mcp_plugin(self, config: PluginConfig) -> Plugin:
+    class ExternalAwareLoader(PluginLoader):
+        async def _load_external_plugin(self, config: PluginConfig) -> Plugin:
             seen.append(config)
             return LoadablePlugin(config)
 
-    config = cfg("external", mcp={"proto": "STREAMABLEHTTP", "url": "https://plugins.example.com/mcp"})
-    plugin = await McpAwareLoader().load_and_instantiate_plugin(config)
+    config = cfg("external", **transport)
+    plugin = await ExternalAwareLoader().load_and_instantiate_plugin(config)
     assert isinstance(plugin, LoadablePlugin)
     assert seen == [config] and seen[0] is not config
 
@@ -211,3 +220,14 @@ async def test_the_class_lookup_is_its_own_seam(monkeypatch: pytest.MonkeyPatch)
     with pytest.raises(ModuleNotFoundError):
         PluginLoader()._PluginLoader__get_plugin_type("cpex_no_such_module.Plugin")
     assert PluginLoader()._PluginLoader__get_plugin_type(f"{MODULE}.LoadablePlugin") is LoadablePlugin
+
+
+async def test_transport_classes_require_their_section() -> None:
+    from cpex.framework.external.grpc.client import GrpcExternalPlugin
+    from cpex.framework.external.unix.client import UnixSocketExternalPlugin
+
+    with pytest.raises(PluginError, match="The unix_socket section must be defined"):
+        UnixSocketExternalPlugin(cfg("external", grpc={"target": "h:1"}))
+    plugin = GrpcExternalPlugin(cfg("external", unix_socket={"path": "/run/p.sock"}))
+    with pytest.raises(PluginError, match="The grpc section must be defined"):
+        await plugin.initialize()

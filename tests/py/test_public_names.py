@@ -131,6 +131,8 @@ MODULE_NAMES: dict[str, str] = {
     "cpex.framework.external.mcp.server": "ExternalPluginServer",
     "cpex.framework.external.mcp.server.runtime": "main",
     "cpex.framework.external.mcp.client": "ExternalHookRef",
+    "cpex.framework.external.grpc.client": "GrpcExternalPlugin",
+    "cpex.framework.external.unix.client": "UnixSocketExternalPlugin",
 }
 
 

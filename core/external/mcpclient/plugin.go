@@ -14,6 +14,7 @@ import (
 
 	"github.com/cpex-go/cpex/core"
 	"github.com/cpex-go/cpex/core/config"
+	"github.com/cpex-go/cpex/core/external/remote"
 )
 
 // Tool names and argument keys of upstream's plugin server.
@@ -124,9 +125,9 @@ func Connect(ctx context.Context, pc *config.PluginConfig, o Options) (*Plugin, 
 		return nil, pluginErr(pc.Name, CodeTransport, err.Error(), err)
 	}
 	p.session = cs
-	remote, err := p.remoteConfig(ctx, cs)
+	remoteConf, err := p.remoteConfig(ctx, cs)
 	if err == nil {
-		p.MergedMap, p.Merged, err = mergeRemote(pc, o.SetKeys, remote)
+		p.MergedMap, p.Merged, err = remote.Merge(pc, o.SetKeys, remoteConf)
 	}
 	if err != nil {
 		_ = cs.Close()

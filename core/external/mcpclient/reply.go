@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"github.com/cpex-go/cpex/core/external/remote"
 
 	"github.com/cpex-go/cpex/core"
 )
@@ -32,26 +33,6 @@ type replyContext struct {
 	State       map[string]any
 	Metadata    map[string]any
 	GlobalState map[string]any
-}
-
-// wireResult is upstream PluginResult's JSON form.
-type wireResult struct {
-	ContinueProcessing *bool          `json:"continue_processing"`
-	ModifiedPayload    any            `json:"modified_payload"`
-	Violation          *wireViolation `json:"violation"`
-	Metadata           map[string]any `json:"metadata"`
-	RetryDelayMs       *int           `json:"retry_delay_ms"`
-}
-
-type wireViolation struct {
-	Reason         *string           `json:"reason"`
-	Description    *string           `json:"description"`
-	Code           *string           `json:"code"`
-	Details        map[string]any    `json:"details"`
-	PluginName     *string           `json:"plugin_name"`
-	MCPErrorCode   *int              `json:"mcp_error_code"`
-	HTTPStatusCode *int              `json:"http_status_code"`
-	HTTPHeaders    map[string]string `json:"http_headers"`
 }
 
 type wireError struct {
@@ -102,11 +83,7 @@ func decodeReply(plugin string, text []byte) (r reply, ok bool) {
 		ok = true
 	}
 	if raw, has := top["result"]; has {
-		var wr wireResult
-		if err := unmarshalExact(raw, &wr); err != nil {
-			return bad("result", err)
-		}
-		res, err := wr.toResult()
+		res, err := remote.DecodeResult(raw)
 		if err != nil {
 			return bad("result", err)
 		}
@@ -134,51 +111,8 @@ func decodeReply(plugin string, text []byte) (r reply, ok bool) {
 	return r, ok
 }
 
-func (wr *wireResult) toResult() (*core.Result, error) {
-	res := &core.Result{Metadata: wr.Metadata}
-	if wr.ContinueProcessing != nil {
-		res.Block = !*wr.ContinueProcessing
-	}
-	if wr.ModifiedPayload != nil {
-		if _, isObj := wr.ModifiedPayload.(map[string]any); !isObj {
-			return nil, fmt.Errorf("modified_payload: want an object, got %T", wr.ModifiedPayload)
-		}
-		res.ModifiedPayload = wr.ModifiedPayload
-	}
-	if wr.RetryDelayMs != nil {
-		if *wr.RetryDelayMs < 0 {
-			return nil, fmt.Errorf("retry_delay_ms: must be >= 0, got %d", *wr.RetryDelayMs)
-		}
-		res.RetryDelayMs = *wr.RetryDelayMs
-	}
-	if v := wr.Violation; v != nil {
-		if v.Reason == nil || v.Description == nil || v.Code == nil {
-			return nil, fmt.Errorf("violation: reason, description and code are required")
-		}
-		res.Violation = &core.Violation{Reason: *v.Reason, Description: *v.Description, Code: *v.Code,
-			Details: v.Details, MCPErrorCode: v.MCPErrorCode, HTTPStatusCode: v.HTTPStatusCode, HTTPHeaders: v.HTTPHeaders}
-		if res.Violation.Details == nil {
-			res.Violation.Details = map[string]any{}
-		}
-		if v.PluginName != nil {
-			res.Violation.PluginName = *v.PluginName
-		}
-	}
-	return res, nil
-}
-
-// unmarshalExact decodes JSON keeping numbers as json.Number and refusing trailing data.
-func unmarshalExact(data []byte, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	if err := dec.Decode(v); err != nil {
-		return err
-	}
-	if dec.More() {
-		return fmt.Errorf("trailing data after the JSON value")
-	}
-	return nil
-}
+// unmarshalExact: see remote.UnmarshalExact.
+func unmarshalExact(data []byte, v any) error { return remote.UnmarshalExact(data, v) }
 
 func isNull(raw json.RawMessage) bool { return string(bytes.TrimSpace(raw)) == "null" }
 

@@ -595,11 +595,6 @@ _LEGACY_MODES: dict[str, tuple[str, Optional[str]]] = {
 
 _CAPABILITY_VALUES = frozenset(c.value for c in Capability)
 
-# Upstream kinds whose transports come later: external over gRPC or a Unix socket (external
-# over MCP and isolated_venv load).
-_UNSUPPORTED_KINDS = frozenset({EXTERNAL_PLUGIN_TYPE})
-
-
 class PluginConfig(BaseModel):
     """One plugin entry of the config file (frozen: replace it with ``model_copy(update=...)``)."""
 
@@ -688,19 +683,6 @@ class PluginConfig(BaseModel):
         if transports > 1:
             raise ValueError(
                 f"External plugin {self.name} can only have one transport configured (mcp, grpc, or unix_socket)"
-            )
-        return self
-
-    @model_validator(mode="after")
-    def _warn_unsupported_kind(self) -> PluginConfig:
-        # The entry stays valid (upstream's rules above apply, tools may read and write
-        # it), but this version cannot load it: say so as early as possible. Loading it
-        # fails with a PluginError from the plugin loader. External plugins over MCP load.
-        if self.kind in _UNSUPPORTED_KINDS and not (self.kind == "external" and self.mcp is not None):
-            logger.warning(
-                "Plugin '%s': kind '%s' is not supported yet by cpex-go; the plugin will fail to load",
-                self.name,
-                self.kind,
             )
         return self
 

@@ -1,11 +1,11 @@
 """Instantiating plugins from their config entries (spec §9).
 
 ``kind`` selects how: a dotted ``module.Class`` path is imported in-process; a kind of
-the form ``builtin/<name>`` is a Go plugin that lives in the core; ``external`` with an ``mcp:``
-section is a Go plugin too, the core's MCP client (``cpex.framework.external.mcp.client``);
-``isolated_venv`` is a Go plugin hosting the class in its own virtualenv's worker
-(``cpex.framework.isolated.client``). ``external`` over gRPC or a Unix socket is an
-upstream kind cpex-go does not implement yet: it fails at load.
+the form ``builtin/<name>`` is a Go plugin that lives in the core; ``external`` with an ``mcp:``,
+``grpc:`` or ``unix_socket:`` section is a Go plugin too, one of the core's clients (through
+``cpex.framework.external.mcp.client.ExternalPlugin``); ``isolated_venv`` is a Go plugin
+hosting the class in its own virtualenv's worker (``cpex.framework.isolated.client``). An
+``external`` entry needs one transport section.
 """
 
 from __future__ import annotations
@@ -37,15 +37,14 @@ ALLOWED_PLUGIN_DIRS: set[str] = {
 }
 
 
-def _unsupported_kind(config: PluginConfig) -> PluginError:
+def _no_transport(config: PluginConfig) -> PluginError:
+    # PluginConfig's validation already refuses such an entry; one built without it
+    # (model_construct) still gets a clear error rather than an AttributeError.
     return PluginError(
         PluginErrorModel(
-            message=(
-                f"Plugin '{config.name}': kind '{config.kind}' is not supported yet by cpex-go; "
-                "use an in-process plugin (kind: <module.Class>) or a Go plugin (kind: builtin/<name>)"
-            ),
+            message=f"Plugin '{config.name}': kind 'external' needs an 'mcp', 'grpc' or 'unix_socket' section",
             plugin_name=config.name,
-            code="unsupported_plugin_kind",
+            code="external_without_transport",
         )
     )
 
@@ -116,11 +115,24 @@ class PluginLoader:
         except RuntimeError as exc:
             raise PluginError(PluginErrorModel(message=str(exc), plugin_name=config.name, code="go_plugin_config")) from exc
 
-    async def _load_external_mcp_plugin(self, config: PluginConfig) -> Plugin:
-        """Connect the external MCP plugin of ``config``; its config becomes the merged one."""
-        from cpex.framework.external.mcp.client import ExternalPlugin  # starts the core
+    async def _load_external_plugin(self, config: PluginConfig) -> Plugin:
+        """Connect the external plugin of ``config`` (MCP, gRPC or Unix socket: the core's
+        clients); its config becomes the one the core answers (merged with the server's
+        for MCP and gRPC)."""
+        # Upstream's class per transport (each starts the core).
+        plugin: Plugin
+        if config.grpc is not None:
+            from cpex.framework.external.grpc.client import GrpcExternalPlugin
 
-        plugin = ExternalPlugin(config)
+            plugin = GrpcExternalPlugin(config)
+        elif config.unix_socket is not None:
+            from cpex.framework.external.unix.client import UnixSocketExternalPlugin
+
+            plugin = UnixSocketExternalPlugin(config)
+        else:
+            from cpex.framework.external.mcp.client import ExternalPlugin
+
+            plugin = ExternalPlugin(config)
         await plugin.initialize()
         return plugin
 
@@ -140,12 +152,14 @@ class PluginLoader:
         """
         plugin_config = config.model_copy()
         kind = plugin_config.kind
-        if kind == EXTERNAL_PLUGIN_TYPE and plugin_config.mcp is not None:
-            return await self._load_external_mcp_plugin(plugin_config)
+        if kind == EXTERNAL_PLUGIN_TYPE and (
+            plugin_config.mcp is not None or plugin_config.grpc is not None or plugin_config.unix_socket is not None
+        ):
+            return await self._load_external_plugin(plugin_config)
         if kind == ISOLATED_VENV_PLUGIN_TYPE:
             return await self._load_isolated_plugin(plugin_config)
         if kind == EXTERNAL_PLUGIN_TYPE:
-            raise _unsupported_kind(plugin_config)
+            raise _no_transport(plugin_config)
         if kind.startswith(GO_PLUGIN_KIND_PREFIX):
             plugin = self._load_go_plugin(plugin_config)
             await plugin.initialize()

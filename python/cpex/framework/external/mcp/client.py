@@ -1,4 +1,6 @@
-"""External plugins served over MCP (``kind: external`` with an ``mcp:`` section).
+"""External plugins served over MCP (``kind: external`` with an ``mcp:`` section), and
+over gRPC (``grpc:``) or a Unix socket (``unix_socket:``): the same class, another of the
+core's clients (``core/external/grpc``, ``core/external/unixsock``).
 
 The client lives in the Go core (``core/external/mcpclient``, on the official Go MCP
 SDK): the core starts or reaches the server, fetches the plugin's remote config, merges
@@ -47,7 +49,7 @@ class ExternalPlugin(GoPlugin):
                 plugin ("Unable to retrieve configuration for external plugin"), or sent
                 one that does not validate.
         """
-        if self._config.mcp is None:
+        if self._config.mcp is None and self._config.grpc is None and self._config.unix_socket is None:
             raise PluginError(
                 PluginErrorModel(message="The mcp section must be defined for external plugin", plugin_name=self.name)
             )

@@ -1,6 +1,7 @@
-package mcpclient
+package remote
 
 import (
+	"github.com/cpex-go/cpex/core/config"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -23,7 +24,7 @@ func TestMergeRemoteLocalKeysWin(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			pc := parseEntry(t, "plugins:\n  - name: p\n    kind: external\n"+c.local+"    mcp: {proto: STREAMABLEHTTP, url: 'http://127.0.0.1:9/mcp'}\n")
-			m, merged, err := mergeRemote(pc, c.setKeys, remote)
+			m, merged, err := Merge(pc, c.setKeys, remote)
 			require.NoError(t, err)
 			assert.Equal(t, "external", merged.Kind)
 			assert.Equal(t, []string{"tool_pre_invoke"}, merged.Hooks)
@@ -37,8 +38,23 @@ func TestMergeRemoteLocalKeysWin(t *testing.T) {
 
 func TestMergeRemoteRejectsAnInvalidRemoteConfig(t *testing.T) {
 	pc := parseEntry(t, "plugins:\n  - name: p\n    kind: external\n    mcp: {proto: STREAMABLEHTTP, url: 'http://127.0.0.1:9/mcp'}\n")
-	_, _, err := mergeRemote(pc, nil, map[string]any{"mode": "sometimes"})
+	_, _, err := Merge(pc, nil, map[string]any{"mode": "sometimes"})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "external plugin p")
 	assert.Contains(t, err.Error(), "mode")
+}
+
+func parseEntry(t *testing.T, doc string) *config.PluginConfig {
+	t.Helper()
+	cfg, err := config.Parse([]byte(doc), "test.yaml", config.WithSSRFProtection(false))
+	require.NoError(t, err)
+	require.Len(t, cfg.Plugins, 1)
+	return &cfg.Plugins[0]
+}
+
+func TestLocalSetKeysNamesTheTransport(t *testing.T) {
+	g := parseEntry(t, "plugins:\n  - name: g\n    kind: external\n    grpc: {target: 'localhost:1'}\n")
+	assert.Contains(t, LocalSetKeys(g), "grpc")
+	u := parseEntry(t, "plugins:\n  - name: u\n    kind: external\n    unix_socket: {path: /tmp/x.sock}\n")
+	assert.Contains(t, LocalSetKeys(u), "unix_socket")
 }

@@ -1,4 +1,4 @@
-package mcpclient
+package remote
 
 import (
 	"encoding/json"
@@ -7,12 +7,12 @@ import (
 	"github.com/cpex-go/cpex/core/config"
 )
 
-// mergeRemote puts the remote plugin config under the local entry, as upstream's
+// Merge puts the remote plugin config under the local entry, as upstream's
 // `remote.update(local.model_dump(exclude_unset=True))`: every key the local entry sets
 // wins, the rest (hooks, mode, priority, conditions, config, ...) comes from the
 // server. It returns the merged mapping (what Python validates as a PluginConfig) and
 // its Go form, validated by the config loader with `config` allowed.
-func mergeRemote(local *config.PluginConfig, setKeys []string, remote map[string]any) (map[string]any, *config.PluginConfig, error) {
+func Merge(local *config.PluginConfig, setKeys []string, remote map[string]any) (map[string]any, *config.PluginConfig, error) {
 	localJSON, err := json.Marshal(local)
 	if err != nil {
 		return nil, nil, fmt.Errorf("external plugin %s: encoding the local config: %w", local.Name, err)
@@ -26,7 +26,7 @@ func mergeRemote(local *config.PluginConfig, setKeys []string, remote map[string
 		merged[k] = v
 	}
 	if setKeys == nil {
-		setKeys = localSetKeys(local)
+		setKeys = LocalSetKeys(local)
 	}
 	for _, k := range setKeys {
 		if v, ok := localMap[k]; ok {
@@ -52,12 +52,20 @@ func mergeRemote(local *config.PluginConfig, setKeys []string, remote map[string
 	return merged, &out, nil
 }
 
-// localSetKeys stands for the keys the local entry sets when the caller does not know
+// LocalSetKeys stands for the keys the local entry sets when the caller does not know
 // them (a config loaded by core's Manager keeps no record of them): its identity and
 // transport plus every field that differs from its default. A key set to its default
 // value therefore does not override the server's value on this path.
-func localSetKeys(pc *config.PluginConfig) []string {
-	keys := []string{"name", "kind", "mcp"}
+func LocalSetKeys(pc *config.PluginConfig) []string {
+	keys := []string{"name", "kind"}
+	switch {
+	case pc.MCP != nil:
+		keys = append(keys, "mcp")
+	case pc.GRPC != nil:
+		keys = append(keys, "grpc")
+	case pc.UnixSocket != nil:
+		keys = append(keys, "unix_socket")
+	}
 	d := config.NewPluginConfig(pc.Name, pc.Kind)
 	add := func(k string, differs bool) {
 		if differs {
