@@ -70,22 +70,25 @@ func (r *Run) ReportBatch(os []Outcome) (*Step, error) {
 	if r.finished {
 		return nil, ErrRunFinished
 	}
+	if r.step.Op == OpGo {
+		return nil, fmt.Errorf("%w: a go step is pending (ExecGo), not outcomes", ErrBadOutcome)
+	}
 	if len(os) > 1 {
 		if err := r.checkBatch(os); err != nil {
 			return nil, err
 		}
 	}
 	for k := range os {
-		step, err := r.Report(&os[k])
+		step, err := r.report(&os[k])
 		if err != nil {
 			return nil, fmt.Errorf("outcome %d: %w", k, err)
 		}
 		if k == len(os)-1 {
-			return step, nil
+			return r.out(step), nil
 		}
 		// A plain outcome is answered by the call of the next listed plugin with no
 		// commit and no logs: the driver acted on exactly that answer.
-		if step.Op != OpCall || step.Index != os[k+1].Index || step.Commit || step.CommitExt || len(step.Logs) > 0 {
+		if step.Op != OpCall || step.call.Index != os[k+1].Index || step.Commit || step.CommitExt || len(step.Logs) > 0 {
 			return nil, fmt.Errorf("%w: outcome %d: core answered %s, not the next call", ErrBadOutcome, k, step.Op)
 		}
 	}

@@ -83,18 +83,18 @@ func (m *Manager) drive(ctx context.Context, plan *Plan, payload *Payload, gctx 
 		}
 		switch step.Op {
 		case OpCall:
-			o := d.call(step)
+			o := d.call(step.Call())
 			if cerr := ctx.Err(); cerr != nil {
 				return nil, nil, fmt.Errorf("hook %s: %w", plan.Hook, cerr)
 			}
 			step, err = run.Report(&o)
 		case OpConcurrent:
-			step, err = d.concurrent(step)
+			step, err = d.concurrent(*step.Concurrent())
 			d.clock = 0
 		case OpDone:
 			return d.done(step), d.table, nil
 		case OpRaise:
-			return nil, nil, d.raise(step)
+			return nil, nil, d.raise(step.Raise())
 		default:
 			return nil, nil, fmt.Errorf("hook %s: unexpected step %s", plan.Hook, step.Op)
 		}
@@ -256,12 +256,12 @@ func (d *goDriver) noteErr(i int, err error) {
 }
 
 // call runs one serial plugin.
-func (d *goDriver) call(step *Step) (o Outcome) {
+func (d *goDriver) call(step *CallStep) (o Outcome) {
 	i := step.Index
 	ref := d.plan.Refs[i]
 	pc := d.context(i, true)
 	in := d.effective()
-	span := d.spanStart(ref, step)
+	span := d.spanStart(ref, step.Span, step.Timeout)
 	start := d.clock
 	if start == 0 || (step.Span && d.trace != "") || pc.GlobalState != nil || pc.Metadata != nil {
 		start = nanotime() // variable-cost work since the last boundary: not the plugin's
@@ -269,7 +269,7 @@ func (d *goDriver) call(step *Step) (o Outcome) {
 	res, end := callGoAt(d.ctx, &d.slot(i).cc, ref, d.plan.Hook, in, pc, d.m.timeout(d.run), start, &o)
 	o.Index = i
 	d.clock = 0
-	d.spanEnd(span, step, res, o.Status)
+	d.spanEnd(span, step.Span, res, o.Status)
 	if o.Status != OutcomeOK {
 		if o.err != nil {
 			d.noteErr(i, o.err)
@@ -300,15 +300,15 @@ func (d *goDriver) invoke(ctx context.Context, ref *Ref, in *Payload, pc *Plugin
 	return res, o, o.err
 }
 
-func (d *goDriver) spanStart(ref *Ref, step *Step) string {
-	if !step.Span || d.trace == "" {
+func (d *goDriver) spanStart(ref *Ref, span bool, timeout float64) string {
+	if !span || d.trace == "" {
 		return ""
 	}
-	return startSpan(d.m.observer, d.trace, "plugin.execute."+ref.Name, "plugin", ref.Name, PluginSpanAttrs(ref, step.Timeout))
+	return startSpan(d.m.observer, d.trace, "plugin.execute."+ref.Name, "plugin", ref.Name, PluginSpanAttrs(ref, timeout))
 }
 
-func (d *goDriver) spanEnd(id string, step *Step, res *Result, st OutcomeStatus) {
-	if !step.Span || d.trace == "" {
+func (d *goDriver) spanEnd(id string, span bool, res *Result, st OutcomeStatus) {
+	if !span || d.trace == "" {
 		return
 	}
 	if st != OutcomeOK {
@@ -331,10 +331,9 @@ type completion struct {
 
 // concurrent runs the concurrent phase on goroutines, bounded by the pool, and
 // reports completions in the order they arrive (spec §11.6).
-func (d *goDriver) concurrent(step *Step) (*Step, error) {
+func (d *goDriver) concurrent(step ConcurrentStep) (*Step, error) {
 	indices := append([]int(nil), step.Indices...)
-	pool, span := step.Pool, step.Span
-	stepCopy := *step
+	pool, span, timeout := step.Pool, step.Span, step.Timeout
 	pcs := make([]*PluginContext, len(indices))
 	for k, i := range indices {
 		pcs[k] = d.context(i, true)
@@ -363,12 +362,12 @@ func (d *goDriver) concurrent(step *Step) (*Step, error) {
 			}
 			id := ""
 			if span {
-				id = d.spanStart(ref, &stepCopy)
+				id = d.spanStart(ref, span, timeout)
 			}
 			res, o, err := d.invoke(cctx, ref, in, pc)
 			o.Index, o.DurationNs = i, 0
 			if span {
-				d.spanEnd(id, &stepCopy, res, o.Status)
+				d.spanEnd(id, span, res, o.Status)
 			}
 			out <- completion{i: i, res: res, o: o, err: err, pc: pc}
 		}(i, pcs[k])
@@ -382,7 +381,7 @@ func (d *goDriver) concurrent(step *Step) (*Step, error) {
 			return nil, err
 		}
 		if next.Op != OpNext {
-			if next.Cancel {
+			if cancels(next) {
 				cancel()
 			}
 			// Siblings that completed but were not consumed still had their state
@@ -419,7 +418,8 @@ func (d *goDriver) complete(c completion) {
 }
 
 // done builds the result and spawns the fire-and-forget plugins.
-func (d *goDriver) done(step *Step) *HookResult {
+func (d *goDriver) done(s *Step) *HookResult {
+	step := s.Done()
 	r := &HookResult{ContinueProcessing: step.Continue, RetryDelayMs: step.Retry, Executions: step.Records, Metadata: d.meta}
 	if step.Payload {
 		r.ModifiedPayload = d.current
@@ -439,7 +439,7 @@ func (d *goDriver) done(step *Step) *HookResult {
 	if d.table == nil {
 		d.table = ContextTable{}
 	}
-	if step.ChainEnd && d.hasCSp {
+	if s.ChainEnd && d.hasCSp {
 		endSpan(d.m.observer, d.chain, "ok", d.run.ChainEndAttrs())
 	}
 	return r
@@ -482,7 +482,7 @@ func (d *goDriver) spawn(indices []int) *Background {
 }
 
 // raise turns a raise step into the error InvokeHook returns.
-func (d *goDriver) raise(step *Step) error {
+func (d *goDriver) raise(step *RaiseStep) error {
 	i := step.Index
 	switch step.Kind {
 	case RaiseSize:

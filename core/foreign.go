@@ -9,45 +9,74 @@ import (
 )
 
 // This file serves drivers whose own plugins run outside core (the Python driver via
-// pybind): when a run reaches Go plugins, core runs them itself on the payload's JSON,
-// back to back, and hands the driver the effects (docs/protocol.md, "go" steps).
+// pybind): when a run reaches Go plugins, core answers a go step (OpGo), runs them
+// itself on the payload's JSON, back to back, when the driver calls ExecGo, and hands
+// the driver the effects (docs/protocol.md, "go" steps).
 
-// IsGoStep reports whether step is a call of a Go plugin or a concurrent step that
-// includes Go plugins: a foreign driver answers it with a go step and ExecGo.
-func (r *Run) IsGoStep(step *Step) bool {
-	switch step.Op {
+// out is the step a Run answers a foreign driver with: where the run reached Go
+// plugins (a call of a Go plugin, a concurrent phase that has some), core decides that
+// it runs them itself and answers a go step standing for that call or phase (the one
+// place that makes the choice, for every foreign host). The Go host never gets one.
+func (r *Run) out(s *Step) *Step {
+	if !r.foreign || r.finished {
+		return s
+	}
+	switch s.Op {
 	case OpCall:
-		return r.Ref(step.Index).Plugin != nil && r.single == nil
+		i := s.call.Index
+		if r.plan.Refs[i].Plugin == nil {
+			return s
+		}
+		r.goIdx = append(r.goIdx[:0], i)
+		r.goRunAhead(func(i int) { r.goIdx = append(r.goIdx, i) })
+		s.Op, s.goes = OpGo, GoStep{Indices: r.goIdx}
 	case OpConcurrent:
-		for _, i := range step.Indices {
+		r.goIdx = r.goIdx[:0]
+		for _, i := range s.conc.Indices {
 			if r.plan.Refs[i].Plugin != nil {
-				return true
+				r.goIdx = append(r.goIdx, i)
 			}
 		}
-	}
-	return false
-}
-
-// GoIndices lists the Go plugins a go step will run: for a call, the consecutive Go
-// plugins of the serial phases starting with it (the run may stop earlier: a block, an
-// error); for a concurrent step, its Go plugins.
-func (r *Run) GoIndices(step *Step) []int {
-	var out []int
-	if step.Op == OpConcurrent {
-		for _, i := range step.Indices {
-			if r.plan.Refs[i].Plugin != nil {
-				out = append(out, i)
-			}
+		if len(r.goIdx) > 0 {
+			s.Op, s.goes = OpGo, GoStep{Indices: r.goIdx, Concurrent: true}
 		}
-		return out
 	}
-	out = append(out, step.Index)
-	r.goRunAhead(func(i int) { out = append(out, i) })
-	return out
+	return s
 }
 
-// serialGoCount is len(GoIndices(step)) for the serial go step at the run's position,
-// without the slice.
+// PendingGo is the go step awaiting the driver (ExecGo or Unreadable), nil for none.
+func (r *Run) PendingGo() *GoStep {
+	if r.finished || r.step.Op != OpGo {
+		return nil
+	}
+	return &r.step.goes
+}
+
+// isGoCall: step is a serial call of a Go plugin (ExecGo runs those back to back).
+func (r *Run) isGoCall(step *Step) bool {
+	return step.Op == OpCall && r.plan.Refs[step.call.Index].Plugin != nil
+}
+
+// pendingGo checks that a go step awaits the driver and makes the run's step the call
+// (or concurrent step) it stands for again.
+func (r *Run) pendingGo() (*Step, error) {
+	if r.finished {
+		return nil, ErrRunFinished
+	}
+	s := &r.step
+	if s.Op != OpGo {
+		return nil, fmt.Errorf("%w: no go step is pending (%s)", ErrBadOutcome, s.Op)
+	}
+	if s.goes.Concurrent {
+		s.Op = OpConcurrent
+	} else {
+		s.Op = OpCall
+	}
+	return s, nil
+}
+
+// serialGoCount is how many Go plugins the serial go step at the run's position runs
+// at most, without a slice.
 func (r *Run) serialGoCount() int {
 	return 1 + r.goRunAhead(nil)
 }
@@ -96,21 +125,21 @@ type GoEffects struct {
 	Logs []LogEntry
 }
 
-// ExecGo runs the Go plugins of a go step on in (the current-or-original payload
-// the driver sent) and returns the next step for the driver. A held concurrent step
-// that still has foreign plugins comes back as a concurrent step of those only.
-func (r *Run) ExecGo(ctx context.Context, step *Step, in *Payload, eff *GoEffects) (*Step, error) {
-	if r.finished {
-		return nil, ErrRunFinished
-	}
-	if !r.IsGoStep(step) {
-		return nil, fmt.Errorf("%w: not a Go step (%s)", ErrBadOutcome, step.Op)
+// ExecGo runs the Go plugins of the pending go step on in (the current-or-original
+// payload the driver sent) and returns the next step for the driver. A concurrent go
+// step whose phase still has foreign plugins is followed by a concurrent step of those.
+func (r *Run) ExecGo(ctx context.Context, in *Payload, eff *GoEffects) (*Step, error) {
+	step, err := r.pendingGo()
+	if err != nil {
+		return nil, err
 	}
 	timeout := time.Duration(r.opts.timeout * float64(time.Second))
 	if step.Op == OpConcurrent {
-		held := *step // the Run reuses its step: keep what the phase needs
-		held.Indices = append([]int(nil), step.Indices...)
-		return r.execGoConcurrent(ctx, &held, in, eff, timeout)
+		next, err := r.execGoConcurrent(ctx, step.conc, in, eff, timeout)
+		if err != nil {
+			return nil, err
+		}
+		return r.out(next), nil
 	}
 	cur := in
 	// Every call gets its own context.Context and its own copy of the request facts (a
@@ -121,8 +150,9 @@ func (r *Run) ExecGo(ctx context.Context, step *Step, in *Payload, eff *GoEffect
 	if eff.Ran == nil {
 		eff.Ran = make([]int, 0, 8)
 	}
-	for step.Op == OpCall && r.IsGoStep(step) {
-		i := step.Index
+	for r.isGoCall(step) {
+		c := step.call
+		i := c.Index
 		ref := r.plan.Refs[i]
 		if len(slab) == 0 { // never with a count that is right, but a fresh one is always safe
 			slab = make([]goCallSlot, 1)
@@ -138,16 +168,16 @@ func (r *Run) ExecGo(ctx context.Context, step *Step, in *Payload, eff *GoEffect
 		r.goViolationError(i, &o, eff)
 		var cand *Payload
 		if o.Status == OutcomeOK && res != nil {
-			r.goAfterReturn(i, res, step.Meta, eff)
+			r.goAfterReturn(i, res, c.Meta, eff)
 			if res.ModifiedPayload != nil {
 				var msg string
-				o.Mod, cand, msg = candidateOf(r.plan, step.Apply, cur, res.ModifiedPayload, r.committed)
+				o.Mod, cand, msg = candidateOf(r.plan, c.Apply, cur, res.ModifiedPayload, r.committed)
 				if msg != "" {
 					eff.Logs = append(eff.Logs, LogEntry{Level: "warning", Message: msg, Logger: PolicyLogger})
 				}
 			}
 		}
-		next, err := r.Report(&o)
+		next, err := r.report(&o)
 		if err != nil {
 			return nil, err
 		}
@@ -158,10 +188,10 @@ func (r *Run) ExecGo(ctx context.Context, step *Step, in *Payload, eff *GoEffect
 		eff.Logs = append(eff.Logs, next.Logs...)
 		step = next
 	}
-	return step, nil
+	return r.out(step), nil
 }
 
-func (r *Run) execGoConcurrent(ctx context.Context, step *Step, in *Payload, eff *GoEffects, timeout time.Duration) (*Step, error) {
+func (r *Run) execGoConcurrent(ctx context.Context, step ConcurrentStep, in *Payload, eff *GoEffects, timeout time.Duration) (*Step, error) {
 	var goIdx, foreign []int
 	for _, i := range step.Indices {
 		if r.plan.Refs[i].Plugin != nil {
@@ -214,13 +244,13 @@ func (r *Run) execGoConcurrent(ctx context.Context, step *Step, in *Payload, eff
 			}
 		}
 		var err error
-		next, err = r.Report(&c.o)
+		next, err = r.report(&c.o)
 		if err != nil {
 			return nil, err
 		}
 		eff.Logs = append(eff.Logs, next.Logs...)
 		if next.Op != OpNext {
-			if next.Cancel {
+			if cancels(next) {
 				cancel()
 			}
 			for {
@@ -239,8 +269,9 @@ func (r *Run) execGoConcurrent(ctx context.Context, step *Step, in *Payload, eff
 	}
 	// Only foreign plugins are still running: the driver starts them now.
 	s := r.reset()
-	s.Op, s.Indices, s.Pool, s.Span = OpConcurrent, foreign, step.Pool, step.Span
-	s.Timeout, s.TimeoutText = step.Timeout, step.TimeoutText
+	s.Op = OpConcurrent
+	step.Indices = foreign
+	s.conc = step
 	return s, nil
 }
 
@@ -321,23 +352,21 @@ func CallPlugin(ctx context.Context, p Plugin, hook string, in *Payload, pctx *P
 	return res, nil
 }
 
-// Unreadable ends the run when the driver cannot give the Go plugins of a go step the
-// payload (it cannot be written as JSON: a circular reference, nesting beyond the
-// interpreter's limit). A guard that cannot see the payload never allows it, whatever
-// its on_error: the run raises the first Go plugin's PluginError (docs/semantics.md).
-// field: the top-level field that holds the value ("" for the payload as a whole);
-// circular: the cause was a reference cycle; cause: the error's type and text.
-func (r *Run) Unreadable(step *Step, field string, circular bool, cause string) (*Step, error) {
+// Unreadable ends the run when the driver cannot give the Go plugins of the pending go
+// step the payload (it cannot be written as JSON: a circular reference, nesting beyond
+// the interpreter's limit). A guard that cannot see the payload never allows it,
+// whatever its on_error: the run raises the first Go plugin's PluginError
+// (docs/semantics.md). field: the top-level field that holds the value ("" for the
+// payload as a whole); circular: the cause was a reference cycle; cause: the error's
+// type and text.
+func (r *Run) Unreadable(field string, circular bool, cause string) (*Step, error) {
 	if r.finished {
 		return nil, ErrRunFinished
 	}
-	if !r.IsGoStep(step) {
-		return nil, fmt.Errorf("%w: not a Go step (%s)", ErrBadOutcome, step.Op)
+	if r.step.Op != OpGo {
+		return nil, fmt.Errorf("%w: no go step is pending (%s)", ErrBadOutcome, r.step.Op)
 	}
-	i := step.Index
-	if step.Op == OpConcurrent {
-		i = r.GoIndices(step)[0]
-	}
+	i := r.step.goes.Indices[0]
 	where := "the payload"
 	if field != "" {
 		where = "field '" + field + "'"

@@ -58,7 +58,10 @@ func TestRunResetClearsEveryField(t *testing.T) {
 	logs := r.step.Logs
 	s := r.reset()
 	require.Same(t, &r.step, s)
-	assert.Equal(t, Step{ViolationIndex: -1, Logs: logs[:0]}, *s, "reset must clear every Step field")
+	// The header is cleared; each Op's part is written whole where its Op is set, and
+	// reading it under another Op panics (TestStepPartsFollowTheirOp).
+	header := Step{Logs: logs[:0], call: s.call, conc: s.conc, goes: s.goes, done: s.done, raise: s.raise}
+	assert.Equal(t, header, *s, "reset must clear every Step header field")
 	assert.Equal(t, cap(logs), cap(s.Logs), "the log buffer is kept for reuse")
 }
 
@@ -85,5 +88,25 @@ func TestDriverResetClearsEveryField(t *testing.T) {
 			continue
 		}
 		assert.True(t, f.IsZero(), "reset leaves field %s dirty: %v", name, f.Interface())
+	}
+}
+
+func TestStepPartsFollowTheirOp(t *testing.T) {
+	parts := map[Op]func(*Step){
+		OpCall:       func(s *Step) { s.Call() },
+		OpConcurrent: func(s *Step) { s.Concurrent() },
+		OpGo:         func(s *Step) { s.Go() },
+		OpDone:       func(s *Step) { s.Done() },
+		OpRaise:      func(s *Step) { s.Raise() },
+	}
+	for op, read := range parts {
+		for other := range parts {
+			s := &Step{Op: other}
+			if other == op {
+				assert.NotPanics(t, func() { read(s) }, "%s part of a %s step", op, other)
+				continue
+			}
+			assert.PanicsWithError(t, "core: the "+op.String()+" part of a "+other.String()+" step", func() { read(s) })
+		}
 	}
 }

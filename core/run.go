@@ -39,6 +39,10 @@ type Run struct {
 	stoppedBy    string
 	finished     bool
 
+	// foreign: the driver runs no Go plugin itself (Start): core answers go steps.
+	foreign bool
+	goIdx   []int // the indices of the pending go step (GoStep.Indices)
+
 	step Step
 }
 
@@ -50,9 +54,14 @@ var (
 
 // Start begins a hook call of plan. facts describe the call (conditions, size guard,
 // pool, violations as errors, tracing).
+// Start is the entry of a foreign driver (one whose plugins run outside core: the
+// Python driver through pybind): Go plugins of the plan come as go steps (OpGo), which
+// core runs itself when the driver calls ExecGo.
 func (e *Executor) Start(plan *Plan, facts *Facts) (*Run, *Step) {
 	r := &Run{}
-	return r, e.startInto(r, plan, facts)
+	s := e.startInto(r, plan, facts)
+	r.foreign = true
+	return r, r.out(s)
 }
 
 // startInto initialises r (drivers embed their Run to save an allocation).
@@ -68,8 +77,9 @@ func (e *Executor) StartSingle(ref *Ref, facts *Facts, merge, meta bool) (*Run, 
 	r := &Run{exec: e, facts: *facts, opts: e.opts.Load(), waiting: 0, single: ref, singleMeta: meta}
 	r.singleMerge = merge && (ref.Mode == config.ModeSequential || ref.Mode == config.ModeTransform || ref.Mode == config.ModeConcurrent)
 	s := r.reset()
-	s.Op, s.Index, s.Merge, s.Meta, s.Apply, s.Span = OpCall, 0, r.singleMerge, meta, ApplyNone, facts.Trace
-	s.Timeout, s.TimeoutText = r.opts.timeout, r.opts.timeoutText
+	s.Op = OpCall
+	s.call = CallStep{Index: 0, Merge: r.singleMerge, Meta: meta, Apply: ApplyNone, Span: facts.Trace,
+		Timeout: r.opts.timeout, TimeoutText: r.opts.timeoutText}
 	return r, s
 }
 
@@ -102,40 +112,17 @@ func (r *Run) hook() string {
 	return r.plan.Hook
 }
 
-// reset clears the step for the next answer: the equivalent of
-// Step{ViolationIndex: -1, Logs: logs[:0]}, written field by field because a whole
-// struct assignment costs a write barrier on every pointer field while the GC runs,
-// and most steps have none set. TestRunResetClearsEveryField keeps it complete.
+// reset clears the step's header for the next answer. The part of the Op answered is
+// written whole where the Op is set, so the parts need no clearing (no part is read
+// under another Op). The log buffer is kept for reuse.
 func (r *Run) reset() *Step {
 	s := &r.step
 	if len(s.Logs) > 0 {
 		s.Logs = s.Logs[:0]
 	}
 	s.Op, s.Answer, s.Commit, s.CommitExt, s.ChainSpan, s.ChainEnd = 0, false, false, false, false, false
-	s.Index, s.Timeout, s.Merge, s.Meta, s.Apply, s.Span, s.Diff = 0, 0, false, false, 0, false, false
-	s.Pool, s.Continue, s.ViolationIndex, s.Retry, s.Payload, s.Ext = 0, false, -1, 0, false, false
-	s.Cancel, s.Single, s.AsIs, s.SingleViolation, s.Kind = false, false, false, false, 0
-	s.SingleEmpty, s.SingleDenial, s.Own, s.Cause = false, false, false, false
-	if s.TimeoutText != "" {
-		s.TimeoutText = ""
-	}
-	if s.Indices != nil {
-		s.Indices = nil
-	}
 	if s.Accept != nil {
 		s.Accept = nil
-	}
-	if s.Decision != "" {
-		s.Decision = ""
-	}
-	if s.FAF != nil {
-		s.FAF = nil
-	}
-	if s.Records != nil {
-		s.Records = nil
-	}
-	if s.Message != "" {
-		s.Message = ""
 	}
 	return s
 }
@@ -209,15 +196,13 @@ func (r *Run) advance() *Step {
 				i := b[r.pos]
 				r.pos++
 				r.waiting = i
-				s.Op, s.Index, s.Span = OpCall, i, r.facts.Trace
-				s.Timeout, s.TimeoutText = r.opts.timeout, r.opts.timeoutText
-				s.Merge = r.phase != PhaseAudit
-				s.Meta = true
-				s.Apply = r.plan.Apply
+				apply := r.plan.Apply
 				if r.phase == PhaseAudit {
-					s.Apply = ApplyNone
+					apply = ApplyNone
 				}
-				s.Diff = s.Apply == ApplyPolicy
+				s.Op = OpCall
+				s.call = CallStep{Index: i, Timeout: r.opts.timeout, TimeoutText: r.opts.timeoutText,
+					Merge: r.phase != PhaseAudit, Meta: true, Apply: apply, Span: r.facts.Trace, Diff: apply == ApplyPolicy}
 				return s
 			}
 			r.phase++
@@ -227,8 +212,8 @@ func (r *Run) advance() *Step {
 			if !r.started && len(b) > 0 {
 				r.started = true
 				r.pending = append(r.pending[:0], b...)
-				s.Op, s.Indices, s.Pool, s.Span = OpConcurrent, b, r.facts.Pool, r.facts.Trace
-				s.Timeout, s.TimeoutText = r.opts.timeout, r.opts.timeoutText
+				s.Op = OpConcurrent
+				s.conc = ConcurrentStep{Indices: b, Pool: r.facts.Pool, Timeout: r.opts.timeout, TimeoutText: r.opts.timeoutText, Span: r.facts.Trace}
 				return s
 			}
 			if len(r.pending) > 0 {
@@ -252,17 +237,15 @@ func (r *Run) done(cont bool, blocker int, cancel bool) *Step {
 		r.records = append(r.records, r.record(ref, StatusCompleted))
 		r.records[len(r.records)-1].EffectiveAllow = true
 	}
-	s.Op, s.Continue, s.ViolationIndex, s.Cancel = OpDone, cont, blocker, cancel
-	s.FAF = faf
-	s.Payload = r.committed
+	s.Op = OpDone
+	s.done = DoneStep{Continue: cont, ViolationIndex: blocker, Cancel: cancel, FAF: faf, Payload: r.committed, Records: r.records}
 	if cont {
-		s.Retry = r.retry
-		s.Ext = r.extCommitted
+		s.done.Retry = r.retry
+		s.done.Ext = r.extCommitted
 	}
 	if r.plan.Type.Decision && r.decision != "" {
-		s.Decision = r.decision
+		s.done.Decision = r.decision
 	}
-	s.Records = r.records
 	s.ChainEnd = r.facts.Trace
 	return s
 }
@@ -271,9 +254,10 @@ func (r *Run) done(cont bool, blocker int, cancel bool) *Step {
 func (r *Run) raise(kind RaiseKind, i int, msg string, withRecords, cancel bool) *Step {
 	s := &r.step
 	r.finished = true
-	s.Op, s.Kind, s.Index, s.Message, s.Cancel = OpRaise, kind, i, msg, cancel
+	s.Op = OpRaise
+	s.raise = RaiseStep{Kind: kind, Index: i, Message: msg, Cancel: cancel}
 	if withRecords {
-		s.Records = r.records
+		s.raise.Records = r.records
 	}
 	return s
 }
@@ -295,6 +279,19 @@ func (r *Run) ChainEndAttrs() map[string]any {
 
 // Report folds in the outcome of a plugin call and answers with the next step.
 func (r *Run) Report(o *Outcome) (*Step, error) {
+	if r.step.Op == OpGo && !r.finished {
+		return nil, fmt.Errorf("%w: a go step is pending (ExecGo), not an outcome", ErrBadOutcome)
+	}
+	s, err := r.report(o)
+	if err != nil {
+		return nil, err
+	}
+	return r.out(s), nil
+}
+
+// report is Report without the go-step rewrite: ExecGo reports its Go plugins' outcomes
+// through it.
+func (r *Run) report(o *Outcome) (*Step, error) {
 	if r.finished {
 		return nil, ErrRunFinished
 	}
@@ -472,7 +469,7 @@ func (r *Run) violationRaised(ref *Ref, o *Outcome, cancel bool) *Step {
 	setDenialFacts(&rec, o, o.Message)
 	r.records = append(r.records, rec)
 	s := r.raise(RaiseViolation, o.Index, o.Message, true, cancel)
-	s.Own = true // the plugin's own violation error escapes as is
+	s.raise.Own = true // the plugin's own violation error escapes as is
 	return s
 }
 
@@ -536,7 +533,7 @@ func (r *Run) reportSingle(o *Outcome) *Step {
 	switch o.Status {
 	case OutcomeViolationError:
 		s := r.raise(RaiseViolation, 0, o.Message, false, false)
-		s.Own = true
+		s.raise.Own = true
 		return s
 	case OutcomeTimeout, OutcomeError, OutcomePluginError:
 		msg := o.Message
@@ -550,12 +547,13 @@ func (r *Run) reportSingle(o *Outcome) *Step {
 			}
 			if o.Status == OutcomeTimeout {
 				s := r.raise(RaisePluginTimeout, 0, msg, false, false)
-				s.Cause = true
+				s.raise.Cause = true
 				return s
 			}
 			r.log("error", "Plugin %s failed (on_error=%s): %s", ref.Name, ref.OnError, msg)
 			r.finished = true
-			s.Op, s.Single, s.Continue, s.SingleEmpty = OpDone, true, true, true
+			s.Op = OpDone
+			s.done = DoneStep{Single: SingleEmpty, Continue: true, ViolationIndex: -1}
 			return s
 		}
 		kind := RaiseError
@@ -567,23 +565,22 @@ func (r *Run) reportSingle(o *Outcome) *Step {
 		return s
 	}
 	r.finished = true
-	s.Op, s.Single = OpDone, true
+	s.Op = OpDone
+	s.done = DoneStep{Single: SinglePlugin, ViolationIndex: -1}
 	if o.Continue {
-		s.AsIs = true
 		return s
 	}
+	d := &s.done
 	switch ref.Mode {
 	case config.ModeSequential, config.ModeConcurrent:
 		r.log("warning", "Plugin %s blocked %s: %s", ref.Name, r.hook(), violationSummary(o))
 		if r.facts.ViolationsAsErrors {
 			return r.raise(RaiseViolation, 0, blockedMessage(r.hook(), ref.Name, o), false, false)
 		}
-		s.Continue, s.SingleViolation, s.SingleDenial = false, true, true
+		d.Single, d.Continue, d.Violation, d.Denial = SingleNew, false, true, true
 	case config.ModeTransform, config.ModeAudit:
 		r.log("warning", "Plugin %s raised violation in %s mode (blocking suppressed): %s", ref.Name, ref.Mode, violationSummary(o))
-		s.Continue, s.Payload = true, ref.Mode == config.ModeTransform
-	default:
-		s.AsIs = true
+		d.Single, d.Continue, d.Payload = SingleNew, true, ref.Mode == config.ModeTransform
 	}
 	return s
 }
@@ -650,6 +647,6 @@ func strPtr(s string) *string { return &s }
 // PluginError the plugin raised escapes as is; any other error or timeout becomes a new
 // PluginError with the plugin's exception as its cause.
 func (r *Run) raiseParts(s *Step, o *Outcome) {
-	s.Own = o.Status == OutcomePluginError
-	s.Cause = !s.Own
+	s.raise.Own = o.Status == OutcomePluginError
+	s.raise.Cause = !s.raise.Own
 }

@@ -38,13 +38,14 @@ func (m *Manager) InvokePlugin(ctx context.Context, name, hook string, payload *
 	}
 	run, step := m.exec.StartSingle(ref, &Facts{Hook: hook, ViolationsAsErrors: io.vexc}, false, false)
 	res, o := callGo(ctx, ref, hook, payload, pctx, m.timeout(run))
-	o.Index = step.Index
-	step, err := run.Report(&o)
+	o.Index = step.Call().Index
+	next, err := run.Report(&o)
 	if err != nil {
 		return nil, err
 	}
-	m.emit(step.Logs)
-	if step.Op == OpRaise {
+	m.emit(next.Logs)
+	if next.Op == OpRaise {
+		step := next.Raise()
 		switch step.Kind {
 		case RaisePluginTimeout:
 			return nil, &TimeoutError{Message: step.Message}
@@ -74,14 +75,15 @@ func (m *Manager) InvokePlugin(ctx context.Context, name, hook string, payload *
 	if res == nil {
 		res = &Result{}
 	}
-	if step.AsIs {
+	done := next.Done()
+	if done.Single == SinglePlugin {
 		return res, nil
 	}
-	out := &Result{Block: !step.Continue}
-	if step.Payload {
+	out := &Result{Block: !done.Continue}
+	if done.Payload {
 		out.ModifiedPayload = res.ModifiedPayload
 	}
-	if step.SingleViolation && res.Violation != nil {
+	if done.Violation && res.Violation != nil {
 		cp := *res.Violation
 		cp.PluginName = name
 		out.Violation = &cp

@@ -1,24 +1,28 @@
 package core
 
-// Op is what a step asks the driver to do (docs/protocol.md, "Steps").
+// Op is what a step asks the driver to do (docs/protocol.md, "Steps"). Each Op has
+// its own part of the Step, read through the accessor of the same name.
 type Op uint8
 
 // The step operations.
 const (
-	// OpCall: run one plugin (Index) with the timeout and report its Outcome.
+	// OpCall: run one plugin with the timeout and report its Outcome (Step.Call).
 	OpCall Op = iota + 1
-	// OpConcurrent: start every plugin of Indices (bounded by Pool), report each
-	// completion as it is consumed.
+	// OpConcurrent: start every plugin of a concurrent phase (bounded by its pool), report
+	// each completion as it is consumed (Step.Concurrent).
 	OpConcurrent
-	// OpNext: keep consuming concurrent completions.
+	// OpNext: keep consuming concurrent completions (no part of its own).
 	OpNext
-	// OpDone: the run ended with a result.
+	// OpDone: the run ended with a result (Step.Done).
 	OpDone
-	// OpRaise: the run ended with an error.
+	// OpRaise: the run ended with an error (Step.Raise).
 	OpRaise
+	// OpGo: Go plugins come next in a run driven by a foreign host (Executor.Start): the
+	// driver hands core the payload (Run.ExecGo) and core runs them itself (Step.Go).
+	OpGo
 )
 
-var opNames = [...]string{"", "call", "concurrent", "next", "done", "raise"}
+var opNames = [...]string{"", "call", "concurrent", "next", "done", "raise", "go"}
 
 func (o Op) String() string {
 	if int(o) < len(opNames) {
@@ -58,8 +62,12 @@ type LogEntry struct {
 	Logger string
 }
 
-// Step is one instruction of a run to its driver. A Run reuses one Step: consume it
-// before the next Report.
+// Step is one instruction of a run to its driver: a header every step has (the Op, the
+// answer to the report that produced it, logs, span marks) and the part of its Op, read
+// through the accessor named after the Op (Call, Concurrent, Go, Done, Raise), which
+// panics for any other Op. A Run reuses one Step and writes an Op's part whole when it
+// answers with that Op, so no part outlives its Op: consume a step before the next
+// Report.
 type Step struct {
 	Op Op
 	// Answer is set on steps that answer a report: then Commit says whether the
@@ -77,7 +85,15 @@ type Step struct {
 	ChainSpan bool
 	ChainEnd  bool
 
-	// OpCall
+	call  CallStep
+	conc  ConcurrentStep
+	goes  GoStep
+	done  DoneStep
+	raise RaiseStep
+}
+
+// CallStep: run one plugin.
+type CallStep struct {
 	Index       int
 	Timeout     float64
 	TimeoutText string
@@ -88,40 +104,117 @@ type Step struct {
 	// Diff: a foreign driver reports the changed fields of a same-type returned payload
 	// (Returned.Changed), because a policy will decide on them.
 	Diff bool
+}
 
-	// OpConcurrent
+// ConcurrentStep: start the plugins of the concurrent phase.
+type ConcurrentStep struct {
+	Indices     []int
+	Pool        int // the caller's pool size (PoolBound gives the bound of the tasks)
+	Timeout     float64
+	TimeoutText string
+	Span        bool
+}
+
+// GoStep: the Go plugins a foreign driver hands to core (Run.ExecGo) on the
+// current-or-original payload. It stands for the call (or concurrent step) the run
+// reached, whose Go plugins core runs itself.
+type GoStep struct {
+	// Indices: the Go plugins that will run, in order: the consecutive Go plugins of
+	// the serial phases from the awaited one on (the run may stop earlier: a block, an
+	// error), or the Go plugins of the concurrent phase.
 	Indices []int
-	Pool    int
+	// Concurrent: the step stands for the concurrent phase; its foreign plugins follow
+	// as a concurrent step once the Go ones are consumed.
+	Concurrent bool
+}
 
-	// OpDone
+// SingleResult says what the result of a single-plugin run (StartSingle) is.
+type SingleResult uint8
+
+// The results of a single-plugin run.
+const (
+	// SingleNone: a chain run's done step.
+	SingleNone SingleResult = iota
+	// SinglePlugin: the plugin's own result, as it returned it.
+	SinglePlugin
+	// SingleEmpty: an empty default result (the plugin failed under ignore/disable).
+	SingleEmpty
+	// SingleNew: a new result of Continue, Payload (the plugin's modified payload),
+	// Violation (its violation) and Denial (its denial metadata, for hosts that call a
+	// blocker directly).
+	SingleNew
+)
+
+// DoneStep: the run ended with a result.
+type DoneStep struct {
 	Continue bool
 	// ViolationIndex: whose violation the result carries, -1 for none.
 	ViolationIndex int
 	Retry          int
-	Payload        bool // the result carries the current payload
+	Payload        bool // the result carries the current payload (SingleNew: the plugin's)
 	Ext            bool // the result carries the current extensions
 	Decision       string
 	FAF            []int // fire-and-forget plugins to spawn now
 	Records        []ExecutionRecord
 	Cancel         bool // cancel (and await) unfinished concurrent tasks first
 
-	// OpDone of a single-plugin run: the result is the plugin's own (AsIs), an empty
-	// default one (SingleEmpty: the plugin failed under ignore/disable), or a new one of
-	// Continue, Payload (the plugin's modified payload), SingleViolation (its violation)
-	// and SingleDenial (its denial metadata, for hosts that call a blocker directly).
-	Single          bool
-	AsIs            bool
-	SingleEmpty     bool
-	SingleViolation bool
-	SingleDenial    bool
+	// Single: the result of a single-plugin run (SingleNone for a chain).
+	Single    SingleResult
+	Violation bool // SingleNew: carry the plugin's violation
+	Denial    bool // SingleNew: carry its denial metadata
+}
 
-	// OpRaise: the error of Kind with Message, naming the plugin at Index; Own: re-raise
-	// the exception the plugin raised itself instead; Cause: chain the plugin's exception
-	// as the cause of the new one.
+// RaiseStep: the run ended with the error of Kind with Message, naming the plugin at
+// Index (-1: none).
+type RaiseStep struct {
 	Kind    RaiseKind
+	Index   int
 	Message string
+	// Own: re-raise the exception the plugin raised itself instead; Cause: chain the
+	// plugin's exception as the cause of the new one.
 	Own     bool
 	Cause   bool
+	Records []ExecutionRecord // the records so far (violations only)
+	Cancel  bool              // cancel (and await) unfinished concurrent tasks first
+}
+
+// Call is the part of an OpCall step.
+func (s *Step) Call() *CallStep { s.must(OpCall); return &s.call }
+
+// Concurrent is the part of an OpConcurrent step.
+func (s *Step) Concurrent() *ConcurrentStep { s.must(OpConcurrent); return &s.conc }
+
+// Go is the part of an OpGo step.
+func (s *Step) Go() *GoStep { s.must(OpGo); return &s.goes }
+
+// Done is the part of an OpDone step.
+func (s *Step) Done() *DoneStep { s.must(OpDone); return &s.done }
+
+// Raise is the part of an OpRaise step.
+func (s *Step) Raise() *RaiseStep { s.must(OpRaise); return &s.raise }
+
+func (s *Step) must(op Op) {
+	if s.Op != op {
+		panic(&StepOpError{Want: op, Got: s.Op})
+	}
+}
+
+// cancels reports whether a run's final step cancels the unfinished concurrent tasks.
+func cancels(s *Step) bool {
+	switch s.Op {
+	case OpDone:
+		return s.done.Cancel
+	case OpRaise:
+		return s.raise.Cancel
+	}
+	return false
+}
+
+// StepOpError is the panic of a step part read under another Op: a driver bug.
+type StepOpError struct{ Want, Got Op }
+
+func (e *StepOpError) Error() string {
+	return "core: the " + e.Want.String() + " part of a " + e.Got.String() + " step"
 }
 
 // OutcomeStatus is how a plugin call ended.

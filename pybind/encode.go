@@ -9,9 +9,8 @@ import (
 
 // encodeStep writes a core step as the protocol's JSON (docs/protocol.md, "Steps").
 // eff: the effects of the Go plugins that just ran (answers to RunGo), nil otherwise.
-// held: the step is a go step standing for the core step (call of a Go plugin or a
-// concurrent step with Go plugins).
-func encodeStep(re *runEntry, step *core.Step, eff *core.GoEffects, held bool) (string, error) {
+// Each Op's part is written by its own function.
+func encodeStep(re *runEntry, step *core.Step, eff *core.GoEffects) (string, error) {
 	bp := bufs.Get().(*[]byte)
 	w := jw{b: (*bp)[:0]}
 	defer func() {
@@ -20,13 +19,13 @@ func encodeStep(re *runEntry, step *core.Step, eff *core.GoEffects, held bool) (
 			bufs.Put(bp)
 		}
 	}()
-	return encodeStepTo(&w, re, step, eff, held)
+	return encodeStepTo(&w, re, step, eff)
 }
 
 // bufs recycles step buffers: a step with records is a few KB, built on every call.
 var bufs = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
 
-func encodeStepTo(w *jw, re *runEntry, step *core.Step, eff *core.GoEffects, held bool) (string, error) {
+func encodeStepTo(w *jw, re *runEntry, step *core.Step, eff *core.GoEffects) (string, error) {
 	w.raw(`{"run":`)
 	w.int(re.id)
 	logs := step.Logs
@@ -74,179 +73,203 @@ func encodeStepTo(w *jw, re *runEntry, step *core.Step, eff *core.GoEffects, hel
 		w.int(len(p.Refs))
 		w.raw("}")
 	}
-	if held {
-		w.key("op")
-		w.raw(`"go"`)
-		idx := re.run.GoIndices(step)
-		w.key("refs")
-		w.raw("[")
-		for k, i := range idx {
-			if k > 0 {
-				w.raw(",")
-			}
-			w.int(re.refIDOf(i))
-		}
-		w.raw("]")
-		w.key("i")
-		w.ints(idx)
-		w.key("original")
-		w.bool(false)
-		w.key("async") // the payload JSON length from which Python uses RunGoStart
-		w.int(re.asyncValue(idx))
-		w.raw("}")
-		return string(w.b), nil
-	}
+	var err error
 	switch step.Op {
+	case core.OpGo:
+		encodeGo(w, re, step.Go())
 	case core.OpCall:
-		w.key("op")
-		w.raw(`"call"`)
-		w.key("ref")
-		w.int(re.refIDOf(step.Index))
-		w.key("i")
-		w.int(step.Index)
-		w.key("timeout")
-		w.raw(step.TimeoutText)
-		w.key("merge")
-		w.bool(step.Merge)
-		w.key("meta")
-		w.bool(step.Meta)
-		w.key("diff")
-		w.bool(step.Diff)
-		if step.Span {
-			w.key("span")
-			w.bool(true)
-		}
-		if re.plan == nil {
-			// a single run has no plan answer: its one call step names the key
-			w.key("drop")
-			w.str(core.DecisionPluginKey)
-		}
-		if re.plan != nil {
-			encodeNext(w, re, step) // batching is the only path for plain serial outcomes
-		}
+		encodeCall(w, re, step.Call())
 	case core.OpConcurrent:
-		w.key("op")
-		w.raw(`"concurrent"`)
-		w.key("refs")
-		w.raw("[")
-		for k, i := range step.Indices {
-			if k > 0 {
-				w.raw(",")
-			}
-			w.int(re.refIDOf(i))
-		}
-		w.raw("]")
-		w.key("i")
-		w.ints(step.Indices)
-		w.key("timeout")
-		w.raw(step.TimeoutText)
-		w.key("pool") // the bound of the Python tasks, 0 for none
-		w.int(core.PoolBound(step.Pool, len(step.Indices)))
-		if step.Span {
-			w.key("span")
-			w.bool(true)
-		}
+		encodeConcurrent(w, re, step.Concurrent())
 	case core.OpNext:
 		w.key("op")
 		w.raw(`"next"`)
 	case core.OpDone:
-		if step.Single {
-			w.key("op")
-			w.raw(`"done","single":true`)
-			w.key("result")
-			switch {
-			case step.AsIs:
-				w.raw(`"plugin"`)
-			case step.SingleEmpty:
-				w.raw(`"empty"`)
-			default:
-				w.raw(`"new"`)
-			}
-			w.key("cont")
-			w.bool(step.Continue)
-			w.key("payload")
-			w.bool(step.Payload)
-			w.key("viol")
-			w.bool(step.SingleViolation)
-			w.key("denial")
-			w.bool(step.SingleDenial)
-			break
-		}
-		w.key("op")
-		w.raw(`"done"`)
-		w.key("cont")
-		w.bool(step.Continue)
-		if err := encodeViolation(w, re, step.ViolationIndex); err != nil {
-			return "", err
-		}
-		w.key("retry")
-		w.int(step.Retry)
-		w.key("payload")
-		w.bool(step.Payload)
-		w.key("ext")
-		w.bool(step.Ext)
-		w.key("decision") // the metadata entry naming the decision plugin (spec §11.8)
-		if step.Decision != "" {
-			w.raw("{")
-			w.str(core.DecisionPluginKey)
-			w.raw(":")
-			w.str(step.Decision)
-			w.raw("}")
+		if d := step.Done(); d.Single != core.SingleNone {
+			encodeSingleDone(w, d)
 		} else {
-			w.raw("null")
-		}
-		w.key("faf")
-		w.ints(step.FAF)
-		if len(step.FAF) > 0 {
-			_, text := re.run.Timeout()
-			w.key("faf_timeout")
-			w.raw(text)
-			w.key("faf_pool")
-			w.int(core.PoolBound(re.run.Facts().Pool, len(step.FAF)))
-			// each task gets a copy of the payload the hook was called with, never the
-			// chain's result (spec §11.9)
-			w.key("faf_payload")
-			w.raw(`"original"`)
-		}
-		w.key("records")
-		encodeRecords(w, step.Records)
-		w.key("cancel")
-		w.bool(step.Cancel)
-		w.key("chain_end")
-		if step.ChainEnd {
-			if err := w.any(re.run.ChainEndAttrs()); err != nil {
-				return "", err
-			}
-		} else {
-			w.raw("null")
+			err = encodeDone(w, re, d, step.ChainEnd)
 		}
 	case core.OpRaise:
-		w.key("op")
-		w.raw(`"raise"`)
-		w.key("kind")
-		w.str(step.Kind.String())
-		w.key("message")
-		w.str(step.Message)
-		w.key("i")
-		w.int(step.Index)
-		w.key("own")
-		w.bool(step.Own)
-		w.key("cause")
-		w.bool(step.Cause)
-		if step.Kind == core.RaiseViolation {
-			if v := re.viols[step.Index]; v != nil {
-				if err := encodeViolation(w, re, step.Index); err != nil {
-					return "", err
-				}
-			}
-		}
-		w.key("records")
-		encodeRecords(w, step.Records)
-		w.key("cancel")
-		w.bool(step.Cancel)
+		err = encodeRaise(w, re, step.Raise())
+	}
+	if err != nil {
+		return "", err
 	}
 	w.raw("}")
 	return string(w.b), nil
+}
+
+// encodeGo: the Go plugins core runs itself once the driver sends the payload (RunGo).
+func encodeGo(w *jw, re *runEntry, g *core.GoStep) {
+	w.key("op")
+	w.raw(`"go"`)
+	w.key("refs")
+	w.raw("[")
+	for k, i := range g.Indices {
+		if k > 0 {
+			w.raw(",")
+		}
+		w.int(re.refIDOf(i))
+	}
+	w.raw("]")
+	w.key("i")
+	w.ints(g.Indices)
+	w.key("original")
+	w.bool(false)
+	w.key("async") // the payload JSON length from which Python uses RunGoStart
+	w.int(re.asyncValue(g.Indices))
+}
+
+func encodeCall(w *jw, re *runEntry, c *core.CallStep) {
+	w.key("op")
+	w.raw(`"call"`)
+	w.key("ref")
+	w.int(re.refIDOf(c.Index))
+	w.key("i")
+	w.int(c.Index)
+	w.key("timeout")
+	w.raw(c.TimeoutText)
+	w.key("merge")
+	w.bool(c.Merge)
+	w.key("meta")
+	w.bool(c.Meta)
+	w.key("diff")
+	w.bool(c.Diff)
+	if c.Span {
+		w.key("span")
+		w.bool(true)
+	}
+	if re.plan == nil {
+		// a single run has no plan answer: its one call step names the key
+		w.key("drop")
+		w.str(core.DecisionPluginKey)
+		return
+	}
+	encodeNext(w, re, c) // batching is the only path for plain serial outcomes
+}
+
+func encodeConcurrent(w *jw, re *runEntry, c *core.ConcurrentStep) {
+	w.key("op")
+	w.raw(`"concurrent"`)
+	w.key("refs")
+	w.raw("[")
+	for k, i := range c.Indices {
+		if k > 0 {
+			w.raw(",")
+		}
+		w.int(re.refIDOf(i))
+	}
+	w.raw("]")
+	w.key("i")
+	w.ints(c.Indices)
+	w.key("timeout")
+	w.raw(c.TimeoutText)
+	w.key("pool") // the bound of the Python tasks, 0 for none
+	w.int(core.PoolBound(c.Pool, len(c.Indices)))
+	if c.Span {
+		w.key("span")
+		w.bool(true)
+	}
+}
+
+// encodeSingleDone: the result of a single-plugin run (RunSingle).
+func encodeSingleDone(w *jw, d *core.DoneStep) {
+	w.key("op")
+	w.raw(`"done","single":true`)
+	w.key("result")
+	switch d.Single {
+	case core.SinglePlugin:
+		w.raw(`"plugin"`)
+	case core.SingleEmpty:
+		w.raw(`"empty"`)
+	default:
+		w.raw(`"new"`)
+	}
+	w.key("cont")
+	w.bool(d.Continue)
+	w.key("payload")
+	w.bool(d.Payload)
+	w.key("viol")
+	w.bool(d.Violation)
+	w.key("denial")
+	w.bool(d.Denial)
+}
+
+func encodeDone(w *jw, re *runEntry, d *core.DoneStep, chainEnd bool) error {
+	w.key("op")
+	w.raw(`"done"`)
+	w.key("cont")
+	w.bool(d.Continue)
+	if err := encodeViolation(w, re, d.ViolationIndex); err != nil {
+		return err
+	}
+	w.key("retry")
+	w.int(d.Retry)
+	w.key("payload")
+	w.bool(d.Payload)
+	w.key("ext")
+	w.bool(d.Ext)
+	w.key("decision") // the metadata entry naming the decision plugin (spec §11.8)
+	if d.Decision != "" {
+		w.raw("{")
+		w.str(core.DecisionPluginKey)
+		w.raw(":")
+		w.str(d.Decision)
+		w.raw("}")
+	} else {
+		w.raw("null")
+	}
+	w.key("faf")
+	w.ints(d.FAF)
+	if len(d.FAF) > 0 {
+		_, text := re.run.Timeout()
+		w.key("faf_timeout")
+		w.raw(text)
+		w.key("faf_pool")
+		w.int(core.PoolBound(re.run.Facts().Pool, len(d.FAF)))
+		// each task gets a copy of the payload the hook was called with, never the
+		// chain's result (spec §11.9)
+		w.key("faf_payload")
+		w.raw(`"original"`)
+	}
+	w.key("records")
+	encodeRecords(w, d.Records)
+	w.key("cancel")
+	w.bool(d.Cancel)
+	w.key("chain_end")
+	if chainEnd {
+		return w.any(re.run.ChainEndAttrs())
+	}
+	w.raw("null")
+	return nil
+}
+
+func encodeRaise(w *jw, re *runEntry, r *core.RaiseStep) error {
+	w.key("op")
+	w.raw(`"raise"`)
+	w.key("kind")
+	w.str(r.Kind.String())
+	w.key("message")
+	w.str(r.Message)
+	w.key("i")
+	w.int(r.Index)
+	w.key("own")
+	w.bool(r.Own)
+	w.key("cause")
+	w.bool(r.Cause)
+	if r.Kind == core.RaiseViolation {
+		if v := re.viols[r.Index]; v != nil {
+			if err := encodeViolation(w, re, r.Index); err != nil {
+				return err
+			}
+		}
+	}
+	w.key("records")
+	encodeRecords(w, r.Records)
+	w.key("cancel")
+	w.bool(r.Cancel)
+	return nil
 }
 
 // encodeViolation writes "viol" and "violation": a Go plugin's violation travels as
@@ -390,7 +413,7 @@ func encodeRecords(w *jw, recs []core.ExecutionRecord) {
 // encodeNext adds to a call step the calls the driver may make before reporting, as
 // long as each outcome is plain (docs/protocol.md, "Batches"): each entry has
 // the fields of a call step.
-func encodeNext(w *jw, re *runEntry, step *core.Step) {
+func encodeNext(w *jw, re *runEntry, step *core.CallStep) {
 	re.next = re.run.AppendBatch(re.next[:0])
 	if len(re.next) == 0 {
 		return
