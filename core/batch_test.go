@@ -95,7 +95,7 @@ func runScenario(t *testing.T, sc *batchScenario, rs []*core.Ref, batched bool) 
 		switch {
 		case step.Op == core.OpGo:
 			var eff core.GoEffects
-			next, err := run.ExecGo(context.Background(), core.NewPayloadJSON([]byte(`{"name":"t","args":{"q":"x"}}`)), &eff)
+			next, err := core.ExecGo(context.Background(), run, core.NewPayloadJSON([]byte(`{"name":"t","args":{"q":"x"}}`)), &eff)
 			require.NoError(t, err)
 			tr.GoRan = append(tr.GoRan, eff.Ran...)
 			tr.Logs = append(tr.Logs, eff.Logs...)

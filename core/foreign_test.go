@@ -54,7 +54,7 @@ func TestExecGoSerialBatch(t *testing.T) {
 	srv := "srv"
 	run, step := e.Start(p, &core.Facts{RequestID: "r", ServerID: &srv, UserKeys: []string{"email"}, UserIsKeys: true, UserSet: true})
 	assert.Equal(t, core.OpCall, step.Op)
-	_, err := run.ExecGo(context.Background(), core.NewPayloadJSON([]byte(`{}`)), &core.GoEffects{})
+	_, err := core.ExecGo(context.Background(), run, core.NewPayloadJSON([]byte(`{}`)), &core.GoEffects{})
 	assert.ErrorIs(t, err, core.ErrBadOutcome, "no go step is pending")
 	step, err = run.Report(ok(0))
 	require.NoError(t, err)
@@ -65,7 +65,7 @@ func TestExecGoSerialBatch(t *testing.T) {
 	_, err = run.ReportBatch([]core.Outcome{*ok(1)})
 	assert.ErrorIs(t, err, core.ErrBadOutcome)
 	var eff core.GoEffects
-	step, err = run.ExecGo(context.Background(), core.NewPayloadJSON([]byte(`{"name":"t","args":{"q":"x"}}`)), &eff)
+	step, err = core.ExecGo(context.Background(), run, core.NewPayloadJSON([]byte(`{"name":"t","args":{"q":"x"}}`)), &eff)
 	require.NoError(t, err)
 	require.Equal(t, core.OpDone, step.Op)
 	d := step.Done()
@@ -81,7 +81,7 @@ func TestExecGoSerialBatch(t *testing.T) {
 	assert.Equal(t, "r", sawFacts.RequestID)
 	assert.Equal(t, "srv", sawFacts.ServerID)
 	assert.Equal(t, map[string]any{"email": nil}, sawFacts.User)
-	_, err = run.ExecGo(context.Background(), core.NewPayloadJSON([]byte(`{}`)), &eff)
+	_, err = core.ExecGo(context.Background(), run, core.NewPayloadJSON([]byte(`{}`)), &eff)
 	assert.ErrorIs(t, err, core.ErrRunFinished)
 }
 
@@ -99,12 +99,12 @@ func TestExecGoConcurrentThenForeign(t *testing.T) {
 	require.Equal(t, core.OpGo, step.Op)
 	require.Equal(t, core.GoStep{Indices: []int{2}}, *step.Go())
 	var eff core.GoEffects
-	step, err := run.ExecGo(context.Background(), core.NewPayloadJSON([]byte(`{"name":"t"}`)), &eff)
+	step, err := core.ExecGo(context.Background(), run, core.NewPayloadJSON([]byte(`{"name":"t"}`)), &eff)
 	require.NoError(t, err)
 	require.Equal(t, core.OpGo, step.Op, "the concurrent phase has a Go plugin")
 	assert.Equal(t, core.GoStep{Indices: []int{0}, Concurrent: true}, *step.Go())
 	eff = core.GoEffects{}
-	step, err = run.ExecGo(context.Background(), core.NewPayloadJSON([]byte(`{"name":"t"}`)), &eff)
+	step, err = core.ExecGo(context.Background(), run, core.NewPayloadJSON([]byte(`{"name":"t"}`)), &eff)
 	require.NoError(t, err)
 	require.Equal(t, core.OpConcurrent, step.Op)
 	assert.Equal(t, []int{1}, step.Concurrent().Indices, "only the foreign plugin is left to start")
@@ -118,17 +118,17 @@ func TestExecGoConcurrentThenForeign(t *testing.T) {
 	run, step = e.Start(e.Plan(core.HookToolPreInvoke, rs, nil, false), &core.Facts{})
 	eff = core.GoEffects{}
 	for step.Op == core.OpGo {
-		step, err = run.ExecGo(context.Background(), core.NewPayloadJSON([]byte(`{}`)), &eff)
+		step, err = core.ExecGo(context.Background(), run, core.NewPayloadJSON([]byte(`{}`)), &eff)
 		require.NoError(t, err)
 	}
 	require.Equal(t, core.OpRaise, step.Op)
 	assert.Equal(t, core.RaiseViolation, step.Raise().Kind)
 	assert.Equal(t, "gr", eff.Violations[0].PluginName)
 
-	_, err = run.ExecGo(context.Background(), nil, &eff)
+	_, err = core.ExecGo(context.Background(), run, nil, &eff)
 	assert.ErrorIs(t, err, core.ErrRunFinished)
 	run, _ = e.Start(e.Plan(core.HookToolPreInvoke, []*core.Ref{pyRef("p", config.ModeSequential, 1)}, nil, false), &core.Facts{})
-	_, err = run.ExecGo(context.Background(), nil, &eff)
+	_, err = core.ExecGo(context.Background(), run, nil, &eff)
 	assert.ErrorIs(t, err, core.ErrBadOutcome, "not a go step")
 }
 
@@ -196,7 +196,7 @@ func TestForeignContextCarriesDictUserValues(t *testing.T) {
 			run, step := e.Start(p, &core.Facts{RequestID: "r", UserKeys: []string{"email", "roles"}, UserValues: tc.values, UserIsKeys: true, UserSet: true})
 			require.Equal(t, core.OpGo, step.Op)
 			var eff core.GoEffects
-			step, err := run.ExecGo(context.Background(), core.NewPayloadJSON([]byte(`{"name":"t","args":{}}`)), &eff)
+			step, err := core.ExecGo(context.Background(), run, core.NewPayloadJSON([]byte(`{"name":"t","args":{}}`)), &eff)
 			require.NoError(t, err)
 			assert.Equal(t, core.OpDone, step.Op)
 			assert.Equal(t, tc.want, saw)

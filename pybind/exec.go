@@ -656,7 +656,7 @@ func (re *runEntry) execGo(fn string, g *core.GoStep, raw []byte) (string, error
 	cost := re.goStepCost(g.Indices[0])
 	start := time.Now()
 	var eff core.GoEffects
-	step, err := re.run.ExecGo(re.rc.get(), core.NewPayloadJSON(raw), &eff)
+	step, err := core.ExecGo(re.rc.get(), re.run, core.NewPayloadJSON(raw), &eff)
 	if err != nil {
 		return "", fmt.Errorf("%s: run %d: %w", fn, re.id, err)
 	}
