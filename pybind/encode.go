@@ -104,9 +104,18 @@ func encodeStepTo(w *jw, re *runEntry, step *core.Step, eff *core.GoEffects) (st
 func encodeGo(w *jw, re *runEntry, g *core.GoStep) {
 	w.key("op")
 	w.raw(`"go"`)
+	encodeRefs(w, re, g.Indices)
+	w.key("original")
+	w.bool(false)
+	w.key("async") // the payload JSON length from which Python uses RunGoStart
+	w.int(re.asyncValue(g.Indices))
+}
+
+// encodeRefs writes "refs" (the ref ids) and "i" (the plan indices) of the plugins idx.
+func encodeRefs(w *jw, re *runEntry, idx []int) {
 	w.key("refs")
 	w.raw("[")
-	for k, i := range g.Indices {
+	for k, i := range idx {
 		if k > 0 {
 			w.raw(",")
 		}
@@ -114,16 +123,12 @@ func encodeGo(w *jw, re *runEntry, g *core.GoStep) {
 	}
 	w.raw("]")
 	w.key("i")
-	w.ints(g.Indices)
-	w.key("original")
-	w.bool(false)
-	w.key("async") // the payload JSON length from which Python uses RunGoStart
-	w.int(re.asyncValue(g.Indices))
+	w.ints(idx)
 }
 
-func encodeCall(w *jw, re *runEntry, c *core.CallStep) {
-	w.key("op")
-	w.raw(`"call"`)
+// encodeCallFields writes the fields of a call (a call step's, or an entry of its
+// "next").
+func encodeCallFields(w *jw, re *runEntry, c *core.CallStep) {
 	w.key("ref")
 	w.int(re.refIDOf(c.Index))
 	w.key("i")
@@ -140,6 +145,12 @@ func encodeCall(w *jw, re *runEntry, c *core.CallStep) {
 		w.key("span")
 		w.bool(true)
 	}
+}
+
+func encodeCall(w *jw, re *runEntry, c *core.CallStep) {
+	w.key("op")
+	w.raw(`"call"`)
+	encodeCallFields(w, re, c)
 	if re.plan == nil {
 		// a single run has no plan answer: its one call step names the key
 		w.key("drop")
@@ -152,17 +163,7 @@ func encodeCall(w *jw, re *runEntry, c *core.CallStep) {
 func encodeConcurrent(w *jw, re *runEntry, c *core.ConcurrentStep) {
 	w.key("op")
 	w.raw(`"concurrent"`)
-	w.key("refs")
-	w.raw("[")
-	for k, i := range c.Indices {
-		if k > 0 {
-			w.raw(",")
-		}
-		w.int(re.refIDOf(i))
-	}
-	w.raw("]")
-	w.key("i")
-	w.ints(c.Indices)
+	encodeRefs(w, re, c.Indices)
 	w.key("timeout")
 	w.raw(c.TimeoutText)
 	w.key("pool") // the bound of the Python tasks, 0 for none
@@ -424,22 +425,10 @@ func encodeNext(w *jw, re *runEntry, step *core.CallStep) {
 		if k > 0 {
 			w.raw(",")
 		}
-		w.raw(`{"ref":`)
-		w.int(re.refIDOf(c.Index))
-		w.key("i")
-		w.int(c.Index)
-		w.key("timeout")
-		w.raw(step.TimeoutText)
-		w.key("merge")
-		w.bool(c.Merge)
-		w.key("meta")
-		w.bool(true)
-		w.key("diff")
-		w.bool(c.Apply == core.ApplyPolicy)
-		if step.Span {
-			w.key("span")
-			w.bool(true)
-		}
+		// the call step core would answer after a plain outcome (advance() in core/engine)
+		w.raw("{")
+		encodeCallFields(w, re, &core.CallStep{Index: c.Index, TimeoutText: step.TimeoutText, Merge: c.Merge, Meta: true,
+			Apply: c.Apply, Diff: c.Apply == core.ApplyPolicy, Span: step.Span})
 		w.raw("}")
 	}
 	w.raw("]")

@@ -35,26 +35,14 @@ func (r *Run) AppendBatch(dst []BatchCall) []BatchCall {
 	if r.plan.Refs[r.waiting].Plugin != nil {
 		return dst
 	}
-	ph, pos := r.phase, r.pos
-	for ph <= PhaseAudit {
-		b := r.phases[ph]
-		if pos >= len(b) {
-			ph++
-			pos = 0
-			continue
-		}
-		i := b[pos]
-		if r.plan.Refs[i].Plugin != nil {
-			break
-		}
+	r.serialAhead(false, func(ph Phase, i int) {
 		// the same fields advance() puts in the call step of i
 		c := BatchCall{Index: i, Merge: ph != PhaseAudit, Apply: r.plan.Apply}
 		if ph == PhaseAudit {
 			c.Apply = ApplyNone
 		}
 		dst = append(dst, c)
-		pos++
-	}
+	})
 	return dst
 }
 

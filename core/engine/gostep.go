@@ -120,6 +120,17 @@ func (r *Run) serialGoCount() int {
 // goRunAhead visits the Go plugins that follow the run's position in the serial phases,
 // up to the first foreign one, and counts them: the rest of a serial go step.
 func (r *Run) goRunAhead(visit func(i int)) int {
+	return r.serialAhead(true, func(_ Phase, i int) {
+		if visit != nil {
+			visit(i)
+		}
+	})
+}
+
+// serialAhead visits the plugins that follow the run's position in the serial phases
+// while they are Go plugins (goPlugins) or foreign ones (!goPlugins), in order, and
+// counts them.
+func (r *Run) serialAhead(goPlugins bool, visit func(ph Phase, i int)) int {
 	n := 0
 	ph, pos := r.phase, r.pos
 	for ph <= PhaseAudit {
@@ -129,12 +140,11 @@ func (r *Run) goRunAhead(visit func(i int)) int {
 			pos = 0
 			continue
 		}
-		if r.plan.Refs[b[pos]].Plugin == nil {
+		i := b[pos]
+		if (r.plan.Refs[i].Plugin != nil) != goPlugins {
 			break
 		}
-		if visit != nil {
-			visit(b[pos])
-		}
+		visit(ph, i)
 		n++
 		pos++
 	}

@@ -341,24 +341,17 @@ func (d *goDriver) concurrent(step engine.ConcurrentStep) (*engine.Step, error) 
 	cctx, cancel := context.WithCancel(d.ctx)
 	defer cancel()
 	out := make(chan completion, len(indices))
-	var sem chan struct{}
-	if pool > 0 && pool < len(indices) {
-		sem = make(chan struct{}, pool)
-	}
+	sem := newPool(pool, len(indices))
 	var wg sync.WaitGroup
 	for k, i := range indices {
 		wg.Add(1)
 		go func(i int, pc *plugin.PluginContext) {
 			defer wg.Done()
 			ref := d.plan.Refs[i]
-			if sem != nil {
-				select {
-				case sem <- struct{}{}:
-					defer func() { <-sem }()
-				case <-cctx.Done():
-					return
-				}
+			if !sem.enter(cctx) {
+				return
 			}
+			defer sem.leave()
 			id := ""
 			if span {
 				id = d.spanStart(ref, span, timeout)
@@ -448,10 +441,7 @@ func (d *goDriver) done(s *engine.Step) *HookResult {
 // context and its own timeout; failures apply on_error (spec §11.9).
 func (d *goDriver) spawn(indices []int) *Background {
 	bg := &Background{}
-	var sem chan struct{}
-	if p := engine.PoolBound(d.run.Facts().Pool, len(indices)); p > 0 {
-		sem = make(chan struct{}, p)
-	}
+	sem := newPool(d.run.Facts().Pool, len(indices))
 	ctx := context.WithoutCancel(d.ctx)
 	timeout := d.m.timeout(d.run)
 	// The tasks outlive the call and d is recycled: they capture only these.
@@ -464,10 +454,8 @@ func (d *goDriver) spawn(indices []int) *Background {
 		go func() {
 			defer m.bg.Done()
 			defer bg.wg.Done()
-			if sem != nil {
-				sem <- struct{}{}
-				defer func() { <-sem }()
-			}
+			sem.enter(ctx) // ctx never ends: the task always runs
+			defer sem.leave()
 			_, o := callGo(ctx, ref, hook, original, pc, timeout)
 			if o.Status == engine.OutcomeOK {
 				return

@@ -118,10 +118,7 @@ func execGoConcurrent(ctx context.Context, r *engine.Run, step engine.Concurrent
 	cctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	out := make(chan done, len(goIdx))
-	var sem chan struct{}
-	if p := engine.PoolBound(step.Pool, len(goIdx)); p > 0 {
-		sem = make(chan struct{}, p)
-	}
+	sem := newPool(step.Pool, len(goIdx))
 	var wg sync.WaitGroup
 	for _, i := range goIdx {
 		eff.Ran = append(eff.Ran, i)
@@ -130,14 +127,10 @@ func execGoConcurrent(ctx context.Context, r *engine.Run, step engine.Concurrent
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if sem != nil {
-				select {
-				case sem <- struct{}{}:
-					defer func() { <-sem }()
-				case <-cctx.Done():
-					return
-				}
+			if !sem.enter(cctx) {
+				return
 			}
+			defer sem.leave()
 			res, o := callGo(cctx, ref, r.Plan().Hook, in, pc, timeout)
 			o.Index, o.DurationNs = i, 0
 			out <- done{res, o}
