@@ -47,9 +47,9 @@ type goDriver struct {
 // run, and a plan index is called at most once per run in a serial phase: the call
 // context is never another call's.
 type ctxSlot struct {
-	key string
-	pc  plugin.PluginContext
-	cc  callCtx
+	key  string
+	pc   plugin.PluginContext
+	call goCall
 }
 
 // drivers recycles goDriver values (with their embedded Run): a call of a short chain
@@ -260,15 +260,20 @@ func (d *goDriver) call(step *engine.CallStep) (o engine.Outcome) {
 	ref := d.plan.Refs[i]
 	pc := d.context(i, true)
 	in := d.effective()
-	span := d.spanStart(ref, step.Span, step.Timeout)
-	start := d.clock
-	if start == 0 || (step.Span && d.trace != "") || pc.GlobalState != nil || pc.Metadata != nil {
-		start = nanotime() // variable-cost work since the last boundary: not the plugin's
+	c := &d.slot(i).call
+	c.ref, c.hook, c.in, c.pc, c.timeout = ref, d.plan.Hook, in, pc, d.m.timeout(d.run)
+	c.start, c.end, c.expired, c.trace = d.clock, 0, false, ""
+	if step.Span && d.trace != "" {
+		c.traced(d.trace, d.m.observer, step.Timeout)
+		c.start = 0 // read after the span started: its work is not the plugin's
 	}
-	res, end := callGoAt(d.ctx, &d.slot(i).cc, ref, d.plan.Hook, in, pc, d.m.timeout(d.run), start, &o)
+	if pc.GlobalState != nil || pc.Metadata != nil {
+		c.start = 0 // variable-cost work since the last boundary: not the plugin's
+	}
+	res := callGoAt(d.ctx, c, &o)
+	end := c.end
 	o.Index = i
 	d.clock = 0
-	d.spanEnd(span, step.Span, res, o.Status)
 	if o.Status != engine.OutcomeOK {
 		if o.Err != nil {
 			d.noteErr(i, o.Err)
@@ -292,34 +297,6 @@ func (d *goDriver) call(step *engine.CallStep) (o engine.Outcome) {
 	return o
 }
 
-// invoke calls the plugin and keeps the error it returned (a *PluginError or
-// *ViolationError escapes as is under fail).
-func (d *goDriver) invoke(ctx context.Context, ref *engine.Ref, in *plugin.Payload, pc *plugin.PluginContext) (*plugin.Result, engine.Outcome, error) {
-	res, o := callGo(ctx, ref, d.plan.Hook, in, pc, d.m.timeout(d.run))
-	return res, o, o.Err
-}
-
-func (d *goDriver) spanStart(ref *engine.Ref, span bool, timeout float64) string {
-	if !span || d.trace == "" {
-		return ""
-	}
-	return startSpan(d.m.observer, d.trace, "plugin.execute."+ref.Name, "plugin", ref.Name, PluginSpanAttrs(ref, timeout))
-}
-
-func (d *goDriver) spanEnd(id string, span bool, res *plugin.Result, st engine.OutcomeStatus) {
-	if !span || d.trace == "" {
-		return
-	}
-	if st != engine.OutcomeOK {
-		endSpan(d.m.observer, id, "error", nil)
-		return
-	}
-	endSpan(d.m.observer, id, "ok", map[string]any{
-		"plugin.had_violation":    res != nil && res.Violation != nil,
-		"plugin.modified_payload": res != nil && res.ModifiedPayload != nil,
-	})
-}
-
 type completion struct {
 	i   int
 	res *plugin.Result
@@ -332,7 +309,8 @@ type completion struct {
 // reports completions in the order they arrive (spec §11.6).
 func (d *goDriver) concurrent(step engine.ConcurrentStep) (*engine.Step, error) {
 	indices := append([]int(nil), step.Indices...)
-	pool, span, timeout := step.Pool, step.Span, step.Timeout
+	pool, traced, secs := step.Pool, step.Span && d.trace != "", step.Timeout
+	hook, timeout := d.plan.Hook, d.m.timeout(d.run)
 	pcs := make([]*plugin.PluginContext, len(indices))
 	for k, i := range indices {
 		pcs[k] = d.context(i, true)
@@ -352,16 +330,14 @@ func (d *goDriver) concurrent(step engine.ConcurrentStep) (*engine.Step, error) 
 				return
 			}
 			defer sem.leave()
-			id := ""
-			if span {
-				id = d.spanStart(ref, span, timeout)
+			c := &goCall{ref: ref, hook: hook, in: in, pc: pc, timeout: timeout}
+			if traced {
+				c.traced(d.trace, d.m.observer, secs)
 			}
-			res, o, err := d.invoke(cctx, ref, in, pc)
+			var o engine.Outcome
+			res := callGoAt(cctx, c, &o)
 			o.Index, o.DurationNs = i, 0
-			if span {
-				d.spanEnd(id, span, res, o.Status)
-			}
-			out <- completion{i: i, res: res, o: o, err: err, pc: pc}
+			out <- completion{i: i, res: res, o: o, err: o.Err, pc: pc}
 		}(i, pcs[k])
 	}
 	defer wg.Wait() // cancelled siblings are awaited, as upstream awaits cancelled tasks

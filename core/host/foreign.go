@@ -16,8 +16,8 @@ import (
 
 // goCallSlot is what one Go plugin call of a foreign go step is handed.
 type goCallSlot struct {
-	cc callCtx
-	pc plugin.PluginContext
+	call goCall
+	pc   plugin.PluginContext
 }
 
 // GoEffects is what the Go plugins of a go step did to the driver's data.
@@ -73,7 +73,9 @@ func ExecGo(ctx context.Context, r *engine.Run, in *plugin.Payload, eff *GoEffec
 		pc := &sl.pc
 		*pc = *tmpl
 		var o engine.Outcome
-		res, _ := callGoAt(ctx, &sl.cc, ref, hook, cur, pc, timeout, nanotime(), &o)
+		gc := &sl.call
+		gc.ref, gc.hook, gc.in, gc.pc, gc.timeout = ref, hook, cur, pc, timeout
+		res := callGoAt(ctx, gc, &o)
 		o.Index = i
 		eff.Ran = append(eff.Ran, i)
 		goViolationError(r, i, &o, eff)

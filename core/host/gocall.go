@@ -16,29 +16,22 @@ import (
 // how it ended. The returned Outcome has everything but Index, Mod and Ext.
 func callGo(ctx context.Context, ref *engine.Ref, hook string, in *plugin.Payload, pctx *plugin.PluginContext, timeout time.Duration) (*plugin.Result, engine.Outcome) {
 	var o engine.Outcome
-	res, _ := callGoAt(ctx, new(callCtx), ref, hook, in, pctx, timeout, nanotime(), &o)
+	c := &goCall{ref: ref, hook: hook, in: in, pc: pctx, timeout: timeout}
+	res := callGoAt(ctx, c, &o)
 	return res, o
 }
 
-// callGoAt is callGo for a chain: start is the clock reading at the call's start (the
-// Go driver passes the previous plugin's end, so a chain reads the clock once per
-// plugin boundary), o must be zero and receives the outcome, and the clock reading at
-// the call's end is returned. The plugin gets cc as its context (a zero callCtx of its
-// own, no other call's), a child of ctx with the call's deadline, cancelled when the call
-// returns.
-func callGoAt(ctx context.Context, cc *callCtx, ref *engine.Ref, hook string, in *plugin.Payload, pctx *plugin.PluginContext, timeout time.Duration, start int64, o *engine.Outcome) (*plugin.Result, int64) {
-	cc.init(ctx, start, timeout)
-	var res *plugin.Result
-	var err error
-	if got := plugin.PayloadNotObject(in); got != "" {
-		err = &plugin.PayloadKindError{Plugin: ref.Name, Got: got}
-	} else {
-		res, err = invokeGuarded(ref.Plugin, cc, hook, in, pctx)
-	}
-	end := nanotime()
-	o.DurationNs = end - start
-	expired := end >= cc.own
-	cc.release()
+// traced: a traced call of the Go host (its Manager's observer) in a per-plugin span.
+func (c *goCall) traced(trace string, observer Observer, secs float64) {
+	c.trace, c.observer, c.secs = trace, observer, secs
+}
+
+// callGoAt runs c through callChain and classifies how it ended into o (zero before).
+// c.start may hold the clock at the call's start; c.end holds it at the call's end.
+func callGoAt(ctx context.Context, c *goCall, o *engine.Outcome) *plugin.Result {
+	res, err := callChain(ctx, c)
+	o.DurationNs = c.end - c.start
+	expired := c.expired
 	if err != nil {
 		o.Err = err
 		var pe *plugin.PluginError
@@ -61,12 +54,12 @@ func callGoAt(ctx context.Context, cc *callCtx, ref *engine.Ref, hook string, in
 		default:
 			o.Status, o.Message = engine.OutcomeError, err.Error()
 		}
-		return nil, end
+		return nil
 	}
 	if expired {
 		// The plugin returned after its deadline: upstream would have cancelled it.
 		o.Status, o.Err = engine.OutcomeTimeout, context.DeadlineExceeded
-		return nil, end
+		return nil
 	}
 	o.Status, o.Continue = engine.OutcomeOK, true
 	if res != nil {
@@ -76,18 +69,7 @@ func callGoAt(ctx context.Context, cc *callCtx, ref *engine.Ref, hook string, in
 			o.HasViolation, o.Violation = true, factsOf(res.Violation)
 		}
 	}
-	return res, end
-}
-
-// invokeGuarded calls the plugin and turns a panic into an error (a separate function:
-// its deferred recover must not sit in the caller's frame).
-func invokeGuarded(p plugin.Plugin, cc context.Context, hook string, in *plugin.Payload, pctx *plugin.PluginContext) (res *plugin.Result, err error) {
-	defer func() {
-		if v := recover(); v != nil {
-			res, err = nil, &panicError{value: v}
-		}
-	}()
-	return p.Invoke(cc, hook, in, pctx)
+	return res
 }
 
 type panicError struct{ value any }
