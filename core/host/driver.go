@@ -262,9 +262,9 @@ func (d *goDriver) call(step *engine.CallStep) (o engine.Outcome) {
 	in := d.effective()
 	c := &d.slot(i).call
 	c.ref, c.hook, c.in, c.pc, c.timeout = ref, d.plan.Hook, in, pc, d.m.timeout(d.run)
-	c.start, c.end, c.expired, c.trace = d.clock, 0, false, ""
+	c.start, c.end, c.expired, c.span = d.clock, 0, false, nil
 	if step.Span && d.trace != "" {
-		c.traced(d.trace, d.m.observer, step.Timeout)
+		c.span = &callSpan{trace: d.trace, observer: d.m.observer, secs: step.Timeout}
 		c.start = 0 // read after the span started: its work is not the plugin's
 	}
 	if pc.GlobalState != nil || pc.Metadata != nil {
@@ -309,7 +309,11 @@ type completion struct {
 // reports completions in the order they arrive (spec §11.6).
 func (d *goDriver) concurrent(step engine.ConcurrentStep) (*engine.Step, error) {
 	indices := append([]int(nil), step.Indices...)
-	pool, traced, secs := step.Pool, step.Span && d.trace != "", step.Timeout
+	pool := step.Pool
+	var span *callSpan // one for the phase's calls (read only)
+	if step.Span && d.trace != "" {
+		span = &callSpan{trace: d.trace, observer: d.m.observer, secs: step.Timeout}
+	}
 	hook, timeout := d.plan.Hook, d.m.timeout(d.run)
 	pcs := make([]*plugin.PluginContext, len(indices))
 	for k, i := range indices {
@@ -330,10 +334,7 @@ func (d *goDriver) concurrent(step engine.ConcurrentStep) (*engine.Step, error) 
 				return
 			}
 			defer sem.leave()
-			c := &goCall{ref: ref, hook: hook, in: in, pc: pc, timeout: timeout}
-			if traced {
-				c.traced(d.trace, d.m.observer, secs)
-			}
+			c := &goCall{ref: ref, hook: hook, in: in, pc: pc, timeout: timeout, span: span}
 			var o engine.Outcome
 			res := callGoAt(cctx, c, &o)
 			o.Index, o.DurationNs = i, 0

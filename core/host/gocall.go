@@ -21,11 +21,6 @@ func callGo(ctx context.Context, ref *engine.Ref, hook string, in *plugin.Payloa
 	return res, o
 }
 
-// traced: a traced call of the Go host (its Manager's observer) in a per-plugin span.
-func (c *goCall) traced(trace string, observer Observer, secs float64) {
-	c.trace, c.observer, c.secs = trace, observer, secs
-}
-
 // callGoAt runs c through callChain and classifies how it ended into o (zero before).
 // c.start may hold the clock at the call's start; c.end holds it at the call's end.
 func callGoAt(ctx context.Context, c *goCall, o *engine.Outcome) *plugin.Result {

@@ -28,13 +28,17 @@ type goCall struct {
 	start, end int64
 	expired    bool
 
-	// trace: the trace id of a call in a per-plugin span ("" for none), with the
-	// observer that records it and the timeout as the span states it.
+	span *callSpan // a traced call's per-plugin span, nil for none
+
+	cc callCtx // the plugin's context.Context: its own, never another call's
+}
+
+// callSpan is what a traced call's span needs: the trace id, the observer that records
+// it, and the timeout as the span states it (only traced calls pay for it).
+type callSpan struct {
 	trace    string
 	observer Observer
 	secs     float64
-
-	cc callCtx // the plugin's context.Context: its own, never another call's
 }
 
 // invoker runs a call; interceptor wraps one (grpc-go's UnaryServerInterceptor shape).
@@ -64,15 +68,16 @@ func invokePlugin(ctx context.Context, c *goCall) (*plugin.Result, error) {
 
 // withSpan wraps a traced call in its plugin.execute span (spec §20).
 func withSpan(ctx context.Context, c *goCall, next invoker) (*plugin.Result, error) {
-	if c.trace == "" {
+	sp := c.span
+	if sp == nil {
 		return next(ctx, c)
 	}
-	id := startSpan(c.observer, c.trace, "plugin.execute."+c.ref.Name, "plugin", c.ref.Name, PluginSpanAttrs(c.ref, c.secs))
+	id := startSpan(sp.observer, sp.trace, "plugin.execute."+c.ref.Name, "plugin", c.ref.Name, PluginSpanAttrs(c.ref, sp.secs))
 	res, err := next(ctx, c)
 	if err != nil || c.expired {
-		endSpan(c.observer, id, "error", nil)
+		endSpan(sp.observer, id, "error", nil)
 	} else {
-		endSpan(c.observer, id, "ok", map[string]any{
+		endSpan(sp.observer, id, "ok", map[string]any{
 			"plugin.had_violation":    res != nil && res.Violation != nil,
 			"plugin.modified_payload": res != nil && res.ModifiedPayload != nil,
 		})

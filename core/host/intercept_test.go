@@ -95,7 +95,7 @@ func TestWithSpanEndsWithTheCallsStatus(t *testing.T) {
 	})})
 	for _, r := range []*engine.Ref{ok, bad} {
 		c := &goCall{ref: r, hook: "h", in: plugin.NewPayloadValue(map[string]any{}), pc: &plugin.PluginContext{}, timeout: time.Minute}
-		c.traced("trace", log, 60)
+		c.span = &callSpan{trace: "trace", observer: log, secs: 60}
 		callGoAt(context.Background(), c, new(engine.Outcome))
 	}
 	untraced := &goCall{ref: ok, hook: "h", in: plugin.NewPayloadValue(map[string]any{}), pc: &plugin.PluginContext{}, timeout: time.Minute}
