@@ -32,6 +32,7 @@ type goDriver struct {
 	meta      map[string]any
 
 	slots  []ctxSlot // per plan index: table key and a context, built on first use
+	serial goCall    // the serial call being made (its context is in its slot)
 	viols  map[int]*plugin.Violation
 	errs   map[int]error
 	chain  string
@@ -47,9 +48,9 @@ type goDriver struct {
 // run, and a plan index is called at most once per run in a serial phase: the call
 // context is never another call's.
 type ctxSlot struct {
-	key  string
-	pc   plugin.PluginContext
-	call goCall
+	key string
+	pc  plugin.PluginContext
+	cc  callCtx
 }
 
 // drivers recycles goDriver values (with their embedded Run): a call of a short chain
@@ -116,6 +117,7 @@ func (d *goDriver) reset(m *Manager, ctx context.Context, plan *engine.Plan, pay
 	d.original, d.current, d.candidate, d.gctx = payload, nil, nil, gctx
 	d.local, d.table, d.meta, d.slots = local, nil, nil, nil
 	d.viols, d.errs, d.chain, d.hasCSp, d.clock = nil, nil, "", false, 0
+	d.serial = goCall{}
 }
 
 // facts: only what the plan needs is computed (no payload decode otherwise).
@@ -260,8 +262,8 @@ func (d *goDriver) call(step *engine.CallStep) (o engine.Outcome) {
 	ref := d.plan.Refs[i]
 	pc := d.context(i, true)
 	in := d.effective()
-	c := &d.slot(i).call
-	c.ref, c.hook, c.in, c.pc, c.timeout = ref, d.plan.Hook, in, pc, d.m.timeout(d.run)
+	c := &d.serial
+	c.ref, c.hook, c.in, c.pc, c.timeout, c.cc = ref, d.plan.Hook, in, pc, d.m.timeout(d.run), &d.slot(i).cc
 	c.start, c.end, c.expired, c.span = d.clock, 0, false, nil
 	if step.Span && d.trace != "" {
 		c.span = &callSpan{trace: d.trace, observer: d.m.observer, secs: step.Timeout}
@@ -334,7 +336,8 @@ func (d *goDriver) concurrent(step engine.ConcurrentStep) (*engine.Step, error) 
 				return
 			}
 			defer sem.leave()
-			c := &goCall{ref: ref, hook: hook, in: in, pc: pc, timeout: timeout, span: span}
+			c := newCall(ref, hook, in, pc, timeout)
+			c.span = span
 			var o engine.Outcome
 			res := callGoAt(cctx, c, &o)
 			o.Index, o.DurationNs = i, 0

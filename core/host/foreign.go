@@ -16,9 +16,13 @@ import (
 
 // goCallSlot is what one Go plugin call of a foreign go step is handed.
 type goCallSlot struct {
-	call goCall
-	pc   plugin.PluginContext
+	cc callCtx
+	pc plugin.PluginContext
 }
+
+// serialCalls recycles the one goCall a go step's serial calls share (each call's
+// context is in its slot): it would otherwise cost an allocation per go step.
+var serialCalls = sync.Pool{New: func() any { return new(goCall) }}
 
 // GoEffects is what the Go plugins of a go step did to the driver's data.
 type GoEffects struct {
@@ -61,6 +65,8 @@ func ExecGo(ctx context.Context, r *engine.Run, in *plugin.Payload, eff *GoEffec
 		eff.Ran = make([]int, 0, 8)
 	}
 	hook := r.Plan().Hook
+	gc := serialCalls.Get().(*goCall)
+	defer func() { *gc = goCall{}; serialCalls.Put(gc) }() // holds no payload once done
 	for r.IsGoCall(step) {
 		c := step.Call()
 		i := c.Index
@@ -73,8 +79,7 @@ func ExecGo(ctx context.Context, r *engine.Run, in *plugin.Payload, eff *GoEffec
 		pc := &sl.pc
 		*pc = *tmpl
 		var o engine.Outcome
-		gc := &sl.call
-		gc.ref, gc.hook, gc.in, gc.pc, gc.timeout = ref, hook, cur, pc, timeout
+		*gc = goCall{ref: ref, hook: hook, in: cur, pc: pc, timeout: timeout, cc: &sl.cc}
 		res := callGoAt(ctx, gc, &o)
 		o.Index = i
 		eff.Ran = append(eff.Ran, i)

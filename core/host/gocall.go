@@ -16,8 +16,7 @@ import (
 // how it ended. The returned Outcome has everything but Index, Mod and Ext.
 func callGo(ctx context.Context, ref *engine.Ref, hook string, in *plugin.Payload, pctx *plugin.PluginContext, timeout time.Duration) (*plugin.Result, engine.Outcome) {
 	var o engine.Outcome
-	c := &goCall{ref: ref, hook: hook, in: in, pc: pctx, timeout: timeout}
-	res := callGoAt(ctx, c, &o)
+	res := callGoAt(ctx, newCall(ref, hook, in, pctx, timeout), &o)
 	return res, o
 }
 

@@ -30,7 +30,22 @@ type goCall struct {
 
 	span *callSpan // a traced call's per-plugin span, nil for none
 
-	cc callCtx // the plugin's context.Context: its own, never another call's
+	// cc becomes the plugin's context.Context: a zero callCtx of its own, never another
+	// call's (a plugin may keep its ctx), so it lives in the caller's slab, not here: the
+	// Go driver reuses one goCall for a run's serial calls.
+	cc *callCtx
+}
+
+// ownCall is a goCall with its own context, for calls made one by one (callGo).
+type ownCall struct {
+	call goCall
+	cc   callCtx
+}
+
+func newCall(ref *engine.Ref, hook string, in *plugin.Payload, pc *plugin.PluginContext, timeout time.Duration) *goCall {
+	oc := &ownCall{call: goCall{ref: ref, hook: hook, in: in, pc: pc, timeout: timeout}}
+	oc.call.cc = &oc.cc
+	return &oc.call
 }
 
 // callSpan is what a traced call's span needs: the trace id, the observer that records
@@ -93,7 +108,7 @@ func withDeadline(ctx context.Context, c *goCall, next invoker) (*plugin.Result,
 		c.start = nanotime()
 	}
 	c.cc.init(ctx, c.start, c.timeout)
-	res, err := next(&c.cc, c)
+	res, err := next(c.cc, c)
 	c.end = nanotime()
 	c.expired = c.end >= c.cc.own
 	c.cc.release()

@@ -94,11 +94,11 @@ func TestWithSpanEndsWithTheCallsStatus(t *testing.T) {
 		panic("x")
 	})})
 	for _, r := range []*engine.Ref{ok, bad} {
-		c := &goCall{ref: r, hook: "h", in: plugin.NewPayloadValue(map[string]any{}), pc: &plugin.PluginContext{}, timeout: time.Minute}
+		c := newCall(r, "h", plugin.NewPayloadValue(map[string]any{}), &plugin.PluginContext{}, time.Minute)
 		c.span = &callSpan{trace: "trace", observer: log, secs: 60}
 		callGoAt(context.Background(), c, new(engine.Outcome))
 	}
-	untraced := &goCall{ref: ok, hook: "h", in: plugin.NewPayloadValue(map[string]any{}), pc: &plugin.PluginContext{}, timeout: time.Minute}
+	untraced := newCall(ok, "h", plugin.NewPayloadValue(map[string]any{}), &plugin.PluginContext{}, time.Minute)
 	callGoAt(context.Background(), untraced, new(engine.Outcome))
 	assert.Equal(t, []string{"ok", "error"}, log.ends, "one span per traced call, none for an untraced one")
 }
