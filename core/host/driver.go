@@ -317,9 +317,9 @@ func (d *goDriver) concurrent(step engine.ConcurrentStep) (*engine.Step, error) 
 		span = &callSpan{trace: d.trace, observer: d.m.observer, secs: step.Timeout}
 	}
 	hook, timeout := d.plan.Hook, d.m.timeout(d.run)
-	pcs := make([]*plugin.PluginContext, len(indices))
+	calls := make([]ownCall, len(indices)) // one allocation for the phase, made here, not on the goroutines
 	for k, i := range indices {
-		pcs[k] = d.context(i, true)
+		calls[k].call = goCall{ref: d.plan.Refs[i], hook: hook, pc: d.context(i, true), timeout: timeout, span: span, cc: &calls[k].cc}
 	}
 	in := d.effective()
 	cctx, cancel := context.WithCancel(d.ctx)
@@ -328,21 +328,20 @@ func (d *goDriver) concurrent(step engine.ConcurrentStep) (*engine.Step, error) 
 	sem := newPool(pool, len(indices))
 	var wg sync.WaitGroup
 	for k, i := range indices {
+		c := &calls[k].call
+		c.in = in
 		wg.Add(1)
-		go func(i int, pc *plugin.PluginContext) {
+		go func() {
 			defer wg.Done()
-			ref := d.plan.Refs[i]
 			if !sem.enter(cctx) {
 				return
 			}
 			defer sem.leave()
-			c := newCall(ref, hook, in, pc, timeout)
-			c.span = span
 			var o engine.Outcome
 			res := callGoAt(cctx, c, &o)
 			o.Index, o.DurationNs = i, 0
-			out <- completion{i: i, res: res, o: o, err: o.Err, pc: pc}
-		}(i, pcs[k])
+			out <- completion{i: i, res: res, o: o, err: o.Err, pc: c.pc}
+		}()
 	}
 	defer wg.Wait() // cancelled siblings are awaited, as upstream awaits cancelled tasks
 	for range indices {

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 
 	"github.com/cpex-go/cpex/core/config"
 	"github.com/cpex-go/cpex/core/engine"
@@ -19,28 +18,6 @@ func (f pluginFn) Invoke(ctx context.Context, hook string, p *plugin.Payload, pc
 	return f(ctx, hook, p, pc)
 }
 
-func TestChainRunsInterceptorsOutermostFirst(t *testing.T) {
-	var trail []string
-	mark := func(name string) interceptor {
-		return func(ctx context.Context, c *goCall, next invoker) (*plugin.Result, error) {
-			trail = append(trail, name+">")
-			res, err := next(ctx, c)
-			trail = append(trail, "<"+name)
-			return res, err
-		}
-	}
-	last := func(context.Context, *goCall) (*plugin.Result, error) {
-		trail = append(trail, "plugin")
-		return &plugin.Result{}, nil
-	}
-	res, err := chain(last, mark("a"), mark("b"))(context.Background(), &goCall{})
-	require.NoError(t, err)
-	assert.NotNil(t, res)
-	assert.Equal(t, []string{"a>", "b>", "plugin", "<b", "<a"}, trail)
-	_, err = chain(last)(context.Background(), &goCall{})
-	assert.NoError(t, err, "no interceptor: the call itself")
-}
-
 // Each part of callChain, seen through the outcome callGo classifies.
 func TestCallChainParts(t *testing.T) {
 	ref := func(f pluginFn) *engine.Ref {
@@ -51,7 +28,7 @@ func TestCallChainParts(t *testing.T) {
 	_, o := callGo(context.Background(), ref(func(context.Context, string, *plugin.Payload, *plugin.PluginContext) (*plugin.Result, error) {
 		panic("boom")
 	}), "h", obj, &plugin.PluginContext{}, time.Minute)
-	assert.Equal(t, engine.OutcomeError, o.Status, "recoverPanic: a panic is the plugin's error")
+	assert.Equal(t, engine.OutcomeError, o.Status, "a panic is the plugin's error")
 	assert.Equal(t, "panic: boom", o.Message)
 
 	called := false
@@ -59,7 +36,7 @@ func TestCallChainParts(t *testing.T) {
 		called = true
 		return nil, nil
 	}), "h", plugin.NewPayloadJSON([]byte(`[1]`)), &plugin.PluginContext{}, time.Minute)
-	assert.False(t, called, "requireObject: the plugin never sees a payload that is not an object")
+	assert.False(t, called, "the plugin never sees a payload that is not an object")
 	assert.Equal(t, engine.OutcomeError, o.Status)
 
 	var deadline time.Time
@@ -68,14 +45,14 @@ func TestCallChainParts(t *testing.T) {
 		return nil, nil
 	}), "h", obj, &plugin.PluginContext{}, time.Hour)
 	assert.Equal(t, engine.OutcomeOK, o.Status)
-	assert.WithinDuration(t, time.Now().Add(time.Hour), deadline, time.Minute, "withDeadline: the call's context carries the timeout")
-	assert.GreaterOrEqual(t, o.DurationNs, int64(0), "withDeadline: the duration comes from its clock readings")
+	assert.WithinDuration(t, time.Now().Add(time.Hour), deadline, time.Minute, "the call's context carries the timeout")
+	assert.GreaterOrEqual(t, o.DurationNs, int64(0), "the duration comes from its clock readings")
 
 	_, o = callGo(context.Background(), ref(func(ctx context.Context, _ string, _ *plugin.Payload, _ *plugin.PluginContext) (*plugin.Result, error) {
 		<-ctx.Done()
 		return nil, ctx.Err()
 	}), "h", obj, &plugin.PluginContext{}, time.Nanosecond)
-	assert.Equal(t, engine.OutcomeTimeout, o.Status, "withDeadline: a call past its deadline is a timeout")
+	assert.Equal(t, engine.OutcomeTimeout, o.Status, "a call past its deadline is a timeout")
 }
 
 type spanLog struct{ ends []string }
@@ -85,7 +62,7 @@ func (s *spanLog) StartSpan(string, string, string, string, string, map[string]a
 }
 func (s *spanLog) EndSpan(_ string, status string, _ map[string]any) { s.ends = append(s.ends, status) }
 
-func TestWithSpanEndsWithTheCallsStatus(t *testing.T) {
+func TestCallSpanEndsWithTheCallsStatus(t *testing.T) {
 	log := &spanLog{}
 	ok := engine.NewRef(engine.RefSpec{Name: "ok", Kind: "builtin/x", Mode: config.ModeSequential, Plugin: pluginFn(func(context.Context, string, *plugin.Payload, *plugin.PluginContext) (*plugin.Result, error) {
 		return nil, nil
