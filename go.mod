@@ -12,6 +12,7 @@ require (
 	cel.dev/cel-go v0.33.3
 	github.com/bufbuild/protocompile v0.14.1
 	github.com/cedar-policy/cedar-go v1.9.2
+	github.com/go-python/gopy v0.4.10
 	github.com/kelseyhightower/envconfig v1.4.0
 	github.com/modelcontextprotocol/go-sdk v1.8.0
 	github.com/open-policy-agent/opa v1.22.4
@@ -38,7 +39,6 @@ require (
 	github.com/go-json-experiment/json v1.27.2 // indirect
 	github.com/go-logr/logr v1.4.4 // indirect
 	github.com/go-logr/stdr v1.2.2 // indirect
-	github.com/go-python/gopy v0.4.10 // indirect
 	github.com/gobwas/glob v1.1.0 // indirect
 	github.com/goccy/go-json v0.11.2 // indirect
 	github.com/gonuts/commander v0.1.0 // indirect

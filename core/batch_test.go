@@ -17,11 +17,32 @@ import (
 // observable answer is compared.
 
 // trace is everything a driver can observe of a run.
+// final is the last step of a run without its logs and records (compared apart).
+type final struct {
+	Op    core.Op
+	Done  core.DoneStep
+	Raise core.RaiseStep
+}
+
+func finalOf(s *core.Step) (final, []core.ExecutionRecord) {
+	f := final{Op: s.Op}
+	var recs []core.ExecutionRecord
+	switch s.Op {
+	case core.OpDone:
+		f.Done = *s.Done()
+		recs, f.Done.Records = f.Done.Records, nil
+	case core.OpRaise:
+		f.Raise = *s.Raise()
+		recs, f.Raise.Records = f.Raise.Records, nil
+	}
+	return f, recs
+}
+
 type trace struct {
 	Calls    []string // "i/merge/meta/apply" of each call the driver made, in order
 	Commits  map[int][2]bool
 	Logs     []core.LogEntry
-	Final    core.Step
+	Final    final
 	Records  []core.ExecutionRecord
 	Disabled []string
 	ChainEnd map[string]any
@@ -72,16 +93,17 @@ func runScenario(t *testing.T, sc *batchScenario, rs []*core.Ref, batched bool) 
 	observe(step)
 	for steps := 0; steps < 100; steps++ {
 		switch {
-		case run.IsGoStep(step):
+		case step.Op == core.OpGo:
 			var eff core.GoEffects
-			next, err := run.ExecGo(context.Background(), step, core.NewPayloadJSON([]byte(`{"name":"t","args":{"q":"x"}}`)), &eff)
+			next, err := core.ExecGo(context.Background(), run, core.NewPayloadJSON([]byte(`{"name":"t","args":{"q":"x"}}`)), &eff)
 			require.NoError(t, err)
 			tr.GoRan = append(tr.GoRan, eff.Ran...)
 			tr.Logs = append(tr.Logs, eff.Logs...)
 			step, last = next, -1
 		case step.Op == core.OpCall:
-			tr.Calls = append(tr.Calls, callKey(step.Index, step.Merge, step.Meta, step.Apply))
-			outs := []core.Outcome{outcomeOf(sc, step.Index)}
+			c := step.Call()
+			tr.Calls = append(tr.Calls, callKey(c.Index, c.Merge, c.Meta, c.Apply))
+			outs := []core.Outcome{outcomeOf(sc, c.Index)}
 			if batched && outs[0].Plain() {
 				for _, c := range run.AppendBatch(nil) {
 					tr.Calls = append(tr.Calls, callKey(c.Index, c.Merge, true, c.Apply))
@@ -108,7 +130,7 @@ func runScenario(t *testing.T, sc *batchScenario, rs []*core.Ref, batched bool) 
 		case step.Op == core.OpConcurrent:
 			order := sc.order
 			if order == nil {
-				order = step.Indices
+				order = step.Concurrent().Indices
 			}
 			for _, i := range order {
 				o := outcomeOf(sc, i)
@@ -122,15 +144,14 @@ func runScenario(t *testing.T, sc *batchScenario, rs []*core.Ref, batched bool) 
 				}
 			}
 		default:
-			tr.Final = *step
-			tr.Final.Logs = nil
-			tr.Records = append([]core.ExecutionRecord(nil), step.Records...)
+			var recs []core.ExecutionRecord
+			tr.Final, recs = finalOf(step)
+			tr.Records = append([]core.ExecutionRecord(nil), recs...)
 			for k := range tr.Records {
 				if tr.Records[k].PluginKind == "builtin/x" {
 					tr.Records[k].DurationNs = 0 // measured by core on Go plugins
 				}
 			}
-			tr.Final.Records = nil
 			tr.Disabled = e.RuntimeDisabled()
 			tr.ChainEnd = run.ChainEndAttrs()
 			return tr
@@ -217,7 +238,7 @@ func TestBatchListsOnlyWhatPlainOutcomesLeadTo(t *testing.T) {
 		"across serial phases, each with its phase's fields, up to the Go plugin")
 	step, err := run.ReportBatch([]core.Outcome{*ok(0), *ok(1), *ok(2)})
 	require.NoError(t, err)
-	assert.True(t, run.IsGoStep(step))
+	assert.Equal(t, core.OpGo, step.Op)
 	assert.Empty(t, run.AppendBatch(nil), "nothing to batch while a go step is pending")
 }
 

@@ -1,6 +1,21 @@
 // Package core is the cpex plugin manager and scheduler: every rule of the cpex 0.1.x
 // executor (spec §10–§13, §15), written once and shared by Go services and by the
-// Python package through pybind.
+// Python package through pybind. It is the public facade of four packages, each in its
+// own directory; every public name of theirs is importable as core.X (facade_*.go):
+//
+//   - core/plugin: the plugin model. The [Plugin] interface, [Payload], [PluginContext],
+//     [Result], [Violation], execution records, the errors a call can end with, and the
+//     registries of Go plugin factories and external transports.
+//   - core/engine: the rules. A hook call is a [Run], a state machine with no goroutines
+//     and no I/O: [Executor.Start] plans it and answers the first [Step], [Run.Report]
+//     folds in each plugin's [Outcome] and answers the next. A Step is one operation
+//     (call, concurrent, next, go, done, raise) with its own part (Step.Call, Step.Done,
+//     ...). Plans, policies, conditions, hook types and records are decided here.
+//   - core/host: the Go host. [Manager] (load, reload, shutdown, InvokeHook) and its
+//     driver, which runs Go plugins with timeouts, panic recovery, spans and timing;
+//     [ExecGo] runs the Go plugins of a go step for a foreign driver.
+//   - core/config, core/hooks, core/builtins, core/external: the config model, the typed
+//     payloads of the built-in hooks, the built-in guards, the external transports.
 //
 // # Go services
 //
@@ -22,20 +37,35 @@
 // fire-and-forget (tracked goroutines; [Manager.Shutdown] drains them). on_error,
 // timeouts (context deadlines), the payload-size guard, payload policies, metadata,
 // retry delays and execution records follow upstream; docs/semantics.md lists every
-// decision where upstream leaves a choice. [Manager.Reload] swaps the plugin set
-// atomically while calls run. Panics in plugins are contained and handled as plugin
-// errors.
+// decision where upstream leaves a choice. Payloads are JSON trees ([Payload]: raw JSON
+// decoded at most once, or a decoded tree); plugins must not mutate them and return a
+// new tree in [Result].ModifiedPayload.
 //
-// Payloads are JSON trees ([Payload]: raw JSON decoded at most once, or a decoded
-// tree); plugins must not mutate them and return a new tree in
-// [Result].ModifiedPayload. The typed payloads of the built-in hooks live in
-// package core/hooks.
+// # One invoke_hook from Python, file by file
 //
-// # Foreign drivers
+// The Python manager and the Go Manager drive the same Run, so their rules cannot
+// diverge. Following `await manager.invoke_hook(...)` in the Python package:
 //
-// The executor itself is a state machine, [Run]: [Executor.Start] plans a call and
-// [Run.Report] folds in each plugin's [Outcome] and answers the next [Step]. The Go
-// driver (InvokeHook) and the Python driver (pybind, docs/protocol.md) both consume it,
-// so the two cannot diverge; Go plugins in a Python chain run inside core through
-// [Run.ExecGo].
+//  1. python/cpex/framework/manager.py invoke_hook → _engine/executor.py _run: gets the
+//     plan (wire.plan_get → pybind PlanGet → engine Executor.Plan, cached in
+//     core/engine/executor.go), gathers the call's facts (conditions, size, pool) and
+//     calls wire.run_start.
+//  2. python/cpex/framework/_engine/wire.py is the only caller of the extension; its
+//     TypedDicts are the steps and outcomes of docs/protocol.md.
+//  3. pybind/exec.go RunStart parses the facts (pybind/parse.go) and calls
+//     engine.Executor.Start (core/engine/run.go), which filters and orders the plugins
+//     and answers the first step; pybind/encode.go writes it as JSON, one function per
+//     operation.
+//  4. python/cpex/framework/_engine/run.py _Run.drive acts on each step: call → await
+//     the plugin (_engine/invoke.py), report its facts (wire.run_report → pybind
+//     RunReport → engine Run.Report, whose rules are in core/engine/run.go, with
+//     policies in step_returned.go and fire-and-forget in step_faf.go); go → send the
+//     payload JSON (wire.run_go → pybind RunGo → host.ExecGo in core/host/foreign.go,
+//     which runs the Go plugins through core/host/gocall.go and reports each outcome
+//     to the same Run); done/raise → build the result or the exception core described.
+//
+// A Go caller's [Manager.InvokeHook] (core/host/api.go) takes the same path from step
+// 3 on, with core/host/driver.go in place of pybind and the Python driver: it starts
+// the Run with Executor.StartInto and runs every plugin itself, so it never gets a go
+// step.
 package core

@@ -53,18 +53,25 @@ func TestExecGoSerialBatch(t *testing.T) {
 	assert.True(t, p.HasGo())
 	srv := "srv"
 	run, step := e.Start(p, &core.Facts{RequestID: "r", ServerID: &srv, UserKeys: []string{"email"}, UserIsKeys: true, UserSet: true})
-	assert.False(t, run.IsGoStep(step))
-	step, err := run.Report(ok(0))
+	assert.Equal(t, core.OpCall, step.Op)
+	_, err := core.ExecGo(context.Background(), run, core.NewPayloadJSON([]byte(`{}`)), &core.GoEffects{})
+	assert.ErrorIs(t, err, core.ErrBadOutcome, "no go step is pending")
+	step, err = run.Report(ok(0))
 	require.NoError(t, err)
-	require.True(t, run.IsGoStep(step))
-	assert.Equal(t, []int{1, 2}, run.GoIndices(step))
+	require.Equal(t, core.OpGo, step.Op, "core answers the Go plugins that come next with a go step")
+	assert.Equal(t, core.GoStep{Indices: []int{1, 2}}, *step.Go())
+	_, err = run.Report(ok(1))
+	assert.ErrorIs(t, err, core.ErrBadOutcome, "a go step is answered by ExecGo, not by an outcome")
+	_, err = run.ReportBatch([]core.Outcome{*ok(1)})
+	assert.ErrorIs(t, err, core.ErrBadOutcome)
 	var eff core.GoEffects
-	step, err = run.ExecGo(context.Background(), step, core.NewPayloadJSON([]byte(`{"name":"t","args":{"q":"x"}}`)), &eff)
+	step, err = core.ExecGo(context.Background(), run, core.NewPayloadJSON([]byte(`{"name":"t","args":{"q":"x"}}`)), &eff)
 	require.NoError(t, err)
-	assert.Equal(t, core.OpDone, step.Op)
-	assert.False(t, step.Continue)
-	assert.Equal(t, 2, step.ViolationIndex)
-	assert.True(t, step.Payload)
+	require.Equal(t, core.OpDone, step.Op)
+	d := step.Done()
+	assert.False(t, d.Continue)
+	assert.Equal(t, 2, d.ViolationIndex)
+	assert.True(t, d.Payload)
 	assert.Equal(t, []int{1, 2}, eff.Ran)
 	assert.Equal(t, map[string]any{"go": 1}, eff.Meta)
 	require.NotNil(t, eff.Payload)
@@ -74,7 +81,7 @@ func TestExecGoSerialBatch(t *testing.T) {
 	assert.Equal(t, "r", sawFacts.RequestID)
 	assert.Equal(t, "srv", sawFacts.ServerID)
 	assert.Equal(t, map[string]any{"email": nil}, sawFacts.User)
-	_, err = run.ExecGo(context.Background(), step, core.NewPayloadJSON([]byte(`{}`)), &eff)
+	_, err = core.ExecGo(context.Background(), run, core.NewPayloadJSON([]byte(`{}`)), &eff)
 	assert.ErrorIs(t, err, core.ErrRunFinished)
 }
 
@@ -89,40 +96,39 @@ func TestExecGoConcurrentThenForeign(t *testing.T) {
 	rs := []*core.Ref{goRef("gc", config.ModeConcurrent, 1, allow), pyRef("pc", config.ModeConcurrent, 2), goRef("g-seq", config.ModeSequential, 1, allow)}
 	p := e.Plan(core.HookToolPreInvoke, rs, nil, false)
 	run, step := e.Start(p, &core.Facts{Pool: 1})
-	require.Equal(t, []int{2}, run.GoIndices(step))
+	require.Equal(t, core.OpGo, step.Op)
+	require.Equal(t, core.GoStep{Indices: []int{2}}, *step.Go())
 	var eff core.GoEffects
-	step, err := run.ExecGo(context.Background(), step, core.NewPayloadJSON([]byte(`{"name":"t"}`)), &eff)
+	step, err := core.ExecGo(context.Background(), run, core.NewPayloadJSON([]byte(`{"name":"t"}`)), &eff)
 	require.NoError(t, err)
-	require.Equal(t, core.OpConcurrent, step.Op)
-	require.True(t, run.IsGoStep(step))
-	assert.Equal(t, []int{0}, run.GoIndices(step))
+	require.Equal(t, core.OpGo, step.Op, "the concurrent phase has a Go plugin")
+	assert.Equal(t, core.GoStep{Indices: []int{0}, Concurrent: true}, *step.Go())
 	eff = core.GoEffects{}
-	step, err = run.ExecGo(context.Background(), step, core.NewPayloadJSON([]byte(`{"name":"t"}`)), &eff)
+	step, err = core.ExecGo(context.Background(), run, core.NewPayloadJSON([]byte(`{"name":"t"}`)), &eff)
 	require.NoError(t, err)
 	require.Equal(t, core.OpConcurrent, step.Op)
-	assert.Equal(t, []int{1}, step.Indices, "only the foreign plugin is left to start")
-	assert.False(t, run.IsGoStep(step))
+	assert.Equal(t, []int{1}, step.Concurrent().Indices, "only the foreign plugin is left to start")
 	step, err = run.Report(ok(1))
 	require.NoError(t, err)
-	assert.Equal(t, core.OpDone, step.Op)
-	assert.Len(t, step.Records, 3)
+	require.Equal(t, core.OpDone, step.Op)
+	assert.Len(t, step.Done().Records, 3)
 
 	// A Go plugin that raises a violation error in the concurrent phase.
 	rs = []*core.Ref{goRef("gr", config.ModeConcurrent, 1, raise), goRef("ga", config.ModeConcurrent, 2, allow)}
 	run, step = e.Start(e.Plan(core.HookToolPreInvoke, rs, nil, false), &core.Facts{})
 	eff = core.GoEffects{}
-	for step.Op == core.OpConcurrent {
-		step, err = run.ExecGo(context.Background(), step, core.NewPayloadJSON([]byte(`{}`)), &eff)
+	for step.Op == core.OpGo {
+		step, err = core.ExecGo(context.Background(), run, core.NewPayloadJSON([]byte(`{}`)), &eff)
 		require.NoError(t, err)
 	}
 	require.Equal(t, core.OpRaise, step.Op)
-	assert.Equal(t, core.RaiseViolation, step.Kind)
+	assert.Equal(t, core.RaiseViolation, step.Raise().Kind)
 	assert.Equal(t, "gr", eff.Violations[0].PluginName)
 
-	_, err = run.ExecGo(context.Background(), &core.Step{Op: core.OpCall}, nil, &eff)
-	assert.Error(t, err)
-	run, step = e.Start(e.Plan(core.HookToolPreInvoke, []*core.Ref{pyRef("p", config.ModeSequential, 1)}, nil, false), &core.Facts{})
-	_, err = run.ExecGo(context.Background(), step, nil, &eff)
+	_, err = core.ExecGo(context.Background(), run, nil, &eff)
+	assert.ErrorIs(t, err, core.ErrRunFinished)
+	run, _ = e.Start(e.Plan(core.HookToolPreInvoke, []*core.Ref{pyRef("p", config.ModeSequential, 1)}, nil, false), &core.Facts{})
+	_, err = core.ExecGo(context.Background(), run, nil, &eff)
 	assert.ErrorIs(t, err, core.ErrBadOutcome, "not a go step")
 }
 
@@ -188,9 +194,9 @@ func TestForeignContextCarriesDictUserValues(t *testing.T) {
 			e := core.NewExecutor(30, core.PolicyAllow)
 			p := e.Plan(core.HookToolPreInvoke, []*core.Ref{goRef("g", config.ModeSequential, 1, g)}, nil, false)
 			run, step := e.Start(p, &core.Facts{RequestID: "r", UserKeys: []string{"email", "roles"}, UserValues: tc.values, UserIsKeys: true, UserSet: true})
-			require.True(t, run.IsGoStep(step))
+			require.Equal(t, core.OpGo, step.Op)
 			var eff core.GoEffects
-			step, err := run.ExecGo(context.Background(), step, core.NewPayloadJSON([]byte(`{"name":"t","args":{}}`)), &eff)
+			step, err := core.ExecGo(context.Background(), run, core.NewPayloadJSON([]byte(`{"name":"t","args":{}}`)), &eff)
 			require.NoError(t, err)
 			assert.Equal(t, core.OpDone, step.Op)
 			assert.Equal(t, tc.want, saw)

@@ -54,8 +54,7 @@ func drive(t *testing.T, e *core.Executor, p *core.Plan, facts core.Facts, outco
 	run, step := e.Start(p, &facts)
 	var trail []*core.Step
 	for step.Op == core.OpCall || step.Op == core.OpConcurrent || step.Op == core.OpNext {
-		cp := *step
-		cp.Indices = append([]int(nil), step.Indices...)
+		cp := *step // the run reuses its step; the concurrent indices are never rewritten
 		trail = append(trail, &cp)
 		require.NotEmpty(t, outcomes, "the run wants more outcomes after %v", step.Op)
 		o := outcomes[0]
@@ -66,6 +65,17 @@ func drive(t *testing.T, e *core.Executor, p *core.Plan, facts core.Facts, outco
 	}
 	require.Empty(t, outcomes, "outcomes left over")
 	return run, step, trail
+}
+
+// recordsOf are the records a final step carries.
+func recordsOf(s *core.Step) []core.ExecutionRecord {
+	switch s.Op {
+	case core.OpDone:
+		return s.Done().Records
+	case core.OpRaise:
+		return s.Raise().Records
+	}
+	return nil
 }
 
 func names(recs []core.ExecutionRecord) []string {
@@ -93,17 +103,17 @@ func TestPhaseOrderAndPriority(t *testing.T) {
 	var order []string
 	for _, s := range trail {
 		if s.Op == core.OpCall {
-			order = append(order, rs[s.Index].Name)
+			order = append(order, rs[s.Call().Index].Name)
 		}
 	}
 	assert.Equal(t, []string{"seq0", "seqB", "seqA", "tr", "audit"}, order, "phases in order, priority ascending, ties stable")
-	assert.Equal(t, core.OpDone, done.Op)
-	assert.Equal(t, []int{0}, done.FAF)
-	assert.Equal(t, []string{"seq0", "seqB", "seqA", "tr", "audit", "conc", "faf"}, names(done.Records))
-	assert.True(t, done.Continue)
-	assert.False(t, trail[4].Merge, "audit plugins never merge global state back")
-	assert.Equal(t, core.ApplyNone, trail[4].Apply, "audit modifications are discarded")
-	assert.True(t, trail[0].Merge && trail[0].Meta)
+	require.Equal(t, core.OpDone, done.Op)
+	assert.Equal(t, []int{0}, done.Done().FAF)
+	assert.Equal(t, []string{"seq0", "seqB", "seqA", "tr", "audit", "conc", "faf"}, names(done.Done().Records))
+	assert.True(t, done.Done().Continue)
+	assert.False(t, trail[4].Call().Merge, "audit plugins never merge global state back")
+	assert.Equal(t, core.ApplyNone, trail[4].Call().Apply, "audit modifications are discarded")
+	assert.True(t, trail[0].Call().Merge && trail[0].Call().Meta)
 }
 
 func TestSerialRules(t *testing.T) {
@@ -247,22 +257,24 @@ func TestSerialRules(t *testing.T) {
 			require.Equal(t, w.op, step.Op)
 			assert.True(t, run.Finished())
 			if w.op == core.OpDone {
-				assert.Equal(t, w.cont, step.Continue)
-				assert.Equal(t, w.payload, step.Payload)
-				assert.Equal(t, w.ext, step.Ext)
-				assert.Equal(t, w.retry, step.Retry)
-				assert.Equal(t, w.viol, step.ViolationIndex)
-				assert.Equal(t, w.decision, step.Decision)
+				d := step.Done()
+				assert.Equal(t, w.cont, d.Continue)
+				assert.Equal(t, w.payload, d.Payload)
+				assert.Equal(t, w.ext, d.Ext)
+				assert.Equal(t, w.retry, d.Retry)
+				assert.Equal(t, w.viol, d.ViolationIndex)
+				assert.Equal(t, w.decision, d.Decision)
 			} else {
-				assert.Equal(t, w.raise, step.Kind)
-				assert.Equal(t, w.message, step.Message)
+				assert.Equal(t, w.raise, step.Raise().Kind)
+				assert.Equal(t, w.message, step.Raise().Message)
 			}
 			if w.commits != nil {
 				assert.Equal(t, w.commits, commits)
 			}
-			assert.Len(t, step.Records, w.records)
-			if w.lastRec != nil && len(step.Records) > 0 {
-				w.lastRec(t, step.Records[len(step.Records)-1])
+			recs := recordsOf(step)
+			assert.Len(t, recs, w.records)
+			if w.lastRec != nil && len(recs) > 0 {
+				w.lastRec(t, recs[len(recs)-1])
 			}
 			if w.disabled != nil {
 				assert.Equal(t, w.disabled, e.RuntimeDisabled())
@@ -296,50 +308,50 @@ func TestConcurrentRules(t *testing.T) {
 			[]*core.Outcome{with(ok(1), func(o *core.Outcome) { o.Retry = 2; o.Mod = core.ModIgnored }), with(ok(0), func(o *core.Outcome) { o.HasViolation = true; o.Violation.Reason = "noted" })},
 			func(t *testing.T, s *core.Step, _ *core.Executor) {
 				assert.Equal(t, core.OpDone, s.Op)
-				assert.Equal(t, []string{"c1", "c0"}, names(s.Records))
-				assert.Equal(t, 2, s.Retry)
-				assert.Equal(t, "noted", *s.Records[1].Reason, "reason comes from the violation even on allow")
-				assert.Equal(t, int64(0), s.Records[0].DurationNs)
+				assert.Equal(t, []string{"c1", "c0"}, names(recordsOf(s)))
+				assert.Equal(t, 2, s.Done().Retry)
+				assert.Equal(t, "noted", *recordsOf(s)[1].Reason, "reason comes from the violation even on allow")
+				assert.Equal(t, int64(0), recordsOf(s)[0].DurationNs)
 			}},
 		{"first processed block halts and cancels", []refDef{{name: "c0", mode: config.ModeConcurrent}, {name: "c1", mode: config.ModeConcurrent}, {name: "c2", mode: config.ModeConcurrent}, {name: "f", mode: config.ModeFireAndForget}}, core.Facts{},
 			[]*core.Outcome{ok(2), block(0)},
 			func(t *testing.T, s *core.Step, _ *core.Executor) {
 				assert.Equal(t, core.OpDone, s.Op)
-				assert.False(t, s.Continue)
-				assert.True(t, s.Cancel)
-				assert.Equal(t, 0, s.ViolationIndex)
-				assert.Equal(t, []int{3}, s.FAF)
-				assert.Equal(t, []string{"c2", "c0", "f"}, names(s.Records))
+				assert.False(t, s.Done().Continue)
+				assert.True(t, s.Done().Cancel)
+				assert.Equal(t, 0, s.Done().ViolationIndex)
+				assert.Equal(t, []int{3}, s.Done().FAF)
+				assert.Equal(t, []string{"c2", "c0", "f"}, names(recordsOf(s)))
 			}},
 		{"block as error", []refDef{{name: "c0", mode: config.ModeConcurrent}, {name: "c1", mode: config.ModeConcurrent}}, core.Facts{ViolationsAsErrors: true},
 			[]*core.Outcome{block(1)},
 			func(t *testing.T, s *core.Step, _ *core.Executor) {
 				assert.Equal(t, core.OpRaise, s.Op)
-				assert.True(t, s.Cancel)
-				assert.Equal(t, "tool_pre_invoke blocked by plugin c1: C - r (d)", s.Message)
+				assert.True(t, s.Raise().Cancel)
+				assert.Equal(t, "tool_pre_invoke blocked by plugin c1: C - r (d)", s.Raise().Message)
 			}},
 		{"fail error cancels the siblings", []refDef{{name: "c0", mode: config.ModeConcurrent}, {name: "c1", mode: config.ModeConcurrent}}, core.Facts{},
 			[]*core.Outcome{{Index: 0, Status: core.OutcomeError, Message: "x"}},
 			func(t *testing.T, s *core.Step, _ *core.Executor) {
 				assert.Equal(t, core.OpRaise, s.Op)
-				assert.Equal(t, core.RaiseError, s.Kind)
-				assert.True(t, s.Cancel)
+				assert.Equal(t, core.RaiseError, s.Raise().Kind)
+				assert.True(t, s.Raise().Cancel)
 			}},
 		{"timeout and error swallowed", []refDef{{name: "c0", mode: config.ModeConcurrent, onError: config.OnErrorDisable}, {name: "c1", mode: config.ModeConcurrent, onError: config.OnErrorIgnore}}, core.Facts{},
 			[]*core.Outcome{{Index: 0, Status: core.OutcomeTimeout, DurationNs: 5}, {Index: 1, Status: core.OutcomeError}},
 			func(t *testing.T, s *core.Step, e *core.Executor) {
 				assert.Equal(t, core.OpDone, s.Op)
-				assert.Equal(t, core.StatusTimeout, s.Records[0].Status)
-				assert.False(t, s.Records[0].Applied)
-				assert.Equal(t, int64(0), s.Records[0].DurationNs)
+				assert.Equal(t, core.StatusTimeout, recordsOf(s)[0].Status)
+				assert.False(t, recordsOf(s)[0].Applied)
+				assert.Equal(t, int64(0), recordsOf(s)[0].DurationNs)
 				assert.Equal(t, []string{"c0"}, e.RuntimeDisabled())
 			}},
 		{"raised violation", []refDef{{name: "c0", mode: config.ModeConcurrent}}, core.Facts{},
 			[]*core.Outcome{{Index: 0, Status: core.OutcomeViolationError, Message: "m", HasViolation: true, Violation: core.ViolationFacts{Reason: "why", Code: "X"}}},
 			func(t *testing.T, s *core.Step, _ *core.Executor) {
-				assert.Equal(t, core.RaiseViolation, s.Kind)
-				assert.Equal(t, "why", *s.Records[0].Reason)
-				assert.Equal(t, "X", *s.Records[0].ErrorCode)
+				assert.Equal(t, core.RaiseViolation, s.Raise().Kind)
+				assert.Equal(t, "why", *recordsOf(s)[0].Reason)
+				assert.Equal(t, "X", *recordsOf(s)[0].ErrorCode)
 			}},
 	}
 	for _, tc := range cases {
@@ -348,7 +360,7 @@ func TestConcurrentRules(t *testing.T) {
 			p := core.NewPlan(core.HookToolPreInvoke, refs(tc.defs...), nil, false, false)
 			run, step := e.Start(p, &tc.facts)
 			require.Equal(t, core.OpConcurrent, step.Op)
-			assert.Equal(t, tc.facts.Pool, step.Pool)
+			assert.Equal(t, tc.facts.Pool, step.Concurrent().Pool)
 			for k, o := range tc.outcomes {
 				var err error
 				step, err = run.Report(o)
@@ -413,9 +425,10 @@ func TestFilteringAndConditions(t *testing.T) {
 			run, step := e.Start(p, &tc.facts)
 			var got []string
 			for step.Op == core.OpCall {
-				got = append(got, rs[step.Index].Name)
+				i := step.Call().Index
+				got = append(got, rs[i].Name)
 				var err error
-				step, err = run.Report(ok(step.Index))
+				step, err = run.Report(ok(i))
 				require.NoError(t, err)
 			}
 			assert.Equal(t, tc.want, got)
@@ -429,16 +442,16 @@ func TestSizeGuardAndSpans(t *testing.T) {
 	p := core.NewPlan(core.HookToolPreInvoke, refs(refDef{name: "a"}), nil, false, false)
 	_, step := e.Start(p, &core.Facts{SizeAttr: "args", Size: core.MaxPayloadSize + 1})
 	assert.Equal(t, core.OpRaise, step.Op)
-	assert.Equal(t, core.RaiseSize, step.Kind)
-	assert.Equal(t, "Payload size 1000001 exceeds limit of 1000000 bytes", step.Message)
+	assert.Equal(t, core.RaiseSize, step.Raise().Kind)
+	assert.Equal(t, "Payload size 1000001 exceeds limit of 1000000 bytes", step.Raise().Message)
 	_, step = e.Start(p, &core.Facts{SizeAttr: "args", Size: core.MaxPayloadSize})
 	assert.Equal(t, core.OpCall, step.Op, "the limit itself is allowed")
 
 	run, step := e.Start(p, &core.Facts{Trace: true})
 	assert.True(t, step.ChainSpan)
-	assert.True(t, step.Span)
-	assert.Equal(t, 0.25, step.Timeout)
-	assert.Equal(t, "0.25", step.TimeoutText)
+	assert.True(t, step.Call().Span)
+	assert.Equal(t, 0.25, step.Call().Timeout)
+	assert.Equal(t, "0.25", step.Call().TimeoutText)
 	assert.Equal(t, map[string]any{"plugin.hook.type": "tool_pre_invoke", "plugin.chain.length": 1}, run.ChainSpanAttrs())
 	step, err := run.Report(block(0))
 	require.NoError(t, err)
@@ -456,37 +469,40 @@ func TestSingleRuns(t *testing.T) {
 		check   func(*testing.T, *core.Step)
 	}{
 		{"allowed as is", refDef{name: "s"}, core.Facts{}, true, ok(0), func(t *testing.T, s *core.Step) {
-			assert.True(t, s.Single && s.AsIs)
+			assert.Equal(t, core.SinglePlugin, s.Done().Single)
 		}},
 		{"sequential block", refDef{name: "s"}, core.Facts{}, true, block(0), func(t *testing.T, s *core.Step) {
-			assert.False(t, s.AsIs || s.Continue)
-			assert.True(t, s.SingleViolation)
+			assert.Equal(t, core.SingleNew, s.Done().Single)
+			assert.False(t, s.Done().Continue)
+			assert.True(t, s.Done().Violation && s.Done().Denial)
 		}},
 		{"block raises with hook", refDef{name: "s"}, core.Facts{ViolationsAsErrors: true, Hook: "h"}, false, block(0), func(t *testing.T, s *core.Step) {
-			assert.Equal(t, "h blocked by plugin s: C - r (d)", s.Message)
+			assert.Equal(t, "h blocked by plugin s: C - r (d)", s.Raise().Message)
 		}},
 		{"audit block", refDef{name: "a", mode: config.ModeAudit}, core.Facts{}, true, block(0), func(t *testing.T, s *core.Step) {
-			assert.True(t, s.Continue)
-			assert.False(t, s.Payload)
+			assert.Equal(t, core.SingleNew, s.Done().Single)
+			assert.True(t, s.Done().Continue)
+			assert.False(t, s.Done().Payload)
 		}},
 		{"fire and forget block as is", refDef{name: "f", mode: config.ModeFireAndForget}, core.Facts{}, true, block(0), func(t *testing.T, s *core.Step) {
-			assert.True(t, s.AsIs)
+			assert.Equal(t, core.SinglePlugin, s.Done().Single)
 		}},
 		{"timeout under ignore", refDef{name: "s", onError: config.OnErrorDisable}, core.Facts{}, true, &core.Outcome{Status: core.OutcomeTimeout}, func(t *testing.T, s *core.Step) {
-			assert.Equal(t, core.RaisePluginTimeout, s.Kind)
+			assert.Equal(t, core.RaisePluginTimeout, s.Raise().Kind)
 		}},
 		{"error under ignore", refDef{name: "s", onError: config.OnErrorIgnore}, core.Facts{}, true, &core.Outcome{Status: core.OutcomeError}, func(t *testing.T, s *core.Step) {
-			assert.True(t, s.Single && s.Continue)
+			assert.Equal(t, core.SingleEmpty, s.Done().Single)
+			assert.True(t, s.Done().Continue)
 		}},
 		{"error under fail", refDef{name: "s"}, core.Facts{}, true, &core.Outcome{Status: core.OutcomePluginError, Message: "m"}, func(t *testing.T, s *core.Step) {
-			assert.Equal(t, core.RaiseError, s.Kind)
-			assert.Equal(t, "m", s.Message)
+			assert.Equal(t, core.RaiseError, s.Raise().Kind)
+			assert.Equal(t, "m", s.Raise().Message)
 		}},
 		{"timeout under fail", refDef{name: "s"}, core.Facts{}, true, &core.Outcome{Status: core.OutcomeTimeout}, func(t *testing.T, s *core.Step) {
-			assert.Equal(t, core.RaiseTimeout, s.Kind)
+			assert.Equal(t, core.RaiseTimeout, s.Raise().Kind)
 		}},
 		{"raised violation", refDef{name: "s"}, core.Facts{}, true, &core.Outcome{Status: core.OutcomeViolationError}, func(t *testing.T, s *core.Step) {
-			assert.Equal(t, core.RaiseViolation, s.Kind)
+			assert.Equal(t, core.RaiseViolation, s.Raise().Kind)
 		}},
 	}
 	for _, tc := range cases {
@@ -497,7 +513,7 @@ func TestSingleRuns(t *testing.T) {
 			require.Equal(t, core.OpCall, step.Op)
 			assert.Equal(t, ref, run.Ref(0))
 			assert.Nil(t, run.Plan())
-			assert.Equal(t, tc.merge && tc.def.mode != config.ModeAudit && tc.def.mode != config.ModeFireAndForget, step.Merge)
+			assert.Equal(t, tc.merge && tc.def.mode != config.ModeAudit && tc.def.mode != config.ModeFireAndForget, step.Call().Merge)
 			_, err := run.Report(ok(1))
 			assert.ErrorIs(t, err, core.ErrBadOutcome)
 			step, err = run.Report(tc.outcome)

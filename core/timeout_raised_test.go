@@ -25,8 +25,8 @@ func TestRaisedTimeoutIsTheExecutorTimeout(t *testing.T) {
 			p := core.NewPlan(core.HookToolPreInvoke, refs(refDef{name: "w", mode: mode}), nil, false, false)
 			_, step, _ := drive(t, e, p, core.Facts{}, raisedTimeout(0))
 			require.Equal(t, core.OpRaise, step.Op)
-			assert.Equal(t, core.RaiseTimeout, step.Kind)
-			assert.Equal(t, "Plugin w exceeded 30s timeout", step.Message)
+			assert.Equal(t, core.RaiseTimeout, step.Raise().Kind)
+			assert.Equal(t, "Plugin w exceeded 30s timeout", step.Raise().Message)
 		})
 		for _, onErr := range []config.OnError{config.OnErrorIgnore, config.OnErrorDisable} {
 			t.Run(string(mode)+"/"+string(onErr), func(t *testing.T) {
@@ -38,11 +38,11 @@ func TestRaisedTimeoutIsTheExecutorTimeout(t *testing.T) {
 				}
 				_, step, _ := drive(t, e, p, core.Facts{}, outcomes...)
 				require.Equal(t, core.OpDone, step.Op)
-				assert.True(t, step.Continue, "the run goes on")
-				require.Len(t, step.Records, 2)
-				rec := step.Records[0]
+				assert.True(t, step.Done().Continue, "the run goes on")
+				require.Len(t, recordsOf(step), 2)
+				rec := recordsOf(step)[0]
 				if rec.PluginName != "w" {
-					rec = step.Records[1]
+					rec = recordsOf(step)[1]
 				}
 				assert.Equal(t, core.StatusTimeout, rec.Status)
 				assert.Equal(t, "plugin_timeout", *rec.ErrorCode)
@@ -62,14 +62,14 @@ func TestRaisedTimeoutInSingleRuns(t *testing.T) {
 	run, _ := e.StartSingle(refs(refDef{name: "s", onError: config.OnErrorIgnore})[0], &core.Facts{}, true, true)
 	step, err := run.Report(raisedTimeout(0))
 	require.NoError(t, err)
-	assert.Equal(t, core.RaisePluginTimeout, step.Kind, "ignore: upstream's PluginTimeoutError")
-	assert.Equal(t, "Plugin s exceeded 0.5s timeout", step.Message)
+	assert.Equal(t, core.RaisePluginTimeout, step.Raise().Kind, "ignore: upstream's PluginTimeoutError")
+	assert.Equal(t, "Plugin s exceeded 0.5s timeout", step.Raise().Message)
 
 	run, _ = e.StartSingle(refs(refDef{name: "f"})[0], &core.Facts{}, true, true)
 	step, err = run.Report(raisedTimeout(0))
 	require.NoError(t, err)
-	assert.Equal(t, core.RaiseTimeout, step.Kind)
-	assert.Equal(t, "Plugin f exceeded 0.5s timeout", step.Message)
+	assert.Equal(t, core.RaiseTimeout, step.Raise().Kind)
+	assert.Equal(t, "Plugin f exceeded 0.5s timeout", step.Raise().Message)
 }
 
 func TestRaisedTimeoutEndsABatchAndStatusRange(t *testing.T) {
@@ -80,7 +80,7 @@ func TestRaisedTimeoutEndsABatchAndStatusRange(t *testing.T) {
 	step, err := run.ReportBatch([]core.Outcome{*ok(0), *raisedTimeout(1)})
 	require.NoError(t, err)
 	require.Equal(t, core.OpDone, step.Op)
-	assert.Equal(t, core.StatusTimeout, step.Records[1].Status)
+	assert.Equal(t, core.StatusTimeout, recordsOf(step)[1].Status)
 
 	run, _ = e.Start(p, &core.Facts{})
 	_, err = run.Report(&core.Outcome{Index: 0, Status: core.OutcomeTimeoutRaised + 1})

@@ -137,22 +137,20 @@ func RunGoStart(run int, payload string, fd int) (_ int, err error) {
 		return 0, err
 	}
 	re.mu.Lock() // handed to the goroutine: the run is busy until the Go work ends
-	held := re.held
-	if held == nil {
+	g := re.run.PendingGo()
+	if g == nil {
 		re.mu.Unlock()
 		dropJob(run)
 		_ = syscall.Close(wfd)
 		return 0, fmt.Errorf("RunGoStart: run %d: no go step is pending", run)
 	}
-	re.held = nil
 	j.launch("RunGoStart", wfd, func() (string, error) {
 		defer re.mu.Unlock()
 		raw := []byte(payload)
 		if err := checkJSON("RunGoFinish", run, raw); err != nil {
-			re.held = held // refused: the go step is still pending, as after a refused RunGo
-			return "", err
+			return "", err // refused: the go step is still pending, as after a refused RunGo
 		}
-		return re.execHeld("RunGoFinish", held, raw)
+		return re.execGo("RunGoFinish", g, raw)
 	})
 	return run, nil
 }

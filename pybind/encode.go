@@ -9,9 +9,8 @@ import (
 
 // encodeStep writes a core step as the protocol's JSON (docs/protocol.md, "Steps").
 // eff: the effects of the Go plugins that just ran (answers to RunGo), nil otherwise.
-// held: the step is a go step standing for the core step (call of a Go plugin or a
-// concurrent step with Go plugins).
-func encodeStep(re *runEntry, step *core.Step, eff *core.GoEffects, held bool) (string, error) {
+// Each Op's part is written by its own function.
+func encodeStep(re *runEntry, step *core.Step, eff *core.GoEffects) (string, error) {
 	bp := bufs.Get().(*[]byte)
 	w := jw{B: (*bp)[:0]}
 	defer func() {
@@ -20,13 +19,13 @@ func encodeStep(re *runEntry, step *core.Step, eff *core.GoEffects, held bool) (
 			bufs.Put(bp)
 		}
 	}()
-	return encodeStepTo(&w, re, step, eff, held)
+	return encodeStepTo(&w, re, step, eff)
 }
 
 // bufs recycles step buffers: a step with records is a few KB, built on every call.
 var bufs = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
 
-func encodeStepTo(w *jw, re *runEntry, step *core.Step, eff *core.GoEffects, held bool) (string, error) {
+func encodeStepTo(w *jw, re *runEntry, step *core.Step, eff *core.GoEffects) (string, error) {
 	w.Raw(`{"run":`)
 	w.Int(re.id)
 	logs := step.Logs
@@ -74,179 +73,204 @@ func encodeStepTo(w *jw, re *runEntry, step *core.Step, eff *core.GoEffects, hel
 		w.Int(len(p.Refs))
 		w.Raw("}")
 	}
-	if held {
-		w.Key("op")
-		w.Raw(`"go"`)
-		idx := re.run.GoIndices(step)
-		w.Key("refs")
-		w.Raw("[")
-		for k, i := range idx {
-			if k > 0 {
-				w.Raw(",")
-			}
-			w.Int(re.refIDOf(i))
-		}
-		w.Raw("]")
-		w.Key("i")
-		w.Ints(idx)
-		w.Key("original")
-		w.Bool(false)
-		w.Key("async") // the payload JSON length from which Python uses RunGoStart
-		w.Int(re.asyncValue(idx))
-		w.Raw("}")
-		return framed(w, eff)
-	}
+	var err error
 	switch step.Op {
+	case core.OpGo:
+		encodeGo(w, re, step.Go())
 	case core.OpCall:
-		w.Key("op")
-		w.Raw(`"call"`)
-		w.Key("ref")
-		w.Int(re.refIDOf(step.Index))
-		w.Key("i")
-		w.Int(step.Index)
-		w.Key("timeout")
-		w.Raw(step.TimeoutText)
-		w.Key("merge")
-		w.Bool(step.Merge)
-		w.Key("meta")
-		w.Bool(step.Meta)
-		w.Key("diff")
-		w.Bool(step.Diff)
-		if step.Span {
-			w.Key("span")
-			w.Bool(true)
-		}
-		if re.plan == nil {
-			// a single run has no plan answer: its one call step names the key
-			w.Key("drop")
-			w.Str(core.DecisionPluginKey)
-		}
-		if re.plan != nil {
-			encodeNext(w, re, step) // batching is the only path for plain serial outcomes
-		}
+		encodeCall(w, re, step.Call())
 	case core.OpConcurrent:
-		w.Key("op")
-		w.Raw(`"concurrent"`)
-		w.Key("refs")
-		w.Raw("[")
-		for k, i := range step.Indices {
-			if k > 0 {
-				w.Raw(",")
-			}
-			w.Int(re.refIDOf(i))
-		}
-		w.Raw("]")
-		w.Key("i")
-		w.Ints(step.Indices)
-		w.Key("timeout")
-		w.Raw(step.TimeoutText)
-		w.Key("pool") // the bound of the Python tasks, 0 for none
-		w.Int(core.PoolBound(step.Pool, len(step.Indices)))
-		if step.Span {
-			w.Key("span")
-			w.Bool(true)
-		}
+		encodeConcurrent(w, re, step.Concurrent())
 	case core.OpNext:
 		w.Key("op")
 		w.Raw(`"next"`)
 	case core.OpDone:
-		if step.Single {
-			w.Key("op")
-			w.Raw(`"done","single":true`)
-			w.Key("result")
-			switch {
-			case step.AsIs:
-				w.Raw(`"plugin"`)
-			case step.SingleEmpty:
-				w.Raw(`"empty"`)
-			default:
-				w.Raw(`"new"`)
-			}
-			w.Key("cont")
-			w.Bool(step.Continue)
-			w.Key("payload")
-			w.Bool(step.Payload)
-			w.Key("viol")
-			w.Bool(step.SingleViolation)
-			w.Key("denial")
-			w.Bool(step.SingleDenial)
-			break
-		}
-		w.Key("op")
-		w.Raw(`"done"`)
-		w.Key("cont")
-		w.Bool(step.Continue)
-		if err := encodeViolation(w, re, step.ViolationIndex); err != nil {
-			return "", err
-		}
-		w.Key("retry")
-		w.Int(step.Retry)
-		w.Key("payload")
-		w.Bool(step.Payload)
-		w.Key("ext")
-		w.Bool(step.Ext)
-		w.Key("decision") // the metadata entry naming the decision plugin (spec §11.8)
-		if step.Decision != "" {
-			w.Raw("{")
-			w.Str(core.DecisionPluginKey)
-			w.Raw(":")
-			w.Str(step.Decision)
-			w.Raw("}")
+		if d := step.Done(); d.Single != core.SingleNone {
+			encodeSingleDone(w, d)
 		} else {
-			w.Raw("null")
-		}
-		w.Key("faf")
-		w.Ints(step.FAF)
-		if len(step.FAF) > 0 {
-			_, text := re.run.Timeout()
-			w.Key("faf_timeout")
-			w.Raw(text)
-			w.Key("faf_pool")
-			w.Int(core.PoolBound(re.run.Facts().Pool, len(step.FAF)))
-			// each task gets a copy of the payload the hook was called with, never the
-			// chain's result (spec §11.9)
-			w.Key("faf_payload")
-			w.Raw(`"original"`)
-		}
-		w.Key("records")
-		encodeRecords(w, step.Records)
-		w.Key("cancel")
-		w.Bool(step.Cancel)
-		w.Key("chain_end")
-		if step.ChainEnd {
-			if err := w.Any(re.run.ChainEndAttrs()); err != nil {
-				return "", err
-			}
-		} else {
-			w.Raw("null")
+			err = encodeDone(w, re, d, step.ChainEnd)
 		}
 	case core.OpRaise:
-		w.Key("op")
-		w.Raw(`"raise"`)
-		w.Key("kind")
-		w.Str(step.Kind.String())
-		w.Key("message")
-		w.Str(step.Message)
-		w.Key("i")
-		w.Int(step.Index)
-		w.Key("own")
-		w.Bool(step.Own)
-		w.Key("cause")
-		w.Bool(step.Cause)
-		if step.Kind == core.RaiseViolation {
-			if v := re.viols[step.Index]; v != nil {
-				if err := encodeViolation(w, re, step.Index); err != nil {
-					return "", err
-				}
-			}
-		}
-		w.Key("records")
-		encodeRecords(w, step.Records)
-		w.Key("cancel")
-		w.Bool(step.Cancel)
+		err = encodeRaise(w, re, step.Raise())
+	}
+	if err != nil {
+		return "", err
 	}
 	w.Raw("}")
 	return framed(w, eff)
+}
+
+// encodeGo: the Go plugins core runs itself once the driver sends the payload (RunGo).
+func encodeGo(w *jw, re *runEntry, g *core.GoStep) {
+	w.Key("op")
+	w.Raw(`"go"`)
+	encodeRefs(w, re, g.Indices)
+	w.Key("original")
+	w.Bool(false)
+	w.Key("async") // the payload JSON length from which Python uses RunGoStart
+	w.Int(re.asyncValue(g.Indices))
+}
+
+// encodeRefs writes "refs" (the ref ids) and "i" (the plan indices) of the plugins idx.
+func encodeRefs(w *jw, re *runEntry, idx []int) {
+	w.Key("refs")
+	w.Raw("[")
+	for k, i := range idx {
+		if k > 0 {
+			w.Raw(",")
+		}
+		w.Int(re.refIDOf(i))
+	}
+	w.Raw("]")
+	w.Key("i")
+	w.Ints(idx)
+}
+
+// encodeCallFields writes the fields of a call (a call step's, or an entry of its
+// "next").
+func encodeCallFields(w *jw, re *runEntry, c *core.CallStep) {
+	w.Key("ref")
+	w.Int(re.refIDOf(c.Index))
+	w.Key("i")
+	w.Int(c.Index)
+	w.Key("timeout")
+	w.Raw(c.TimeoutText)
+	w.Key("merge")
+	w.Bool(c.Merge)
+	w.Key("meta")
+	w.Bool(c.Meta)
+	w.Key("diff")
+	w.Bool(c.Diff)
+	if c.Span {
+		w.Key("span")
+		w.Bool(true)
+	}
+}
+
+func encodeCall(w *jw, re *runEntry, c *core.CallStep) {
+	w.Key("op")
+	w.Raw(`"call"`)
+	encodeCallFields(w, re, c)
+	if re.plan == nil {
+		// a single run has no plan answer: its one call step names the key
+		w.Key("drop")
+		w.Str(core.DecisionPluginKey)
+		return
+	}
+	encodeNext(w, re, c) // batching is the only path for plain serial outcomes
+}
+
+func encodeConcurrent(w *jw, re *runEntry, c *core.ConcurrentStep) {
+	w.Key("op")
+	w.Raw(`"concurrent"`)
+	encodeRefs(w, re, c.Indices)
+	w.Key("timeout")
+	w.Raw(c.TimeoutText)
+	w.Key("pool") // the bound of the Python tasks, 0 for none
+	w.Int(core.PoolBound(c.Pool, len(c.Indices)))
+	if c.Span {
+		w.Key("span")
+		w.Bool(true)
+	}
+}
+
+// encodeSingleDone: the result of a single-plugin run (RunSingle).
+func encodeSingleDone(w *jw, d *core.DoneStep) {
+	w.Key("op")
+	w.Raw(`"done","single":true`)
+	w.Key("result")
+	switch d.Single {
+	case core.SinglePlugin:
+		w.Raw(`"plugin"`)
+	case core.SingleEmpty:
+		w.Raw(`"empty"`)
+	default:
+		w.Raw(`"new"`)
+	}
+	w.Key("cont")
+	w.Bool(d.Continue)
+	w.Key("payload")
+	w.Bool(d.Payload)
+	w.Key("viol")
+	w.Bool(d.Violation)
+	w.Key("denial")
+	w.Bool(d.Denial)
+}
+
+func encodeDone(w *jw, re *runEntry, d *core.DoneStep, chainEnd bool) error {
+	w.Key("op")
+	w.Raw(`"done"`)
+	w.Key("cont")
+	w.Bool(d.Continue)
+	if err := encodeViolation(w, re, d.ViolationIndex); err != nil {
+		return err
+	}
+	w.Key("retry")
+	w.Int(d.Retry)
+	w.Key("payload")
+	w.Bool(d.Payload)
+	w.Key("ext")
+	w.Bool(d.Ext)
+	w.Key("decision") // the metadata entry naming the decision plugin (spec §11.8)
+	if d.Decision != "" {
+		w.Raw("{")
+		w.Str(core.DecisionPluginKey)
+		w.Raw(":")
+		w.Str(d.Decision)
+		w.Raw("}")
+	} else {
+		w.Raw("null")
+	}
+	w.Key("faf")
+	w.Ints(d.FAF)
+	if len(d.FAF) > 0 {
+		_, text := re.run.Timeout()
+		w.Key("faf_timeout")
+		w.Raw(text)
+		w.Key("faf_pool")
+		w.Int(core.PoolBound(re.run.Facts().Pool, len(d.FAF)))
+		// each task gets a copy of the payload the hook was called with, never the
+		// chain's result (spec §11.9)
+		w.Key("faf_payload")
+		w.Raw(`"original"`)
+	}
+	w.Key("records")
+	encodeRecords(w, d.Records)
+	w.Key("cancel")
+	w.Bool(d.Cancel)
+	w.Key("chain_end")
+	if chainEnd {
+		return w.Any(re.run.ChainEndAttrs())
+	}
+	w.Raw("null")
+	return nil
+}
+
+func encodeRaise(w *jw, re *runEntry, r *core.RaiseStep) error {
+	w.Key("op")
+	w.Raw(`"raise"`)
+	w.Key("kind")
+	w.Str(r.Kind.String())
+	w.Key("message")
+	w.Str(r.Message)
+	w.Key("i")
+	w.Int(r.Index)
+	w.Key("own")
+	w.Bool(r.Own)
+	w.Key("cause")
+	w.Bool(r.Cause)
+	if r.Kind == core.RaiseViolation {
+		if v := re.viols[r.Index]; v != nil {
+			if err := encodeViolation(w, re, r.Index); err != nil {
+				return err
+			}
+		}
+	}
+	w.Key("records")
+	encodeRecords(w, r.Records)
+	w.Key("cancel")
+	w.Bool(r.Cancel)
+	return nil
 }
 
 // encodeViolation writes "viol" and "violation": a Go plugin's violation travels as
@@ -301,8 +325,8 @@ func writeViolation(w *jw, v *core.Violation) error {
 }
 
 func encodeEffects(w *jw, eff *core.GoEffects) error {
-	// the new payload itself travels as the answer's second frame (framed)
 	w.Raw(`{"payload":`)
+	// the new payload itself travels as the answer's second frame (framed)
 	w.Bool(eff.Payload != nil)
 	w.Raw(`,"meta":`)
 	if len(eff.Meta) > 0 {
@@ -316,34 +340,6 @@ func encodeEffects(w *jw, eff *core.GoEffects) error {
 	w.Ints(eff.Ran)
 	w.Raw("}")
 	return nil
-}
-
-// framed ends an answer: its JSON text, then, when the Go plugins changed the payload,
-// a newline and the new payload's JSON text (docs/protocol.md, "Framing"). The
-// header never holds a raw newline (wirejson.Writer), so the first one splits the two,
-// and the payload crosses once, without the escaping of a JSON string.
-func framed(w *jw, eff *core.GoEffects) (string, error) {
-	if eff != nil && eff.Payload != nil {
-		w.B = append(w.B, '\n')
-		if err := appendPayload(w, eff.Payload); err != nil {
-			return "", err
-		}
-	}
-	return string(w.B), nil
-}
-
-// appendPayload writes a payload's JSON text: the text Python sent when it still has
-// it, else the tree a plugin built.
-func appendPayload(w *jw, p *core.Payload) error {
-	if raw, ok := p.EncodedJSON(); ok {
-		w.B = append(w.B, raw...)
-		return nil
-	}
-	v, err := p.Value()
-	if err != nil {
-		return err
-	}
-	return w.Value(v)
 }
 
 func optBool(w *jw, o core.OptBool) {
@@ -404,7 +400,7 @@ func encodeRecords(w *jw, recs []core.ExecutionRecord) {
 // encodeNext adds to a call step the calls the driver may make before reporting, as
 // long as each outcome is plain (docs/protocol.md, "Batches"): each entry has
 // the fields of a call step.
-func encodeNext(w *jw, re *runEntry, step *core.Step) {
+func encodeNext(w *jw, re *runEntry, step *core.CallStep) {
 	re.next = re.run.AppendBatch(re.next[:0])
 	if len(re.next) == 0 {
 		return
@@ -415,23 +411,39 @@ func encodeNext(w *jw, re *runEntry, step *core.Step) {
 		if k > 0 {
 			w.Raw(",")
 		}
-		w.Raw(`{"ref":`)
-		w.Int(re.refIDOf(c.Index))
-		w.Key("i")
-		w.Int(c.Index)
-		w.Key("timeout")
-		w.Raw(step.TimeoutText)
-		w.Key("merge")
-		w.Bool(c.Merge)
-		w.Key("meta")
-		w.Bool(true)
-		w.Key("diff")
-		w.Bool(c.Apply == core.ApplyPolicy)
-		if step.Span {
-			w.Key("span")
-			w.Bool(true)
-		}
+		// the call step core would answer after a plain outcome (advance() in core/engine)
+		w.Raw("{")
+		encodeCallFields(w, re, &core.CallStep{Index: c.Index, TimeoutText: step.TimeoutText, Merge: c.Merge, Meta: true,
+			Apply: c.Apply, Diff: c.Apply == core.ApplyPolicy, Span: step.Span})
 		w.Raw("}")
 	}
 	w.Raw("]")
+}
+
+// framed ends an answer: its JSON text, then, when the Go plugins changed the payload,
+// a newline and the new payload's JSON text (docs/protocol.md, "Framing"). The
+// header never holds a raw newline (wirejson.Writer), so the first one splits the two,
+// and the payload crosses once, without the escaping of a JSON string.
+func framed(w *jw, eff *core.GoEffects) (string, error) {
+	if eff != nil && eff.Payload != nil {
+		w.B = append(w.B, '\n')
+		if err := appendPayload(w, eff.Payload); err != nil {
+			return "", err
+		}
+	}
+	return string(w.B), nil
+}
+
+// appendPayload writes a payload's JSON text: the text Python sent when it still has
+// it, else the tree a plugin built.
+func appendPayload(w *jw, p *core.Payload) error {
+	if raw, ok := p.EncodedJSON(); ok {
+		w.B = append(w.B, raw...)
+		return nil
+	}
+	v, err := p.Value()
+	if err != nil {
+		return err
+	}
+	return w.Value(v)
 }

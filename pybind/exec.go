@@ -537,18 +537,13 @@ func RunSingle(exec int, ref int, facts string) (_ string, err error) {
 	return re.answer(step, nil)
 }
 
-// answer encodes step, holding it back as a go step when Go plugins come next, and
-// forgets the run once it ended.
+// answer encodes step and forgets the run once it ended.
 func (re *runEntry) answer(step *core.Step, eff *core.GoEffects) (string, error) {
-	held := false
-	if !re.run.Finished() && re.run.IsGoStep(step) {
-		re.held, held = step, true
-	}
 	if re.run.Finished() {
 		st.forgetRun(re.id)
 		re.rc.end()
 	}
-	return encodeStep(re, step, eff, held)
+	return encodeStep(re, step, eff)
 }
 
 // RunReport folds in an outcome; answers the next step.
@@ -564,7 +559,7 @@ func RunReport(run int, outcome string) (_ string, err error) {
 	}
 	re.mu.Lock()
 	defer re.mu.Unlock()
-	if re.held != nil {
+	if re.run.PendingGo() != nil {
 		return "", fmt.Errorf("RunReport: run %d: waiting for RunGo (a go step), not an outcome", run)
 	}
 	step, err := re.run.Report(o)
@@ -601,7 +596,7 @@ func RunReportBatch(run int, outcomes string) (_ string, err error) {
 	}
 	re.mu.Lock()
 	defer re.mu.Unlock()
-	if re.held != nil {
+	if re.run.PendingGo() != nil {
 		return "", fmt.Errorf("RunReportBatch: run %d: waiting for RunGo (a go step), not outcomes", run)
 	}
 	step, err := re.run.ReportBatch(outs)
@@ -621,12 +616,11 @@ func RunGo(run int, payload string) (_ string, err error) {
 	}
 	re.mu.Lock()
 	defer re.mu.Unlock()
-	held := re.held
-	if held == nil {
+	g := re.run.PendingGo()
+	if g == nil {
 		return "", fmt.Errorf("RunGo: run %d: no go step is pending", run)
 	}
-	re.held = nil
-	return re.execHeld("RunGo", held, raw)
+	return re.execGo("RunGo", g, raw)
 }
 
 // goStepInput checks the run of RunGo (or RunGoStart) and, when checkPayload, the
@@ -658,13 +652,13 @@ func checkJSON(fn string, run int, raw []byte) error {
 	return nil
 }
 
-// execHeld runs the Go plugins of the held go step (re.mu held) and answers the next
+// execGo runs the Go plugins of the pending go step g (re.mu held) and answers the next
 // step with their effects.
-func (re *runEntry) execHeld(fn string, held *core.Step, raw []byte) (string, error) {
-	cost := re.goStepCost(re.firstGoIndex(held))
+func (re *runEntry) execGo(fn string, g *core.GoStep, raw []byte) (string, error) {
+	cost := re.goStepCost(g.Indices[0])
 	start := time.Now()
 	var eff core.GoEffects
-	step, err := re.run.ExecGo(re.rc.get(), held, core.NewPayloadJSON(raw), &eff)
+	step, err := core.ExecGo(re.rc.get(), re.run, core.NewPayloadJSON(raw), &eff)
 	if err != nil {
 		return "", fmt.Errorf("%s: run %d: %w", fn, re.id, err)
 	}
@@ -717,16 +711,14 @@ func RunGoUnreadable(run int, facts string) (_ string, err error) {
 	}
 	re.mu.Lock()
 	defer re.mu.Unlock()
-	held := re.held
-	if held == nil {
+	if re.run.PendingGo() == nil {
 		return "", fmt.Errorf("RunGoUnreadable: run %d: no go step is pending", run)
 	}
-	re.held = nil
 	field := ""
 	if f.Field != nil {
 		field = *f.Field
 	}
-	step, err := re.run.Unreadable(held, field, f.Circular, f.Cause)
+	step, err := re.run.Unreadable(field, f.Circular, f.Cause)
 	if err != nil {
 		return "", fmt.Errorf("RunGoUnreadable: run %d: %w", run, err)
 	}

@@ -51,20 +51,6 @@ func (re *runEntry) goStepCost(first int) *core.LoopCost {
 	return &re.plan.costs[first]
 }
 
-// firstGoIndex is the plan index a go step starts at (its first Go plugin), -1 if none.
-func (re *runEntry) firstGoIndex(step *core.Step) int {
-	if step.Op != core.OpConcurrent {
-		return step.Index
-	}
-	refs := re.run.Plan().Refs
-	for _, i := range step.Indices {
-		if refs[i].Plugin != nil {
-			return i
-		}
-	}
-	return -1
-}
-
 // asyncValue is the "async" of a go step of the Go plugins idx: the payload JSON length
 // from which Python runs it off the loop.
 func (re *runEntry) asyncValue(idx []int) int {

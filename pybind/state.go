@@ -67,7 +67,6 @@ type runEntry struct {
 	run   *core.Run
 	plan  *planEntry // nil for a single run
 	refID int        // the single run's ref id
-	held  *core.Step // a go step awaiting RunGo: the core step it stands for
 	viols map[int]*core.Violation
 	next  []core.BatchCall // scratch for a call step's "next"
 	rc    runContext       // the parent of its Go plugins' contexts (runctx.go)

@@ -43,7 +43,7 @@ def test_sdist_is_versioned_from_core_version(sdist: Path) -> None:
 
 def test_sdist_has_the_build_inputs(sdist: Path) -> None:
     files = _members(sdist)
-    for needed in ("go.mod", "go.sum", "setup.py", "pyproject.toml", "core/VERSION", "core/run.go",
+    for needed in ("go.mod", "go.sum", "setup.py", "pyproject.toml", "core/VERSION", "core/engine/run.go",
                    "pybind/exec.go", "python/cpex/__init__.py", "python/cpex/py.typed",
                    "python/cpex/framework/manager.py"):
         assert needed in files, needed

@@ -1,0 +1,513 @@
+package host
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+	"unsafe"
+
+	"github.com/cpex-go/cpex/core/engine"
+	"github.com/cpex-go/cpex/core/plugin"
+)
+
+// goDriver carries out the steps of a Run for Go callers: Go plugins are called
+// natively, the concurrent phase runs on goroutines, fire-and-forget plugins on
+// tracked goroutines. It owns the data the Run does not: payloads, contexts, metadata.
+type goDriver struct {
+	m     *Manager
+	ctx   context.Context
+	run   *engine.Run
+	r     engine.Run // the run itself, embedded: one allocation for both
+	plan  *engine.Plan
+	trace string
+
+	original  *plugin.Payload
+	current   *plugin.Payload
+	candidate *plugin.Payload
+	gctx      *plugin.GlobalContext
+	local     plugin.ContextTable
+	table     plugin.ContextTable
+	meta      map[string]any
+
+	slots  []ctxSlot // per plan index: table key and a context, built on first use
+	serial goCall    // the serial call being made (its context is in its slot)
+	viols  map[int]*plugin.Violation
+	errs   map[int]error
+	chain  string
+	hasCSp bool
+	// clock is the end of the previous serial plugin when only fixed-cost driver work
+	// happened since (no logs, spans, merges, candidates): the next plugin's start, so a
+	// chain reads the clock once per boundary. 0: read it afresh.
+	clock int64
+}
+
+// ctxSlot is one plan index's table key (rid + uuid), the context used when the caller
+// passed none for it, and the context.Context of its serial call. The slab is made per
+// run, and a plan index is called at most once per run in a serial phase: the call
+// context is never another call's.
+type ctxSlot struct {
+	key string
+	pc  plugin.PluginContext
+	cc  callCtx
+}
+
+// drivers recycles goDriver values (with their embedded Run): a call of a short chain
+// would otherwise spend more on allocating and collecting them than on its plugins.
+// Nothing a call returns points into a goDriver.
+var drivers = sync.Pool{New: func() any { return new(goDriver) }}
+
+// drive runs plan to its end.
+func (m *Manager) drive(ctx context.Context, plan *engine.Plan, payload *plugin.Payload, gctx *plugin.GlobalContext, local plugin.ContextTable, io *invokeOptions) (*HookResult, plugin.ContextTable, error) {
+	d := drivers.Get().(*goDriver)
+	d.reset(m, ctx, plan, payload, gctx, local)
+	defer drivers.Put(d) // its fields are overwritten by the next Get: no zeroing here
+	if m.observer != nil {
+		d.trace = TraceID(ctx)
+	}
+	facts := d.facts(io)
+	run := &d.r
+	step := m.exec.StartInto(run, plan, &facts)
+	d.run = run
+	var err error
+	for {
+		if len(step.Logs) > 0 {
+			m.emit(step.Logs)
+			d.clock = 0
+		}
+		if step.Answer {
+			if step.Commit {
+				d.current = d.candidate
+			}
+			d.candidate = nil
+		}
+		if step.ChainSpan && d.trace != "" {
+			d.chain, d.hasCSp = startSpan(m.observer, d.trace, "plugin.hook.invoke", "", "", run.ChainSpanAttrs()), true
+		}
+		switch step.Op {
+		case engine.OpCall:
+			o := d.call(step.Call())
+			if cerr := ctx.Err(); cerr != nil {
+				return nil, nil, fmt.Errorf("hook %s: %w", plan.Hook, cerr)
+			}
+			step, err = run.Report(&o)
+		case engine.OpConcurrent:
+			step, err = d.concurrent(*step.Concurrent())
+			d.clock = 0
+		case engine.OpDone:
+			return d.done(step), d.table, nil
+		case engine.OpRaise:
+			return nil, nil, d.raise(step.Raise())
+		default:
+			return nil, nil, fmt.Errorf("hook %s: unexpected step %s", plan.Hook, step.Op)
+		}
+		if err != nil {
+			return nil, nil, fmt.Errorf("hook %s: %w", plan.Hook, err)
+		}
+	}
+}
+
+// reset readies a recycled driver for a call. Field by field, not *d = goDriver{...}:
+// that would clear the embedded Run (StartInto initialises it) too, a large copy with
+// write barriers on every call. Nothing a plugin is handed lives in the driver.
+// TestDriverResetClearsEveryField keeps this list complete.
+func (d *goDriver) reset(m *Manager, ctx context.Context, plan *engine.Plan, payload *plugin.Payload, gctx *plugin.GlobalContext, local plugin.ContextTable) {
+	d.m, d.ctx, d.run, d.plan, d.trace = m, ctx, nil, plan, ""
+	d.original, d.current, d.candidate, d.gctx = payload, nil, nil, gctx
+	d.local, d.table, d.meta, d.slots = local, nil, nil, nil
+	d.viols, d.errs, d.chain, d.hasCSp, d.clock = nil, nil, "", false, 0
+	d.serial = goCall{}
+}
+
+// facts: only what the plan needs is computed (no payload decode otherwise).
+func (d *goDriver) facts(io *invokeOptions) engine.Facts {
+	g := d.gctx
+	f := engine.Facts{RequestID: g.RequestID, Pool: d.m.pool, ViolationsAsErrors: io.vexc, Trace: d.trace != ""}
+	if io.pool >= 0 {
+		f.Pool = io.pool
+	}
+	d.plan.PayloadFacts(&f, g, d.original)
+	return f
+}
+
+func (d *goDriver) effective() *plugin.Payload {
+	if d.current != nil {
+		return d.current
+	}
+	return d.original
+}
+
+func (d *goDriver) slot(i int) *ctxSlot {
+	if d.slots == nil {
+		rid := d.gctx.RequestID
+		n := 0
+		for _, r := range d.plan.Refs {
+			n += len(rid) + len(r.UUID)
+		}
+		buf := make([]byte, 0, n)
+		for _, r := range d.plan.Refs {
+			buf = append(buf, rid...)
+			buf = append(buf, r.UUID...)
+		}
+		all := unsafe.String(unsafe.SliceData(buf), len(buf)) // buf is never written again
+		d.slots = make([]ctxSlot, len(d.plan.Refs))
+		at := 0
+		for j, r := range d.plan.Refs {
+			l := len(rid) + len(r.UUID)
+			d.slots[j].key = all[at : at+l]
+			at += l
+		}
+	}
+	return &d.slots[i]
+}
+
+// context prepares plugin i's context (spec §13.2): a snapshot of the shared state and
+// metadata, the caller's context object reused when reuse and the table has one.
+func (d *goDriver) context(i int, reuse bool) *plugin.PluginContext {
+	sl := d.slot(i)
+	k := sl.key
+	var pc *plugin.PluginContext
+	if reuse && d.local != nil {
+		pc = d.local[k]
+	}
+	if pc == nil {
+		pc = &sl.pc
+		if pc.RequestID != "" || pc.State != nil { // fire-and-forget of a plugin that also ran: a new one
+			pc = &plugin.PluginContext{}
+		}
+	}
+	g := d.gctx
+	pc.RequestID, pc.User, pc.TenantID, pc.ServerID, pc.ContentType = g.RequestID, g.User, g.TenantID, g.ServerID, g.ContentType
+	pc.GlobalState = copyMap(g.State)
+	pc.Metadata = copyMap(g.Metadata)
+	if d.table == nil {
+		d.table = make(plugin.ContextTable, len(d.plan.Refs))
+	}
+	d.table[k] = pc
+	return pc
+}
+
+func copyMap(m map[string]any) map[string]any {
+	if len(m) == 0 {
+		return nil
+	}
+	out := make(map[string]any, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}
+
+// afterReturn is what execute_plugin does with a returned result (spec §11.5 2–4).
+func (d *goDriver) afterReturn(i int, res *plugin.Result, pc *plugin.PluginContext, merge, meta bool) {
+	if merge {
+		if len(pc.GlobalState) > 0 {
+			if d.gctx.State == nil {
+				d.gctx.State = make(map[string]any, len(pc.GlobalState))
+			}
+			for k, v := range pc.GlobalState {
+				d.gctx.State[k] = v
+			}
+		}
+		if len(pc.Metadata) > 0 {
+			if d.gctx.Metadata == nil {
+				d.gctx.Metadata = make(map[string]any, len(pc.Metadata))
+			}
+			for k, v := range pc.Metadata {
+				d.gctx.Metadata[k] = v
+			}
+		}
+	}
+	if res != nil {
+		absorbResult(res, i, d.plan.Refs[i].Name, meta, &d.meta, &d.viols)
+	}
+}
+
+// absorbResult is the part of a normal return that every driver shares (spec §11.5 3–4,
+// §11.8): the plugin's metadata, minus the reserved _decision_plugin key, joins the run's
+// accumulator when meta is set, and its violation is kept stamped with the trusted
+// plugin name (§30.21).
+func absorbResult(res *plugin.Result, i int, name string, meta bool, acc *map[string]any, viols *map[int]*plugin.Violation) {
+	if meta && len(res.Metadata) > 0 {
+		if *acc == nil {
+			*acc = make(map[string]any, len(res.Metadata))
+		}
+		for k, v := range res.Metadata {
+			if k != plugin.DecisionPluginKey {
+				(*acc)[k] = v
+			}
+		}
+	}
+	if res.Violation != nil {
+		v := *res.Violation
+		v.PluginName = name
+		if *viols == nil {
+			*viols = map[int]*plugin.Violation{}
+		}
+		(*viols)[i] = &v
+	}
+}
+
+func (d *goDriver) noteErr(i int, err error) {
+	if d.errs == nil {
+		d.errs = map[int]error{}
+	}
+	d.errs[i] = err
+}
+
+// call runs one serial plugin.
+func (d *goDriver) call(step *engine.CallStep) (o engine.Outcome) {
+	i := step.Index
+	ref := d.plan.Refs[i]
+	pc := d.context(i, true)
+	in := d.effective()
+	c := &d.serial
+	c.ref, c.hook, c.in, c.pc, c.timeout, c.cc = ref, d.plan.Hook, in, pc, d.m.timeout(d.run), &d.slot(i).cc
+	c.start, c.end, c.expired, c.span, c.tracer = d.clock, 0, false, nil, d.m.tracer
+	if step.Span && d.trace != "" {
+		c.span = &callSpan{trace: d.trace, observer: d.m.observer, secs: step.Timeout}
+		c.start = 0 // read after the span started: its work is not the plugin's
+	}
+	if pc.GlobalState != nil || pc.Metadata != nil {
+		c.start = 0 // variable-cost work since the last boundary: not the plugin's
+	}
+	res := callGoAt(d.ctx, c, &o)
+	end := c.end
+	o.Index = i
+	d.clock = 0
+	if o.Status != engine.OutcomeOK {
+		if o.Err != nil {
+			d.noteErr(i, o.Err)
+		}
+		return o
+	}
+	if res == nil {
+		d.clock = end
+		if step.Merge && (pc.GlobalState != nil || pc.Metadata != nil) {
+			d.clock = 0
+		}
+	}
+	d.afterReturn(i, res, pc, step.Merge, step.Meta)
+	if res != nil && res.ModifiedPayload != nil {
+		var msg string
+		o.Mod, d.candidate, msg = candidateOf(d.plan, step.Apply, in, res.ModifiedPayload, d.current != nil)
+		if msg != "" {
+			d.m.emit([]engine.LogEntry{{Level: "warning", Message: msg, Logger: engine.PolicyLogger}})
+		}
+	}
+	return o
+}
+
+type completion struct {
+	i   int
+	res *plugin.Result
+	o   engine.Outcome
+	err error
+	pc  *plugin.PluginContext
+}
+
+// concurrent runs the concurrent phase on goroutines, bounded by the pool, and
+// reports completions in the order they arrive (spec §11.6).
+func (d *goDriver) concurrent(step engine.ConcurrentStep) (*engine.Step, error) {
+	indices := append([]int(nil), step.Indices...)
+	pool := step.Pool
+	var span *callSpan // one for the phase's calls (read only)
+	if step.Span && d.trace != "" {
+		span = &callSpan{trace: d.trace, observer: d.m.observer, secs: step.Timeout}
+	}
+	hook, timeout := d.plan.Hook, d.m.timeout(d.run)
+	calls := make([]ownCall, len(indices)) // one allocation for the phase, made here, not on the goroutines
+	for k, i := range indices {
+		calls[k].call = goCall{ref: d.plan.Refs[i], hook: hook, pc: d.context(i, true), timeout: timeout, span: span, tracer: d.m.tracer, cc: &calls[k].cc}
+	}
+	in := d.effective()
+	cctx, cancel := context.WithCancel(d.ctx)
+	defer cancel()
+	out := make(chan completion, len(indices))
+	sem := newPool(pool, len(indices))
+	var wg sync.WaitGroup
+	for k, i := range indices {
+		c := &calls[k].call
+		c.in = in
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if !sem.enter(cctx) {
+				return
+			}
+			defer sem.leave()
+			var o engine.Outcome
+			res := callGoAt(cctx, c, &o)
+			o.Index = i // its DurationNs feeds metrics only: concurrent records carry none
+			out <- completion{i: i, res: res, o: o, err: o.Err, pc: c.pc}
+		}()
+	}
+	defer wg.Wait() // cancelled siblings are awaited, as upstream awaits cancelled tasks
+	for range indices {
+		c := <-out
+		d.complete(c)
+		next, err := d.run.Report(&c.o)
+		if err != nil {
+			return nil, err
+		}
+		if next.Op != engine.OpNext {
+			if engine.Cancels(next) {
+				cancel()
+			}
+			// Siblings that completed but were not consumed still had their state
+			// merged (quirk §30.11), and get no record.
+			for {
+				select {
+				case c := <-out:
+					d.complete(c)
+					continue
+				default:
+				}
+				break
+			}
+			return next, nil
+		}
+		if len(next.Logs) > 0 {
+			d.m.emit(next.Logs)
+		}
+	}
+	return nil, fmt.Errorf("the concurrent phase ended without a final step")
+}
+
+func (d *goDriver) complete(c completion) {
+	if c.o.Status != engine.OutcomeOK {
+		if c.err != nil {
+			d.noteErr(c.i, c.err)
+		}
+		return
+	}
+	d.afterReturn(c.i, c.res, c.pc, true, true)
+	if c.res != nil && c.res.ModifiedPayload != nil {
+		c.o.Mod = engine.ModIgnored
+	}
+}
+
+// done builds the result and spawns the fire-and-forget plugins.
+func (d *goDriver) done(s *engine.Step) *HookResult {
+	step := s.Done()
+	r := &HookResult{ContinueProcessing: step.Continue, RetryDelayMs: step.Retry, Executions: step.Records, Metadata: d.meta}
+	if step.Payload {
+		r.ModifiedPayload = d.current
+	}
+	if step.ViolationIndex >= 0 {
+		r.Violation = d.viols[step.ViolationIndex]
+	}
+	if step.Decision != "" {
+		if r.Metadata == nil {
+			r.Metadata = map[string]any{}
+		}
+		r.Metadata[plugin.DecisionPluginKey] = step.Decision
+	}
+	if len(step.FAF) > 0 {
+		r.Background = d.spawn(step.FAF)
+	}
+	if d.table == nil {
+		d.table = plugin.ContextTable{}
+	}
+	if s.ChainEnd && d.hasCSp {
+		endSpan(d.m.observer, d.chain, "ok", d.run.ChainEndAttrs())
+	}
+	return r
+}
+
+// spawn starts the fire-and-forget plugins on the original payload, each with a fresh
+// context and its own timeout; failures apply on_error (spec §11.9).
+func (d *goDriver) spawn(indices []int) *Background {
+	bg := &Background{}
+	sem := newPool(d.run.Facts().Pool, len(indices))
+	ctx := context.WithoutCancel(d.ctx)
+	timeout := d.m.timeout(d.run)
+	// The tasks outlive the call and d is recycled: they capture only these.
+	m, hook, original := d.m, d.plan.Hook, d.original
+	for _, i := range indices {
+		ref := d.plan.Refs[i]
+		pc := d.context(i, false)
+		bg.wg.Add(1)
+		m.bg.Add(1)
+		go func() {
+			defer m.bg.Done()
+			defer bg.wg.Done()
+			sem.enter(ctx) // ctx never ends: the task always runs
+			defer sem.leave()
+			_, o := callGo(ctx, m.tracer, ref, hook, original, pc, timeout)
+			if o.Status == engine.OutcomeOK {
+				return
+			}
+			v := m.exec.FireAndForgetFailure(ref, &o)
+			m.emit([]engine.LogEntry{v.Log})
+			bg.fail(&plugin.PluginError{PluginName: ref.Name, Message: v.Message, Timeout: o.Status == engine.OutcomeTimeout, Err: o.Err})
+		}()
+	}
+	return bg
+}
+
+// raise turns a raise step into the error InvokeHook returns.
+func (d *goDriver) raise(step *engine.RaiseStep) error {
+	i := step.Index
+	switch step.Kind {
+	case engine.RaiseSize:
+		return &plugin.PayloadSizeError{Message: step.Message}
+	case engine.RaiseViolation:
+		records := append([]plugin.ExecutionRecord(nil), step.Records...)
+		if ve, ok := d.errs[i].(*plugin.ViolationError); ok && step.Own {
+			out := *ve
+			out.Executions = records
+			if out.Violation != nil {
+				v := *out.Violation
+				v.PluginName = d.plan.Refs[i].Name
+				out.Violation = &v
+			}
+			return &out
+		}
+		return &plugin.ViolationError{Message: step.Message, Violation: d.viols[i], Executions: records}
+	case engine.RaiseTimeout:
+		return &plugin.PluginError{PluginName: d.plan.Refs[i].Name, Message: step.Message, Timeout: true}
+	}
+	if pe, ok := d.errs[i].(*plugin.PluginError); ok && step.Own {
+		if pe.PluginName != "" {
+			return pe // the plugin's own error, unchanged
+		}
+		named := *pe // unnamed: name it with the trusted name (a copy: never mutate it)
+		named.PluginName = d.plan.Refs[i].Name
+		return &named
+	}
+	err := &plugin.PluginError{PluginName: d.plan.Refs[i].Name, Message: step.Message}
+	if step.Cause {
+		err.Err = d.errs[i]
+	}
+	return err
+}
+
+func (m *Manager) emit(logs []engine.LogEntry) {
+	l := m.logger
+	if l == nil {
+		return
+	}
+	for _, e := range logs {
+		level := slog.LevelWarn
+		switch e.Level {
+		case "debug":
+			level = slog.LevelDebug
+		case "info":
+			level = slog.LevelInfo
+		case "error":
+			level = slog.LevelError
+		}
+		if e.Logger != "" {
+			l.Log(context.Background(), level, e.Message, "logger", e.Logger)
+		} else {
+			l.Log(context.Background(), level, e.Message)
+		}
+	}
+}
+
+func (m *Manager) timeout(r *engine.Run) time.Duration {
+	secs, _ := r.Timeout()
+	return time.Duration(secs * float64(time.Second))
+}
