@@ -1,4 +1,5 @@
-"""The targets of issue 6, in one place, and how a result is judged against them."""
+"""The performance targets (issues 6 and 12), in one place, and how a result is judged
+against them."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Goal:
-    of: str  # "ours_median_ns" | "ratio" | "ns_per_op" | "growth_pct"
+    of: str  # "ours_median_ns" | "ratio" | "ns_per_op" | "growth_pct" | "stall_p99_ms"
     op: str  # "<=" | ">=" | "<"
     value: float
     text: str
@@ -31,7 +32,12 @@ GOALS: dict[str, Goal] = {
     "S4": Goal("ratio", "<=", 0.05, "≤ 0.05×"),
     "S5": Goal("ratio", ">=", 2.5, "≥ 2.5× throughput"),
     "S6": Goal("ns_per_op", "<=", 2000.0, "≤ 2 µs/op"),
-    "M1": Goal("growth_pct", "<", 5.0, "< 5 % growth"),
+    "S7.pre": Goal("ratio", "<=", 0.5, "≤ 0.5×"),
+    "S7.post": Goal("ratio", "<=", 0.5, "≤ 0.5×"),
+    "S7.url": Goal("ratio", "<=", 0.5, "≤ 0.5×"),
+    # the p99 of the loop's longest CPU-time gap per guard call, at every payload size
+    "S8": Goal("stall_p99_ms", "<=", 1.0, "p99 ≤ 1 ms"),
+    "M1": Goal("growth_pct", "<", 2.0, "< 2 % growth"),
 }
 
 

@@ -1,7 +1,11 @@
-"""Event-loop stall caused by Go guards (issue 10, item 4c): ours only.
+"""Event-loop stall caused by guard work (issue 10 item 4c; S8 of issue 12).
 
-    python bench/loopstall.py            # full run (make bench)
+    python bench/loopstall.py            # full run, ours, every mode (make bench)
     python bench/loopstall.py --quick    # smoke run (make bench-quick)
+
+run.py's S8 runs the "rule" mode for ours and the "upstream" mode with upstream's
+interpreter (the same guard work as Python plugins on the loop) and puts both in the
+main table.
 
 While the four built-in Go guards (bench/configs/s4_guards_builtin.yaml: PII filter,
 secrets detection, regex replace, deny list) run through ``invoke_hook`` on payloads of
@@ -54,6 +58,10 @@ import scenarios as sc  # noqa: E402
 # "1 MB" stays just under the payload-size guard (1,000,000, measured as upstream does)
 SIZES = {"16 KB": 16 << 10, "64 KB": 64 << 10, "256 KB": 256 << 10, "1 MB": 990_000}
 MODES = ("on", "size256k", "rule", "off")
+# "upstream": the same guard work on upstream cpex 0.1.4, whose guards are Python plugins
+# that run on the loop (bench/configs/s4_guards_python.yaml): run by run.py's S8 with
+# upstream's interpreter, so the table compares both packages' stalls.
+CHILD_MODES = (*MODES, "upstream")
 OLD_THRESHOLD = 262144  # the fixed "async" of the rule before item 4c (characters)
 
 
@@ -76,15 +84,16 @@ def pct(values: list[float], p: float) -> float:
 
 async def measure(mode: str, calls: dict[str, int]) -> dict[str, Any]:
     import cpex.framework as fw
-    from cpex.framework import _gowait
-    from cpex.framework._driver import payload_json
 
-    mgr = fw.TenantPluginManager(config=str(sc.config_path("S4", "ours")), timeout=30)
+    impl = "upstream" if mode == "upstream" else "ours"
+    if impl == "ours":
+        from cpex.framework import _gowait
+    mgr = fw.TenantPluginManager(config=str(sc.config_path("S4", impl)), timeout=30)
     await mgr.initialize()
     out: dict[str, Any] = {}
     for label, size in SIZES.items():
         payload = fw.ToolPreInvokePayload(name="ingest_documents", args=guard_args(size))
-        text_len = len(payload_json(payload))
+        text_len = len(payload.model_dump_json())
         if mode == "on":
             _gowait.enabled = False
         elif mode == "size256k":
@@ -135,9 +144,14 @@ async def measure(mode: str, calls: dict[str, int]) -> dict[str, Any]:
     return out
 
 
-def child(mode: str, quick: bool) -> None:
-    calls = {"16 KB": 200, "64 KB": 100, "256 KB": 40, "1 MB": 15} if quick else {
-        "16 KB": 1000, "64 KB": 500, "256 KB": 200, "1 MB": 100}
+CALLS = {"16 KB": 1000, "64 KB": 500, "256 KB": 200, "1 MB": 100}
+QUICK_CALLS = {"16 KB": 200, "64 KB": 100, "256 KB": 40, "1 MB": 15}
+# S8 of run.py: fewer calls, as upstream's Python guards take ~0.5 s per 1 MB call.
+S8_CALLS = {"16 KB": 400, "64 KB": 200, "256 KB": 100, "1 MB": 50}
+
+
+def child(mode: str, quick: bool, s8: bool = False) -> None:
+    calls = QUICK_CALLS if quick else S8_CALLS if s8 else CALLS
     print(json.dumps(asyncio.run(measure(mode, calls))))
 
 
@@ -172,11 +186,12 @@ def table(results: dict[str, dict[str, Any]]) -> str:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="fewer calls per size (smoke run)")
-    ap.add_argument("--child", choices=MODES, help=argparse.SUPPRESS)
+    ap.add_argument("--child", choices=CHILD_MODES, help=argparse.SUPPRESS)
+    ap.add_argument("--s8", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--modes", default=",".join(MODES), help="comma-separated subset of " + ", ".join(MODES))
     a = ap.parse_args()
     if a.child:
-        child(a.child, a.quick)
+        child(a.child, a.quick, a.s8)
         return
     modes = [m for m in a.modes.split(",") if m]
     started = time.time()

@@ -38,7 +38,9 @@ from goals import GOALS  # noqa: E402
 from stats import median, summarize  # noqa: E402
 
 IMPLS = ("upstream", "ours")
-GROUPS = ("S0", "S1", "S2", "S3", "S4", "S5", "S6", "M1")
+GROUPS = ("S0", "S1", "S2", "S3", "S4", "S5", "S6", "S7", "S8", "M1")
+# Groups measured by the workers, one manager per setup, in this order.
+WORKER_SETUPS = ("S0", "S1", "S2", "S3", "S4", "S5", "S7")
 
 
 @dataclass(frozen=True)
@@ -60,7 +62,7 @@ PLANS = {
     "full": Plan(
         name="full",
         rounds=8,
-        budget_ms={"S0": 150, "S1": 400, "S2": 400, "S3": 400, "S4": 800, "S5": 1500},
+        budget_ms={"S0": 150, "S1": 400, "S2": 400, "S3": 400, "S4": 800, "S5": 1500, "S7": 400},
         throughput_rounds=6,
         m1_calls=1_000_000,
         m1_checkpoints=20,
@@ -70,7 +72,7 @@ PLANS = {
     "quick": Plan(
         name="quick",
         rounds=2,
-        budget_ms={"S0": 20, "S1": 50, "S2": 50, "S3": 50, "S4": 80, "S5": 250},
+        budget_ms={"S0": 20, "S1": 50, "S2": 50, "S3": 50, "S4": 80, "S5": 250, "S7": 50},
         throughput_rounds=1,
         m1_calls=4_000,
         m1_checkpoints=4,
@@ -317,7 +319,9 @@ class Bench:
             if s.setup in self.selected:
                 rounds = self.plan.throughput_rounds if s.kind == "throughput" else self.plan.rounds
                 steps += rounds * len(self.impls)
-        steps += sum(len(self.impls) for g in ("S0", "S1", "S2", "S3", "S4", "S5") if g in self.selected)
+        steps += sum(len(self.impls) for g in WORKER_SETUPS if g in self.selected)
+        if "S8" in self.selected:
+            steps += len(self.impls)
         if "M1" in self.selected and "ours" in self.impls:
             steps += self.plan.m1_checkpoints
         if "S6" in self.selected:
@@ -330,9 +334,11 @@ class Bench:
         self.results["machine"] = machine_info()
         self.progress = Progress(self.total_steps(), enabled=not self.args.plain)
         try:
-            for setup in ("S0", "S1", "S2", "S3", "S4", "S5"):
+            for setup in WORKER_SETUPS:
                 if setup in self.selected:
                     self.run_setup(setup)
+            if "S8" in self.selected:
+                self.results["loop_stall"] = self.run_s8()
             if "M1" in self.selected and "ours" in self.impls:
                 self.run_m1()
             self.close_workers()
@@ -379,7 +385,9 @@ class Bench:
         rounds = self.plan.throughput_rounds if s.kind == "throughput" else self.plan.rounds
         budget = self.plan.budget_ms[s.setup]
         raw: dict[str, dict[str, list[float]]] = {
-            impl: {"samples": [], "round_medians": [], "throughput": [], "cpu": []} for impl in ready
+            impl: {"samples": [], "round_medians": [], "throughput": [], "cpu": [], "tasks_with_calls": [],
+                   "min_task_calls": []}
+            for impl in ready
         }
         for r in range(rounds):
             # Alternate which side goes first, so that neither always follows the other.
@@ -407,6 +415,8 @@ class Bench:
                     raw[impl]["cpu"].append(ans["cpu_ns"] / ans["calls"])
                 if s.kind == "throughput" and ans.get("elapsed_ns"):
                     raw[impl]["throughput"].append(ans["calls"] / (ans["elapsed_ns"] / 1e9))
+                    raw[impl]["tasks_with_calls"].append(ans.get("tasks_with_calls", 0))
+                    raw[impl]["min_task_calls"].append(ans.get("min_task_calls", 0))
                 self.progress.advance()
         for impl, data in raw.items():
             if not data["samples"]:
@@ -417,7 +427,13 @@ class Bench:
             if s.kind == "throughput":
                 summary["throughput_per_s"] = median(data["throughput"])
                 summary["round_throughputs"] = [round(x, 1) for x in data["throughput"]]
-                summary["concurrent_tasks"] = 200
+                summary["concurrent_tasks"] = sc.S5_TASKS
+                # The fewest tasks that made calls in any round, and the fewest calls a
+                # task made: a concurrent scenario must keep every client busy.
+                summary["tasks_with_calls"] = min(data["tasks_with_calls"])
+                summary["min_task_calls"] = min(data["min_task_calls"])
+                if summary["tasks_with_calls"] < sc.S5_TASKS:
+                    self._fail([entry], impl, f"only {summary['tasks_with_calls']} of {sc.S5_TASKS} tasks made calls")
             entry[impl] = summary
 
     def _entry(self, s: sc.Scenario) -> dict[str, Any]:
@@ -445,10 +461,13 @@ class Bench:
             entry["goal"] = {"of": goal.of, "op": goal.op, "value": goal.value, "text": goal.text}
             measured = ours["median_ns"] if goal.of == "ours_median_ns" and ours else ratio
             entry["met"] = goal.met(measured)
-        if s.setup == "S4":
-            checks = {impl: entry["setup"].get(impl, {}).get("check") for impl in IMPLS}
-            if all(checks.values()):
+        checks = {impl: entry["setup"].get(impl, {}).get("check") for impl in IMPLS}
+        if all(checks.values()):
+            if s.setup == "S4":
                 entry["same_output"] = checks["upstream"]["out_sha256"] == checks["ours"]["out_sha256"]
+            elif s.setup == "S7":
+                # the same decision, violation and modified payload from both packages
+                entry["same_output"] = checks["upstream"][s.key] == checks["ours"][s.key]
 
     def run_m1(self) -> None:
         plan = self.plan
@@ -473,6 +492,39 @@ class Bench:
             return
         self.progress.advance(max(plan.m1_checkpoints - seen[0], 0))
         self.results["memory"] = m1_summary(ans)
+
+    def run_s8(self) -> dict[str, Any]:
+        """S8: the event loop under guard work (bench/loopstall.py), both packages.
+
+        Ours runs the four Go built-in guards under the core's on/off-loop rule; upstream
+        runs the same work as Python plugins (s4_guards_python.yaml), on the loop. Each
+        side in its own process with its own interpreter, after the workers are gone."""
+        out: dict[str, Any] = {}
+        goal = GOALS["S8"]
+        for impl in self.impls:
+            self.progress.describe(f"S8 loop stall ({impl})")
+            env = dict(os.environ)
+            if impl == "ours":
+                env["PYTHONPATH"] = os.pathsep.join([str(REPO / "python"), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+            else:
+                env.pop("PYTHONPATH", None)
+            env.pop("CPEX_LOOP_STALL_BUDGET_US", None)
+            mode = "rule" if impl == "ours" else "upstream"
+            cmd = [str(self.pythons[impl]), str(BENCH_DIR / "loopstall.py"), "--child", mode,
+                   "--quick" if self.args.quick else "--s8"]
+            proc = subprocess.run(cmd, cwd=str(REPO), env=env, capture_output=True, text=True, timeout=1800, check=False)
+            if proc.returncode != 0:
+                self.errors.append(f"{impl}: S8: {_summary(proc.stderr[-2000:])}")
+                out[impl] = {"error": proc.stderr[-2000:]}
+            else:
+                sizes = json.loads(proc.stdout.strip().splitlines()[-1])
+                out[impl] = {
+                    "sizes": sizes,
+                    "met": all(goal.met(r["cpu_stall_p99_ms"]) for r in sizes.values()) if impl == "ours" else None,
+                }
+            self.progress.advance()
+        out["goal"] = {"of": goal.of, "op": goal.op, "value": goal.value, "text": goal.text}
+        return out
 
     def run_go(self) -> dict[str, Any]:
         out = gobench.run(REPO, self.plan.go_benchtime, go=self.args.go)

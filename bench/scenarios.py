@@ -35,6 +35,8 @@ class Scenario:
     title: str
     batch: int = 1
     kind: str = "latency"
+    hook: str = "tool_pre_invoke"  # the hook a latency sample invokes (S0 rows aside)
+    payload: str = "pre"  # which of the setup's payloads (Worker.setup) it passes
 
 
 SCENARIOS: tuple[Scenario, ...] = (
@@ -45,6 +47,11 @@ SCENARIOS: tuple[Scenario, ...] = (
     Scenario("S3", "S3", "tool_pre_invoke, 10 Python plugins across the five modes"),
     Scenario("S4", "S4", "PII + secrets + regex replace + deny list on 16 KB of tool args"),
     Scenario("S5", "S5", "200 concurrent asyncio tasks, S2 pre + post hooks", kind="throughput"),
+    Scenario("S7.pre", "S7", "published PyO3 plugins (PII, secrets) on tool_pre_invoke"),
+    Scenario("S7.post", "S7", "published PyO3 plugins (PII, secrets, encoded exfil) on tool_post_invoke",
+             hook="tool_post_invoke", payload="post"),
+    Scenario("S7.url", "S7", "published PyO3 plugin (URL reputation) on resource_pre_fetch",
+             hook="resource_pre_fetch", payload="resource"),
 )
 
 # Config file per setup and implementation. Only S4 differs between the two sides:
@@ -57,12 +64,13 @@ CONFIGS: dict[str, dict[str, str]] = {
     "S3": {"upstream": "s3_five_modes.yaml", "ours": "s3_five_modes.yaml"},
     "S4": {"upstream": "s4_guards_python.yaml", "ours": "s4_guards_builtin.yaml"},
     "S5": {"upstream": "s2_ten_noop.yaml", "ours": "s2_ten_noop.yaml"},
+    "S7": {"upstream": "s7_published.yaml", "ours": "s7_published.yaml"},
     "M1": {"upstream": "s2_ten_noop.yaml", "ours": "s2_ten_noop.yaml"},
 }
 
 # Setups that run with the gateway's HookPayloadPolicy map. S1 and S0 run with none
 # (the library default: no policy, default "allow"), as a plain embedding would.
-WITH_POLICIES = {"S2", "S3", "S4", "S5", "M1"}
+WITH_POLICIES = {"S2", "S3", "S4", "S5", "S7", "M1"}
 
 # The writable fields per hook that the ContextForge gateway passes as hook_policies
 # (mcpgateway/plugins/policy.py, see shared/spec/gateway-contract.md §3).
@@ -84,6 +92,7 @@ GATEWAY_WRITABLE_FIELDS: dict[str, tuple[str, ...]] = {
 S0_HOOK = "prompt_pre_fetch"  # no plugin of the S0 config registers it
 GUARD_HOOK = "tool_pre_invoke"
 S4_ARGS_BYTES = 16 * 1024
+S5_TASKS = 200  # concurrent clients of S5
 
 
 def config_path(setup: str, impl: str) -> Path:
@@ -187,3 +196,35 @@ def payload_string_bytes(value: Any) -> int:
     if isinstance(value, list):
         return sum(payload_string_bytes(v) for v in value)
     return 0
+
+
+# --- S7: what the gateway's published PyO3 plugins see on a typical request ----------
+
+# An e-mail tool call: a recipient (PII the filter masks), a subject and a ~1.5 KB body of
+# ordinary text with one more address; no secret (the secrets plugin would block).
+_S7_BODY = (
+    "Hi team, the quarterly review is moved to Thursday. Please send the updated figures "
+    "for each region before noon, and copy finance@corp.example on anything about pricing. "
+) * 8
+
+
+def s7_pre_payload(fw: Any) -> Any:
+    return fw.ToolPreInvokePayload(
+        name="send_email",
+        args={"to": "jane.doe@corp.example", "subject": "Quarterly review moved", "body": _S7_BODY,
+              "priority": "normal"},
+    )
+
+
+def s7_post_payload(fw: Any) -> Any:
+    # A search tool's answer: ~2 KB of text content with a contact address and a URL.
+    text = ("Result: the onboarding guide at https://docs.corp.example/onboarding covers "
+            "accounts, laptops and the first week; questions go to it-help@corp.example. ") * 12
+    return fw.ToolPostInvokePayload(
+        name="search_documents",
+        result={"content": [{"type": "text", "text": text}], "isError": False},
+    )
+
+
+def s7_resource_payload(fw: Any) -> Any:
+    return fw.ResourcePreFetchPayload(uri="https://docs.corp.example/guides/onboarding.md", metadata={})

@@ -34,8 +34,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import scenarios as sc
 from memstats import snapshot
 
-WARMUP_CALLS = {"S0": 2000, "S1": 300, "S2": 200, "S3": 200, "S4": 20, "S5": 200}
-S5_TASKS = 200
+WARMUP_CALLS = {"S0": 2000, "S1": 300, "S2": 200, "S3": 200, "S4": 20, "S5": 200, "S7": 100}
+
 ns = time.perf_counter_ns
 
 
@@ -74,11 +74,18 @@ class Worker:
         mgr = await self._manager(setup)
         self.managers[setup] = mgr
         fw = self.fw
-        self.payloads[setup] = {
-            "pre": sc.s4_payload(fw) if setup == "S4" else sc.tool_pre_payload(fw),
-            "post": sc.tool_post_payload(fw),
-            "prompt": sc.prompt_payload(fw),
-        }
+        if setup == "S7":
+            self.payloads[setup] = {
+                "pre": sc.s7_pre_payload(fw),
+                "post": sc.s7_post_payload(fw),
+                "resource": sc.s7_resource_payload(fw),
+            }
+        else:
+            self.payloads[setup] = {
+                "pre": sc.s4_payload(fw) if setup == "S4" else sc.tool_pre_payload(fw),
+                "post": sc.tool_post_payload(fw),
+                "prompt": sc.prompt_payload(fw),
+            }
         info: dict[str, Any] = {"build_ms": (ns() - started) / 1e6}
         if setup == "S0" and mgr.has_hooks_for(sc.S0_HOOK):
             raise RuntimeError(f"S0 config registers {sc.S0_HOOK}; S0 must measure a hook with no plugins")
@@ -86,6 +93,8 @@ class Worker:
             raise RuntimeError(f"{setup}: no plugin registered for {sc.GUARD_HOOK}; the config did not load")
         if setup == "S4":
             info["check"] = await self._s4_check(mgr)
+        if setup == "S7":
+            info["check"] = await self._s7_check(mgr)
         for i in range(WARMUP_CALLS.get(setup, 100)):
             await self._one_call(setup, i)
         return info
@@ -155,6 +164,12 @@ class Worker:
             gctx = sc.global_context(self.fw, i)
             _, table = await mgr.invoke_hook(sc.GUARD_HOOK, p["pre"], gctx, None, True)
             return await mgr.invoke_hook("tool_post_invoke", p["post"], gctx, table, True)
+        if setup == "S7":
+            for s in sc.SCENARIOS:
+                if s.setup == "S7":
+                    await mgr.invoke_hook(s.hook, p[s.payload], sc.global_context(self.fw, i), None, True)
+            await _between_requests()
+            return None
         result, _ = await mgr.invoke_hook(sc.GUARD_HOOK, p["pre"], sc.global_context(self.fw, i), None, True)
         await _drain(result)
         await _between_requests()
@@ -197,8 +212,8 @@ class Worker:
                     break
         else:
             invoke = mgr.invoke_hook
-            hook = sc.GUARD_HOOK
-            payload = p["pre"]
+            hook = scenario.hook
+            payload = p[scenario.payload]
             i = 0
             while len(samples) < n:
                 gctx = sc.global_context(fw, i)  # outside the timed region, as the gateway's request setup
@@ -239,17 +254,27 @@ class Worker:
                 latencies.append(t1 - t0)
                 latencies.append(t2 - t1)
                 calls += 2
+                # A server's request handler gives the loop back between requests. Without
+                # it a chain that never suspends (ours: no-op plugins complete inline)
+                # lets task 0 run the whole budget while the other 199 never start, and
+                # the scenario measures one client, not 200.
+                await _between_requests()
             return calls
 
         started = ns()
         cpu0 = time.process_time_ns()
-        counts = await asyncio.gather(*(client(t) for t in range(S5_TASKS)))
+        counts = await asyncio.gather(*(client(t) for t in range(sc.S5_TASKS)))
         elapsed = ns() - started
         return {
             "samples": [float(x) for x in latencies],
             "calls": sum(counts),
             "elapsed_ns": elapsed,
             "cpu_ns": time.process_time_ns() - cpu0,
+            # How evenly the tasks were served: the run checks that every task made calls.
+            "tasks": sc.S5_TASKS,
+            "tasks_with_calls": sum(1 for c in counts if c > 0),
+            "min_task_calls": min(counts),
+            "max_task_calls": max(counts),
         }
 
     async def _s4_check(self, mgr: Any) -> dict[str, Any]:
@@ -271,6 +296,26 @@ class Worker:
             "secret_redactions": text.count("***REDACTED***"),
             "words_replaced": text.count("crud") + text.count("[filtered]"),
         }
+
+
+    async def _s7_check(self, mgr: Any) -> dict[str, Any]:
+        """Per S7 row, what the published plugins decided and produced, to compare sides."""
+        out: dict[str, Any] = {}
+        p = self.payloads["S7"]
+        for s in sc.SCENARIOS:
+            if s.setup != "S7":
+                continue
+            result, _ = await mgr.invoke_hook(s.hook, p[s.payload], sc.global_context(self.fw, 0), None, True)
+            modified = result.modified_payload
+            dump = modified.model_dump(mode="json") if modified is not None else None
+            violation = result.violation
+            out[s.key] = {
+                "continue_processing": bool(result.continue_processing),
+                "modified": modified is not None,
+                "violation": violation.code if violation is not None else None,
+                "out_sha256": hashlib.sha256(json.dumps(dump, sort_keys=True).encode()).hexdigest(),
+            }
+        return out
 
 
 async def _between_requests() -> None:

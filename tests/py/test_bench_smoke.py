@@ -53,6 +53,9 @@ def test_quick_run_reports_every_selected_scenario(quick_results: dict[str, Any]
         assert "goal" in entry and entry["goal"]["text"], key
     s5 = quick_results["scenarios"]["S5"]
     assert s5["kind"] == "throughput" and s5["ours"]["throughput_per_s"] > 0
+    # S5 is concurrent: every one of its clients made calls in every round, not task 0 alone.
+    assert s5["ours"]["tasks_with_calls"] == s5["ours"]["concurrent_tasks"] == 200
+    assert s5["ours"]["min_task_calls"] >= 2
 
 
 def test_quick_run_reports_memory_series(quick_results: dict[str, Any]) -> None:
@@ -121,3 +124,34 @@ def test_chart_is_written_from_ratios(tmp_path: Path) -> None:
     path = tmp_path / "ratios.png"
     assert report.chart(results, path) is None
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_s8_rows_judge_the_tail_at_every_size() -> None:
+    sizes = {
+        label: {"cpu_stall_p50_ms": p50, "cpu_stall_p99_ms": p99, "cpu_stall_max_ms": p99 + 0.1,
+                "wall_stall_p99_ms": p99 + 1.0}
+        for label, p50, p99 in (("16 KB", 0.2, 0.5), ("1 MB", 0.6, 2.5))
+    }
+    upstream = {k: dict(v, cpu_stall_p50_ms=v["cpu_stall_p50_ms"] * 10, cpu_stall_p99_ms=v["cpu_stall_p99_ms"] * 10)
+                for k, v in sizes.items()}
+    results = {"scenarios": {}, "selected": ["S8"],
+               "loop_stall": {"ours": {"sizes": sizes}, "upstream": {"sizes": upstream}}}
+    rows = {r[0]: r for r in report.rows(results)}
+    assert set(rows) == {"S8 loop stall 16 KB", "S8 loop stall 1 MB"}
+    small, large = rows["S8 loop stall 16 KB"], rows["S8 loop stall 1 MB"]
+    assert len(small) == len(report.HEADERS)
+    assert (small[3], small[4], small[5], small[6], small[-1]) == ("0.20 ms", "0.50 ms", "0.100", "0.100", "yes")
+    assert (large[4], large[-1]) == ("2.50 ms", "NO"), "a p99 stall over 1 ms misses the goal"
+
+
+def test_p99_column_marks_a_longer_tail() -> None:
+    results = {"scenarios": {
+        "S1": {"kind": "latency", "ratio": 0.5, "ratio_p99": 0.8, "upstream": {"median_ns": 2, "p99_ns": 10},
+               "ours": {"median_ns": 1, "p99_ns": 8}},
+        "S3": {"kind": "latency", "ratio": 0.5, "ratio_p99": 2.04, "upstream": {"median_ns": 2, "p99_ns": 10},
+               "ours": {"median_ns": 1, "p99_ns": 20.4}},
+    }, "selected": ["S1", "S3"]}
+    rows = {r[0]: r for r in report.rows(results)}
+    col = report.HEADERS.index("p99 ours/upstream")
+    assert rows["S1"][col] == "0.800"
+    assert rows["S3"][col] == "2.040 (longer)"
