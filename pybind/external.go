@@ -108,33 +108,16 @@ func externalNewInput(entry, opts string) (*config.PluginConfig, mcpclient.Optio
 	if err := decodeStrict("ExternalPluginNew", "opts", opts, &o); err != nil {
 		return nil, none, 0, err
 	}
-	timeout := externalConnectTimeout
-	if o.Timeout != nil {
-		if !(*o.Timeout > 0) || *o.Timeout > 1e6 {
-			return nil, none, 0, fmt.Errorf("ExternalPluginNew: opts.timeout: want a positive number of seconds, got %v", *o.Timeout)
-		}
-		timeout = time.Duration(*o.Timeout * float64(time.Second))
-	}
-	var raw json.RawMessage
-	if err := json.Unmarshal([]byte(entry), &raw); err != nil {
-		return nil, none, 0, fmt.Errorf("ExternalPluginNew: entry: invalid JSON %s: %v", clip(entry), err)
-	}
-	var keys map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &keys); err != nil {
-		return nil, none, 0, fmt.Errorf("ExternalPluginNew: entry: want a JSON object, got %s", clip(entry))
-	}
-	doc, _ := json.Marshal(map[string]any{"plugins": []json.RawMessage{raw}})
-	// Python validated the entry under its own settings (SSRF protection included); the
-	// loader here only rebuilds it, with the keys it sets.
-	cfg, err := config.Parse(doc, "external plugin entry", config.WithTemplating(false), config.WithSSRFProtection(false))
+	timeout, err := seconds("ExternalPluginNew", "timeout", o.Timeout, externalConnectTimeout)
 	if err != nil {
-		return nil, none, 0, fmt.Errorf("ExternalPluginNew: %w", err)
+		return nil, none, 0, err
 	}
-	if len(cfg.Plugins) != 1 || cfg.Plugins[0].Kind != config.KindExternal {
-		return nil, none, 0, fmt.Errorf("ExternalPluginNew: entry: want one plugin with kind external and an mcp, grpc or unix_socket section, got %s", clip(entry))
+	pc, keys, err := oneEntry("ExternalPluginNew", entry, config.KindExternal,
+		"one plugin with kind external and an mcp, grpc or unix_socket section")
+	if err != nil {
+		return nil, none, 0, err
 	}
-	pc := &cfg.Plugins[0]
-	mo := mcpclient.Options{SetKeys: make([]string, 0, len(keys))}
+	mo := mcpclient.Options{SetKeys: keys}
 	if o.Env != nil {
 		// The PLUGINS_* variables as Python sees them now: the Go runtime's copy of the
 		// environment is the one of its start, blind to later os.environ changes.
@@ -143,9 +126,6 @@ func externalNewInput(entry, opts string) (*config.PluginConfig, mcpclient.Optio
 			return nil, none, 0, fmt.Errorf("ExternalPluginNew: opts.env: %w", err)
 		}
 		mo.Settings = &s
-	}
-	for k := range keys {
-		mo.SetKeys = append(mo.SetKeys, k)
 	}
 	if o.Python != nil {
 		mo.Python = *o.Python

@@ -65,24 +65,13 @@ func isolatedNewInput(entry, opts string) (*config.PluginConfig, isolated.Option
 	if err := decodeStrict("IsolatedPluginNew", "opts", opts, &o); err != nil {
 		return nil, none, 0, err
 	}
-	timeout := isolatedSetupTimeout
-	if o.Timeout != nil {
-		if !(*o.Timeout > 0) || *o.Timeout > 1e6 {
-			return nil, none, 0, fmt.Errorf("IsolatedPluginNew: opts.timeout: want a positive number of seconds, got %v", *o.Timeout)
-		}
-		timeout = time.Duration(*o.Timeout * float64(time.Second))
-	}
-	var raw json.RawMessage
-	if err := json.Unmarshal([]byte(entry), &raw); err != nil {
-		return nil, none, 0, fmt.Errorf("IsolatedPluginNew: entry: invalid JSON %s: %v", clip(entry), err)
-	}
-	doc, _ := json.Marshal(map[string]any{"plugins": []json.RawMessage{raw}})
-	cfg, err := config.Parse(doc, "isolated plugin entry", config.WithTemplating(false), config.WithSSRFProtection(false))
+	timeout, err := seconds("IsolatedPluginNew", "timeout", o.Timeout, isolatedSetupTimeout)
 	if err != nil {
-		return nil, none, 0, fmt.Errorf("IsolatedPluginNew: %w", err)
+		return nil, none, 0, err
 	}
-	if len(cfg.Plugins) != 1 || cfg.Plugins[0].Kind != config.KindIsolatedVenv {
-		return nil, none, 0, fmt.Errorf("IsolatedPluginNew: entry: want one plugin with kind isolated_venv, got %s", clip(entry))
+	pc, _, err := oneEntry("IsolatedPluginNew", entry, config.KindIsolatedVenv, "one plugin with kind isolated_venv")
+	if err != nil {
+		return nil, none, 0, err
 	}
 	io := isolated.Options{PluginDirs: o.PluginDirs}
 	if o.Python != nil {
@@ -97,13 +86,10 @@ func isolatedNewInput(entry, opts string) (*config.PluginConfig, isolated.Option
 	if o.Requirements != nil {
 		io.Requirements = *o.Requirements
 	}
-	if o.CallTimeout != nil {
-		if !(*o.CallTimeout > 0) || *o.CallTimeout > 1e6 {
-			return nil, none, 0, fmt.Errorf("IsolatedPluginNew: opts.call_timeout: want a positive number of seconds, got %v", *o.CallTimeout)
-		}
-		io.CallTimeout = time.Duration(*o.CallTimeout * float64(time.Second))
+	if io.CallTimeout, err = seconds("IsolatedPluginNew", "call_timeout", o.CallTimeout, 0); err != nil {
+		return nil, none, 0, err
 	}
-	return &cfg.Plugins[0], io, timeout, nil
+	return pc, io, timeout, nil
 }
 
 // IsolatedVenvPrepare builds (or reuses) the venv of an isolated_venv plugin for the
