@@ -3,7 +3,6 @@ package engine
 import (
 	"time"
 
-	"github.com/cpex-go/cpex/core/config"
 	"github.com/cpex-go/cpex/core/metrics/series"
 	"github.com/cpex-go/cpex/core/plugin"
 )
@@ -105,22 +104,6 @@ func completedOutcome(rec *plugin.ExecutionRecord, halted bool) series.Outcome {
 		return series.Blocked
 	case rec.PayloadModified || rec.ExtensionsModified:
 		return series.Modified
-	}
-	return series.Allowed
-}
-
-// singleOutcome is the outcome of a single-plugin call: a single run does not judge
-// modifications (the caller gets the plugin's result as it is), so a call that returned
-// is allowed unless it blocked in a mode where blocking counts.
-func singleOutcome(ref *Ref, o *Outcome) series.Outcome {
-	switch o.Status {
-	case OutcomeViolationError:
-		return series.Blocked
-	case OutcomeTimeout, OutcomeError, OutcomePluginError:
-		return failureOutcome(o.Status)
-	}
-	if !o.Continue && (ref.Mode == config.ModeSequential || ref.Mode == config.ModeConcurrent) {
-		return series.Blocked
 	}
 	return series.Allowed
 }

@@ -546,13 +546,16 @@ func (r *Run) reportSingle(o *Outcome) *Step {
 	s := r.reset()
 	s.Answer = true
 	ref := r.single
-	r.count(0, singleOutcome(ref, o), o.DurationNs)
+	// the plugin's call series counts each branch's outcome (metrics.go); a single run
+	// judges no modification, so a call that returned is allowed unless it blocked
 	switch o.Status {
 	case OutcomeViolationError:
+		r.count(0, series.Blocked, o.DurationNs)
 		s := r.raise(RaiseViolation, 0, o.Message, false, false)
 		s.raise.Own = true
 		return s
 	case OutcomeTimeout, OutcomeError, OutcomePluginError:
+		r.count(0, failureOutcome(o.Status), o.DurationNs)
 		msg := o.Message
 		if o.Status == OutcomeTimeout {
 			msg = timeoutMessage(ref.Name, r.opts.timeoutText)
@@ -585,19 +588,24 @@ func (r *Run) reportSingle(o *Outcome) *Step {
 	s.Op = OpDone
 	s.done = DoneStep{Single: SinglePlugin, ViolationIndex: -1}
 	if o.Continue {
+		r.count(0, series.Allowed, o.DurationNs)
 		return s
 	}
 	d := &s.done
 	switch ref.Mode {
 	case config.ModeSequential, config.ModeConcurrent:
+		r.count(0, series.Blocked, o.DurationNs)
 		r.log("warning", "Plugin %s blocked %s: %s", ref.Name, r.hook(), violationSummary(o))
 		if r.facts.ViolationsAsErrors {
 			return r.raise(RaiseViolation, 0, blockedMessage(r.hook(), ref.Name, o), false, false)
 		}
 		d.Single, d.Continue, d.Violation, d.Denial = SingleNew, false, true, true
 	case config.ModeTransform, config.ModeAudit:
+		r.count(0, series.Allowed, o.DurationNs)
 		r.log("warning", "Plugin %s raised violation in %s mode (blocking suppressed): %s", ref.Name, ref.Mode, violationSummary(o))
 		d.Single, d.Continue, d.Payload = SingleNew, true, ref.Mode == config.ModeTransform
+	default:
+		r.count(0, series.Allowed, o.DurationNs)
 	}
 	return s
 }
