@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/cpex-go/cpex/core"
+	"github.com/cpex-go/cpex/core/external/remote"
 )
 
 // Task types of NDJSON protocol v1.
@@ -132,55 +133,23 @@ func decodeAnswer(line []byte) (answer, error) {
 	return a, nil
 }
 
-// wireResult is upstream PluginResult's JSON form.
-type wireResult struct {
-	ContinueProcessing *bool          `json:"continue_processing"`
-	ModifiedPayload    any            `json:"modified_payload"`
-	Violation          *wireViolation `json:"violation"`
-	Metadata           map[string]any `json:"metadata"`
-	RetryDelayMs       *int           `json:"retry_delay_ms"`
-}
-
-type wireViolation struct {
-	Reason         string            `json:"reason"`
-	Description    string            `json:"description"`
-	Code           string            `json:"code"`
-	Details        map[string]any    `json:"details"`
-	MCPErrorCode   *int              `json:"mcp_error_code"`
-	HTTPStatusCode *int              `json:"http_status_code"`
-	HTTPHeaders    map[string]string `json:"http_headers"`
-}
-
-// result converts a success answer to a core.Result; the modified payload, the
-// violation's headers and any returned extensions lose their sensitive headers.
+// result converts a success answer to a core.Result with the transports' one decoder
+// (remote.DecodeResult); the modified payload and the violation's headers then lose
+// their sensitive headers.
 func (a answer) result() (*core.Result, error) {
 	b, err := json.Marshal(a.raw)
 	if err != nil {
 		return nil, err
 	}
-	var wr wireResult
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.UseNumber()
-	if err := dec.Decode(&wr); err != nil {
+	r, err := remote.DecodeResult(b)
+	if err != nil {
 		return nil, fmt.Errorf("invalid result: %v", err)
 	}
-	r := &core.Result{Metadata: wr.Metadata}
-	if wr.ContinueProcessing != nil && !*wr.ContinueProcessing {
-		r.Block = true
+	if r.ModifiedPayload != nil {
+		r.ModifiedPayload = stripSensitive(r.ModifiedPayload)
 	}
-	if wr.RetryDelayMs != nil {
-		r.RetryDelayMs = *wr.RetryDelayMs
-	}
-	if wr.ModifiedPayload != nil {
-		m, ok := stripSensitive(wr.ModifiedPayload).(map[string]any)
-		if !ok {
-			return nil, fmt.Errorf("invalid result: modified_payload is %T, want an object", wr.ModifiedPayload)
-		}
-		r.ModifiedPayload = m
-	}
-	if v := wr.Violation; v != nil {
-		r.Violation = &core.Violation{Reason: v.Reason, Description: v.Description, Code: v.Code, Details: v.Details,
-			MCPErrorCode: v.MCPErrorCode, HTTPStatusCode: v.HTTPStatusCode, HTTPHeaders: stripHeaderMap(v.HTTPHeaders)}
+	if r.Violation != nil {
+		r.Violation.HTTPHeaders = stripHeaderMap(r.Violation.HTTPHeaders)
 	}
 	return r, nil
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"net"
@@ -18,6 +17,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/cpex-go/cpex/core/config"
+	"github.com/cpex-go/cpex/core/external/remote"
 )
 
 // HTTPConfig is where and how the streamable HTTP endpoint listens (upstream
@@ -210,7 +210,7 @@ func serverTLS(t *TLSConfig) (*tls.Config, error) {
 	if t.Certfile == "" || t.Keyfile == "" {
 		return nil, errors.New("plugin server: TLS: certfile and keyfile are both required")
 	}
-	cert, err := loadKeyPair(t.Certfile, t.Keyfile, t.KeyfilePassword)
+	cert, err := remote.LoadKeyPair(t.Certfile, t.Keyfile, t.KeyfilePassword)
 	if err != nil {
 		return nil, fmt.Errorf("plugin server: TLS: %w", err)
 	}
@@ -240,37 +240,6 @@ func serverTLS(t *TLSConfig) (*tls.Config, error) {
 		return nil, errors.New("plugin server: TLS: client certificates are checked (ssl_cert_reqs 1 or 2) but no ca_certs is set")
 	}
 	return c, nil
-}
-
-// loadKeyPair reads a certificate and its key, decrypting a legacy encrypted PEM key
-// with password (the keys upstream's deployments protect with keyfile_password).
-func loadKeyPair(certfile, keyfile string, password *string) (tls.Certificate, error) {
-	certPEM, err := os.ReadFile(certfile)
-	if err != nil {
-		return tls.Certificate{}, err
-	}
-	keyPEM, err := os.ReadFile(keyfile)
-	if err != nil {
-		return tls.Certificate{}, err
-	}
-	if block, _ := pem.Decode(keyPEM); block != nil {
-		if block.Type == "ENCRYPTED PRIVATE KEY" {
-			return tls.Certificate{}, fmt.Errorf("keyfile %s: encrypted PKCS#8 keys are not supported; decrypt it or use a legacy encrypted PEM key", keyfile)
-		}
-		//nolint:staticcheck // legacy PEM encryption is what keyfile_password protects upstream
-		if x509.IsEncryptedPEMBlock(block) {
-			if password == nil {
-				return tls.Certificate{}, fmt.Errorf("keyfile %s: the key is encrypted and no keyfile_password is set", keyfile)
-			}
-			//nolint:staticcheck // see above
-			der, err := x509.DecryptPEMBlock(block, []byte(*password))
-			if err != nil {
-				return tls.Certificate{}, fmt.Errorf("keyfile %s: %v", keyfile, err)
-			}
-			keyPEM = pem.EncodeToMemory(&pem.Block{Type: block.Type, Bytes: der})
-		}
-	}
-	return tls.X509KeyPair(certPEM, keyPEM)
 }
 
 // HTTPConfigFrom is where a runtime listens: the config file's server_settings when it
