@@ -6,11 +6,11 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"strings"
 	"sync"
 	"syscall"
 	"time"
 
+	"github.com/cpex-go/cpex/core/config"
 	"github.com/cpex-go/cpex/core/external/mcpserver"
 	"github.com/cpex-go/cpex/core/metrics"
 	"github.com/prometheus/client_golang/prometheus"
@@ -104,7 +104,7 @@ func MCPServerStart(opts string, fd int) (_ string, err error) {
 		_ = syscall.Close(wfd)
 		return "", fmt.Errorf("MCPServerStart: %w", err)
 	}
-	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slogLevel(o.LogLevel)}))
+	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: config.SlogLevel(o.LogLevel)}))
 	ps.q = q
 	ps.srv = mcpserver.New(q, mcpserver.Options{MaxRequestBytes: o.MaxRequestBytes, Logger: logger,
 		Collectors: []prometheus.Collector{metrics.NewCollector(processSeries{})}})
@@ -186,18 +186,6 @@ func (ps *pyServer) end(msg string) {
 	}
 	ps.q.Close()
 	close(ps.done)
-}
-
-func slogLevel(s string) slog.Level {
-	switch strings.ToUpper(s) {
-	case "DEBUG":
-		return slog.LevelDebug
-	case "WARNING", "WARN":
-		return slog.LevelWarn
-	case "ERROR", "CRITICAL":
-		return slog.LevelError
-	}
-	return slog.LevelInfo
 }
 
 func pyServerOf(fn string, id int) (*pyServer, error) {

@@ -19,7 +19,6 @@ import (
 	"net"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 
 	"google.golang.org/grpc/credentials"
@@ -131,13 +130,5 @@ func logLevel(flagValue, setting string) slog.Level {
 	if v == "" {
 		v = setting
 	}
-	switch strings.ToUpper(v) {
-	case "DEBUG":
-		return slog.LevelDebug
-	case "WARNING", "WARN":
-		return slog.LevelWarn
-	case "ERROR", "CRITICAL":
-		return slog.LevelError
-	}
-	return slog.LevelInfo
+	return config.SlogLevel(v)
 }

@@ -60,7 +60,7 @@ func run(ctx context.Context, args []string, listening chan<- string) error {
 		}
 		timeout = time.Duration(secs * float64(time.Second))
 	}
-	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level(s.LogLevel)}))
+	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: config.SlogLevel(s.LogLevel)}))
 	m, err := core.LoadManager(path, core.WithTimeout(timeout), core.WithLogger(logger))
 	if err != nil {
 		return err
@@ -99,16 +99,4 @@ func run(ctx context.Context, args []string, listening chan<- string) error {
 		return h.Shutdown(sctx)
 	}
 	return fmt.Errorf("PLUGINS_TRANSPORT: want stdio or http, got %q", transport)
-}
-
-func level(s string) slog.Level {
-	switch strings.ToUpper(s) {
-	case "DEBUG":
-		return slog.LevelDebug
-	case "WARNING", "WARN":
-		return slog.LevelWarn
-	case "ERROR", "CRITICAL":
-		return slog.LevelError
-	}
-	return slog.LevelInfo
 }
