@@ -2,9 +2,11 @@ package pybind
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
+	"github.com/cpex-go/cpex/core"
 	"github.com/cpex-go/cpex/core/config"
 )
 
@@ -49,4 +51,28 @@ func seconds(fn, field string, v *float64, def time.Duration) (time.Duration, er
 		return 0, fmt.Errorf("%s: opts.%s: want a positive number of seconds, got %v", fn, field, *v)
 	}
 	return time.Duration(*v * float64(time.Second)), nil
+}
+
+// startFailed answers a plugin that could not start: a *core.PluginError (unreachable
+// server, failing requirements, ...) as the error model Python raises as PluginError,
+// code included; any other error as fn's error naming the plugin.
+func startFailed(fn, name string, err error) (string, error) {
+	var pe *core.PluginError
+	if errors.As(err, &pe) {
+		b, merr := json.Marshal(map[string]any{"error": map[string]any{
+			"message": pe.Message, "plugin_name": name, "code": pe.Code, "details": orEmptyMap(pe.Details)}})
+		if merr == nil {
+			return string(b), nil
+		}
+	}
+	return "", fmt.Errorf("%s: plugin %q: %w", fn, name, err)
+}
+
+// registerPlugin keeps a started plugin under a new Go plugin id.
+func registerPlugin(pc *config.PluginConfig, p core.Plugin) int {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	id := st.newID()
+	st.plugins[id] = &goPluginEntry{id: id, name: pc.Name, kind: pc.Kind, plugin: p}
+	return id
 }

@@ -3,7 +3,6 @@ package pybind
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"time"
 
@@ -36,27 +35,14 @@ func ExternalPluginNew(entry string, opts string) (_ string, err error) {
 	defer cancel()
 	p, mergedMap, err := connectExternal(ctx, pc, mo, entry)
 	if err != nil {
-		// A plugin error (unreachable server, no remote config, ...) is answered as the
-		// error model Python raises as PluginError, code included.
-		var pe *core.PluginError
-		if errors.As(err, &pe) {
-			b, merr := json.Marshal(map[string]any{"error": map[string]any{
-				"message": pe.Message, "plugin_name": pc.Name, "code": pe.Code, "details": orEmptyMap(pe.Details)}})
-			if merr == nil {
-				return string(b), nil
-			}
-		}
-		return "", fmt.Errorf("ExternalPluginNew: plugin %q: %w", pc.Name, err)
+		return startFailed("ExternalPluginNew", pc.Name, err)
 	}
 	merged, err := json.Marshal(mergedMap)
 	if err != nil {
 		_ = p.(core.Shutdowner).Shutdown(context.Background())
 		return "", fmt.Errorf("ExternalPluginNew: plugin %q: merged config: %w", pc.Name, err)
 	}
-	st.mu.Lock()
-	id := st.newID()
-	st.plugins[id] = &goPluginEntry{id: id, name: pc.Name, kind: pc.Kind, plugin: p}
-	st.mu.Unlock()
+	id := registerPlugin(pc, p)
 	return fmt.Sprintf(`{"id":%d,"config":%s}`, id, merged), nil
 }
 

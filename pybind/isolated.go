@@ -3,11 +3,9 @@ package pybind
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"time"
 
-	"github.com/cpex-go/cpex/core"
 	"github.com/cpex-go/cpex/core/config"
 	"github.com/cpex-go/cpex/core/external/isolated"
 )
@@ -42,20 +40,9 @@ func IsolatedPluginNew(entry string, opts string) (_ string, err error) {
 	defer cancel()
 	p, err := isolated.New(ctx, pc, o)
 	if err != nil {
-		var pe *core.PluginError
-		if errors.As(err, &pe) {
-			b, merr := json.Marshal(map[string]any{"error": map[string]any{
-				"message": pe.Message, "plugin_name": pc.Name, "code": pe.Code, "details": orEmptyMap(pe.Details)}})
-			if merr == nil {
-				return string(b), nil
-			}
-		}
-		return "", fmt.Errorf("IsolatedPluginNew: plugin %q: %w", pc.Name, err)
+		return startFailed("IsolatedPluginNew", pc.Name, err)
 	}
-	st.mu.Lock()
-	id := st.newID()
-	st.plugins[id] = &goPluginEntry{id: id, name: pc.Name, kind: pc.Kind, plugin: p}
-	st.mu.Unlock()
+	id := registerPlugin(pc, p)
 	return fmt.Sprintf(`{"id":%d}`, id), nil
 }
 
