@@ -331,7 +331,7 @@ func (d *goDriver) concurrent(step engine.ConcurrentStep) (*engine.Step, error) 
 		c := &calls[k].call
 		c.in = in
 		wg.Add(1)
-		go func() {
+		goWork(func() {
 			defer wg.Done()
 			if !sem.enter(cctx) {
 				return
@@ -341,7 +341,7 @@ func (d *goDriver) concurrent(step engine.ConcurrentStep) (*engine.Step, error) 
 			res := callGoAt(cctx, c, &o)
 			o.Index = i // its DurationNs feeds metrics only: concurrent records carry none
 			out <- completion{i: i, res: res, o: o, err: o.Err, pc: c.pc}
-		}()
+		})
 	}
 	defer wg.Wait() // cancelled siblings are awaited, as upstream awaits cancelled tasks
 	for range indices {
@@ -430,7 +430,7 @@ func (d *goDriver) spawn(indices []int) *Background {
 		pc := d.context(i, false)
 		bg.wg.Add(1)
 		m.bg.Add(1)
-		go func() {
+		goWork(func() {
 			defer m.bg.Done()
 			defer bg.wg.Done()
 			sem.enter(ctx) // ctx never ends: the task always runs
@@ -442,7 +442,7 @@ func (d *goDriver) spawn(indices []int) *Background {
 			v := m.exec.FireAndForgetFailure(ref, &o)
 			m.emit([]engine.LogEntry{v.Log})
 			bg.fail(&plugin.PluginError{PluginName: ref.Name, Message: v.Message, Timeout: o.Status == engine.OutcomeTimeout, Err: o.Err})
-		}()
+		})
 	}
 	return bg
 }

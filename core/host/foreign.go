@@ -132,7 +132,7 @@ func execGoConcurrent(ctx context.Context, r *engine.Run, step engine.Concurrent
 		ref := r.Ref(i)
 		pc := r.ForeignContext()
 		wg.Add(1)
-		go func() {
+		goWork(func() {
 			defer wg.Done()
 			if !sem.enter(cctx) {
 				return
@@ -141,7 +141,7 @@ func execGoConcurrent(ctx context.Context, r *engine.Run, step engine.Concurrent
 			res, o := callGo(cctx, nil, ref, r.Plan().Hook, in, pc, timeout)
 			o.Index, o.DurationNs = i, 0
 			out <- done{res, o}
-		}()
+		})
 	}
 	defer wg.Wait()
 	var next *engine.Step

@@ -2,6 +2,7 @@ package wirejson
 
 import (
 	"errors"
+	"math/bits"
 	"unicode/utf16"
 	"unicode/utf8"
 	"unsafe"
@@ -132,14 +133,19 @@ func UnquoteView(raw []byte, lone Lone) ([]byte, error) {
 }
 
 // plainText: no escape, quote or control character, and valid UTF-8 (the text is its
-// own decoding).
+// own decoding). ASCII text is checked eight bytes at a time; only text with other
+// bytes pays for the UTF-8 check.
 func plainText(inner []byte) bool {
-	for _, c := range inner {
+	s := bytesView(inner)
+	high := false
+	for i := plainRun(s, 0); i < len(s); i++ {
+		c := s[i]
 		if c == '\\' || c == '"' || c < 0x20 {
 			return false
 		}
+		high = high || c >= utf8.RuneSelf
 	}
-	return utf8.Valid(inner)
+	return !high || utf8.Valid(inner)
 }
 
 // AppendSurrogate appends the three-byte form of the surrogate code point r.
@@ -235,21 +241,26 @@ func AppendQuoted(b []byte, s string, lone Lone) []byte {
 }
 
 // plainRun skips, eight bytes at a time, the ASCII text from s[j] that is its own JSON
-// string form (no quote, backslash, control or non-ASCII byte), and returns where the
-// byte-by-byte loop must take over: string payloads are mostly such text.
+// string form (no quote, backslash, control or non-ASCII byte), and returns the index
+// of the first byte that is not, or where fewer than eight bytes remain: the byte loop
+// of the caller takes over there. It must stop exactly at the special byte, not at the
+// start of its block: the callers step one byte and call it again, so stopping at the
+// block would rescan the block once per byte before the quote of every short string.
 func plainRun(s string, j int) int {
 	const ones, highs = 0x0101010101010101, 0x8080808080808080
 	for ; j+8 <= len(s); j += 8 {
-		x := uint64(s[j]) | uint64(s[j+1])<<8 | uint64(s[j+2])<<16 | uint64(s[j+3])<<24 |
-			uint64(s[j+4])<<32 | uint64(s[j+5])<<40 | uint64(s[j+6])<<48 | uint64(s[j+7])<<56
+		w := s[j : j+8] // of known length: no bounds checks, and the eight loads become one
+		x := uint64(w[0]) | uint64(w[1])<<8 | uint64(w[2])<<16 | uint64(w[3])<<24 |
+			uint64(w[4])<<32 | uint64(w[5])<<40 | uint64(w[6])<<48 | uint64(w[7])<<56
 		q := x ^ ones*'"'
 		b := x ^ ones*'\\'
-		// m has a high bit set iff some byte is < 0x20, '"', '\\' or >= 0x80:
-		// (v-ones*n)&^v&highs is non-zero iff some byte of v is below n (borrows only
-		// reach bytes above a true hit), and a byte equal to c is a zero byte of x^(ones*c).
-		m := (x-ones*0x20)&^x | (q-ones)&^q | (b-ones)&^b | x
-		if m&highs != 0 {
-			return j
+		// m has a high bit set for each byte < 0x20, '"', '\\' or >= 0x80, and possibly
+		// for bytes above such a byte ((v-ones*n)&^v&highs flags a byte of v below n, and
+		// its borrow may flag bytes above it; a byte equal to c is a zero byte of
+		// x^(ones*c)); the lowest flag is therefore always a true hit.
+		m := ((x-ones*0x20)&^x | (q-ones)&^q | (b-ones)&^b | x) & highs
+		if m != 0 {
+			return j + bits.TrailingZeros64(m)>>3
 		}
 	}
 	return j

@@ -41,7 +41,10 @@ func EachMember(b []byte, lone Lone, fn func(key, val []byte) error) error {
 	if i >= len(b) || b[i] != '{' {
 		return ErrSyntax
 	}
-	end, err := sc.members(i, 0, func(k, v int, kEnd, vEnd int) error {
+	end, err := sc.members(i, 0, func(k, v int, kEnd, vEnd int, kPlain bool) error {
+		if kPlain { // the scan saw every byte of it: its text is its decoding
+			return fn(b[k+1:kEnd-1], b[v:vEnd])
+		}
 		key, err := UnquoteView(b[k:kEnd], lone)
 		if err != nil {
 			return err
@@ -86,8 +89,8 @@ func Field(doc []byte, name string) any {
 		return nil
 	}
 	var found []byte
-	end, err := sc.members(i, 0, func(k, v int, kEnd, vEnd int) error {
-		if keyIs(doc[k:kEnd], name) {
+	end, err := sc.members(i, 0, func(k, v int, kEnd, vEnd int, kPlain bool) error {
+		if kPlain && string(doc[k+1:kEnd-1]) == name || !kPlain && keyIs(doc[k:kEnd], name) {
 			found = doc[v:vEnd]
 		}
 		return nil
@@ -118,8 +121,9 @@ type scanner struct {
 }
 
 // members walks the object at s[i] == '{', calling fn with the bounds of each key
-// literal and value; it answers the index after the closing brace.
-func (sc scanner) members(i, depth int, fn func(k, v, kEnd, vEnd int) error) (int, error) {
+// literal and value, and whether the key is plain (see scanString); it answers the
+// index after the closing brace.
+func (sc scanner) members(i, depth int, fn func(k, v, kEnd, vEnd int, kPlain bool) error) (int, error) {
 	if depth >= MaxDepth {
 		return 0, ErrDepth
 	}
@@ -132,7 +136,7 @@ func (sc scanner) members(i, depth int, fn func(k, v, kEnd, vEnd int) error) (in
 		if i >= len(s) || s[i] != '"' {
 			return 0, ErrSyntax
 		}
-		kEnd, ok := skipStringRest(s, i+1)
+		kEnd, kPlain, ok := scanString(s, i+1)
 		if !ok {
 			return 0, ErrSyntax
 		}
@@ -146,7 +150,7 @@ func (sc scanner) members(i, depth int, fn func(k, v, kEnd, vEnd int) error) (in
 			return 0, err
 		}
 		if fn != nil {
-			if err := fn(i, v, kEnd, vEnd); err != nil {
+			if err := fn(i, v, kEnd, vEnd, kPlain); err != nil {
 				return 0, err
 			}
 		}
@@ -258,6 +262,15 @@ func scanLiteral(s string, i int, lit string) (int, error) {
 // escapes' grammar and no control characters, as json.Valid checks. It answers the
 // index after the closing quote, or where the fault is.
 func skipStringRest(s string, j int) (int, bool) {
+	end, _, ok := scanString(s, j)
+	return end, ok
+}
+
+// scanString is skipStringRest that also says whether the string is plain: printable
+// ASCII without escapes, so that its text is its decoding whatever the Lone rule (the
+// keys of the wire's objects always are; they are then not read a second time).
+func scanString(s string, j int) (end int, plain, ok bool) {
+	plain = true
 	for j < len(s) {
 		j = plainRun(s, j)
 		if j >= len(s) {
@@ -265,27 +278,31 @@ func skipStringRest(s string, j int) (int, bool) {
 		}
 		switch c := s[j]; {
 		case c == '"':
-			return j + 1, true
+			return j + 1, plain, true
 		case c < 0x20:
-			return j, false
+			return j, false, false
 		case c == '\\':
+			plain = false
 			if j+1 >= len(s) {
-				return j, false
+				return j, false, false
 			}
 			switch s[j+1] {
 			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
 				j += 2
 			case 'u':
 				if Hex4(s, j+2) < 0 {
-					return j, false
+					return j, false, false
 				}
 				j += 6
 			default:
-				return j, false
+				return j, false, false
 			}
 		default:
+			if c >= 0x80 {
+				plain = false
+			}
 			j++
 		}
 	}
-	return j, false
+	return j, false, false
 }
