@@ -233,6 +233,8 @@ func encodeDone(w *jw, re *runEntry, d *core.DoneStep, chainEnd bool) error {
 		// chain's result (spec §11.9)
 		w.Key("faf_payload")
 		w.Raw(`"original"`)
+		w.Key("faf_count")
+		w.Bool(d.FAFCount)
 	}
 	w.Key("records")
 	encodeRecords(w, d.Records)

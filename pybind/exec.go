@@ -102,22 +102,28 @@ func ExecutorSetRuntimeDisabled(id int, op string, name string) (_ int, err erro
 	return 0, fmt.Errorf("ExecutorSetRuntimeDisabled: op: want add, discard or clear, got %q", op)
 }
 
-// ExecutorFafFailed reports a fire-and-forget task of ref that raised or timed out
-// (outcome: its "i" is ignored); core applies on_error and answers what the driver does:
-// {"log": [level, text], "message": text, "disabled": bool}.
-func ExecutorFafFailed(id int, ref int, outcome string) (_ string, err error) {
-	defer guard("ExecutorFafFailed", &err)
-	e, err := st.executor("ExecutorFafFailed", "id", id)
+// ExecutorFafDone reports a finished fire-and-forget task of ref on hook (outcome: its
+// "i" is ignored). The driver reports every task that raised or timed out, and the ones
+// that returned too when the done step said faf_count (metrics on); core counts it and,
+// for a failure, applies on_error and answers what the driver does:
+// {"log": [level, text], "message": text, "disabled": bool}; for a return, null.
+func ExecutorFafDone(id int, ref int, hook string, outcome string) (_ string, err error) {
+	defer guard("ExecutorFafDone", &err)
+	e, err := st.executor("ExecutorFafDone", "id", id)
 	if err != nil {
 		return "", err
 	}
-	r, err := st.ref("ExecutorFafFailed", "ref", ref)
+	r, err := st.ref("ExecutorFafDone", "ref", ref)
 	if err != nil {
 		return "", err
 	}
-	o, err := parseOutcome("ExecutorFafFailed", outcome)
+	o, err := parseOutcome("ExecutorFafDone", outcome)
 	if err != nil {
 		return "", err
+	}
+	e.exec.FireAndForgetDone(r.ref, hook, o)
+	if o.Status == core.OutcomeOK {
+		return "null", nil
 	}
 	v := e.exec.FireAndForgetFailure(r.ref, o)
 	var w jw

@@ -301,16 +301,16 @@ func TestRuntimeDisabledAndFafFailed(t *testing.T) {
 
 	dis := mustRef(t, "faf-d", "fire_and_forget", "disable", 1, 0)
 	ign := mustRef(t, "faf-i", "fire_and_forget", "ignore", 1, 0)
-	ans, err := ExecutorFafFailed(exec, ign, `{"i":0,"st":"error","str":"ValueError('x')","repr":"ValueError('x')"}`)
+	ans, err := ExecutorFafDone(exec, ign, "tool_pre_invoke", `{"i":0,"st":"error","str":"ValueError('x')","repr":"ValueError('x')"}`)
 	require.NoError(t, err)
 	assert.JSONEq(t, `{"log":["error","Plugin faf-i failed in fire-and-forget mode (ignored)"],`+
 		`"message":"ValueError('x')","disabled":false}`, ans)
-	ans, err = ExecutorFafFailed(exec, dis, `{"i":0,"st":"timeout","str":"","repr":"TimeoutError()"}`)
+	ans, err = ExecutorFafDone(exec, dis, "tool_pre_invoke", `{"i":0,"st":"timeout","str":"","repr":"TimeoutError()"}`)
 	require.NoError(t, err)
 	assert.JSONEq(t, `{"log":["error","Plugin faf-d failed in fire-and-forget mode (ignored)"],`+
 		`"message":"TimeoutError()","disabled":true}`, ans)
 	assert.Equal(t, `["faf-d"]`, must(ExecutorRuntimeDisabled(exec)))
-	_, err = ExecutorFafFailed(exec, dis, `{"st":"error"}`)
+	_, err = ExecutorFafDone(exec, dis, "tool_pre_invoke", `{"st":"error"}`)
 	assert.ErrorContains(t, err, "outcome.i")
 }
 

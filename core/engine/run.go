@@ -248,7 +248,8 @@ func (r *Run) done(cont bool, blocker int, cancel bool) *Step {
 		r.records[len(r.records)-1].EffectiveAllow = true
 	}
 	s.Op = OpDone
-	s.done = DoneStep{Continue: cont, ViolationIndex: blocker, Cancel: cancel, FAF: faf, Payload: r.committed, Records: r.records}
+	s.done = DoneStep{Continue: cont, ViolationIndex: blocker, Cancel: cancel, FAF: faf, Payload: r.committed, Records: r.records,
+		FAFCount: len(faf) > 0 && r.exec.metrics.Load() != nil}
 	if cont {
 		s.done.Retry = r.retry
 		s.done.Ext = r.extCommitted

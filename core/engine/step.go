@@ -157,6 +157,9 @@ type DoneStep struct {
 	Ext            bool // the result carries the current extensions
 	Decision       string
 	FAF            []int // fire-and-forget plugins to spawn now
+	// FAFCount: metrics are on, so the host reports every finished fire-and-forget task
+	// (FireAndForgetDone), not only the failed ones.
+	FAFCount bool
 	Records        []plugin.ExecutionRecord
 	Cancel         bool // cancel (and await) unfinished concurrent tasks first
 

@@ -1,6 +1,10 @@
 package engine
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/cpex-go/cpex/core/metrics/series"
+)
 
 // Fire-and-forget tasks (spec §11.9) run after their run ended, so no step follows
 // them: the rules that concern them are answered here, for both hosts. The run's done
@@ -33,6 +37,24 @@ func (e *Executor) FireAndForgetFailure(ref *Ref, o *Outcome) FafVerdict {
 		Message:  msg,
 		Disabled: e.FireAndForgetFailed(ref),
 	}
+}
+
+// FireAndForgetDone counts a finished fire-and-forget task of ref on hook (o: its
+// outcome, with the duration its host measured) in the plugin's call series when
+// metrics are on: allowed when it returned (its result is ignored, so it neither
+// blocks nor modifies), error or timeout when it failed. The task ran after its run
+// ended, so the run cannot count it; one registry lookup per task, which runs on a
+// task of its own anyway.
+func (e *Executor) FireAndForgetDone(ref *Ref, hook string, o *Outcome) {
+	reg := e.metrics.Load()
+	if reg == nil {
+		return
+	}
+	out := series.Allowed
+	if o.Status != OutcomeOK {
+		out = failureOutcome(o.Status)
+	}
+	reg.Call(ref.Name, hook).Observe(out, o.DurationNs)
 }
 
 // PoolBound is how many of n tasks may run at once under the caller's pool size: 0

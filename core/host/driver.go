@@ -436,6 +436,7 @@ func (d *goDriver) spawn(indices []int) *Background {
 			sem.enter(ctx) // ctx never ends: the task always runs
 			defer sem.leave()
 			_, o := callGo(ctx, m.tracer, ref, hook, original, pc, timeout)
+			m.exec.FireAndForgetDone(ref, hook, &o)
 			if o.Status == engine.OutcomeOK {
 				return
 			}

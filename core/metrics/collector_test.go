@@ -273,3 +273,36 @@ func TestScrapeDuringCalls(t *testing.T) {
 	fams := gather(t, reg)
 	assert.Equal(t, float64(workers*calls), counterOf(t, fams[metrics.CallsTotal], map[string]string{"plugin": "conc", "outcome": "allowed"}))
 }
+
+// Fire-and-forget tasks end after the hook call: each is counted when it ends, with
+// its own duration (a task that times out as a timeout, one that fails as an error).
+func TestFireAndForgetTasksAreCounted(t *testing.T) {
+	cfg, err := config.Parse([]byte(`
+plugins:
+  - {name: allow, kind: builtin/t, hooks: [prompt_pre_fetch], mode: fire_and_forget}
+  - {name: fail,  kind: builtin/t, hooks: [prompt_pre_fetch], mode: fire_and_forget, on_error: ignore}
+  - {name: slow,  kind: builtin/t, hooks: [prompt_pre_fetch], mode: fire_and_forget, on_error: ignore}
+`), "faf.yaml")
+	require.NoError(t, err)
+	factory := func(spec core.PluginSpec) (core.Plugin, error) { return behaviours[spec.Name], nil }
+	m, err := core.NewManager(cfg, core.WithFactory("builtin/t", factory), core.WithLogger(nil), core.WithTimeout(20*time.Millisecond))
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = m.Shutdown(context.Background()) })
+	p := core.NewPayloadValue(map[string]any{"prompt_id": "p", "args": map[string]any{}})
+	res, _, err := m.InvokeHook(context.Background(), core.HookPromptPreFetch, p, &core.GlobalContext{RequestID: "r"}, nil)
+	require.NoError(t, err)
+	require.NotNil(t, res.Background)
+	failures, err := res.Background.Wait(context.Background())
+	require.NoError(t, err)
+	require.Len(t, failures, 2)
+
+	reg := prometheus.NewPedanticRegistry()
+	require.NoError(t, reg.Register(metrics.NewCollector(m)))
+	fams := gather(t, reg)
+	for plugin, outcome := range map[string]string{"allow": "allowed", "fail": "error", "slow": "timeout"} {
+		labels := map[string]string{"plugin": plugin, "hook": core.HookPromptPreFetch}
+		assert.Equal(t, 1.0, counterOf(t, fams[metrics.CallsTotal], map[string]string{"plugin": plugin, "outcome": outcome}), plugin)
+		assert.Equal(t, uint64(1), histogramOf(t, fams[metrics.PluginDuration], labels).GetSampleCount(), plugin)
+	}
+	assert.GreaterOrEqual(t, histogramOf(t, fams[metrics.PluginDuration], map[string]string{"plugin": "slow"}).GetSampleSum(), 0.02)
+}

@@ -4,6 +4,7 @@ hook's duration and chain length; registering twice is harmless."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sys
 from typing import Any
@@ -222,3 +223,33 @@ async def test_gateway_style_metrics_endpoint(request: pytest.FixtureRequest) ->
     finally:
         await manager.shutdown()
         cpex_metrics.unregister()
+
+
+async def test_fire_and_forget_tasks_are_counted_when_they_end(request: pytest.FixtureRequest) -> None:
+    prefix = f"{request.node.name}-"
+
+    def faf(name: str, kind: str, **fields: Any) -> PluginConfig:
+        return PluginConfig(name=prefix + name, kind=kind, hooks=["tool_pre_invoke"], mode="fire_and_forget",
+                            **fields)
+
+    manager = TenantPluginManager(Config(plugins=[
+        faf("py", "fixture_plugins.Passthrough"),
+        faf("fail", "fixture_plugins.Boom", on_error="ignore"),
+        faf("go", "builtin/noop"),
+    ]), metrics=True)
+    await manager.initialize()
+    result, _ = await manager.invoke_hook("tool_pre_invoke", ToolPreInvokePayload(name="t", args={}),
+                                          GlobalContext(request_id="r"))
+    assert result.continue_processing
+    errors = await asyncio.gather(*result.background_tasks)
+    assert [e is None for e in errors] == [True, False, True]
+    await manager.shutdown()
+    registry = CollectorRegistry()
+    assert cpex_metrics.register(registry)
+    for short, outcome in {"py": "allowed", "fail": "error", "go": "allowed"}.items():
+        labels = {"plugin": prefix + short, "hook": "tool_pre_invoke"}
+        for o in OUTCOMES:
+            assert value(registry, "cpex_plugin_calls_total", **labels, outcome=o) == (1.0 if o == outcome else 0.0), \
+                (short, o)
+        assert value(registry, "cpex_plugin_duration_seconds_count", **labels) == 1.0, short
+    cpex_metrics.unregister(registry)

@@ -508,17 +508,18 @@ class _Run:
         the payload it names ("original": the hook's own), at most ``faf_pool`` at once."""
         timeout = step["faf_timeout"]
         pool = step["faf_pool"]
+        count = bool(step.get("faf_count"))
         source = self.payload if step["faf_payload"] == "original" else self._effective()
         sem = asyncio.Semaphore(pool) if pool else None
         tasks = []
         for i in indices:
             ctx = self._context(i, reuse=False)
             inp = _isolated_copy(source)
-            tasks.append(asyncio.create_task(self._faf_one(i, inp, ctx, timeout, sem)))
+            tasks.append(asyncio.create_task(self._faf_one(i, inp, ctx, timeout, sem, count)))
         return tasks
 
     async def _faf_one(
-        self, i: int, inp: Any, ctx: PluginContext, timeout: float, sem: Optional[asyncio.Semaphore]
+        self, i: int, inp: Any, ctx: PluginContext, timeout: float, sem: Optional[asyncio.Semaphore], count: bool
     ) -> Optional[PluginErrorModel]:
         ref = self.hook_refs[i].plugin_ref
         go_invoke_timeout.set(timeout)  # this task's own context: no reset needed
@@ -528,11 +529,17 @@ class _Run:
         else:
             call = await self._invoke(i, inp, ctx, timeout, self.trace_id is not None, use_result=False)
         if call.exc is None:
+            if count:  # metrics on: the core counts the task (its result is ignored)
+                try:
+                    wire.executor_faf_done(self.executor._core(), core_ref_id(ref), self.hook,
+                                           _dumps({"i": i, "st": "ok", "dur": call.duration}))
+                except Exception:
+                    logger.exception("cpex: could not report a fire-and-forget task of %s to the core", ref.name)
             return None
-        # the core applies on_error and answers the log line and the error's message
+        # the core counts it, applies on_error and answers the log line and the error's message
         outcome = _dumps(self._outcome_fields(i, call, None))
         try:
-            answer = _loads(wire.executor_faf_failed(self.executor._core(), core_ref_id(ref), outcome))
+            answer = _loads(wire.executor_faf_done(self.executor._core(), core_ref_id(ref), self.hook, outcome))
         except Exception:
             logger.exception("cpex: could not report a fire-and-forget failure of %s to the core", ref.name)
             return PluginErrorModel(message=repr(call.exc), plugin_name=ref.name)

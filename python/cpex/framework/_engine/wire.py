@@ -41,7 +41,7 @@ class Violation(TypedDict):
 
 
 class Outcome(TypedDict, total=False):
-    """What one plugin call produced (RunReport, RunReportBatch, ExecutorFafFailed)."""
+    """What one plugin call produced (RunReport, RunReportBatch, ExecutorFafDone)."""
 
     i: int
     st: Status
@@ -151,6 +151,7 @@ class DoneStep(_Answer, total=False):
     faf_timeout: float
     faf_pool: int
     faf_payload: Literal["original"]
+    faf_count: bool  # metrics on: report every finished task (executor_faf_done), not only failures
     records: list[dict[str, Any]]
     cancel: bool
     chain_end: Optional[dict[str, Any]]
@@ -187,7 +188,7 @@ _FUNCTIONS = {
     "executor_release": "ExecutorRelease",
     "executor_runtime_disabled": "ExecutorRuntimeDisabled",
     "executor_set_runtime_disabled": "ExecutorSetRuntimeDisabled",
-    "executor_faf_failed": "ExecutorFafFailed",
+    "executor_faf_done": "ExecutorFafDone",
     "ref_register": "RefRegister",
     "ref_release": "RefRelease",
     "go_plugin_new": "GoPluginNew",
@@ -220,7 +221,7 @@ if TYPE_CHECKING:  # the bound callables' signatures (docs/protocol.md, "Functio
     executor_release: Callable[[int], int]
     executor_runtime_disabled: Callable[[int], str]
     executor_set_runtime_disabled: Callable[[int, str, str], int]
-    executor_faf_failed: Callable[[int, int, str], str]
+    executor_faf_done: Callable[[int, int, str, str], str]
     ref_register: Callable[[str], int]
     ref_release: Callable[[int], int]
     go_plugin_new: Callable[[str], int]
