@@ -20,8 +20,8 @@ import (
 //     JSON: the engine decides (and counts) it as RunReport would; the answer is ""
 //     when the run ended with the plugin's own result and nothing to do, else the final
 //     step to carry out.
-//   - RunSingleReport: the run of any other call: StartSingle and Report in one
-//     crossing, answering the final step.
+//   - RunSingleReport(rule, outcome): the run of any other call: StartSingle and Report
+//     in one crossing, answering the final step.
 
 // singleRule is what RunSinglePlain starts a run with. The engine reads the executor's
 // options at each start, so an entry stays right when they change.
@@ -80,26 +80,23 @@ func SingleRule(exec int, ref int, facts string) (_ string, err error) {
 // out, as RunSingleReport would answer it.
 func RunSinglePlain(rule int, durNs int64) (_ string, err error) {
 	defer guard("RunSinglePlain", &err)
-	singleRules.Lock()
-	sr := singleRules.byID[rule]
-	singleRules.Unlock()
-	if sr == nil {
-		return "", fmt.Errorf("RunSinglePlain: rule: unknown single rule id %d", rule)
+	sr, err := singleRuleOf("RunSinglePlain", rule)
+	if err != nil {
+		return "", err
 	}
 	if durNs < 0 {
 		return "", fmt.Errorf("RunSinglePlain: durNs: want ≥ 0, got %d", durNs)
 	}
-	run, _ := sr.exec.exec.StartSingle(sr.ref.ref, &sr.facts, sr.fd.Merge, sr.fd.Meta)
 	o := core.Outcome{Status: core.OutcomeOK, Continue: true, DurationNs: durNs}
-	return finishSingle("RunSinglePlain", run, sr.refID, &o, true)
+	return sr.finish("RunSinglePlain", &o, true)
 }
 
-// RunSingleReport runs a lone execute_plugin of ref whose call already happened: starts
-// it under facts, folds in outcome (index 0) and answers the final step (done or raise),
+// RunSingleReport runs a lone execute_plugin under rule whose call already happened:
+// starts it, folds in outcome (index 0) and answers the final step (done or raise),
 // exactly as RunSingle then RunReport would. No run id stays behind.
-func RunSingleReport(exec int, ref int, facts string, outcome string) (_ string, err error) {
+func RunSingleReport(rule int, outcome string) (_ string, err error) {
 	defer guard("RunSingleReport", &err)
-	e, r, f, fd, err := singleArgs("RunSingleReport", exec, ref, facts)
+	sr, err := singleRuleOf("RunSingleReport", rule)
 	if err != nil {
 		return "", err
 	}
@@ -107,13 +104,30 @@ func RunSingleReport(exec int, ref int, facts string, outcome string) (_ string,
 	if err != nil {
 		return "", err
 	}
-	run, _ := e.exec.StartSingle(r.ref, f, fd.Merge, fd.Meta)
-	return finishSingle("RunSingleReport", run, ref, o, false)
+	return sr.finish("RunSingleReport", o, false)
 }
 
-// finishSingle reports o to the single run and answers its final step; quiet: "" when
+func singleRuleOf(fn string, rule int) (*singleRule, error) {
+	singleRules.Lock()
+	sr := singleRules.byID[rule]
+	singleRules.Unlock()
+	if sr == nil {
+		return nil, fmt.Errorf("%s: rule: unknown single rule id %d", fn, rule)
+	}
+	return sr, nil
+}
+
+// singleRuns recycles the runs of one-crossing single calls: a run is done with once
+// its final step is encoded (no id, no reference kept), and StartSingleInto overwrites
+// it whole.
+var singleRuns = sync.Pool{New: func() any { return new(core.Run) }}
+
+// finish starts the rule's run, reports o and answers its final step; quiet: "" when
 // the step is the plugin's own result with nothing to log.
-func finishSingle(fn string, run *core.Run, refID int, o *core.Outcome, quiet bool) (string, error) {
+func (sr *singleRule) finish(fn string, o *core.Outcome, quiet bool) (string, error) {
+	run := singleRuns.Get().(*core.Run)
+	defer singleRuns.Put(run)
+	sr.exec.exec.StartSingleInto(run, sr.ref.ref, &sr.facts, sr.fd.Merge, sr.fd.Meta)
 	step, err := run.Report(o)
 	if err != nil {
 		return "", fmt.Errorf("%s: outcome.i=%d: %w", fn, o.Index, err)
@@ -124,11 +138,10 @@ func finishSingle(fn string, run *core.Run, refID int, o *core.Outcome, quiet bo
 	if quiet && step.Op == core.OpDone && step.Done().Single == core.SinglePlugin && len(step.Logs) == 0 {
 		return "", nil
 	}
-	re := &runEntry{run: run, refID: refID}
+	re := &runEntry{run: run, refID: sr.refID}
 	re.rc.end()
 	return encodeStep(re, step, nil)
 }
-
 // forgetSingleRules drops the rules of a released executor.
 func forgetSingleRules(exec int) {
 	singleRules.Lock()

@@ -1,6 +1,9 @@
 package pybind
 
-import "testing"
+import (
+	"encoding/json"
+	"testing"
+)
 
 // BenchmarkGoPluginInvokePII: one GoPluginInvoke of the PII filter as the gateway
 // profile configures it, on its tool_pre_invoke sample (bench/gateway_profile.py).
@@ -14,6 +17,39 @@ func BenchmarkGoPluginInvokePII(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		if _, err := GoPluginInvoke(id, "tool_pre_invoke", payload, facts); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkRunSingleReport: the one crossing of a single call whose outcome is not plain
+// (here a modified payload), as the PII filter's on invoke_hook_for_plugin.
+func BenchmarkRunSingleReport(b *testing.B) {
+	exec, _ := ExecutorNew(`{"timeout": 30}`)
+	ref, _ := RefRegister(refInfoDoc("p", "sequential", "ignore", 1, 0))
+	ans, _ := SingleRule(exec, ref, `{"vexc":false,"merge":false,"meta":false,"trace":false,"hook":"prompt_post_fetch"}`)
+	var r struct{ Rule int }
+	_ = json.Unmarshal([]byte(ans), &r)
+	outcome := `{"i":0,"st":"ok","cont":true,"ret":"same","ext":0,"viol":null,"retry":0,"dur":12000,"cur":false}`
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := RunSingleReport(r.Rule, outcome); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkRunSinglePlain: the crossing of a plain single call while metrics are on.
+func BenchmarkRunSinglePlain(b *testing.B) {
+	exec, _ := ExecutorNew(`{"timeout": 30}`)
+	_, _ = ExecutorMetrics(exec, 1)
+	ref, _ := RefRegister(refInfoDoc("p", "sequential", "ignore", 1, 0))
+	ans, _ := SingleRule(exec, ref, `{"hook":"tool_pre_invoke"}`)
+	var r struct{ Rule int }
+	_ = json.Unmarshal([]byte(ans), &r)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := RunSinglePlain(r.Rule, 12000); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -1,6 +1,7 @@
 package pybind
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 
@@ -89,7 +90,8 @@ func TestRunSingleReportAnswersAsRunSingleThenRunReport(t *testing.T) {
 			for _, o := range outcomes {
 				step := decode(t, must(RunSingle(exec, ref, facts)))
 				want := decode(t, must(RunReport(int(step["run"].(float64)), o)))
-				got := decode(t, must(RunSingleReport(exec, ref, facts, o)))
+				rule := int(decode(t, must(SingleRule(exec, ref, facts)))["rule"].(float64))
+				got := decode(t, must(RunSingleReport(rule, o)))
 				assert.Equal(t, without(want, "run"), without(got, "run"), "%d %s %s", ref, facts, o)
 			}
 		}
@@ -110,8 +112,9 @@ func TestSingleErrorsNameFunctionFieldAndValue(t *testing.T) {
 		{"rule facts", func() error { _, err := SingleRule(exec, ref, `{"vexc":3}`); return err }, []string{"SingleRule", "vexc"}},
 		{"plain rule", func() error { _, err := RunSinglePlain(765432, 1); return err }, []string{"RunSinglePlain", "rule", "765432"}},
 		{"plain duration", func() error { _, err := RunSinglePlain(rule, -5); return err }, []string{"RunSinglePlain", "durNs", "-5"}},
-		{"report outcome", func() error { _, err := RunSingleReport(exec, ref, `{}`, `{"i":0,"st":"maybe"}`); return err }, []string{"RunSingleReport", "outcome.st", "maybe"}},
-		{"report index", func() error { _, err := RunSingleReport(exec, ref, `{}`, `{"i":2,"st":"ok"}`); return err }, []string{"RunSingleReport", "outcome.i=2"}},
+		{"report rule", func() error { _, err := RunSingleReport(654321, `{"i":0,"st":"ok"}`); return err }, []string{"RunSingleReport", "rule", "654321"}},
+		{"report outcome", func() error { _, err := RunSingleReport(rule, `{"i":0,"st":"maybe"}`); return err }, []string{"RunSingleReport", "outcome.st", "maybe"}},
+		{"report index", func() error { _, err := RunSingleReport(rule, `{"i":2,"st":"ok"}`); return err }, []string{"RunSingleReport", "outcome.i=2"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -145,14 +148,22 @@ func FuzzRunSingleReport(f *testing.F) {
 	exec, _ := ExecutorNew(`{"timeout": 1}`)
 	ref, _ := RefRegister(refInfoDoc("py", "sequential", "ignore", 1, 0))
 	f.Fuzz(func(t *testing.T, facts, outcome string) {
+		st.mu.Lock()
 		before := len(st.runs)
-		ans, err := RunSingleReport(exec, ref, facts, outcome)
+		st.mu.Unlock()
+		ans, err := SingleRule(exec, ref, facts)
 		noInternal(t, err)
-		if err == nil && !strings.HasPrefix(ans, `{"run":0`) {
-			t.Fatalf("a one-crossing answer names a run: %s", ans)
-		}
-		if _, err := SingleRule(exec, ref, facts); err == nil {
-			_, err = RunSinglePlain(1, 0)
+		if err == nil {
+			var r struct{ Rule int }
+			if json.Unmarshal([]byte(ans), &r) != nil {
+				t.Fatalf("answer is not JSON: %s", ans)
+			}
+			ans, err = RunSingleReport(r.Rule, outcome)
+			noInternal(t, err)
+			if err == nil && !strings.HasPrefix(ans, `{"run":0`) {
+				t.Fatalf("a one-crossing answer names a run: %s", ans)
+			}
+			_, err = RunSinglePlain(r.Rule, 0)
 			noInternal(t, err)
 		}
 		st.mu.Lock()

@@ -10,7 +10,7 @@ plugin's own result and nothing else. Then, per call:
 - a plain outcome, when the core said it ends so: no crossing at all (metrics off);
 - a plain outcome otherwise: RunSinglePlain(rule, duration), ints only, no JSON; the core
   decides and counts it, and answers "" for "the plugin's own result" or the final step;
-- any other outcome: RunSingleReport, one crossing with the outcome's JSON, whose final
+- any other outcome: RunSingleReport(rule, outcome), one crossing with the outcome's JSON, whose final
   step is carried out as for any single run (_Run.drive).
 
 The rules stay the core's: Python caches its answer, it does not decide it. The cache is
@@ -42,10 +42,9 @@ if TYPE_CHECKING:
 class SingleRule:
     """The core's standing answer for single runs of one plugin under one set of facts."""
 
-    __slots__ = ("facts", "timeout", "id", "plain_ends")
+    __slots__ = ("timeout", "id", "plain_ends")
 
-    def __init__(self, facts: str, step: dict[str, Any]) -> None:
-        self.facts = facts  # the facts text, sent again with RunSingleReport
+    def __init__(self, step: dict[str, Any]) -> None:
         self.timeout: float = step["timeout"]
         self.id: int = step["rule"]
         self.plain_ends: bool = bool(step.get("plain_ends"))
@@ -60,7 +59,7 @@ def _rule(executor: CoreExecutor, ref_id: int, vexc: bool, hook_name: Any) -> Si
     # merge, no accumulator, no span. A core answering otherwise is not taken on trust.
     if step.get("op") != "call" or step.get("merge") or step.get("meta") or step.get("span"):
         raise RuntimeError(f"cpex: unexpected single-run call step from the core: {step!r}")
-    rule = SingleRule(facts, step)
+    rule = SingleRule(step)
     executor._single_rules[(ref_id, vexc, hook_name)] = rule
     return rule
 
@@ -113,7 +112,7 @@ async def run_single(
         ret = None
         if result is not None and result.modified_payload is not None:
             ret = run._returned(False, payload, result.modified_payload)
-        answer = wire.run_single_report(executor._core(), ref_id, rule.facts, run._outcome(0, call, ret))
+        answer = wire.run_single_report(rule.id, run._outcome(0, call, ret))
     # the core's final step, carried out as for any single run
     return (await run.drive(_loads(answer)))[0]
 

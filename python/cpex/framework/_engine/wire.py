@@ -237,7 +237,7 @@ if TYPE_CHECKING:  # the bound callables' signatures (docs/protocol.md, "Functio
     run_start: Callable[[int, str], str]
     run_single: Callable[[int, int, str], str]
     single_rule: Callable[[int, int, str], str]
-    run_single_report: Callable[[int, int, str, str], str]
+    run_single_report: Callable[[int, str], str]
     run_single_plain: Callable[[int, int], str]
     run_report: Callable[[int, str], str]
     run_report_batch: Callable[[int, str], str]
