@@ -142,6 +142,7 @@ func (sr *singleRule) finish(fn string, o *core.Outcome, quiet bool) (string, er
 	re.rc.end()
 	return encodeStep(re, step, nil)
 }
+
 // forgetSingleRules drops the rules of a released executor.
 func forgetSingleRules(exec int) {
 	singleRules.Lock()
