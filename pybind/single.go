@@ -21,7 +21,7 @@ import (
 //     when the run ended with the plugin's own result and nothing to do, else the final
 //     step to carry out.
 //   - RunSingleReport(rule, outcome): the run of any other call: StartSingle and Report
-//     in one crossing, answering the final step.
+//     in one crossing, answering the final step ("" as RunSinglePlain does).
 
 // singleRule is what RunSinglePlain starts a run with. The engine reads the executor's
 // options at each start, so an entry stays right when they change.
@@ -88,12 +88,13 @@ func RunSinglePlain(rule int, durNs int64) (_ string, err error) {
 		return "", fmt.Errorf("RunSinglePlain: durNs: want ≥ 0, got %d", durNs)
 	}
 	o := core.Outcome{Status: core.OutcomeOK, Continue: true, DurationNs: durNs}
-	return sr.finish("RunSinglePlain", &o, true)
+	return sr.finish("RunSinglePlain", &o)
 }
 
 // RunSingleReport runs a lone execute_plugin under rule whose call already happened:
 // starts it, folds in outcome (index 0) and answers the final step (done or raise),
-// exactly as RunSingle then RunReport would. No run id stays behind.
+// exactly as RunSingle then RunReport would, or "" when that step is the plugin's own
+// result with nothing to log. No run id stays behind.
 func RunSingleReport(rule int, outcome string) (_ string, err error) {
 	defer guard("RunSingleReport", &err)
 	sr, err := singleRuleOf("RunSingleReport", rule)
@@ -104,7 +105,7 @@ func RunSingleReport(rule int, outcome string) (_ string, err error) {
 	if err != nil {
 		return "", err
 	}
-	return sr.finish("RunSingleReport", o, false)
+	return sr.finish("RunSingleReport", o)
 }
 
 func singleRuleOf(fn string, rule int) (*singleRule, error) {
@@ -122,9 +123,10 @@ func singleRuleOf(fn string, rule int) (*singleRule, error) {
 // it whole.
 var singleRuns = sync.Pool{New: func() any { return new(core.Run) }}
 
-// finish starts the rule's run, reports o and answers its final step; quiet: "" when
-// the step is the plugin's own result with nothing to log.
-func (sr *singleRule) finish(fn string, o *core.Outcome, quiet bool) (string, error) {
+// finish starts the rule's run, reports o and answers its final step, or "" when that
+// step is the plugin's own result with nothing to log (the driver returns the result
+// it holds: nothing to decode or carry out).
+func (sr *singleRule) finish(fn string, o *core.Outcome) (string, error) {
 	run := singleRuns.Get().(*core.Run)
 	defer singleRuns.Put(run)
 	sr.exec.exec.StartSingleInto(run, sr.ref.ref, &sr.facts, sr.fd.Merge, sr.fd.Meta)
@@ -135,7 +137,7 @@ func (sr *singleRule) finish(fn string, o *core.Outcome, quiet bool) (string, er
 	if !run.Finished() { // a single run ends with its one outcome; say so if that changes
 		return "", fmt.Errorf("%s: the core did not end the single run after its outcome", fn)
 	}
-	if quiet && step.Op == core.OpDone && step.Done().Single == core.SinglePlugin && len(step.Logs) == 0 {
+	if step.Op == core.OpDone && step.Done().Single == core.SinglePlugin && len(step.Logs) == 0 {
 		return "", nil
 	}
 	re := &runEntry{run: run, refID: sr.refID}

@@ -91,8 +91,12 @@ func TestRunSingleReportAnswersAsRunSingleThenRunReport(t *testing.T) {
 				step := decode(t, must(RunSingle(exec, ref, facts)))
 				want := decode(t, must(RunReport(int(step["run"].(float64)), o)))
 				rule := int(decode(t, must(SingleRule(exec, ref, facts)))["rule"].(float64))
-				got := decode(t, must(RunSingleReport(rule, o)))
-				assert.Equal(t, without(want, "run"), without(got, "run"), "%d %s %s", ref, facts, o)
+				ans := must(RunSingleReport(rule, o))
+				if want["op"] == "done" && want["result"] == "plugin" && want["logs"] == nil {
+					assert.Equal(t, "", ans, "the plugin's own result: nothing to carry out (%d %s %s)", ref, facts, o)
+					continue
+				}
+				assert.Equal(t, without(want, "run"), without(decode(t, ans), "run"), "%d %s %s", ref, facts, o)
 			}
 		}
 	}
@@ -160,7 +164,7 @@ func FuzzRunSingleReport(f *testing.F) {
 			}
 			ans, err = RunSingleReport(r.Rule, outcome)
 			noInternal(t, err)
-			if err == nil && !strings.HasPrefix(ans, `{"run":0`) {
+			if err == nil && ans != "" && !strings.HasPrefix(ans, `{"run":0`) {
 				t.Fatalf("a one-crossing answer names a run: %s", ans)
 			}
 			_, err = RunSinglePlain(r.Rule, 0)

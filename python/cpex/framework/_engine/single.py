@@ -10,8 +10,10 @@ plugin's own result and nothing else. Then, per call:
 - a plain outcome, when the core said it ends so: no crossing at all (metrics off);
 - a plain outcome otherwise: RunSinglePlain(rule, duration), ints only, no JSON; the core
   decides and counts it, and answers "" for "the plugin's own result" or the final step;
-- any other outcome: RunSingleReport(rule, outcome), one crossing with the outcome's JSON, whose final
-  step is carried out as for any single run (_Run.drive).
+- any other outcome: RunSingleReport(rule, outcome), one crossing with the outcome's
+  JSON; its answer is "" too when the run ends with the plugin's own result (a plugin
+  that modified the payload and let processing go on), else the final step, carried
+  out as for any single run (_Run.drive).
 
 The rules stay the core's: Python caches its answer, it does not decide it. The cache is
 dropped whenever the executor's options or metrics change (CoreExecutor). Only the shape
@@ -113,6 +115,8 @@ async def run_single(
         if result is not None and result.modified_payload is not None:
             ret = run._returned(False, payload, result.modified_payload)
         answer = wire.run_single_report(rule.id, run._outcome(0, call, ret))
+        if not answer and result is not None:  # "" answers a returned result only
+            return result
     # the core's final step, carried out as for any single run
     return (await run.drive(_loads(answer)))[0]
 
