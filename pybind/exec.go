@@ -68,6 +68,7 @@ func ExecutorRelease(id int) (_ int, err error) {
 		st.dropPlanLocked(pid)
 	}
 	delete(st.executors, id)
+	forgetSingleRules(id)
 	return id, nil
 }
 

@@ -80,14 +80,21 @@ func (e *Executor) StartInto(r *Run, plan *Plan, facts *Facts) *Step {
 // StartSingle begins a lone execute_plugin of ref (spec §10.4, §11.5): no filtering, no
 // records, no size check. merge: a global context was given; meta: an accumulator.
 func (e *Executor) StartSingle(ref *Ref, facts *Facts, merge, meta bool) (*Run, *Step) {
-	r := &Run{exec: e, facts: *facts, opts: e.opts.Load(), waiting: 0, single: ref, singleMeta: meta}
+	r := &Run{}
+	return r, e.StartSingleInto(r, ref, facts, merge, meta)
+}
+
+// StartSingleInto is StartSingle in r, which it overwrites whole (a driver that runs
+// many single calls may reuse a finished run's memory).
+func (e *Executor) StartSingleInto(r *Run, ref *Ref, facts *Facts, merge, meta bool) *Step {
+	*r = Run{exec: e, facts: *facts, opts: e.opts.Load(), waiting: 0, single: ref, singleMeta: meta}
 	r.singleMerge = merge && (ref.Mode == config.ModeSequential || ref.Mode == config.ModeTransform || ref.Mode == config.ModeConcurrent)
 	s := r.reset()
 	s.Op = OpCall
 	s.call = CallStep{Index: 0, Merge: r.singleMerge, Meta: meta, Apply: ApplyNone, Span: facts.Trace,
 		Timeout: r.opts.timeout, TimeoutText: r.opts.timeoutText}
 	r.startSingleMetrics(facts.Hook)
-	return r, s
+	return s
 }
 
 // Plan returns the run's plan (nil for a single-plugin run).

@@ -17,6 +17,7 @@ from typing import Any, ClassVar, Literal, Optional, Union
 
 from cpex import _core
 from cpex.framework._driver import CoreExecutor, PayloadSizeError, PluginTimeoutError, empty_chain_result  # noqa: F401  (public here, spec §10.1)
+from cpex.framework._engine.results import _plugin_context
 from cpex.framework.base import HookRef, Plugin
 from cpex.framework.errors import PluginError, PluginViolationError  # noqa: F401  (re-exported names)
 from cpex.framework.extensions import Extensions
@@ -380,7 +381,7 @@ class PluginManager:
     ) -> PluginResult:
         """Run one plugin's hook alone: timeout, on_error and mode conversion only (spec §10.4)."""
         if isinstance(context, GlobalContext):
-            context = PluginContext(global_context=context)
+            context = _plugin_context(context)  # PluginContext(global_context=context), unvalidated
         hook_ref = self._registry.get_plugin_hook_by_name(name, hook_type)
         if hook_ref is None:
             raise PluginError(

@@ -11,6 +11,7 @@ from cpex.framework._engine.invoke import go_invoke_timeout
 from cpex.framework._engine.payload import _dumps, _loads
 from cpex.framework._engine.refs import _facts, core_ref_id
 from cpex.framework._engine.run import _Run
+from cpex.framework._engine.single import SingleRule, run_single
 from cpex.framework.extensions import Extensions
 from cpex.framework.hooks.policies import DefaultHookPolicy, HookPayloadPolicy
 from cpex.framework.models import (
@@ -122,6 +123,9 @@ class CoreExecutor:
         self.observability = observability
         self._exec_id = 0
         self._plans: dict[tuple[Any, ...], dict[str, Any]] = {}
+        # the core's standing answers for single runs (single.py), valid until the
+        # options or metrics change: both setters drop them
+        self._single_rules: dict[tuple[Any, ...], SingleRule] = {}
         self._metrics = False
 
     # Options live in the core too; a change is pushed at once when the core has started.
@@ -160,6 +164,7 @@ class CoreExecutor:
         return _dumps({"timeout": self._timeout, "default_policy": str(self._default_hook_policy.value)})
 
     def _push_options(self) -> None:
+        self._single_rules.clear()
         if self._exec_id:
             wire.executor_update(self._exec_id, self._options())
 
@@ -171,6 +176,7 @@ class CoreExecutor:
     @metrics.setter
     def metrics(self, on: bool) -> None:
         self._metrics = bool(on)
+        self._single_rules.clear()
         if self._exec_id:
             wire.executor_metrics(self._exec_id, self._metrics)
 
@@ -243,6 +249,9 @@ class CoreExecutor:
         extensions: Optional[Extensions],
     ) -> PluginResult:
         trace_id = self._trace_id()
+        if trace_id is None and global_context is None and combined_metadata is None:
+            # invoke_hook_for_plugin's shape: at most one crossing (single.py)
+            return await run_single(self, hook_ref, payload, local_context, vexc, extensions)
         facts = {"vexc": vexc, "merge": global_context is not None, "meta": combined_metadata is not None,
                  "trace": trace_id is not None,
                  # only the violation message reads it; upstream formats the HookRef's name

@@ -201,6 +201,9 @@ _FUNCTIONS = {
     "plan_get": "PlanGet",
     "run_start": "RunStart",
     "run_single": "RunSingle",
+    "single_rule": "SingleRule",
+    "run_single_report": "RunSingleReport",
+    "run_single_plain": "RunSinglePlain",
     "run_report": "RunReport",
     "run_report_batch": "RunReportBatch",
     "run_go": "RunGo",
@@ -234,6 +237,9 @@ if TYPE_CHECKING:  # the bound callables' signatures (docs/protocol.md, "Functio
     plan_get: Callable[[int, str, str, str], str]
     run_start: Callable[[int, str], str]
     run_single: Callable[[int, int, str], str]
+    single_rule: Callable[[int, int, str], str]
+    run_single_report: Callable[[int, str], str]
+    run_single_plain: Callable[[int, int], str]
     run_report: Callable[[int, str], str]
     run_report_batch: Callable[[int, str], str]
     run_go: Callable[[int, str], str]
