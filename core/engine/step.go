@@ -160,8 +160,8 @@ type DoneStep struct {
 	// FAFCount: metrics are on, so the host reports every finished fire-and-forget task
 	// (FireAndForgetDone), not only the failed ones.
 	FAFCount bool
-	Records        []plugin.ExecutionRecord
-	Cancel         bool // cancel (and await) unfinished concurrent tasks first
+	Records  []plugin.ExecutionRecord
+	Cancel   bool // cancel (and await) unfinished concurrent tasks first
 
 	// Single: the result of a single-plugin run (SingleNone for a chain).
 	Single    SingleResult

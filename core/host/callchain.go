@@ -32,7 +32,7 @@ type goCall struct {
 
 	// cc becomes the plugin's context.Context: a zero callCtx of its own, never another
 	// call's (a plugin may keep its ctx), so it lives in the caller's slab, not here: the
-	// Go driver reuses one goCall for a run's serial calls.
+	// host.ExecGo reuses one goCall for a go step's serial calls.
 	cc *callCtx
 }
 

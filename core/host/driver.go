@@ -32,7 +32,6 @@ type goDriver struct {
 	meta      map[string]any
 
 	slots  []ctxSlot // per plan index: table key and a context, built on first use
-	serial goCall    // the serial call being made (its context is in its slot)
 	viols  map[int]*plugin.Violation
 	errs   map[int]error
 	chain  string
@@ -117,7 +116,6 @@ func (d *goDriver) reset(m *Manager, ctx context.Context, plan *engine.Plan, pay
 	d.original, d.current, d.candidate, d.gctx = payload, nil, nil, gctx
 	d.local, d.table, d.meta, d.slots = local, nil, nil, nil
 	d.viols, d.errs, d.chain, d.hasCSp, d.clock = nil, nil, "", false, 0
-	d.serial = goCall{}
 }
 
 // facts: only what the plan needs is computed (no payload decode otherwise).
@@ -262,9 +260,8 @@ func (d *goDriver) call(step *engine.CallStep) (o engine.Outcome) {
 	ref := d.plan.Refs[i]
 	pc := d.context(i, true)
 	in := d.effective()
-	c := &d.serial
-	c.ref, c.hook, c.in, c.pc, c.timeout, c.cc = ref, d.plan.Hook, in, pc, d.m.timeout(d.run), &d.slot(i).cc
-	c.start, c.end, c.expired, c.span, c.tracer = d.clock, 0, false, nil, d.m.tracer
+	c := &goCall{ref: ref, hook: d.plan.Hook, in: in, pc: pc, timeout: d.m.timeout(d.run), cc: &d.slot(i).cc,
+		start: d.clock, tracer: d.m.tracer}
 	if step.Span && d.trace != "" {
 		c.span = &callSpan{trace: d.trace, observer: d.m.observer, secs: step.Timeout}
 		c.start = 0 // read after the span started: its work is not the plugin's

@@ -41,4 +41,3 @@ func BenchmarkInvoke(b *testing.B) {
 		}
 	}
 }
-

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+
 	"github.com/cpex-go/cpex/core/external/remote"
 
 	"github.com/cpex-go/cpex/core"

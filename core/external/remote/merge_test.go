@@ -1,8 +1,9 @@
 package remote
 
 import (
-	"github.com/cpex-go/cpex/core/config"
 	"testing"
+
+	"github.com/cpex-go/cpex/core/config"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"

@@ -99,4 +99,3 @@ func LoadKeyPair(certfile, keyfile string, password *string) (tls.Certificate, e
 	}
 	return tls.X509KeyPair(certPEM, keyPEM)
 }
-
