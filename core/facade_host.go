@@ -22,6 +22,7 @@ type (
 	Option       = host.Option
 	InvokeOption = host.InvokeOption
 	GoEffects    = host.GoEffects
+	GoState      = host.GoState
 	Observer     = host.Observer
 	CallTracer   = host.CallTracer
 	CallReport   = host.CallReport

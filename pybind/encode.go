@@ -338,6 +338,9 @@ func encodeEffects(w *jw, eff *core.GoEffects) error {
 	}
 	w.Raw(`,"ctx":`)
 	w.Ints(eff.Ran)
+	if err := encodeGoState(w, eff); err != nil {
+		return err
+	}
 	w.Raw("}")
 	return nil
 }

@@ -1,0 +1,104 @@
+package pybind
+
+import (
+	"testing"
+
+	"github.com/cpex-go/cpex/core"
+	"github.com/cpex-go/cpex/internal/ctxprobe"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func init() {
+	if _, err := core.NewPlugin(core.PluginSpec{Name: "x", Kind: ctxprobe.Kind}); err != nil {
+		core.RegisterFactory(ctxprobe.Kind, ctxprobe.New) // CPEX_TEST_KINDS is not set under go test
+	}
+}
+
+func probeRef(t *testing.T, name, mode string, prio int, cfg string) int {
+	t.Helper()
+	id, err := GoPluginNew(`{"name":"` + name + `","kind":"builtin/test_context","hooks":["tool_pre_invoke"],"config":` + cfg + `}`)
+	require.NoError(t, err)
+	t.Cleanup(func() { _, _ = GoPluginRelease(id) })
+	return mustRef(t, name, mode, "fail", prio, id)
+}
+
+// The context state of a go step: sent by RunGoContext, seen by each Go plugin as it
+// stands before its call (earlier plugins' writes merged), and answered only as the
+// keys that changed and the local states that changed.
+func TestGoStepContextStateInAndOut(t *testing.T) {
+	exec := mustExec(t)
+	a := probeRef(t, "a", "sequential", 1, `{"echo":true,"gstate":{"a":1},"gmeta":{"m":"a"},"lstate":{"n":2}}`)
+	b := probeRef(t, "b", "sequential", 2, `{"echo":true}`)
+	p := plan(t, exec, "tool_pre_invoke", "null", a, b)
+	run, step := goRun(t, p)
+	require.Equal(t, []any{float64(0), float64(1)}, step["i"])
+	_, err := RunGoContext(run, `{"gs":{"keep":{"deep":[1,2]},"a":0},"gm":{"x":true},"local":[[1,{"mine":"b"}]]}`)
+	require.NoError(t, err)
+	step = decode(t, must(RunGo(run, `{"name":"x"}`)))
+	eff := step["effects"].(map[string]any)
+	assert.Equal(t, map[string]any{"a": float64(1)}, eff["gs"], "only the changed key comes back")
+	assert.Equal(t, map[string]any{"m": "a"}, eff["gm"])
+	assert.Equal(t, []any{[]any{float64(0), map[string]any{"n": float64(2)}}}, eff["local"], "b's state is unchanged")
+	assert.Equal(t, "done", step["op"])
+	assert.Equal(t, map[string]any{"gstate": map[string]any{"keep": map[string]any{"deep": []any{float64(1), float64(2)}}, "a": float64(0)},
+		"gmeta": map[string]any{"x": true}, "lstate": map[string]any{}}, eff["meta"].(map[string]any)["a"])
+	assert.Equal(t, map[string]any{"gstate": map[string]any{"keep": map[string]any{"deep": []any{float64(1), float64(2)}}, "a": float64(1)},
+		"gmeta": map[string]any{"x": true, "m": "a"}, "lstate": map[string]any{"mine": "b"}}, eff["meta"].(map[string]any)["b"],
+		"b sees a's writes merged, and its own local state")
+}
+
+// Without state sent and with plugins that write none, the effects say nothing more.
+func TestGoStepWithoutStateAnswersNone(t *testing.T) {
+	exec := mustExec(t)
+	a := probeRef(t, "a", "sequential", 1, `{}`)
+	run, _ := goRun(t, plan(t, exec, "tool_pre_invoke", "null", a))
+	step := decode(t, must(RunGo(run, `{"name":"x"}`)))
+	eff := step["effects"].(map[string]any)
+	for _, k := range []string{"gs", "gm", "local"} {
+		assert.NotContains(t, eff, k)
+	}
+}
+
+// Concurrent Go plugins all see the state as it stood before the phase; their writes
+// are merged.
+func TestGoStepConcurrentState(t *testing.T) {
+	exec := mustExec(t)
+	a := probeRef(t, "a", "concurrent", 1, `{"echo":true,"gstate":{"a":1}}`)
+	b := probeRef(t, "b", "concurrent", 2, `{"echo":true,"gstate":{"b":2}}`)
+	run, _ := goRun(t, plan(t, exec, "tool_pre_invoke", "null", a, b))
+	_, err := RunGoContext(run, `{"gs":{"s":0}}`)
+	require.NoError(t, err)
+	step := decode(t, must(RunGo(run, `{"name":"x"}`)))
+	eff := step["effects"].(map[string]any)
+	assert.Equal(t, map[string]any{"a": float64(1), "b": float64(2)}, eff["gs"])
+	meta := eff["meta"].(map[string]any)
+	for _, n := range []string{"a", "b"} {
+		assert.Equal(t, map[string]any{"s": float64(0)}, meta[n].(map[string]any)["gstate"], n)
+	}
+}
+
+func TestRunGoContextRefusesBadDocuments(t *testing.T) {
+	exec := mustExec(t)
+	a := probeRef(t, "a", "sequential", 1, `{}`)
+	run, _ := goRun(t, plan(t, exec, "tool_pre_invoke", "null", a))
+	for doc, want := range map[string]string{
+		`{`:                    "RunGoContext: doc: invalid JSON",
+		`[]`:                   "want an object",
+		`{"gs":[]}`:            "doc.gs: want an object",
+		`{"zz":{}}`:            `unknown field "zz"`,
+		`{"local":{}}`:         "doc.local: want a list",
+		`{"local":[[5,{}]]}`:   "index 5 is not a plugin of the go step",
+		`{"local":[[0,[]]]}`:   "doc.local[0]: want a state object",
+		`{"local":[[0.5,{}]]}`: "index 0.5",
+		`{"local":[["0",{}]]}`: "is not a plugin",
+		`{"local":[[0,{},1]]}`: "want [index, state]",
+	} {
+		_, err := RunGoContext(run, doc)
+		assert.ErrorContains(t, err, want, doc)
+	}
+	step := decode(t, must(RunGo(run, `{"name":"x"}`)))
+	assert.Equal(t, "done", step["op"], "a refused document leaves the go step as it was")
+	_, err := RunGoContext(run, `{}`)
+	assert.Error(t, err, "no go step is pending")
+}

@@ -1,0 +1,77 @@
+"""The context state Go plugins of a go step see, and what they changed (docs/protocol.md,
+"Context state of go steps").
+
+Python owns the GlobalContext and the table of local contexts; the core owns the rules
+(core/host/foreign_state.go). Only values JSON can hold cross: a key whose value cannot be
+written as JSON (a Python object, a set, a non-string key...) is not sent, so Go plugins
+do not see it, and it stays in Python untouched (docs/semantics.md).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Optional
+
+import orjson
+
+from cpex.framework.models import GlobalContext, PluginContext, PluginContextTable
+
+_dumps = orjson.dumps
+
+
+def _json_values(state: dict[str, Any]) -> dict[str, Any]:
+    """The keys of state whose values orjson writes (dates, enums, dataclasses as their
+    JSON forms); the rest are left out. Only keys a Go plugin changed come back, so a
+    value sent in its JSON form is never replaced by it unless a Go plugin wrote the key.
+    """
+    try:
+        _dumps(state)
+        return state
+    except TypeError:
+        pass
+    out: dict[str, Any] = {}
+    for key, value in state.items():
+        if type(key) is not str:
+            continue
+        try:
+            _dumps(value)
+        except TypeError:
+            continue
+        out[key] = value
+    return out
+
+
+def go_context(
+    gc: GlobalContext, table: Optional[PluginContextTable], hook_refs: list[Any], indices: list[int]
+) -> Optional[str]:
+    """RunGoContext's document for the go step's plugins ``indices``, None when there is
+    nothing to send (the common case: no crossing at all)."""
+    local: Optional[list[list[Any]]] = None
+    if table:
+        rid = gc.request_id
+        for i in indices:
+            ctx = table.get(rid + hook_refs[i].plugin_ref.uuid)
+            if ctx is not None and ctx.state:
+                values = _json_values(ctx.state)
+                if values:
+                    if local is None:
+                        local = []
+                    local.append([i, values])
+    gs, gm = gc.state, gc.metadata
+    if not gs and not gm and local is None:
+        return None
+    doc: dict[str, Any] = {}
+    if gs:
+        doc["gs"] = _json_values(gs)
+    if gm:
+        doc["gm"] = _json_values(gm)
+    if local is not None:
+        doc["local"] = local
+    return orjson.dumps(doc).decode()
+
+
+def apply_local(ctx: PluginContext, state: dict[str, Any]) -> None:
+    """A Go plugin's new local state: its JSON keys replace the context's; keys that were
+    never sent (not JSON) stay."""
+    old = ctx.state
+    kept = {k: v for k, v in old.items() if k not in state and not _json_values({k: v})} if old else None
+    ctx.state = {**kept, **state} if kept else state
