@@ -16,7 +16,8 @@ import (
 
 // RunGoContext hands the pending go step of run the context state its Go plugins see:
 // doc = {"gs"?: {GlobalContext.state}, "gm"?: {GlobalContext.metadata},
-// "local"?: [[plan index, {PluginContext.state}], ...]}. Answers 1; a bad document is an
+// "local"?: [[plan index, {PluginContext.state}], ...], "ext"?: [[plan index,
+// {the extensions the plugin may read}], ...]}. Answers 1; a bad document is an
 // error naming the field, and leaves the go step without state.
 func RunGoContext(run int, doc string) (_ int, err error) {
 	defer guard("RunGoContext", &err)
@@ -63,12 +64,16 @@ func parseGoState(fn, doc string, indices []int) (*core.GoState, error) {
 			} else {
 				in.Metadata = m
 			}
-		case "local":
-			l, err := parseLocal(fn, v, indices)
+		case "local", "ext":
+			l, err := parsePerPlugin(fn, k, v, indices)
 			if err != nil {
 				return nil, err
 			}
-			in.Local = l
+			if k == "local" {
+				in.Local = l
+			} else {
+				in.Ext = l
+			}
 		default:
 			return nil, fmt.Errorf("%s: doc: unknown field %q", fn, k)
 		}
@@ -76,26 +81,27 @@ func parseGoState(fn, doc string, indices []int) (*core.GoState, error) {
 	return in, nil
 }
 
-// parseLocal reads [[index, state], ...]; an index must be one of the go step's plugins.
-func parseLocal(fn string, v any, indices []int) (map[int]map[string]any, error) {
+// parsePerPlugin reads [[index, object], ...] (doc.local, doc.ext); an index must be one
+// of the go step's plugins.
+func parsePerPlugin(fn, field string, v any, indices []int) (map[int]map[string]any, error) {
 	list, ok := v.([]any)
 	if !ok {
-		return nil, fmt.Errorf("%s: doc.local: want a list of [index, state] pairs, got %T", fn, v)
+		return nil, fmt.Errorf("%s: doc.%s: want a list of [index, object] pairs, got %T", fn, field, v)
 	}
 	out := make(map[int]map[string]any, len(list))
 	for k, e := range list {
 		pair, ok := e.([]any)
 		if !ok || len(pair) != 2 {
-			return nil, fmt.Errorf("%s: doc.local[%d]: want [index, state]", fn, k)
+			return nil, fmt.Errorf("%s: doc.%s[%d]: want [index, object]", fn, field, k)
 		}
 		f, ok := pair[0].(float64)
 		i := int(f)
 		if !ok || float64(i) != f || !slices.Contains(indices, i) {
-			return nil, fmt.Errorf("%s: doc.local[%d]: index %v is not a plugin of the go step %v", fn, k, pair[0], indices)
+			return nil, fmt.Errorf("%s: doc.%s[%d]: index %v is not a plugin of the go step %v", fn, field, k, pair[0], indices)
 		}
 		st, ok := pair[1].(map[string]any)
 		if !ok {
-			return nil, fmt.Errorf("%s: doc.local[%d]: want a state object, got %T", fn, k, pair[1])
+			return nil, fmt.Errorf("%s: doc.%s[%d]: want an object, got %T", fn, field, k, pair[1])
 		}
 		out[i] = st
 	}

@@ -89,10 +89,11 @@ func TestRunGoContextRefusesBadDocuments(t *testing.T) {
 		`{"zz":{}}`:            `unknown field "zz"`,
 		`{"local":{}}`:         "doc.local: want a list",
 		`{"local":[[5,{}]]}`:   "index 5 is not a plugin of the go step",
-		`{"local":[[0,[]]]}`:   "doc.local[0]: want a state object",
+		`{"local":[[0,[]]]}`:   "doc.local[0]: want an object",
+		`{"ext":[[3,{}]]}`:     "doc.ext[0]: index 3",
 		`{"local":[[0.5,{}]]}`: "index 0.5",
 		`{"local":[["0",{}]]}`: "is not a plugin",
-		`{"local":[[0,{},1]]}`: "want [index, state]",
+		`{"local":[[0,{},1]]}`: "want [index, object]",
 	} {
 		_, err := RunGoContext(run, doc)
 		assert.ErrorContains(t, err, want, doc)

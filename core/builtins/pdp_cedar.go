@@ -134,6 +134,11 @@ func cedarRequest(hook string, payload any, in map[string]any) (cedar.Request, t
 	if pv := cedarValue(payload); pv != nil {
 		ctxRec["payload"] = pv
 	}
+	if ext, ok := in["extensions"].(map[string]any); ok && len(ext) > 0 {
+		if ev := cedarValue(ext); ev != nil {
+			ctxRec["extensions"] = ev
+		}
+	}
 	return cedar.Request{
 		Principal: principal,
 		Action:    types.NewEntityUID("Action", types.String(hook)),

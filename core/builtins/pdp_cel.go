@@ -48,6 +48,7 @@ func newPDPCEL(spec core.PluginSpec) (core.Plugin, error) {
 		cel.Variable("tenant_id", cel.StringType),
 		cel.Variable("server_id", cel.StringType),
 		cel.Variable("request_id", cel.StringType),
+		cel.Variable("extensions", cel.MapType(cel.StringType, cel.DynType)),
 		cel.Variable("input", cel.MapType(cel.StringType, cel.DynType)),
 		ext.Strings(),
 	)

@@ -21,6 +21,9 @@ type GoState struct {
 	// Local holds, per plan index, the plugin's local state (PluginContext.state) from
 	// the driver's context table.
 	Local map[int]map[string]any
+	// Ext holds, per plan index, the extensions the plugin may read (JSON form), for
+	// PluginContext.Extensions; read-only.
+	Ext map[int]map[string]any
 }
 
 // goShared is the running shared state of one go step.
@@ -45,9 +48,14 @@ func newGoShared(in *GoState) goShared {
 func (s *goShared) prepare(i int, pc *plugin.PluginContext) {
 	pc.GlobalState = copyMap(s.gs)
 	pc.Metadata = copyMap(s.gm)
-	pc.State = nil
-	if s.in != nil && s.in.Local != nil {
-		pc.State = copyMap(s.in.Local[i])
+	pc.State, pc.Extensions = nil, nil
+	if s.in != nil {
+		if s.in.Local != nil {
+			pc.State = copyMap(s.in.Local[i])
+		}
+		if s.in.Ext != nil {
+			pc.Extensions = s.in.Ext[i]
+		}
 	}
 }
 

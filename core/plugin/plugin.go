@@ -171,6 +171,10 @@ type PluginContext struct {
 	State       map[string]any
 	GlobalState map[string]any
 	Metadata    map[string]any
+	// Extensions are the request's extensions (upstream Extensions) in their JSON form,
+	// as this plugin may read them: nil when the caller passed none. Read-only; a Go
+	// plugin cannot modify extensions.
+	Extensions map[string]any
 }
 
 // StateValue returns a key of the private state (nil when absent).

@@ -139,3 +139,50 @@ async def test_no_state_no_crossing(monkeypatch: pytest.MonkeyPatch) -> None:
     assert calls == [], "an empty context sends nothing"
     await m.invoke_hook("tool_pre_invoke", pre(), GlobalContext(request_id="r6", state={"a": 1}))
     assert calls == ['{"gs":{"a":1}}']
+
+
+# --- extensions (issue 16): the policy input of the embedded engines -----------------------
+
+LABEL_POLICY = '!("PII" in extensions.security.labels) || extensions.request.environment == "dev"'
+
+
+async def test_pdp_cel_decides_on_the_extensions_it_may_read() -> None:
+    from cpex.framework.extensions import Extensions
+    from cpex.framework.extensions.request import RequestExtension
+    from cpex.framework.extensions.security import SecurityExtension
+
+    m = await manager_of(
+        PluginConfig(name="labels", kind="builtin/pdp_cel", hooks=["tool_pre_invoke"], priority=1,
+                     capabilities={"read_labels"}, config={"policy": LABEL_POLICY, "reason": "PII outside dev"}))
+    ext = Extensions(request=RequestExtension(environment="prod"), security=SecurityExtension(labels=frozenset({"PII"})))
+    result, _ = await m.invoke_hook("tool_pre_invoke", pre(), GlobalContext(request_id="x1"), extensions=ext)
+    assert not result.continue_processing
+    assert result.violation is not None and result.violation.reason == "PII outside dev"
+    dev = ext.model_copy(update={"request": RequestExtension(environment="dev")})
+    result, _ = await m.invoke_hook("tool_pre_invoke", pre(), GlobalContext(request_id="x2"), extensions=dev)
+    assert result.continue_processing
+    clean = ext.model_copy(update={"security": SecurityExtension(labels=frozenset({"public"}))})
+    result, _ = await m.invoke_hook("tool_pre_invoke", pre(), GlobalContext(request_id="x3"), extensions=clean)
+    assert result.continue_processing
+
+
+async def test_extensions_are_filtered_by_the_go_plugins_capabilities() -> None:
+    from cpex.framework.extensions import Extensions
+    from cpex.framework.extensions.request import RequestExtension
+    from cpex.framework.extensions.security import SecurityExtension
+
+    # without read_labels the labels are hidden from the policy (as from a Python plugin)
+    m = await manager_of(
+        PluginConfig(name="labels", kind="builtin/pdp_cel", hooks=["tool_pre_invoke"], priority=1,
+                     config={"policy": LABEL_POLICY}))
+    ext = Extensions(request=RequestExtension(environment="prod"), security=SecurityExtension(labels=frozenset({"PII"})))
+    result, _ = await m.invoke_hook("tool_pre_invoke", pre(), GlobalContext(request_id="x4"), extensions=ext)
+    assert result.continue_processing
+
+
+async def test_no_extensions_an_empty_map() -> None:
+    m = await manager_of(
+        PluginConfig(name="p", kind="builtin/pdp_cel", hooks=["tool_pre_invoke"], priority=1,
+                     config={"policy": "size(extensions) == 0"}))
+    result, _ = await m.invoke_hook("tool_pre_invoke", pre(), GlobalContext(request_id="x5"))
+    assert result.continue_processing

@@ -13,6 +13,8 @@ from typing import Any, Optional
 
 import orjson
 
+from cpex.framework.extensions import Extensions
+from cpex.framework.extensions.tiers import filter_extensions
 from cpex.framework.models import GlobalContext, PluginContext, PluginContextTable
 
 _dumps = orjson.dumps
@@ -40,8 +42,28 @@ def _json_values(state: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _extensions(extensions: Extensions, hook_refs: list[Any], indices: list[int]) -> list[list[Any]]:
+    """Each Go plugin's view of the extensions, filtered by its capabilities as a Python
+    plugin's is (filter_extensions), in JSON form; one dump per distinct capability set."""
+    views: dict[frozenset[str], dict[str, Any]] = {}
+    out: list[list[Any]] = []
+    for i in indices:
+        caps = hook_refs[i].plugin_ref.capabilities
+        view = views.get(caps)
+        if view is None:
+            filtered = filter_extensions(extensions, caps)
+            view = {} if filtered is None else filtered.model_dump(mode="json", exclude_none=True, fallback=repr)
+            views[caps] = view
+        out.append([i, view])
+    return out
+
+
 def go_context(
-    gc: GlobalContext, table: Optional[PluginContextTable], hook_refs: list[Any], indices: list[int]
+    gc: GlobalContext,
+    table: Optional[PluginContextTable],
+    hook_refs: list[Any],
+    indices: list[int],
+    extensions: Optional[Extensions] = None,
 ) -> Optional[str]:
     """RunGoContext's document for the go step's plugins ``indices``, None when there is
     nothing to send (the common case: no crossing at all)."""
@@ -57,9 +79,11 @@ def go_context(
                         local = []
                     local.append([i, values])
     gs, gm = gc.state, gc.metadata
-    if not gs and not gm and local is None:
+    if not gs and not gm and local is None and extensions is None:
         return None
     doc: dict[str, Any] = {}
+    if extensions is not None:
+        doc["ext"] = _extensions(extensions, hook_refs, indices)
     if gs:
         doc["gs"] = _json_values(gs)
     if gm:

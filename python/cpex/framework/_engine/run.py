@@ -140,7 +140,7 @@ class _Run:
                     self.finished = True
                     raise self._exception(unreadable) from exc
                 if self.gc is not None:
-                    doc = go_context(self.gc, self.local_contexts, self.hook_refs, step["i"])
+                    doc = go_context(self.gc, self.local_contexts, self.hook_refs, step["i"], self.extensions)
                     if doc is not None:  # only when there is state: no crossing otherwise
                         wire.run_go_context(self.id, doc)
                 head, frame = wire.split_frames(await self._go(text, step.get("async")))
