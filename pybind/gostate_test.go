@@ -1,6 +1,8 @@
 package pybind
 
 import (
+	"encoding/json"
+	"strings"
 	"testing"
 
 	"github.com/cpex-go/cpex/core"
@@ -102,4 +104,29 @@ func TestRunGoContextRefusesBadDocuments(t *testing.T) {
 	assert.Equal(t, "done", step["op"], "a refused document leaves the go step as it was")
 	_, err := RunGoContext(run, `{}`)
 	assert.Error(t, err, "no go step is pending")
+}
+
+// Any context document gives an error or a go step whose answer is readable JSON, never
+// a panic; a refused document leaves the go step runnable.
+func FuzzRunGoContext(f *testing.F) {
+	f.Add(`{"gs":{"a":1},"gm":{"m":[1,{"x":null}]},"local":[[0,{"n":2}]],"ext":[[0,{"security":{"labels":["PII"]}}]]}`)
+	f.Add(`{"local":[[0.0,{}]]}`)
+	f.Add(`{"gs":null,"gm":null}`)
+	f.Add(`{"ext":[[1e300,{}]]}`)
+	exec := mustExec(f)
+	id, err := GoPluginNew(`{"name":"a","kind":"builtin/test_context","hooks":["tool_pre_invoke"],"config":{"echo":true,"gstate":{"k":1},"lstate":{"l":1}}}`)
+	require.NoError(f, err)
+	f.Cleanup(func() { _, _ = GoPluginRelease(id) })
+	p := plan(f, exec, "tool_pre_invoke", "null", mustRef(f, "a", "sequential", "fail", 1, id))
+	f.Fuzz(func(t *testing.T, doc string) {
+		step := decode(t, must(RunStart(int(p["plan"].(float64)), plainFacts)))
+		run := int(step["run"].(float64))
+		defer func() { _, _ = RunAbort(run) }()
+		_, err := RunGoContext(run, doc)
+		noInternal(t, err)
+		ans, err := RunGo(run, `{"name":"x"}`)
+		require.NoError(t, err)
+		head, _, _ := strings.Cut(ans, "\n")
+		require.True(t, json.Valid([]byte(head)), "answer %q", head)
+	})
 }
