@@ -2,6 +2,7 @@ package pybind
 
 import (
 	"encoding/json"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -129,4 +130,49 @@ func FuzzRunGoContext(f *testing.F) {
 		head, _, _ := strings.Cut(ans, "\n")
 		require.True(t, json.Valid([]byte(head)), "answer %q", head)
 	})
+}
+
+// BenchmarkRunGoTenNoopsWithState: BenchmarkRunGoTenNoops with a context state sent
+// (five state keys, two metadata keys) that the plugins do not change.
+func BenchmarkRunGoTenNoopsWithState(b *testing.B) {
+	exec := mustExec(b)
+	goID, _ := GoPluginNew(`{"name":"g","kind":"builtin/noop"}`)
+	ids := make([]int, 10)
+	for i := range ids {
+		ids[i] = mustRef(b, "g"+strconv.Itoa(i), "sequential", "fail", i+1, goID)
+	}
+	p := plan(b, exec, "tool_pre_invoke", "null", ids...)
+	doc := `{"gs":{"user_id":"u1","tenant":"t","roles":["a","b"],"n":3,"flags":{"x":true}},"gm":{"a":1,"b":"x"}}`
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		step := must(RunStart(int(p["plan"].(float64)), plainFacts))
+		run := runIDOf(step)
+		if _, err := RunGoContext(run, doc); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := RunGo(run, `{"name":"search","args":{"q":"x"},"headers":null}`); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// A plugin that fails after writing (on_error ignore) changes nothing: its writes are not
+// merged and its snapshot is not handed on; an untouched snapshot is.
+func TestGoStepFailedPluginsWritesStayOut(t *testing.T) {
+	exec := mustExec(t)
+	quiet := probeRef(t, "quiet", "sequential", 1, `{}`)
+	id, err := GoPluginNew(`{"name":"bad","kind":"builtin/test_context","hooks":["tool_pre_invoke"],"config":{"gstate":{"x":1},"gmeta":{"y":2},"fail":"no"}}`)
+	require.NoError(t, err)
+	t.Cleanup(func() { _, _ = GoPluginRelease(id) })
+	bad := mustRef(t, "bad", "sequential", "ignore", 2, id)
+	echo := probeRef(t, "echo", "sequential", 3, `{"echo":true}`)
+	run, _ := goRun(t, plan(t, exec, "tool_pre_invoke", "null", quiet, bad, echo))
+	_, err = RunGoContext(run, `{"gs":{"s":0},"gm":{"m":0}}`)
+	require.NoError(t, err)
+	step := decode(t, must(RunGo(run, `{"name":"x"}`)))
+	eff := step["effects"].(map[string]any)
+	assert.NotContains(t, eff, "gs")
+	assert.NotContains(t, eff, "gm")
+	assert.Equal(t, map[string]any{"gstate": map[string]any{"s": float64(0)}, "gmeta": map[string]any{"m": float64(0)},
+		"lstate": map[string]any{}}, eff["meta"].(map[string]any)["echo"])
 }

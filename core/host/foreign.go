@@ -93,10 +93,16 @@ func ExecGo(ctx context.Context, r *engine.Run, in *plugin.Payload, eff *GoEffec
 		res := callGoAt(ctx, gc, &o)
 		o.Index = i
 		eff.Ran = append(eff.Ran, i)
-		shared.local(i, pc, eff)
+		if o.Status != engine.OutcomeTimeout { // a plugin past its deadline may still write
+			shared.local(i, pc, eff)
+		}
 		goViolationError(r, i, &o, eff)
-		if o.Status == engine.OutcomeOK && c.Merge {
-			shared.merge(pc)
+		if o.Status == engine.OutcomeOK {
+			if c.Merge {
+				shared.merge(pc)
+			}
+			// only a plugin that returned: one that timed out may still hold its maps
+			shared.recycle(pc)
 		}
 		var cand *plugin.Payload
 		if o.Status == engine.OutcomeOK && res != nil {
@@ -167,7 +173,9 @@ func execGoConcurrent(ctx context.Context, r *engine.Run, step engine.Concurrent
 	for range goIdx {
 		c := <-out
 		goViolationError(r, c.o.Index, &c.o, eff)
-		shared.local(c.o.Index, c.pc, eff)
+		if c.o.Status != engine.OutcomeTimeout {
+			shared.local(c.o.Index, c.pc, eff)
+		}
 		if c.o.Status == engine.OutcomeOK {
 			shared.merge(c.pc)
 		}
@@ -190,7 +198,9 @@ func execGoConcurrent(ctx context.Context, r *engine.Run, step engine.Concurrent
 			for {
 				select {
 				case c := <-out: // completed but not consumed: metadata still merged (quirk §30.11)
-					shared.local(c.o.Index, c.pc, eff)
+					if c.o.Status != engine.OutcomeTimeout {
+						shared.local(c.o.Index, c.pc, eff)
+					}
 					if c.o.Status == engine.OutcomeOK {
 						shared.merge(c.pc)
 					}

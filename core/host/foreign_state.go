@@ -2,6 +2,7 @@ package host
 
 import (
 	"reflect"
+	"unsafe"
 
 	"github.com/cpex-go/cpex/core/plugin"
 )
@@ -33,6 +34,11 @@ type goShared struct {
 	ownG     bool           // gs / gm are this step's own copies
 	ownM     bool
 	anyMerge bool
+	// snapG, snapM: a snapshot a serial plugin was handed and left as it was, equal to
+	// gs / gm: the next serial plugin gets it instead of a new copy (a plugin may not
+	// keep its PluginContext past Invoke), so plugins that do not touch the state cost
+	// one copy per go step, not one per plugin.
+	snapG, snapM map[string]any
 }
 
 func newGoShared(in *GoState) goShared {
@@ -46,8 +52,16 @@ func newGoShared(in *GoState) goShared {
 // prepare gives plugin i's context the snapshots and its local state (copies: the driver's
 // values are what changes are found against).
 func (s *goShared) prepare(i int, pc *plugin.PluginContext) {
-	pc.GlobalState = copyMap(s.gs)
-	pc.Metadata = copyMap(s.gm)
+	if s.snapG != nil {
+		pc.GlobalState, s.snapG = s.snapG, nil
+	} else {
+		pc.GlobalState = copyMap(s.gs)
+	}
+	if s.snapM != nil {
+		pc.Metadata, s.snapM = s.snapM, nil
+	} else {
+		pc.Metadata = copyMap(s.gm)
+	}
 	pc.State, pc.Extensions = nil, nil
 	if s.in != nil {
 		if s.in.Local != nil {
@@ -59,9 +73,21 @@ func (s *goShared) prepare(i int, pc *plugin.PluginContext) {
 	}
 }
 
-// merge folds a returned plugin's shared state and metadata into the running ones.
+// recycle keeps a serial plugin's snapshots for the next plugin when they still hold
+// exactly the running state and metadata (after its merge, if any).
+func (s *goShared) recycle(pc *plugin.PluginContext) {
+	if pc.GlobalState != nil && untouched(pc.GlobalState, s.gs) {
+		s.snapG = pc.GlobalState
+	}
+	if pc.Metadata != nil && untouched(pc.Metadata, s.gm) {
+		s.snapM = pc.Metadata
+	}
+}
+
+// merge folds a returned plugin's shared state and metadata into the running ones; a
+// snapshot the plugin left untouched changes nothing and costs no copy.
 func (s *goShared) merge(pc *plugin.PluginContext) {
-	if len(pc.GlobalState) > 0 {
+	if len(pc.GlobalState) > 0 && !untouched(pc.GlobalState, s.gs) {
 		if !s.ownG {
 			s.gs, s.ownG = copyMapN(s.gs, len(pc.GlobalState)), true
 		}
@@ -70,7 +96,7 @@ func (s *goShared) merge(pc *plugin.PluginContext) {
 		}
 		s.anyMerge = true
 	}
-	if len(pc.Metadata) > 0 {
+	if len(pc.Metadata) > 0 && !untouched(pc.Metadata, s.gm) {
 		if !s.ownM {
 			s.gm, s.ownM = copyMapN(s.gm, len(pc.Metadata)), true
 		}
@@ -132,6 +158,28 @@ func changedKeys(before, now map[string]any) map[string]any {
 		out[k] = v
 	}
 	return out
+}
+
+// untouched reports whether snap holds exactly the keys of src with the very same values
+// (the interface words compared: a value a plugin wrote anew counts as a change, which
+// the merge then finds equal or not). A nested value changed in place is not seen.
+func untouched(snap, src map[string]any) bool {
+	if len(snap) != len(src) {
+		return false
+	}
+	for k, v := range snap {
+		w, ok := src[k]
+		if !ok || !identical(v, w) {
+			return false
+		}
+	}
+	return true
+}
+
+type eface struct{ typ, data unsafe.Pointer }
+
+func identical(a, b any) bool {
+	return *(*eface)(unsafe.Pointer(&a)) == *(*eface)(unsafe.Pointer(&b))
 }
 
 func sameState(a, b map[string]any) bool {

@@ -7,6 +7,7 @@ package ctxprobe
 import (
 	"context"
 	"encoding/json"
+	"errors"
 
 	"github.com/cpex-go/cpex/core"
 )
@@ -21,6 +22,7 @@ const Kind = core.BuiltinPrefix + "test_context"
 //	lstate {k: v}  written to the plugin's local state
 //	echo   true    result metadata <name>: {"gstate", "gmeta", "lstate"} as it was handed them
 //	block  true    block the call (after writing)
+//	fail   "msg"   return an error (after writing)
 func New(spec core.PluginSpec) (core.Plugin, error) {
 	return &probe{name: spec.Name, cfg: spec.Config}, nil
 }
@@ -46,6 +48,9 @@ func (p *probe) Invoke(_ context.Context, _ string, _ *core.Payload, pc *core.Pl
 	write(p.cfg["gmeta"], pc.SetMetadata)
 	write(p.cfg["lstate"], pc.SetState)
 	res.Block = p.cfg["block"] == true
+	if msg, ok := p.cfg["fail"].(string); ok {
+		return nil, errors.New(msg)
+	}
 	return res, nil
 }
 
