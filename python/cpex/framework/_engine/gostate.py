@@ -73,11 +73,9 @@ def go_context(
         for i in indices:
             ctx = table.get(rid + hook_refs[i].plugin_ref.uuid)
             if ctx is not None and ctx.state:
-                values = _json_values(ctx.state)
-                if values:
-                    if local is None:
-                        local = []
-                    local.append([i, values])
+                if local is None:
+                    local = []
+                local.append([i, ctx.state])
     gs, gm = gc.state, gc.metadata
     if not gs and not gm and local is None and extensions is None:
         return None
@@ -85,12 +83,22 @@ def go_context(
     if extensions is not None:
         doc["ext"] = _extensions(extensions, hook_refs, indices)
     if gs:
+        doc["gs"] = gs
+    if gm:
+        doc["gm"] = gm
+    if local is not None:
+        doc["local"] = local
+    try:  # one write in the common case: every value is JSON
+        return _dumps(doc).decode()
+    except TypeError:
+        pass
+    if gs:
         doc["gs"] = _json_values(gs)
     if gm:
         doc["gm"] = _json_values(gm)
     if local is not None:
-        doc["local"] = local
-    return orjson.dumps(doc).decode()
+        doc["local"] = [[i, _json_values(state)] for i, state in local]
+    return _dumps(doc).decode()
 
 
 def apply_local(ctx: PluginContext, state: dict[str, Any]) -> None:
