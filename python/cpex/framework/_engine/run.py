@@ -139,9 +139,11 @@ class _Run:
                     unreadable = _loads(wire.run_go_unreadable(self.id, _dumps(exc.facts())))
                     self.finished = True
                     raise self._exception(unreadable) from exc
-                if self.gc is not None:
-                    doc = go_context(self.gc, self.local_contexts, self.hook_refs, step["i"], self.extensions)
-                    if doc is not None:  # only when there is state: no crossing otherwise
+                gc = self.gc
+                # only when there is context to send: no crossing otherwise (docs/protocol.md)
+                if gc is not None and (gc.state or gc.metadata or self.local_contexts or self.extensions is not None):
+                    doc = go_context(gc, self.local_contexts, self.hook_refs, step["i"], self.extensions)
+                    if doc is not None:
                         wire.run_go_context(self.id, doc)
                 head, frame = wire.split_frames(await self._go(text, step.get("async")))
                 step = _loads(head)
