@@ -108,6 +108,27 @@ func parsePerPlugin(fn, field string, v any, indices []int) (map[int]map[string]
 	return out, nil
 }
 
+// encodeExtReaders writes the go step's "ext": the plugins of idx that read extensions
+// (core.ExtensionsReader), only when there are some: Python sends extensions for those.
+func encodeExtReaders(w *jw, re *runEntry, idx []int) {
+	n := 0
+	for _, i := range idx {
+		if !core.ReadsExtensions(re.run.Ref(i).Plugin) {
+			continue
+		}
+		if n == 0 {
+			w.Raw(`,"ext":[`)
+		} else {
+			w.Raw(",")
+		}
+		w.Int(i)
+		n++
+	}
+	if n > 0 {
+		w.Raw("]")
+	}
+}
+
 // encodeGoState writes the effects' state fields, each only when it has something.
 func encodeGoState(w *jw, eff *core.GoEffects) error {
 	for _, f := range []struct {

@@ -176,3 +176,21 @@ func TestGoStepFailedPluginsWritesStayOut(t *testing.T) {
 	assert.Equal(t, map[string]any{"gstate": map[string]any{"s": float64(0)}, "gmeta": map[string]any{"m": float64(0)},
 		"lstate": map[string]any{}}, eff["meta"].(map[string]any)["echo"])
 }
+
+// The go step names the plugins that read extensions ("ext"), and only those get them.
+func TestGoStepNamesTheExtensionReaders(t *testing.T) {
+	exec := mustExec(t)
+	plain := probeRef(t, "plain", "sequential", 1, `{"echo":true}`)
+	reader := probeRef(t, "reader", "sequential", 2, `{"echo":true,"ext":true}`)
+	run, step := goRun(t, plan(t, exec, "tool_pre_invoke", "null", plain, reader))
+	assert.Equal(t, []any{float64(1)}, step["ext"])
+	_, err := RunGoContext(run, `{"ext":[[1,{"request":{"environment":"prod"}}]]}`)
+	require.NoError(t, err)
+	step = decode(t, must(RunGo(run, `{"name":"x"}`)))
+	meta := step["effects"].(map[string]any)["meta"].(map[string]any)
+	assert.Equal(t, map[string]any{"request": map[string]any{"environment": "prod"}}, meta["reader"].(map[string]any)["ext"])
+	assert.NotContains(t, meta["plain"], "ext")
+	run, step = goRun(t, plan(t, exec, "tool_pre_invoke", "null", plain))
+	assert.NotContains(t, step, "ext", "no reader, no field")
+	_, _ = RunAbort(run)
+}

@@ -32,6 +32,7 @@ import (
 func init() { core.RegisterFactory("builtin/pdp_cedar", newPDPCedar) }
 
 type pdpCedar struct {
+	PDPReadsExtensions
 	name  string
 	cfg   PDPConfig
 	ps    *cedar.PolicySet

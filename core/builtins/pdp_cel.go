@@ -26,6 +26,7 @@ func init() { core.RegisterFactory("builtin/pdp_cel", newPDPCEL) }
 const celInterruptEvery = 64
 
 type pdpCEL struct {
+	PDPReadsExtensions
 	name  string
 	cfg   PDPConfig
 	prg   cel.Program

@@ -89,6 +89,13 @@ func PDPInput(hook string, payload any, pctx *core.PluginContext) map[string]any
 	return in
 }
 
+// PDPReadsExtensions is embedded by the engines: they read PluginContext.Extensions
+// (core.ExtensionsReader), so a Python host sends them the extensions.
+type PDPReadsExtensions struct{}
+
+// ReadsExtensions: true.
+func (PDPReadsExtensions) ReadsExtensions() bool { return true }
+
 // PDPDecision is what an engine concluded.
 type PDPDecision struct {
 	Allow  bool

@@ -23,6 +23,7 @@ const Kind = core.BuiltinPrefix + "test_context"
 //	echo   true    result metadata <name>: {"gstate", "gmeta", "lstate"} as it was handed them
 //	block  true    block the call (after writing)
 //	fail   "msg"   return an error (after writing)
+//	ext    true    read the extensions (core.ExtensionsReader); echo reports them as "ext"
 func New(spec core.PluginSpec) (core.Plugin, error) {
 	return &probe{name: spec.Name, cfg: spec.Config}, nil
 }
@@ -32,6 +33,9 @@ type probe struct {
 	cfg  map[string]any
 }
 
+// ReadsExtensions: the probe echoes them when its config says `ext: true`.
+func (p *probe) ReadsExtensions() bool { return p.cfg["ext"] == true }
+
 // Invoke writes and reports; snapshots are JSON copies, so what is reported is what
 // the plugin was handed, not what it wrote afterwards.
 func (p *probe) Invoke(_ context.Context, _ string, _ *core.Payload, pc *core.PluginContext) (*core.Result, error) {
@@ -40,9 +44,11 @@ func (p *probe) Invoke(_ context.Context, _ string, _ *core.Payload, pc *core.Pl
 		pc = &core.PluginContext{}
 	}
 	if p.cfg["echo"] == true {
-		res.Metadata = map[string]any{p.name: map[string]any{
-			"gstate": snapshot(pc.GlobalState), "gmeta": snapshot(pc.Metadata), "lstate": snapshot(pc.State),
-		}}
+		seen := map[string]any{"gstate": snapshot(pc.GlobalState), "gmeta": snapshot(pc.Metadata), "lstate": snapshot(pc.State)}
+		if p.cfg["ext"] == true {
+			seen["ext"] = snapshot(pc.Extensions)
+		}
+		res.Metadata = map[string]any{p.name: seen}
 	}
 	write(p.cfg["gstate"], pc.SetGlobal)
 	write(p.cfg["gmeta"], pc.SetMetadata)

@@ -186,3 +186,21 @@ async def test_no_extensions_an_empty_map() -> None:
                      config={"policy": "size(extensions) == 0"}))
     result, _ = await m.invoke_hook("tool_pre_invoke", pre(), GlobalContext(request_id="x5"))
     assert result.continue_processing
+
+
+async def test_extensions_cross_only_for_go_plugins_that_read_them(monkeypatch: pytest.MonkeyPatch) -> None:
+    from cpex.framework.extensions import Extensions
+    from cpex.framework.extensions.request import RequestExtension
+
+    calls: list[str] = []
+    real = wire.run_go_context
+    monkeypatch.setattr(wire, "run_go_context", lambda run, doc: calls.append(doc) or real(run, doc))
+    ext = Extensions(request=RequestExtension(trace_id="t1"))
+    m = await manager_of(probe("plain", 1, echo=True))
+    await m.invoke_hook("tool_pre_invoke", pre(), GlobalContext(request_id="x6"), extensions=ext)
+    assert calls == [], "the gateway's request extensions on every call cost nothing for guards that ignore them"
+    m = await manager_of(probe("plain", 1, echo=True), probe("reader", 2, echo=True, ext=True))
+    result, _ = await m.invoke_hook("tool_pre_invoke", pre(), GlobalContext(request_id="x7"), extensions=ext)
+    assert calls == ['{"ext":[[1,{"request":{"trace_id":"t1"}}]]}']
+    assert result.metadata["reader"]["ext"] == {"request": {"trace_id": "t1"}}
+    assert "ext" not in result.metadata["plain"]

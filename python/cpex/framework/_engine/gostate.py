@@ -64,9 +64,11 @@ def go_context(
     hook_refs: list[Any],
     indices: list[int],
     extensions: Optional[Extensions] = None,
+    readers: Optional[list[int]] = None,
 ) -> Optional[str]:
     """RunGoContext's document for the go step's plugins ``indices``, None when there is
-    nothing to send (the common case: no crossing at all)."""
+    nothing to send (the common case: no crossing at all). ``readers``: the plugins of
+    the step that read extensions (the go step's ``ext``)."""
     local: Optional[list[list[Any]]] = None
     if table:
         rid = gc.request_id
@@ -77,11 +79,13 @@ def go_context(
                     local = []
                 local.append([i, ctx.state])
     gs, gm = gc.state, gc.metadata
-    if not gs and not gm and local is None and extensions is None:
+    if not readers or extensions is None:
+        readers = None
+    if not gs and not gm and local is None and readers is None:
         return None
     doc: dict[str, Any] = {}
-    if extensions is not None:
-        doc["ext"] = _extensions(extensions, hook_refs, indices)
+    if readers is not None and extensions is not None:
+        doc["ext"] = _extensions(extensions, hook_refs, readers)
     if gs:
         doc["gs"] = gs
     if gm:

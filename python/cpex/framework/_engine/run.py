@@ -140,9 +140,11 @@ class _Run:
                     self.finished = True
                     raise self._exception(unreadable) from exc
                 gc = self.gc
+                # the Go plugins the core says read extensions get them
+                readers = step.get("ext") if self.extensions is not None else None
                 # only when there is context to send: no crossing otherwise (docs/protocol.md)
-                if gc is not None and (gc.state or gc.metadata or self.local_contexts or self.extensions is not None):
-                    doc = go_context(gc, self.local_contexts, self.hook_refs, step["i"], self.extensions)
+                if gc is not None and (gc.state or gc.metadata or self.local_contexts or readers):
+                    doc = go_context(gc, self.local_contexts, self.hook_refs, step["i"], self.extensions, readers)
                     if doc is not None:
                         wire.run_go_context(self.id, doc)
                 head, frame = wire.split_frames(await self._go(text, step.get("async")))

@@ -129,6 +129,7 @@ class GoStep(_Answer, total=False):
     refs: list[int]
     i: list[int]
     original: bool
+    ext: list[int]  # the plugins of the step that read extensions (only when some do)
     # payload JSON length from which the driver uses RunGoStart (off the loop)
     # ("async" is a keyword: read it with step["async"])
 
