@@ -60,9 +60,12 @@
 //     the plugin (_engine/invoke.py), report its facts (wire.run_report → pybind
 //     RunReport → engine Run.Report, whose rules are in core/engine/run.go, with
 //     policies in step_returned.go and fire-and-forget in step_faf.go); go → send the
-//     payload JSON (wire.run_go → pybind RunGo → host.ExecGo in core/host/foreign.go,
-//     which runs the Go plugins through core/host/gocall.go and reports each outcome
-//     to the same Run); done/raise → build the result or the exception core described.
+//     context state when there is some (_engine/gostate.py → pybind RunGoContext,
+//     pybind/gostate.go), then the payload JSON (wire.run_go → pybind RunGo →
+//     host.ExecGo in core/host/foreign.go, which runs the Go plugins through
+//     core/host/gocall.go with the state rules of core/host/foreign_state.go and
+//     reports each outcome to the same Run); done/raise → build the result or the
+//     exception core described.
 //
 // A Go caller's [Manager.InvokeHook] (core/host/api.go) takes the same path from step
 // 3 on, with core/host/driver.go in place of pybind and the Python driver: it starts

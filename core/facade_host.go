@@ -22,6 +22,7 @@ type (
 	Option       = host.Option
 	InvokeOption = host.InvokeOption
 	GoEffects    = host.GoEffects
+	GoState      = host.GoState
 	Observer     = host.Observer
 	CallTracer   = host.CallTracer
 	CallReport   = host.CallReport
@@ -86,6 +87,9 @@ func LoadManager(path string, opts ...Option) (*Manager, error) {
 
 // ViolationsAsErrors: host.ViolationsAsErrors.
 func ViolationsAsErrors() InvokeOption { return host.ViolationsAsErrors() }
+
+// WithExtensions: host.WithExtensions.
+func WithExtensions(ext map[string]any) InvokeOption { return host.WithExtensions(ext) }
 
 // WithCallPool: host.WithCallPool.
 func WithCallPool(n int) InvokeOption { return host.WithCallPool(n) }

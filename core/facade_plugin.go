@@ -19,6 +19,7 @@ type (
 	PayloadKindError = plugin.PayloadKindError
 	Plugin           = plugin.Plugin
 	Shutdowner       = plugin.Shutdowner
+	ExtensionsReader = plugin.ExtensionsReader
 	Factory          = plugin.Factory
 	PluginSpec       = plugin.PluginSpec
 	Payload          = plugin.Payload
@@ -51,6 +52,9 @@ const (
 
 // IsBlocking: plugin.IsBlocking.
 func IsBlocking(p Plugin) bool { return plugin.IsBlocking(p) }
+
+// ReadsExtensions: plugin.ReadsExtensions.
+func ReadsExtensions(p Plugin) bool { return plugin.ReadsExtensions(p) }
 
 // RegisterExternal: plugin.RegisterExternal.
 func RegisterExternal(transport string, f ExternalFactory) { plugin.RegisterExternal(transport, f) }

@@ -109,6 +109,7 @@ func encodeGo(w *jw, re *runEntry, g *core.GoStep) {
 	w.Bool(false)
 	w.Key("async") // the payload JSON length from which Python uses RunGoStart
 	w.Int(re.asyncValue(g.Indices))
+	encodeExtReaders(w, re, g.Indices)
 }
 
 // encodeRefs writes "refs" (the ref ids) and "i" (the plan indices) of the plugins idx.
@@ -340,6 +341,9 @@ func encodeEffects(w *jw, eff *core.GoEffects) error {
 	}
 	w.Raw(`,"ctx":`)
 	w.Ints(eff.Ran)
+	if err := encodeGoState(w, eff); err != nil {
+		return err
+	}
 	w.Raw("}")
 	return nil
 }

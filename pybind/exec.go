@@ -664,7 +664,8 @@ func checkJSON(fn string, run int, raw []byte) error {
 func (re *runEntry) execGo(fn string, g *core.GoStep, raw []byte) (string, error) {
 	cost := re.goStepCost(g.Indices[0])
 	start := time.Now()
-	var eff core.GoEffects
+	eff := core.GoEffects{In: re.goIn}
+	re.goIn = nil
 	step, err := core.ExecGo(re.rc.get(), re.run, core.NewPayloadJSON(raw), &eff)
 	if err != nil {
 		return "", fmt.Errorf("%s: run %d: %w", fn, re.id, err)
@@ -680,6 +681,7 @@ func (re *runEntry) execGo(fn string, g *core.GoStep, raw []byte) (string, error
 	if eff.Ran == nil {
 		eff.Ran = []int{}
 	}
+	keepJSON(re, &eff)
 	return re.answer(step, &eff)
 }
 

@@ -70,6 +70,7 @@ type runEntry struct {
 	viols map[int]*core.Violation
 	next  []core.BatchCall // scratch for a call step's "next"
 	rc    runContext       // the parent of its Go plugins' contexts (runctx.go)
+	goIn  *core.GoState    // the pending go step's context state (RunGoContext), nil for none
 }
 
 func (s *state) newID() int {

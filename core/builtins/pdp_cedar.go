@@ -32,6 +32,7 @@ import (
 func init() { core.RegisterFactory("builtin/pdp_cedar", newPDPCedar) }
 
 type pdpCedar struct {
+	PDPReadsExtensions
 	name  string
 	cfg   PDPConfig
 	ps    *cedar.PolicySet
@@ -133,6 +134,11 @@ func cedarRequest(hook string, payload any, in map[string]any) (cedar.Request, t
 	}
 	if pv := cedarValue(payload); pv != nil {
 		ctxRec["payload"] = pv
+	}
+	if ext, ok := in["extensions"].(map[string]any); ok && len(ext) > 0 {
+		if ev := cedarValue(ext); ev != nil {
+			ctxRec["extensions"] = ev
+		}
 	}
 	return cedar.Request{
 		Principal: principal,

@@ -26,6 +26,7 @@ func init() { core.RegisterFactory("builtin/pdp_cel", newPDPCEL) }
 const celInterruptEvery = 64
 
 type pdpCEL struct {
+	PDPReadsExtensions
 	name  string
 	cfg   PDPConfig
 	prg   cel.Program
@@ -48,6 +49,7 @@ func newPDPCEL(spec core.PluginSpec) (core.Plugin, error) {
 		cel.Variable("tenant_id", cel.StringType),
 		cel.Variable("server_id", cel.StringType),
 		cel.Variable("request_id", cel.StringType),
+		cel.Variable("extensions", cel.MapType(cel.StringType, cel.DynType)),
 		cel.Variable("input", cel.MapType(cel.StringType, cel.DynType)),
 		ext.Strings(),
 	)

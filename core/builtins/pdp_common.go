@@ -70,19 +70,31 @@ func PDPCompileError(engine, _, srcName string, err error) error {
 // PDPInput is the document a policy decides on:
 //
 //	{"hook": ..., "payload": <the hook payload as JSON>, "user": <GlobalContext.user>,
-//	 "tenant_id": ..., "server_id": ..., "request_id": ...}
+//	 "tenant_id": ..., "server_id": ..., "request_id": ...,
+//	 "extensions": <the extensions the plugin may read, JSON form; {} for none>}
 //
 // user is a string, an object or null, as the gateway sets it; empty ids are "".
 func PDPInput(hook string, payload any, pctx *core.PluginContext) map[string]any {
-	in := map[string]any{"hook": hook, "payload": payload, "user": nil, "tenant_id": "", "server_id": "", "request_id": ""}
+	in := map[string]any{"hook": hook, "payload": payload, "user": nil, "tenant_id": "", "server_id": "", "request_id": "",
+		"extensions": map[string]any{}}
 	if pctx != nil {
 		in["user"] = pctx.User
 		in["tenant_id"] = pctx.TenantID
 		in["server_id"] = pctx.ServerID
 		in["request_id"] = pctx.RequestID
+		if pctx.Extensions != nil {
+			in["extensions"] = pctx.Extensions
+		}
 	}
 	return in
 }
+
+// PDPReadsExtensions is embedded by the engines: they read PluginContext.Extensions
+// (core.ExtensionsReader), so a Python host sends them the extensions.
+type PDPReadsExtensions struct{}
+
+// ReadsExtensions: true.
+func (PDPReadsExtensions) ReadsExtensions() bool { return true }
 
 // PDPDecision is what an engine concluded.
 type PDPDecision struct {

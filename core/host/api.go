@@ -176,6 +176,15 @@ type InvokeOption func(*invokeOptions)
 type invokeOptions struct {
 	vexc bool
 	pool int
+	ext  map[string]any
+}
+
+// WithExtensions hands every plugin of the call the request's extensions (their JSON
+// form: upstream Extensions.model_dump(mode="json")), in PluginContext.Extensions. The
+// caller gives what the plugins may read: the Go host applies no capability filter
+// (the Python host filters per plugin, as upstream's filter_extensions).
+func WithExtensions(ext map[string]any) InvokeOption {
+	return func(o *invokeOptions) { o.ext = ext }
 }
 
 // ViolationsAsErrors makes a block return a *ViolationError (with the records) instead

@@ -30,6 +30,7 @@ type goDriver struct {
 	local     plugin.ContextTable
 	table     plugin.ContextTable
 	meta      map[string]any
+	ext       map[string]any // WithExtensions: every plugin's PluginContext.Extensions
 
 	slots  []ctxSlot // per plan index: table key and a context, built on first use
 	viols  map[int]*plugin.Violation
@@ -66,6 +67,7 @@ func (m *Manager) drive(ctx context.Context, plan *engine.Plan, payload *plugin.
 		d.trace = TraceID(ctx)
 	}
 	facts := d.facts(io)
+	d.ext = io.ext
 	run := &d.r
 	step := m.exec.StartInto(run, plan, &facts)
 	d.run = run
@@ -114,7 +116,7 @@ func (m *Manager) drive(ctx context.Context, plan *engine.Plan, payload *plugin.
 func (d *goDriver) reset(m *Manager, ctx context.Context, plan *engine.Plan, payload *plugin.Payload, gctx *plugin.GlobalContext, local plugin.ContextTable) {
 	d.m, d.ctx, d.run, d.plan, d.trace = m, ctx, nil, plan, ""
 	d.original, d.current, d.candidate, d.gctx = payload, nil, nil, gctx
-	d.local, d.table, d.meta, d.slots = local, nil, nil, nil
+	d.local, d.table, d.meta, d.slots, d.ext = local, nil, nil, nil, nil
 	d.viols, d.errs, d.chain, d.hasCSp, d.clock = nil, nil, "", false, 0
 }
 
@@ -179,6 +181,7 @@ func (d *goDriver) context(i int, reuse bool) *plugin.PluginContext {
 	pc.RequestID, pc.User, pc.TenantID, pc.ServerID, pc.ContentType = g.RequestID, g.User, g.TenantID, g.ServerID, g.ContentType
 	pc.GlobalState = copyMap(g.State)
 	pc.Metadata = copyMap(g.Metadata)
+	pc.Extensions = d.ext
 	if d.table == nil {
 		d.table = make(plugin.ContextTable, len(d.plan.Refs))
 	}

@@ -36,6 +36,14 @@ type GoEffects struct {
 	Violations map[int]*plugin.Violation
 	// Logs of every step produced during the go step, in order.
 	Logs []engine.LogEntry
+
+	// In is the context state the driver sent for the step (nil: none; foreign_state.go).
+	In *GoState
+	// Global and Metadata are the shared keys the Go plugins set to a value other than
+	// the one sent (nil when none): the driver merges them into its GlobalContext.
+	Global, Metadata map[string]any
+	// Local is the new local state of each plugin whose state changed, by plan index.
+	Local map[int]map[string]any
 }
 
 // ExecGo runs the Go plugins of the pending go step on in (the current-or-original
@@ -56,6 +64,7 @@ func ExecGo(ctx context.Context, r *engine.Run, in *plugin.Payload, eff *GoEffec
 		return r.EndGo(next), nil
 	}
 	cur := in
+	shared := newGoShared(eff.In)
 	// Every call gets its own context.Context and its own copy of the request facts (a
 	// plugin may keep what it was given: nothing it holds is rewritten by a later call),
 	// from one slab per go step.
@@ -78,12 +87,23 @@ func ExecGo(ctx context.Context, r *engine.Run, in *plugin.Payload, eff *GoEffec
 		slab = slab[1:]
 		pc := &sl.pc
 		*pc = *tmpl
+		shared.prepare(i, pc)
 		var o engine.Outcome
 		*gc = goCall{ref: ref, hook: hook, in: cur, pc: pc, timeout: timeout, cc: &sl.cc}
 		res := callGoAt(ctx, gc, &o)
 		o.Index = i
 		eff.Ran = append(eff.Ran, i)
+		if o.Status != engine.OutcomeTimeout { // a plugin past its deadline may still write
+			shared.local(i, pc, eff)
+		}
 		goViolationError(r, i, &o, eff)
+		if o.Status == engine.OutcomeOK {
+			if c.Merge {
+				shared.merge(pc)
+			}
+			// only a plugin that returned: one that timed out may still hold its maps
+			shared.recycle(pc)
+		}
 		var cand *plugin.Payload
 		if o.Status == engine.OutcomeOK && res != nil {
 			goAfterReturn(r, i, res, c.Meta, eff)
@@ -106,6 +126,7 @@ func ExecGo(ctx context.Context, r *engine.Run, in *plugin.Payload, eff *GoEffec
 		eff.Logs = append(eff.Logs, next.Logs...)
 		step = next
 	}
+	shared.finish(eff)
 	return r.EndGo(step), nil
 }
 
@@ -121,7 +142,10 @@ func execGoConcurrent(ctx context.Context, r *engine.Run, step engine.Concurrent
 	type done struct {
 		res *plugin.Result
 		o   engine.Outcome
+		pc  *plugin.PluginContext
 	}
+	shared := newGoShared(eff.In)
+	defer shared.finish(eff)
 	cctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	out := make(chan done, len(goIdx))
@@ -131,6 +155,7 @@ func execGoConcurrent(ctx context.Context, r *engine.Run, step engine.Concurrent
 		eff.Ran = append(eff.Ran, i)
 		ref := r.Ref(i)
 		pc := r.ForeignContext()
+		shared.prepare(i, pc) // every plugin of the phase sees the state as it stood before it
 		wg.Add(1)
 		goWork(func() {
 			defer wg.Done()
@@ -140,7 +165,7 @@ func execGoConcurrent(ctx context.Context, r *engine.Run, step engine.Concurrent
 			defer sem.leave()
 			res, o := callGo(cctx, nil, ref, r.Plan().Hook, in, pc, timeout)
 			o.Index, o.DurationNs = i, 0
-			out <- done{res, o}
+			out <- done{res, o, pc}
 		})
 	}
 	defer wg.Wait()
@@ -148,6 +173,12 @@ func execGoConcurrent(ctx context.Context, r *engine.Run, step engine.Concurrent
 	for range goIdx {
 		c := <-out
 		goViolationError(r, c.o.Index, &c.o, eff)
+		if c.o.Status != engine.OutcomeTimeout {
+			shared.local(c.o.Index, c.pc, eff)
+		}
+		if c.o.Status == engine.OutcomeOK {
+			shared.merge(c.pc)
+		}
 		if c.o.Status == engine.OutcomeOK && c.res != nil {
 			goAfterReturn(r, c.o.Index, c.res, true, eff)
 			if c.res.ModifiedPayload != nil {
@@ -167,6 +198,12 @@ func execGoConcurrent(ctx context.Context, r *engine.Run, step engine.Concurrent
 			for {
 				select {
 				case c := <-out: // completed but not consumed: metadata still merged (quirk §30.11)
+					if c.o.Status != engine.OutcomeTimeout {
+						shared.local(c.o.Index, c.pc, eff)
+					}
+					if c.o.Status == engine.OutcomeOK {
+						shared.merge(c.pc)
+					}
 					if c.o.Status == engine.OutcomeOK && c.res != nil {
 						goAfterReturn(r, c.o.Index, c.res, true, eff)
 					}

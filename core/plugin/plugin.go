@@ -26,6 +26,19 @@ type Shutdowner interface {
 	Shutdown(ctx context.Context) error
 }
 
+// ExtensionsReader is implemented by a Go plugin that reads PluginContext.Extensions
+// (the policy engines). A foreign host sends the extensions only for such plugins, so a
+// chain of Go plugins that never read them does not pay for their encoding.
+type ExtensionsReader interface {
+	ReadsExtensions() bool
+}
+
+// ReadsExtensions reports whether p reads PluginContext.Extensions.
+func ReadsExtensions(p Plugin) bool {
+	r, ok := p.(ExtensionsReader)
+	return ok && r.ReadsExtensions()
+}
+
 // Factory builds a plugin from its trusted configuration. cfg.Config holds the
 // plugin-specific `config:` mapping from the YAML document. A factory must reject
 // unknown or ill-typed keys with an error that names the key.
@@ -171,6 +184,10 @@ type PluginContext struct {
 	State       map[string]any
 	GlobalState map[string]any
 	Metadata    map[string]any
+	// Extensions are the request's extensions (upstream Extensions) in their JSON form,
+	// as this plugin may read them: nil when the caller passed none. Read-only; a Go
+	// plugin cannot modify extensions.
+	Extensions map[string]any
 }
 
 // StateValue returns a key of the private state (nil when absent).

@@ -33,6 +33,7 @@ type caseOptions struct {
 	DefaultPolicy      string              `yaml:"default_policy"`
 	RuntimeDisabled    []string            `yaml:"runtime_disabled"`
 	ViolationsAsErrors bool                `yaml:"violations_as_exceptions"`
+	CarryTable         bool                `yaml:"carry_table"`
 }
 
 type ruleCase struct {

@@ -110,7 +110,11 @@ func runGoCase(t *testing.T, c ruleCase) map[string]any {
 	var table core.ContextTable
 	for i := 0; i < c.Calls; i++ {
 		payload := core.NewPayloadValue(generic(t, c.Payload))
-		res, table, err = m.InvokeHook(context.Background(), c.Hook, payload, g, nil, iopts...)
+		var local core.ContextTable
+		if c.Options.CarryTable {
+			local = table
+		}
+		res, table, err = m.InvokeHook(context.Background(), c.Hook, payload, g, local, iopts...)
 		if res != nil && res.Background != nil {
 			errs := waitBackground(t, res)
 			out["background_errors"] = len(errs)

@@ -101,6 +101,8 @@ func (r *recorder) byName(name string) []call {
 //	sleep true              → wait until the context ends, return its error
 //	gstate {k: v}, gdelete [k] → writes to the shared global state
 //	lstate {k: v}           → writes to the plugin's private state
+//	gmeta {k: v}            → writes to the shared metadata
+//	echo true               → result metadata <name>: {gstate, gmeta, lstate} as handed (before writing)
 type script struct {
 	name string
 	cfg  map[string]any
@@ -142,7 +144,18 @@ func (s *script) Invoke(ctx context.Context, hook string, p *core.Payload, pctx 
 	}
 	s.rec.add(c)
 
+	var echo map[string]any
+	if s.cfg["echo"] == true && pctx != nil {
+		echo = map[string]any{s.name: map[string]any{
+			"gstate": orEmpty(jsonCopy(pctx.GlobalState)), "gmeta": orEmpty(jsonCopy(pctx.Metadata)), "lstate": orEmpty(jsonCopy(pctx.State)),
+		}}
+	}
 	if pctx != nil {
+		if m, ok := s.cfg["gmeta"].(map[string]any); ok {
+			for k, v := range m {
+				pctx.SetMetadata(k, v)
+			}
+		}
 		if m, ok := s.cfg["gstate"].(map[string]any); ok {
 			if pctx.GlobalState == nil {
 				pctx.GlobalState = map[string]any{}
@@ -212,6 +225,9 @@ func (s *script) Invoke(ctx context.Context, hook string, p *core.Payload, pctx 
 	if m, ok := s.cfg["metadata"].(map[string]any); ok {
 		res.Metadata = m
 	}
+	if echo != nil {
+		res.Metadata = echo
+	}
 	switch n := s.cfg["retry"].(type) {
 	case int64:
 		res.RetryDelayMs = int(n)
@@ -221,6 +237,13 @@ func (s *script) Invoke(ctx context.Context, hook string, p *core.Payload, pctx 
 		res.RetryDelayMs = int(n)
 	}
 	return res, nil
+}
+
+func orEmpty(m map[string]any) map[string]any {
+	if m == nil {
+		return map[string]any{}
+	}
+	return m
 }
 
 func str(v any) string {

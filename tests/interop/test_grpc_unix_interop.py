@@ -129,12 +129,13 @@ async def test_modify(manager: TenantPluginManager) -> None:
     assert result.modified_payload.args == {"x": "changed by server"}
 
 
-@pytest.mark.xfail(strict=True, reason="Python-driven runs give Go plugins no global state yet (pybind go steps), "
-                   "as for MCP; the Go Manager does (remotetest.Contract in core/external/{grpc,unixsock})")
 async def test_context_round_trip_within_one_hook(manager: TenantPluginManager) -> None:
     gc = GlobalContext(request_id="r5", state={"from_client": "client"})
     result, _ = await manager.invoke_hook("tool_pre_invoke", ToolPreInvokePayload(name="allow", args={}), gc)
-    assert result.metadata["client_state"] == {"from_client": "client"}, "the global state reaches the server"
+    # the interop plugin reports the state after its own write (tests/interop/data/interop_plugin.py)
+    assert result.metadata["client_state"] == {"from_client": "client", "from_server": "client+server"}, \
+        "the global state reaches the server"
+    assert gc.state["from_server"] == "client+server", "and the server's change comes back"
 
 
 async def test_remote_error_is_a_plugin_error(manager: TenantPluginManager) -> None:

@@ -51,6 +51,12 @@ class Script(Plugin):
     async def _run(self, hook: str, payload: Any, context: PluginContext) -> PluginResult:
         cfg: dict[str, Any] = dict(self.config.config or {})
         CALLS.append((self.name, hook, dump(payload), dict(context.global_context.state or {})))
+        echo = None
+        if cfg.get("echo"):
+            echo = {self.name: {"gstate": dict(context.global_context.state), "gmeta": dict(context.global_context.metadata),
+                                "lstate": dict(context.state)}}
+        for key, value in (cfg.get("gmeta") or {}).items():
+            context.global_context.metadata[key] = value
         for key, value in (cfg.get("gstate") or {}).items():
             context.global_context.state[key] = value
         for key, value in (cfg.get("lstate") or {}).items():
@@ -72,7 +78,7 @@ class Script(Plugin):
             continue_processing=not cfg.get("block", False),
             modified_payload=modified,
             violation=_violation(cfg["violation"]) if "violation" in cfg else None,
-            metadata=cfg.get("metadata") or {},
+            metadata=echo or cfg.get("metadata") or {},
             retry_delay_ms=cfg.get("retry", 0),
         )
 

@@ -9,6 +9,10 @@ from typing import Any, Callable, Optional
 
 import pytest
 
+# Test-only Go plugin kinds (builtin/test_context, pybind/testkinds.go): read by the
+# extension when it loads, so set before any test starts the core.
+os.environ.setdefault("CPEX_TEST_KINDS", "1")
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 # Test plugins are loaded by dotted class path (kind: fixture_plugins.<Class>).
 if HERE not in sys.path:

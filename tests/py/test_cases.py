@@ -86,9 +86,16 @@ def expect_for(case: dict[str, Any], host: str) -> dict[str, Any]:
     return out
 
 
+CONTEXT_KEYS = {"gstate", "gmeta", "lstate", "echo"}
+
+
 def go_builtin_entry(plugin: dict[str, Any]) -> dict[str, Any]:
-    """The Go built-in standing in for a scripted plugin: noop allows, deny_list blocks."""
+    """The Go built-in standing in for a scripted plugin: noop allows, deny_list blocks, the
+    context probe (builtin/test_context, pybind/testkinds.go) writes and echoes state."""
     do = plugin.get("do") or {}
+    if set(do) & CONTEXT_KEYS:
+        assert set(do) <= CONTEXT_KEYS | {"block"}, f"{plugin['name']}: the context probe does not do {sorted(do)}"
+        return {"kind": "builtin/test_context", "config": dict(do)}
     assert set(do) <= {"block", "violation"}, f"{plugin['name']}: no Go built-in does {sorted(do)}"
     if do.get("block"):
         return {"kind": "builtin/deny_list", "config": {"words": ["x"]}}
@@ -188,6 +195,7 @@ async def run_case(case: dict[str, Any], directory: Path, go: bool,
             try:
                 result, table = await manager.invoke_hook(
                     case["hook"], build_payload(case["hook"], case["payload"]), gc,
+                    local_contexts=table if opts.get("carry_table") else None,
                     violations_as_exceptions=bool(opts.get("violations_as_exceptions")))
             except (PluginError, PluginViolationError, PayloadSizeError) as exc:
                 error = exc
@@ -275,7 +283,7 @@ GO_CASES = [c for c in CASES if c.get("go_builtin")]
 
 # What a run with Go built-ins can observe of a case: Go plugins leave no call log
 # (the order comes from the records) and say their own violation code and reason.
-GO_KEYS = ("continue", "payload", "ran", "records", "violation")
+GO_KEYS = ("continue", "payload", "ran", "records", "violation", "state", "metadata")
 GO_RECORD_DROP = ("reason", "error_code")
 
 

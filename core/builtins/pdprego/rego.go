@@ -29,6 +29,7 @@ import (
 func init() { core.RegisterFactory("builtin/pdp_rego", newPDPRego) }
 
 type pdpRego struct {
+	builtins.PDPReadsExtensions
 	name  string
 	cfg   builtins.PDPConfig
 	query rego.PreparedEvalQuery

@@ -10,6 +10,7 @@ from pydantic import BaseModel, RootModel
 
 from cpex.framework import _gowait
 from cpex.framework._engine import wire
+from cpex.framework._engine.gostate import apply_local, go_context
 from cpex.framework._engine.invoke import _COROUTINE, _Call, _deadline, _Finished, _monotonic_ns, _Resumed, go_invoke_timeout
 from cpex.framework._engine.payload import PayloadEncodeError, _clamp64, _dumps, _isolated_copy, _loads, payload_json
 from cpex.framework._engine.refs import core_ref_id
@@ -138,6 +139,14 @@ class _Run:
                     unreadable = _loads(wire.run_go_unreadable(self.id, _dumps(exc.facts())))
                     self.finished = True
                     raise self._exception(unreadable) from exc
+                gc = self.gc
+                # the Go plugins the core says read extensions get them
+                readers = step.get("ext") if self.extensions is not None else None
+                # only when there is context to send: no crossing otherwise (docs/protocol.md)
+                if gc is not None and (gc.state or gc.metadata or self.local_contexts or readers):
+                    doc = go_context(gc, self.local_contexts, self.hook_refs, step["i"], self.extensions, readers)
+                    if doc is not None:
+                        wire.run_go_context(self.id, doc)
                 head, frame = wire.split_frames(await self._go(text, step.get("async")))
                 step = _loads(head)
             elif op == "concurrent":
@@ -481,7 +490,7 @@ class _Run:
 
     # -- Go plugin effects
 
-    def _effects(self, effects: wire.Effects, new_json: Optional[str]) -> None:
+    def _effects(self, effects: wire.EffectsState, new_json: Optional[str]) -> None:
         if effects["payload"]:
             if new_json is None:
                 raise RuntimeError("cpex: the core announced a new payload and sent no payload frame")
@@ -498,8 +507,24 @@ class _Run:
         meta = effects.get("meta")
         if meta:
             self.combined.update(meta)
-        for i in effects.get("ctx") or ():
-            self._context(i)
+        gc = self.gc
+        if gc is not None:  # before the contexts: their snapshots hold the merged state
+            gs = effects.get("gs")
+            if gs:
+                gc.state.update(gs)
+            gm = effects.get("gm")
+            if gm:
+                gc.metadata.update(gm)
+        local = effects.get("local")
+        if local:
+            states = {pair[0]: pair[1] for pair in local}
+            for i in effects.get("ctx") or ():
+                ctx = self._context(i)
+                if i in states:
+                    apply_local(ctx, states[i])
+        else:
+            for i in effects.get("ctx") or ():
+                self._context(i)
 
     # -- fire-and-forget (§11.9)
 

@@ -18,7 +18,7 @@ import orjson
 from cpex import _core
 
 #: The protocol this driver speaks; the extension answers its own in ``Protocol()``.
-PROTOCOL_VERSION = 3
+PROTOCOL_VERSION = 4
 
 
 class ProtocolMismatchError(_core.CoreUnavailableError):
@@ -92,6 +92,14 @@ class Effects(TypedDict):
     ctx: list[int]  # indices of the plugins that ran (their contexts are built)
 
 
+class EffectsState(Effects, total=False):
+    """The context state the Go plugins changed (each only when it has something)."""
+
+    gs: dict[str, Any]  # GlobalContext.state keys set to another value
+    gm: dict[str, Any]  # GlobalContext.metadata keys set to another value
+    local: list[list[Any]]  # [plan index, the plugin's whole new local state]
+
+
 class _Answer(TypedDict, total=False):
     # fields any step may carry after a report
     run: int
@@ -99,7 +107,7 @@ class _Answer(TypedDict, total=False):
     commit_ext: bool
     accept: list[str]  # commit the input with these fields of the returned object
     logs: list[list[str]]
-    effects: Effects
+    effects: EffectsState
     chain_span: dict[str, Any]
 
 
@@ -121,6 +129,7 @@ class GoStep(_Answer, total=False):
     refs: list[int]
     i: list[int]
     original: bool
+    ext: list[int]  # the plugins of the step that read extensions (only when some do)
     # payload JSON length from which the driver uses RunGoStart (off the loop)
     # ("async" is a keyword: read it with step["async"])
 
@@ -210,6 +219,7 @@ _FUNCTIONS = {
     "run_go_start": "RunGoStart",
     "run_go_finish": "RunGoFinish",
     "run_go_unreadable": "RunGoUnreadable",
+    "run_go_context": "RunGoContext",
     "run_abort": "RunAbort",
     "policy_decide_raw": "PolicyDecide",
     "version_raw": "Version",
@@ -246,6 +256,7 @@ if TYPE_CHECKING:  # the bound callables' signatures (docs/protocol.md, "Functio
     run_go_start: Callable[[int, str, int], int]
     run_go_finish: Callable[[int], str]
     run_go_unreadable: Callable[[int, str], str]
+    run_go_context: Callable[[int, str], int]
     run_abort: Callable[[int], int]
     policy_decide_raw: Callable[[str, str], str]
     version_raw: Callable[[], str]
