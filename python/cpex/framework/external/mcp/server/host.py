@@ -83,6 +83,9 @@ class PluginServerHost:
         self._log_level = log_level
         self._max_request_bytes = max_request_bytes
         self._id: Optional[int] = None
+        # Where answers go: still set while stop() waits for the transport to finish the
+        # calls in flight (their answers must reach it), cleared once Go has stopped.
+        self._answer_id: Optional[int] = None
         self._pipe: Optional[tuple[int, int]] = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._ended: Optional[asyncio.Event] = None
@@ -108,7 +111,7 @@ class PluginServerHost:
         except Exception:
             self._close_pipe()
             raise
-        self._id = int(info["id"])
+        self._id = self._answer_id = int(info["id"])
         self.addr = info.get("addr", "")
         self.health_addr = info.get("health_addr", "")
         loop.add_reader(self._pipe[0], self._wake)
@@ -142,8 +145,8 @@ class PluginServerHost:
                           "plugin_name": call["plugin_name"], "code": "INTERNAL_ERROR", "details": {},
                           "mcp_error_code": -32603},
             }).decode()
-        if self._id is not None:
-            wire.mcp_server_answer(self._id, int(call["id"]), text)
+        if self._answer_id is not None:
+            wire.mcp_server_answer(self._answer_id, int(call["id"]), text)
 
     async def wait(self) -> None:
         """Until the server ends (stdio: the client closed stdin; a failed accept loop; or stop())."""
@@ -151,13 +154,15 @@ class PluginServerHost:
         await self._ended.wait()
 
     async def stop(self) -> None:
-        """Stop serving; calls still running are cancelled, waiting ones get an error model."""
+        """Stop serving: calls in flight may still answer while the transport shuts down (up
+        to 5 s), then those still running are cancelled; calls still queued get an error model."""
         if self._id is None:
             return
         server_id, self._id = self._id, None
         if self._pipe is not None:
             asyncio.get_running_loop().remove_reader(self._pipe[0])
         await asyncio.to_thread(wire.mcp_server_stop, server_id)
+        self._answer_id = None
         for task in list(self._tasks):
             task.cancel()
         if self._tasks:
