@@ -255,3 +255,53 @@ async def test_servicers_at_upstreams_path() -> None:
     finally:
         await server.shutdown()
     assert UnixSocketPluginServer("c.yaml", "/tmp/x.sock").socket_path == "/tmp/x.sock"
+
+
+@pytest.mark.skipif(not any(os.access(os.path.join(p, "openssl"), os.X_OK)
+                            for p in os.environ.get("PATH", "").split(os.pathsep)), reason="needs the openssl CLI")
+@pytest.mark.parametrize("client_auth", ["require", "optional", "none"])
+async def test_grpc_runtime_tls_and_client_auth(client_auth: str, tmp_path: Path) -> None:
+    from test_mcp_server import make_pki
+
+    make_pki(tmp_path)
+    port = free_port()
+    env = server_env(PLUGINS_GRPC_SERVER_SSL_ENABLED="true", PLUGINS_GRPC_SERVER_SSL_CERTFILE=str(tmp_path / "server.pem"),
+                     PLUGINS_GRPC_SERVER_SSL_KEYFILE=str(tmp_path / "server.key"),
+                     PLUGINS_GRPC_SERVER_SSL_CA_CERTS=str(tmp_path / "ca.pem"),
+                     PLUGINS_GRPC_SERVER_SSL_CLIENT_AUTH=client_auth)
+    proc = subprocess.Popen([sys.executable, "-m", "cpex.framework.external.grpc.server.runtime", "--host", "127.0.0.1",
+                             "--port", str(port)], env=env, stdin=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert proc.poll() is None, f"runtime exited with {proc.returncode}"
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "not listening within 60 s"
+                time.sleep(0.05)
+
+        async def call(tls: dict[str, Any]) -> Any:
+            path = tmp_path / "client.yaml"
+            path.write_text(yaml.safe_dump({"plugins": [{"name": "ServedGuard", "kind": "external",
+                                                         "grpc": {"target": f"127.0.0.1:{port}", "tls": tls}}]}))
+            m = TenantPluginManager(str(path), timeout=10)
+            await m.initialize()
+            try:
+                return await pre(m, "block")
+            finally:
+                await m.shutdown()
+
+        mtls = {"ca_bundle": str(tmp_path / "ca.pem"), "certfile": str(tmp_path / "client.pem"),
+                "keyfile": str(tmp_path / "client.key")}
+        assert (await call(mtls)).violation.code == "SERVED_BLOCK"
+        server_only = {"ca_bundle": str(tmp_path / "ca.pem")}
+        if client_auth == "require":
+            with pytest.raises(Exception, match="ServedGuard"):  # refused at load, naming the plugin
+                await call(server_only)
+        else:
+            assert (await call(server_only)).violation.code == "SERVED_BLOCK"
+    finally:
+        proc.terminate()
+        assert proc.wait(15) == 0
