@@ -146,3 +146,17 @@ func FuzzReplyToProto(f *testing.F) {
 		}
 	})
 }
+
+func TestDenialMetadataInJSONResultsAndProtoResults(t *testing.T) {
+	res, err := DecodeResult([]byte(`{"continue_processing":false,"denial_metadata":{"n":9007199254740993,"r":0.25,"bad key":1,"s":"x"}}`))
+	require.NoError(t, err)
+	assert.Equal(t, map[string]any{"n": int64(9007199254740993), "r": 0.25}, res.DenialMetadata, "MCP's JSON: exact and sanitised")
+
+	_, base, err := ResultToProto("P", res)
+	require.NoError(t, err)
+	assert.Equal(t, res.DenialMetadata, DenialFromProto(base.GetDenialMetadata()), "a Go server sends them typed")
+	resp := &cpexpb.InvokeHookResponse{Result: &structpb.Struct{Fields: map[string]*structpb.Value{}}, ResultBase: base}
+	back, err := ApplyResponse("P", resp, nil)
+	require.NoError(t, err)
+	assert.Equal(t, res.DenialMetadata, back.DenialMetadata, "a Go client reads them")
+}
