@@ -255,6 +255,9 @@ async def test_servicers_at_upstreams_path() -> None:
     finally:
         await server.shutdown()
     assert UnixSocketPluginServer("c.yaml", "/tmp/x.sock").socket_path == "/tmp/x.sock"
+    import cpex.framework.external.grpc as grpc_package
+
+    assert grpc_package.GrpcPluginServicer is GrpcPluginServicer, "exported where upstream exports it too"
 
 
 @pytest.mark.skipif(not any(os.access(os.path.join(p, "openssl"), os.X_OK)
