@@ -18,7 +18,7 @@ import (
 )
 
 // The external plugin server runtimes for Python plugins (issues 14 and 15;
-// docs/protocol.md, "Plugin server runtimes"): Go serves MCP (stdio or streamable HTTP),
+// docs/external-plugins.md): Go serves MCP (stdio or streamable HTTP),
 // gRPC (TCP, TLS/mTLS or a Unix socket) or the Unix-socket protocol, and queues each hook
 // call (callq.Queue; gRPC and Unix socket through remote.QueueHost); Python's event loop
 // watches a pipe, takes the queued calls (MCPServerTake), runs them with
