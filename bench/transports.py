@@ -1,9 +1,11 @@
 """External-plugin transports, ours against upstream cpex 0.1.4, in one run (make bench-transports).
 
 For gRPC over TCP, gRPC over a Unix socket and the Unix-socket transport, each side calls one
-no-op plugin through its own client and server: ours is our PluginManager (the Go core's
-client) against our Go cpex-plugin-server serving ``builtin/noop``; upstream's is its
-PluginManager against its own server runtime serving a Python no-op plugin. Each side measures
+no-op plugin through its own client and server: ``ours`` is our PluginManager (the Go core's
+client) against our Go cpex-plugin-server serving ``builtin/noop``; ``ours-py`` is our
+PluginManager against our Python-hosted server runtime (Go transport, the call queued for
+the event loop) serving the Python no-op plugin; upstream's is its PluginManager against
+its own server runtime serving the same Python no-op plugin. Each side measures
 calls/s and p50/p99 latency of ``invoke_hook`` with 1 and with 64 concurrent callers. The sides
 alternate per transport, on the same machine, in the same run.
 
@@ -92,12 +94,13 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
         proc.wait()
 
 
-def start_server(side: str, transport: str, work: Path, go_server: Path, upstream_python: str) -> tuple[subprocess.Popen[bytes], dict[str, Any]]:
+def start_server(side: str, transport: str, work: Path, go_server: Path, upstream_python: str,
+                 ours_python: str) -> tuple[subprocess.Popen[bytes], dict[str, Any]]:
     port = free_port()
     path = work / f"{side}-{transport}.sock" if transport != "grpc-tcp" else None
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     env["PLUGINS_LOG_LEVEL"] = "ERROR"
-    if side == "ours":
+    if side == "ours":  # the Go server, Go plugin
         cfg = work / "ours-server.yaml"
         cfg.write_text("plugins:\n  - {name: noop, kind: builtin/noop, hooks: [tool_pre_invoke], mode: sequential}\n")
         cmd = [str(go_server), "--config", str(cfg), "--log-level", "ERROR"]
@@ -107,16 +110,19 @@ def start_server(side: str, transport: str, work: Path, go_server: Path, upstrea
             cmd += ["--transport", "grpc", "--host", "127.0.0.1", "--port", str(port)]
             if path is not None:
                 env["PLUGINS_GRPC_SERVER_UDS"] = str(path)
-    else:
-        cfg = work / "upstream-server.yaml"
+    else:  # a Python runtime (ours-py: ours; upstream: upstream's), Python plugin
+        python = upstream_python if side == "upstream" else ours_python
+        cfg = work / f"{side}-server.yaml"
         cfg.write_text("plugins:\n  - {name: noop, kind: bench_plugins.noop.NoopPlugin, hooks: [tool_pre_invoke], mode: sequential}\n")
         env["PYTHONPATH"] = str(REPO / "bench")
+        if side == "ours-py":
+            env["PYTHONPATH"] += os.pathsep + str(REPO / "python")
         env["PLUGINS_CONFIG_PATH"] = str(cfg)
         if transport == "unix":
             env["PLUGINS_UNIX_SOCKET_PATH"] = str(path)
-            cmd = [upstream_python, "-m", "cpex.framework.external.unix.server.runtime"]
+            cmd = [python, "-m", "cpex.framework.external.unix.server.runtime"]
         else:
-            cmd = [upstream_python, "-m", "cpex.framework.external.grpc.server.runtime", "--config", str(cfg),
+            cmd = [python, "-m", "cpex.framework.external.grpc.server.runtime", "--config", str(cfg),
                    "--host", "127.0.0.1", "--port", str(port)]
             if path is not None:
                 env["PLUGINS_GRPC_SERVER_UDS"] = str(path)
@@ -137,7 +143,7 @@ def run_side(side: str, python: str, entry: dict[str, Any], work: Path, calls1: 
     script = work / "child.py"
     script.write_text(CHILD)
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    if side == "ours":
+    if side != "upstream":
         env["PYTHONPATH"] = str(REPO / "python")  # the checkout's package and built extension
     env["PLUGINS_LOG_LEVEL"] = "ERROR"
     done = subprocess.run([python, str(script), str(cfg), str(calls1), str(calls64)], env=env, capture_output=True,
@@ -152,6 +158,7 @@ def main() -> None:
     ap.add_argument("--ours-python", required=True)
     ap.add_argument("--upstream-python", required=True)
     ap.add_argument("--calls", type=int, default=2000, help="calls with 1 caller (64 callers make 4x as many)")
+    ap.add_argument("--sides", default="ours,ours-py,upstream", help="comma-separated: ours, ours-py, upstream")
     ap.add_argument("--out", default=str(REPO / "bench" / "results" / "transports"))
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="cpex-tr-"))
@@ -159,8 +166,9 @@ def main() -> None:
     subprocess.run(["go", "build", "-o", str(go_server), "./cmd/cpex-plugin-server"], cwd=REPO, check=True)
     results: dict[str, dict[str, Any]] = {}
     for transport in TRANSPORTS:
-        for side, python in (("ours", args.ours_python), ("upstream", args.upstream_python)):
-            proc, section = start_server(side, transport, work, go_server, args.upstream_python)
+        for side in args.sides.split(","):
+            python = args.upstream_python if side == "upstream" else args.ours_python
+            proc, section = start_server(side, transport, work, go_server, args.upstream_python, args.ours_python)
             try:
                 entry = {"name": "noop", "kind": "external", **section}
                 results[f"{transport}/{side}"] = run_side(side, python, entry, work, args.calls, args.calls * 4)

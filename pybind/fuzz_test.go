@@ -178,11 +178,22 @@ func FuzzMCPServerOptions(f *testing.F) {
 	f.Add(`{"transport":"http","host":"127.0.0.1","port":0,"configs":[{"name":"P"}],"tls":{"certfile":"c","ssl_cert_reqs":2}}`)
 	f.Add(`{"transport":"stdio","configs":[]}`)
 	f.Add(`{"transport":"http","port":-1,"configs":[{"name":3}]}`)
+	f.Add(`{"transport":"grpc","host":"127.0.0.1","port":0,"uds":"/tmp/s","configs":[],"tls":{"certfile":"c","client_auth":"optional"}}`)
+	f.Add(`{"transport":"unix","path":"/tmp/u.sock","configs":[{"name":"P"}]}`)
 	f.Fuzz(func(t *testing.T, opts string) {
 		// the checks only: binding and serving are MCPServerStart's, tested on their own
 		o, err := serverOptsFrom(opts)
 		noInternal(t, err)
-		if err == nil && o.Transport != "stdio" && o.Transport != "http" {
+		if err != nil {
+			return
+		}
+		switch o.Transport {
+		case "stdio", "http", "grpc":
+		case "unix":
+			if o.Path == "" {
+				t.Fatal("accepted the unix transport without a path")
+			}
+		default:
 			t.Fatalf("accepted transport %q", o.Transport)
 		}
 	})

@@ -3,6 +3,7 @@ package pybind
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -16,23 +17,27 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-// The external plugin server runtime for Python plugins (issue 14; docs/protocol.md,
-// "MCP plugin server"): Go serves MCP (stdio or streamable HTTP) and queues each
-// invoke_hook call; Python's event loop watches a pipe, takes the queued calls
-// (MCPServerTake), runs them with invoke_hook_for_plugin and answers (MCPServerAnswer).
-// Go only writes a byte to the pipe: there are no Go→Python callbacks.
+// The external plugin server runtimes for Python plugins (issues 14 and 15;
+// docs/external-plugins.md): Go serves MCP (stdio or streamable HTTP),
+// gRPC (TCP, TLS/mTLS or a Unix socket) or the Unix-socket protocol, and queues each hook
+// call (callq.Queue; gRPC and Unix socket through remote.QueueHost); Python's event loop
+// watches a pipe, takes the queued calls (MCPServerTake), runs them with
+// invoke_hook_for_plugin and answers (MCPServerAnswer). One drain loop serves every
+// transport. Go only writes a byte to the pipe: there are no Go→Python callbacks.
 
 type pyServer struct {
 	q      *mcpserver.Queue
-	srv    *mcpserver.Server
-	http   *mcpserver.HTTPServer
+	srv    *mcpserver.Server // MCP only (its metrics)
 	cancel context.CancelFunc
-	fdMu   sync.Mutex
-	wfd    int // -1 once closed
-	mu     sync.Mutex
-	ended  bool   // the transport stopped serving (stdio closed, Stop)
-	err    string // why, when it failed
-	done   chan struct{}
+	// shutdown stops the transport (a network one; nil for stdio) within ctx; calls
+	// still waiting in the queue are answered with an error model by the Close after it.
+	shutdown func(ctx context.Context)
+	fdMu     sync.Mutex
+	wfd      int // -1 once closed
+	mu       sync.Mutex
+	ended    bool   // the transport stopped serving (stdio closed, Stop)
+	err      string // why, when it failed
+	done     chan struct{}
 }
 
 var pyServers = struct {
@@ -47,6 +52,7 @@ type serverStartOpts struct {
 	Host            string            `json:"host"`
 	Port            int               `json:"port"`
 	UDS             *string           `json:"uds"`
+	Path            string            `json:"path"`
 	TLS             *serverTLSOpts    `json:"tls"`
 	MaxRequestBytes int               `json:"max_request_bytes"`
 	LogLevel        string            `json:"log_level"`
@@ -58,6 +64,7 @@ type serverTLSOpts struct {
 	CABundle        *string `json:"ca_bundle"`
 	KeyfilePassword *string `json:"keyfile_password"`
 	SSLCertReqs     *int    `json:"ssl_cert_reqs"`
+	ClientAuth      *string `json:"client_auth"`
 }
 
 func str(p *string) string {
@@ -68,10 +75,12 @@ func str(p *string) string {
 }
 
 // MCPServerStart starts serving the plugins whose configurations opts carries
-// ({"transport": "stdio"|"http", "configs": [...], "host", "port", "uds", "tls",
-// "max_request_bytes", "log_level"}) and wakes the caller through fd (the write end of
-// a non-blocking pipe) whenever calls wait or the server ends. An HTTP endpoint is bound
-// before this returns. Answer {"id", "addr", "health_addr"}.
+// ({"transport": "stdio"|"http"|"grpc"|"unix", "configs": [...], "host", "port", "uds",
+// "tls", "path", "max_request_bytes", "log_level"}) and wakes the caller through fd (the
+// write end of a non-blocking pipe) whenever calls wait or the server ends. A network
+// endpoint is bound before this returns. Answer {"id", "addr", "health_addr"}.
+// "grpc": host and port, or uds (a Unix socket, no TLS); tls {certfile, keyfile,
+// ca_bundle, keyfile_password, client_auth none|optional|require}. "unix": path.
 func MCPServerStart(opts string, fd int) (_ string, err error) {
 	defer guard("MCPServerStart", &err)
 	o, err := serverOptsFrom(opts)
@@ -106,12 +115,16 @@ func MCPServerStart(opts string, fd int) (_ string, err error) {
 	}
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: config.SlogLevel(o.LogLevel)}))
 	ps.q = q
-	ps.srv = mcpserver.New(q, mcpserver.Options{MaxRequestBytes: o.MaxRequestBytes, Logger: logger,
-		Collectors: []prometheus.Collector{metrics.NewCollector(processSeries{})}})
+	if o.Transport == "stdio" || o.Transport == "http" {
+		ps.srv = mcpserver.New(q, mcpserver.Options{MaxRequestBytes: o.MaxRequestBytes, Logger: logger,
+			Collectors: []prometheus.Collector{metrics.NewCollector(processSeries{})}})
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	ps.cancel = cancel
 	answer := map[string]any{}
-	if o.Transport == "http" {
+	var serveErr func() error // a network transport's accept loop
+	switch o.Transport {
+	case "http":
 		cfg := mcpserver.HTTPConfig{Host: o.Host, Port: o.Port, UDS: str(o.UDS)}
 		if t := o.TLS; t != nil {
 			cfg.TLS = &mcpserver.TLSConfig{Certfile: str(t.Certfile), Keyfile: str(t.Keyfile), CAFile: str(t.CABundle),
@@ -126,9 +139,27 @@ func MCPServerStart(opts string, fd int) (_ string, err error) {
 			_ = syscall.Close(wfd)
 			return "", fmt.Errorf("MCPServerStart: %w", err)
 		}
-		ps.http = h
+		ps.shutdown = func(ctx context.Context) { _ = h.Shutdown(ctx) }
 		answer["addr"], answer["health_addr"] = h.Addr, h.HealthAddr
+	case "grpc", "unix":
+		addr, shutdown, serve, err := listenProto(o, q, logger)
+		if err != nil {
+			cancel()
+			_ = syscall.Close(wfd)
+			return "", fmt.Errorf("MCPServerStart: %w", err)
+		}
+		ps.shutdown, serveErr = shutdown, serve
+		answer["addr"] = addr
+	}
+	if ps.shutdown != nil {
 		go func() { <-ctx.Done(); ps.end("") }()
+		if serveErr != nil {
+			go func() {
+				if err := serveErr(); err != nil && ctx.Err() == nil {
+					ps.end(err.Error())
+				}
+			}()
+		}
 	} else {
 		go func() {
 			err := ps.srv.RunStdio(ctx)
@@ -155,8 +186,14 @@ func serverOptsFrom(opts string) (*serverStartOpts, error) {
 	if err := decodeStrict("MCPServerStart", "opts", opts, &o); err != nil {
 		return nil, err
 	}
-	if o.Transport != "stdio" && o.Transport != "http" {
-		return nil, fmt.Errorf("MCPServerStart: opts.transport: want \"stdio\" or \"http\", got %q", o.Transport)
+	switch o.Transport {
+	case "stdio", "http", "grpc":
+	case "unix":
+		if o.Path == "" {
+			return nil, errors.New("MCPServerStart: opts.path: the unix transport needs the socket path")
+		}
+	default:
+		return nil, fmt.Errorf("MCPServerStart: opts.transport: want \"stdio\", \"http\", \"grpc\" or \"unix\", got %q", o.Transport)
 	}
 	if o.Port < 0 || o.Port > 65535 {
 		return nil, fmt.Errorf("MCPServerStart: opts.port: want 0 to 65535, got %d", o.Port)
@@ -179,9 +216,9 @@ func (ps *pyServer) end(msg string) {
 	}
 	ps.ended, ps.err = true, msg
 	ps.mu.Unlock()
-	if ps.http != nil {
+	if ps.shutdown != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		_ = ps.http.Shutdown(ctx)
+		ps.shutdown(ctx)
 		cancel()
 	}
 	ps.q.Close()
@@ -232,7 +269,7 @@ func MCPServerAnswer(id int, call int, reply string) (_ bool, err error) {
 	return ps.q.Answer(uint64(call), json.RawMessage(reply)), nil
 }
 
-// MCPServerStop stops serving (HTTP: running requests get up to 5 s), answers waiting
+// MCPServerStop stops serving (network transports: running calls get up to 5 s), answers waiting
 // calls with an error model and forgets the server.
 func MCPServerStop(id int) (err error) {
 	defer guard("MCPServerStop", &err)
@@ -260,6 +297,9 @@ func MCPServerMetrics(id int) (_ string, err error) {
 	ps, err := pyServerOf("MCPServerMetrics", id)
 	if err != nil {
 		return "", err
+	}
+	if ps.srv == nil {
+		return "", fmt.Errorf("MCPServerMetrics: server %d serves %s, which has no metrics endpoint", id, "gRPC or the Unix socket")
 	}
 	return ps.srv.Metrics().Text()
 }

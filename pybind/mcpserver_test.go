@@ -21,7 +21,10 @@ func TestMCPServerStartRejectsBadOptions(t *testing.T) {
 	defer r.Close()
 	defer w.Close()
 	for _, tc := range []struct{ opts, want string }{
-		{`{"transport":"grpc","configs":[]}`, `opts.transport: want "stdio" or "http", got "grpc"`},
+		{`{"transport":"pigeon","configs":[]}`, `opts.transport: want "stdio", "http", "grpc" or "unix", got "pigeon"`},
+		{`{"transport":"unix","configs":[]}`, `opts.path: the unix transport needs the socket path`},
+		{`{"transport":"grpc","host":"127.0.0.1","port":0,"uds":"/tmp/x.sock","tls":{"certfile":"c"},"configs":[]}`, "tls cannot be used with uds"},
+		{`{"transport":"grpc","host":"127.0.0.1","port":0,"tls":{"certfile":"/nonexistent.pem"},"configs":[]}`, "/nonexistent.pem"},
 		{`{"transport":"http","configs":[{"nom":1}]}`, "plugin config 0: want a JSON object with a string name"},
 		{`not json`, "opts"},
 	} {

@@ -91,5 +91,8 @@ func (m *Manager) InvokePlugin(ctx context.Context, name, hook string, payload *
 		cp.PluginName = name
 		out.Violation = &cp
 	}
+	if done.Denial {
+		out.DenialMetadata = res.DenialMetadata
+	}
 	return out, nil
 }

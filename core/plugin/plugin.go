@@ -238,4 +238,8 @@ type Result struct {
 	Violation       *Violation
 	Metadata        map[string]any
 	RetryDelayMs    int
+	// DenialMetadata is cpex 0.1.4's denial_metadata: opt-in numeric telemetry about a
+	// block (bool, int64 or float64 values under short static names; nil: none). The
+	// gRPC and Unix-socket transports carry it typed (remote.DenialToProto).
+	DenialMetadata map[string]any
 }

@@ -22,7 +22,7 @@ import (
 	"github.com/cpex-go/cpex/proto/cpexpb"
 )
 
-// Server serves a core Manager's plugins over gRPC.
+// Server serves the plugins of a remote.Host over gRPC.
 type Server struct {
 	cpexpb.UnimplementedPluginServiceServer
 	host   remote.Host
@@ -41,11 +41,17 @@ func (healthService) Check(context.Context, *cpexpb.HealthCheckRequest) (*cpexpb
 
 // NewServer makes the gRPC server of m's plugins; creds nil is plaintext.
 func NewServer(m *core.Manager, creds credentials.TransportCredentials) *Server {
+	return NewHostServer(&remote.ManagerHost{M: m}, creds)
+}
+
+// NewHostServer makes the gRPC server of h's plugins (e.g. a remote.QueueHost whose
+// calls a Python runtime runs); creds nil is plaintext.
+func NewHostServer(h remote.Host, creds credentials.TransportCredentials) *Server {
 	var opts []ggrpc.ServerOption
 	if creds != nil {
 		opts = append(opts, ggrpc.Creds(creds))
 	}
-	s := &Server{host: remote.Host{M: m}, srv: ggrpc.NewServer(opts...), health: health.NewServer()}
+	s := &Server{host: h, srv: ggrpc.NewServer(opts...), health: health.NewServer()}
 	cpexpb.RegisterPluginServiceServer(s.srv, s)
 	cpexpb.RegisterHealthServer(s.srv, healthService{})
 	healthpb.RegisterHealthServer(s.srv, s.health)

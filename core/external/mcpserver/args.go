@@ -5,33 +5,24 @@ import (
 	"encoding/json"
 	"fmt"
 	"unicode/utf8"
+
+	"github.com/cpex-go/cpex/core/external/callq"
 )
 
 // DefaultMaxRequestBytes bounds one invoke_hook's arguments (JSON text) when Options
 // gives no limit: larger calls are answered with an error model, not run.
 const DefaultMaxRequestBytes = 8 << 20
 
-// Error codes of the error models this package answers itself.
+// Error codes of the error models this package answers itself (callq's).
 const (
-	CodeInvalidArguments = "INVALID_ARGUMENTS"
-	CodeRequestTooLarge  = "REQUEST_TOO_LARGE"
-	CodeServerClosed     = "SERVER_CLOSED"
-	CodeInternal         = "INTERNAL_ERROR"
+	CodeInvalidArguments = callq.CodeInvalidArguments
+	CodeRequestTooLarge  = callq.CodeRequestTooLarge
+	CodeServerClosed     = callq.CodeServerClosed
+	CodeInternal         = callq.CodeInternal
 )
 
-// mcpInternalError is JSON-RPC's "internal error", the mcp_error_code upstream's
-// convert_exception_to_error gives a plugin's exception.
-const mcpInternalError = -32603
-
-// InvokeArgs are invoke_hook's arguments: the hook, the plugin (by its configured name),
-// the payload as a JSON object and the plugin context (upstream PluginContext as JSON;
-// absent or null means an empty one).
-type InvokeArgs struct {
-	HookType   string          `json:"hook_type"`
-	PluginName string          `json:"plugin_name"`
-	Payload    json.RawMessage `json:"payload"`
-	Context    json.RawMessage `json:"context"`
-}
+// InvokeArgs are invoke_hook's arguments (callq.InvokeArgs).
+type InvokeArgs = callq.InvokeArgs
 
 // ArgsError is a malformed invoke_hook call; Plugin is the name it gave, if any.
 type ArgsError struct {
@@ -132,26 +123,10 @@ func clip(b []byte) string {
 	return string(b[:n]) + "..."
 }
 
-// ErrorModel is upstream's PluginErrorModel.
-type ErrorModel struct {
-	Message      string         `json:"message"`
-	PluginName   string         `json:"plugin_name"`
-	Code         string         `json:"code"`
-	Details      map[string]any `json:"details"`
-	MCPErrorCode int            `json:"mcp_error_code"`
-}
+// ErrorModel is upstream's PluginErrorModel (callq.ErrorModel).
+type ErrorModel = callq.ErrorModel
 
 // ErrorReply is invoke_hook's answer for a failure: {"plugin_name", "error"}.
 func ErrorReply(plugin, code, msg string, details map[string]any) json.RawMessage {
-	if details == nil {
-		details = map[string]any{}
-	}
-	b, err := json.Marshal(struct {
-		PluginName string     `json:"plugin_name"`
-		Error      ErrorModel `json:"error"`
-	}{plugin, ErrorModel{Message: msg, PluginName: plugin, Code: code, Details: details, MCPErrorCode: mcpInternalError}})
-	if err != nil { // details that do not encode: keep the message
-		return ErrorReply(plugin, code, msg, map[string]any{"unencodable_details": err.Error()})
-	}
-	return b
+	return callq.ErrorReply(plugin, code, msg, details)
 }

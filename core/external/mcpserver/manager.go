@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/cpex-go/cpex/core"
+	"github.com/cpex-go/cpex/core/external/remote"
 )
 
 // ManagerBackend serves the Go plugins of a core.Manager (kind builtin/<name> or any
@@ -96,6 +97,9 @@ func (b *ManagerBackend) Invoke(ctx context.Context, a *InvokeArgs) (json.RawMes
 		"continue_processing": !res.Block, "modified_payload": res.ModifiedPayload, "modified_extensions": nil,
 		"violation": nil, "metadata": orEmpty(res.Metadata), "denial_metadata": nil, "http_headers": nil,
 		"retry_delay_ms": res.RetryDelayMs, "executions": []any{},
+	}
+	if res.DenialMetadata != nil {
+		out["denial_metadata"] = remote.SanitizeDenial(res.DenialMetadata)
 	}
 	if v := res.Violation; v != nil {
 		out["violation"] = map[string]any{

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/cpex-go/cpex/core/external/callq"
 	"github.com/cpex-go/cpex/core/metrics"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 	"github.com/prometheus/client_golang/prometheus"
@@ -20,10 +21,18 @@ const (
 
 // Outcomes of an invoke_hook call, the "outcome" label of the call counter.
 const (
-	OutcomeAllowed = "allowed"
-	OutcomeBlocked = "blocked"
-	OutcomeError   = "error"
+	OutcomeAllowed = callq.OutcomeAllowed
+	OutcomeBlocked = callq.OutcomeBlocked
+	OutcomeError   = callq.OutcomeError
 )
+
+// Queue is the Backend of a host that runs the plugins itself (callq.Queue).
+type Queue = callq.Queue
+
+// NewQueue makes the queue of a host serving configs (callq.NewQueue).
+func NewQueue(configs []json.RawMessage, notify func()) (*Queue, error) {
+	return callq.NewQueue(configs, notify)
+}
 
 // Backend runs the served plugins.
 type Backend interface {

@@ -12,16 +12,28 @@ import (
 	"github.com/cpex-go/cpex/proto/cpexpb"
 )
 
-// Host answers the plugin-service requests of the gRPC and Unix-socket servers from a
-// core Manager: its plugins (Go built-ins) are the ones the server offers. The executor
+// Host answers the plugin-service requests of the gRPC and Unix-socket servers: the
+// plugins it offers and their calls. ManagerHost runs Go plugins in this process;
+// QueueHost hands every call to a host draining a callq.Queue (the Python runtimes).
+type Host interface {
+	// PluginConfig answers GetPluginConfig: found is false for an unknown plugin.
+	PluginConfig(name string) (*cpexpb.GetPluginConfigResponse, error)
+	// PluginConfigs answers GetPluginConfigs: every served plugin's config, in order.
+	PluginConfigs() (*cpexpb.GetPluginConfigsResponse, error)
+	// Invoke answers InvokeHook. Every failure is an answer with error set (as
+	// upstream's servers do), never a transport error. ctx ends when the client goes.
+	Invoke(ctx context.Context, req *cpexpb.InvokeHookRequest) *cpexpb.InvokeHookResponse
+}
+
+// ManagerHost is the Host of a core Manager's plugins (Go built-ins). The executor
 // rules of a single-plugin call (timeout, on_error, the mode's conversion) are the
 // Manager's own; the host only converts between the wire and the core.
-type Host struct {
+type ManagerHost struct {
 	M *core.Manager
 }
 
-// PluginConfig answers GetPluginConfig: found is false for an unknown plugin.
-func (h *Host) PluginConfig(name string) (*cpexpb.GetPluginConfigResponse, error) {
+// PluginConfig implements Host.
+func (h *ManagerHost) PluginConfig(name string) (*cpexpb.GetPluginConfigResponse, error) {
 	cfg := h.M.Config()
 	if cfg == nil {
 		return &cpexpb.GetPluginConfigResponse{}, nil
@@ -37,8 +49,8 @@ func (h *Host) PluginConfig(name string) (*cpexpb.GetPluginConfigResponse, error
 	return &cpexpb.GetPluginConfigResponse{Found: true, Config: s}, nil
 }
 
-// PluginConfigs answers GetPluginConfigs: every loaded plugin's config, in order.
-func (h *Host) PluginConfigs() (*cpexpb.GetPluginConfigsResponse, error) {
+// PluginConfigs implements Host: every loaded plugin's config, in order.
+func (h *ManagerHost) PluginConfigs() (*cpexpb.GetPluginConfigsResponse, error) {
 	out := &cpexpb.GetPluginConfigsResponse{}
 	cfg := h.M.Config()
 	if cfg == nil {
@@ -70,9 +82,8 @@ func configStruct(pc any) (*structpb.Struct, error) {
 	return ToStruct(m, "config")
 }
 
-// Invoke answers InvokeHook. Every failure is an answer with error set (as upstream's
-// servers do), never a transport error.
-func (h *Host) Invoke(ctx context.Context, req *cpexpb.InvokeHookRequest) *cpexpb.InvokeHookResponse {
+// Invoke implements Host.
+func (h *ManagerHost) Invoke(ctx context.Context, req *cpexpb.InvokeHookRequest) *cpexpb.InvokeHookResponse {
 	name := req.GetPluginName()
 	resp := &cpexpb.InvokeHookResponse{PluginName: name}
 	pctx := ContextFromProto(req.GetContext())

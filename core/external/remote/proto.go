@@ -116,7 +116,8 @@ func ContextFromProto(pc *cpexpb.PluginContext) *core.PluginContext {
 
 // ApplyResponse reads an InvokeHookResponse for plugin as upstream's clients do: an
 // error with a message wins; a context copies the plugin state and a non-empty global
-// state back into pctx; then the result is decoded. Nothing else is a valid answer.
+// state back into pctx; then the result is decoded, with result_base's denial metrics
+// (sanitised again). Nothing else is a valid answer.
 func ApplyResponse(plugin string, resp *cpexpb.InvokeHookResponse, pctx *core.PluginContext) (*core.Result, error) {
 	if e := resp.GetError(); e != nil && e.GetMessage() != "" {
 		pe := &core.PluginError{PluginName: plugin, Message: e.GetMessage(), Code: e.GetCode()}
@@ -141,6 +142,10 @@ func ApplyResponse(plugin string, resp *cpexpb.InvokeHookResponse, pctx *core.Pl
 	if err == nil {
 		var res *core.Result
 		if res, err = DecodeResult(raw); err == nil {
+			// upstream 0.1.4 sends the denial metrics typed, beside the Struct
+			if d := resp.GetResultBase().GetDenialMetadata(); d != nil {
+				res.DenialMetadata = DenialFromProto(d)
+			}
 			return res, nil
 		}
 	}
@@ -180,6 +185,9 @@ func ResultToProto(plugin string, res *core.Result) (*structpb.Struct, *cpexpb.P
 		if v.MCPErrorCode != nil {
 			base.Violation.McpErrorCode = int32(*v.MCPErrorCode) //nolint:gosec // JSON-RPC codes are int32
 		}
+	}
+	if res.DenialMetadata != nil { // typed beside the Struct, as upstream's populate_proto_result
+		base.DenialMetadata = DenialToProto(res.DenialMetadata)
 	}
 	s, err := ToStruct(m, "result")
 	if err != nil {

@@ -15,6 +15,7 @@ type wireResult struct {
 	Violation          *wireViolation `json:"violation"`
 	Metadata           map[string]any `json:"metadata"`
 	RetryDelayMs       *int           `json:"retry_delay_ms"`
+	DenialMetadata     map[string]any `json:"denial_metadata"`
 }
 
 type wireViolation struct {
@@ -40,6 +41,9 @@ func DecodeResult(raw []byte) (*core.Result, error) {
 
 func (wr *wireResult) toResult() (*core.Result, error) {
 	res := &core.Result{Metadata: wr.Metadata}
+	if wr.DenialMetadata != nil { // MCP carries it in the result JSON; sanitised as every peer's
+		res.DenialMetadata = SanitizeDenial(wr.DenialMetadata)
+	}
 	if wr.ContinueProcessing != nil {
 		res.Block = !*wr.ContinueProcessing
 	}

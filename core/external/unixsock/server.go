@@ -22,7 +22,7 @@ import (
 // (upstream's 5 minutes) before closing it; clients reconnect transparently.
 const IdleTimeout = 5 * time.Minute
 
-// Server answers Unix-socket requests from a core Manager's plugins.
+// Server answers Unix-socket requests from the plugins of a remote.Host.
 type Server struct {
 	host remote.Host
 	log  *slog.Logger
@@ -37,11 +37,17 @@ type Server struct {
 
 // NewServer makes the server of m's plugins; log nil is slog.Default().
 func NewServer(m *core.Manager, log *slog.Logger) *Server {
+	return NewHostServer(&remote.ManagerHost{M: m}, log)
+}
+
+// NewHostServer makes the server of h's plugins (e.g. a remote.QueueHost whose calls a
+// Python runtime runs); log nil is slog.Default().
+func NewHostServer(h remote.Host, log *slog.Logger) *Server {
 	if log == nil {
 		log = slog.Default()
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Server{host: remote.Host{M: m}, log: log, conns: map[net.Conn]struct{}{}, ctx: ctx, cancel: cancel}
+	return &Server{host: h, log: log, conns: map[net.Conn]struct{}{}, ctx: ctx, cancel: cancel}
 }
 
 // Listen opens the socket at path (an old one is removed) with mode 0600.

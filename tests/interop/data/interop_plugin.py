@@ -20,6 +20,13 @@ class InteropGuard(Plugin):
                     details={"tool": name},
                 ),
             )
+        if name == "deny_metrics":
+            return PluginResult(
+                continue_processing=False,
+                violation=PluginViolation(reason="blocked", description="blocked with metrics", code="INTEROP_METRICS",
+                                          details={}),
+                denial_metadata={"score": 3, "ratio": 0.5, "flag": True, "big": 2**62, "not a label": 1},
+            )
         if name == "modify":
             return PluginResult(modified_payload=payload.model_copy(update={"args": {"x": "changed by server"}}))
         if name == "error":

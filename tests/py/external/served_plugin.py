@@ -15,6 +15,13 @@ class ServedGuard(Plugin):
                 violation=PluginViolation(reason="blocked", description="the served guard blocks this tool",
                                           code="SERVED_BLOCK", details={"tool": name}),
             )
+        if name == "deny_metrics":
+            return PluginResult(
+                continue_processing=False,
+                violation=PluginViolation(reason="blocked", description="blocked with metrics", code="SERVED_METRICS",
+                                          details={}),
+                denial_metadata={"score": 3, "ratio": 0.5, "flag": True, "not a label": 1, "text": "dropped"},
+            )
         if name == "modify":
             return PluginResult(modified_payload=payload.model_copy(update={"args": {"x": "changed by server"}}))
         if name == "error":

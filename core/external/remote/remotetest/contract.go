@@ -39,6 +39,8 @@ func Contract(t *testing.T, connect Connect) {
 			assert.Equal(t, "TEST_BLOCK", res.Violation.Code)
 			assert.Equal(t, "blocked", res.Violation.Reason)
 			assert.Equal(t, json.Number("1"), res.Violation.Details["n"])
+			assert.Equal(t, map[string]any{"score": int64(3), "big": int64(1) << 62, "ratio": 0.5}, res.DenialMetadata,
+				"denial metrics travel typed and sanitised, integers exact beyond 2^53")
 		}},
 		{"modify: the payload comes back whole, integers exact", "modify", func(t *testing.T, res *core.Result, _ *core.PluginContext, err error) {
 			require.NoError(t, err)

@@ -39,7 +39,8 @@ func factory(f fn) core.Factory {
 var Plugins = map[string]fn{
 	"builtin/test_allow": func(context.Context, *core.Payload, *core.PluginContext) (*core.Result, error) { return nil, nil },
 	"builtin/test_block": func(context.Context, *core.Payload, *core.PluginContext) (*core.Result, error) {
-		return &core.Result{Block: true, Violation: &core.Violation{Reason: "blocked", Description: "the test plugin blocks", Code: "TEST_BLOCK", Details: map[string]any{"n": 1}}}, nil
+		return &core.Result{Block: true, Violation: &core.Violation{Reason: "blocked", Description: "the test plugin blocks", Code: "TEST_BLOCK", Details: map[string]any{"n": 1}},
+			DenialMetadata: map[string]any{"score": 3, "big": int64(1) << 62, "ratio": 0.5, "not a label": 1}}, nil
 	},
 	"builtin/test_modify": func(_ context.Context, p *core.Payload, _ *core.PluginContext) (*core.Result, error) {
 		v, err := p.Value()

@@ -1,4 +1,4 @@
-package mcpserver
+package callq
 
 import (
 	"context"
@@ -8,8 +8,10 @@ import (
 	"sync"
 )
 
-// Queue is the Backend of a host that runs the plugins itself (the Python runtime): each
-// invoke_hook call waits in the queue until the host Takes it and Answers it. Go never
+// Queue hands plugin calls to a host that runs the plugins itself (the Python runtime):
+// each call waits in the queue until the host Takes it and Answers it. It is the MCP
+// server's Backend as it is, and the gRPC and Unix-socket servers' remote.Host through
+// remote.QueueHost, so one drain loop in the host serves all three transports. Go never
 // calls into the host: notify (called after every enqueue and on Close, from any
 // goroutine, must not block) only wakes it, e.g. by writing a byte to a pipe its event
 // loop watches. The plugin configurations are the host's, given once, so the two config
@@ -51,14 +53,14 @@ func NewQueue(configs []json.RawMessage, notify func()) (*Queue, error) {
 	return q, nil
 }
 
-// PluginConfigs implements Backend.
+// PluginConfigs are the host's plugin configurations, in its order.
 func (q *Queue) PluginConfigs() []json.RawMessage { return q.configs }
 
-// PluginConfig implements Backend.
+// PluginConfig is the named plugin's configuration (case-insensitive); nil when unknown.
 func (q *Queue) PluginConfig(name string) json.RawMessage { return q.byName[strings.ToLower(name)] }
 
-// Invoke implements Backend: queue the call and wait for the host's answer, the client
-// giving up (ctx) or Close.
+// Invoke queues the call and waits for the host's answer (invoke_hook's whole reply), the
+// client giving up (ctx) or Close; the reply's outcome goes with it.
 func (q *Queue) Invoke(ctx context.Context, a *InvokeArgs) (json.RawMessage, string) {
 	c := &call{args: a, reply: make(chan json.RawMessage, 1)}
 	q.mu.Lock()
