@@ -1,5 +1,5 @@
 """Upstream cpex's MCP clients (0.1.3 with Python mcp 1.x, 0.1.4 with mcp 2.x) against
-OUR server runtime, over stdio and streamable HTTP: each client, run in its own upstream
+OUR server runtime, over stdio and streamable HTTP (on a port and on a Unix socket): each client, run in its own upstream
 virtualenv (data/upstream_client.py), must see exactly what it sees from upstream's own
 runtime serving the same plugin. Run with ``make test-interop``.
 """
@@ -32,9 +32,13 @@ def run_client(client_python: Path, server_python: Path, ours: bool, transport: 
             env["PYTHONPATH"] = OURS
         mcp: dict[str, Any] = {"proto": "STDIO", "cmd": [str(server_python), "-m", "cpex.framework.external.mcp.server.runtime"],
                                "env": env, "cwd": str(DATA)}
-    else:
+    elif transport == "http":
         server = HTTPServer(server_python, pythonpath=OURS if ours else None)
         mcp = {"proto": "STREAMABLEHTTP", "url": server.url}
+    else:  # streamable HTTP on a Unix socket (the host in the URL is not dialled)
+        sock = tmp_path / f"{'ours' if ours else 'upstream'}.sock"
+        server = HTTPServer(server_python, uds=sock, pythonpath=OURS if ours else None)
+        mcp = {"proto": "STREAMABLEHTTP", "url": "http://localhost/mcp", "uds": str(sock)}
     try:
         config = tmp_path / f"client-{'ours' if ours else 'upstream'}.yaml"
         config.write_text(yaml.safe_dump({"plugins": [{"name": "InteropGuard", "kind": "external", "mcp": mcp, "priority": 2}],
@@ -51,7 +55,7 @@ def run_client(client_python: Path, server_python: Path, ours: bool, transport: 
             server.stop()
 
 
-@pytest.mark.parametrize("transport", ["stdio", "http"])
+@pytest.mark.parametrize("transport", ["stdio", "http", "uds"])
 @pytest.mark.parametrize("version", VERSIONS)
 def test_upstream_client_sees_our_runtime_as_upstreams(version: str, transport: str, tmp_path: Path) -> None:
     client = upstream_python(version)

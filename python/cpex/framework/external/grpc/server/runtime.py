@@ -26,6 +26,7 @@ from typing import Optional
 
 from cpex.framework.external.mcp.server.host import PluginServerHost
 from cpex.framework.external.mcp.server.server import ExternalPluginServer
+from cpex.framework.external.runtime_main import run_program
 from cpex.framework.models import GRPCServerConfig
 from cpex.framework.settings import get_settings
 
@@ -131,17 +132,8 @@ def main(argv: Optional[list[str]] = None) -> int:
     """Run the server; the exit status."""
     args = parse_args(argv)
     settings = get_settings()
-    level = log_level(args.log_level)
-    logging.basicConfig(level=getattr(logging, level.upper(), logging.INFO),
-                        format="%(asctime)s - %(name)s - %(levelname)s - %(message)s", stream=sys.stderr)
-    try:
-        asyncio.run(run_server(config_path=args.config or settings.config_path, host=args.host, port=args.port))
-    except KeyboardInterrupt:
-        return 0
-    except Exception as exc:  # noqa: BLE001 - the exit status and one line say why
-        logger.error("gRPC plugin server failed: %s", exc)
-        return 1
-    return 0
+    return run_program(lambda: run_server(config_path=args.config or settings.config_path, host=args.host, port=args.port),
+                       log_level(args.log_level), "gRPC plugin server")
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ import sys
 
 from cpex.framework.external.mcp.server.host import PluginServerHost, Transport
 from cpex.framework.external.mcp.server.server import ExternalPluginServer
+from cpex.framework.external.runtime_main import run_program
 from cpex.framework.settings import get_settings, get_transport_settings
 
 logger = logging.getLogger("cpex.framework.external.mcp.server.runtime")
@@ -61,15 +62,7 @@ async def run() -> int:
 
 
 def main() -> int:
-    logging.basicConfig(
-        level=getattr(logging, get_settings().log_level.upper(), logging.INFO),
-        format="%(asctime)s - %(name)s - %(levelname)s - %(message)s",
-        stream=sys.stderr,
-    )
-    try:
-        return asyncio.run(run())
-    except KeyboardInterrupt:
-        return 0
+    return run_program(run, get_settings().log_level, "MCP plugin server")
 
 
 if __name__ == "__main__":

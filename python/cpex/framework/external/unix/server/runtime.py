@@ -7,11 +7,11 @@ Logs go to stderr; stdout says READY once the socket listens. SIGINT/SIGTERM sto
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
 import sys
 
+from cpex.framework.external.runtime_main import run_program
 from cpex.framework.external.unix.server.server import DEFAULT_SOCKET_PATH, run_server
 from cpex.framework.settings import get_settings
 
@@ -29,19 +29,7 @@ async def run() -> None:
 
 def main() -> int:
     """Run the server; the exit status."""
-    logging.basicConfig(
-        level=getattr(logging, get_settings().log_level.upper(), logging.INFO),
-        format="%(asctime)s - %(name)s - %(levelname)s - %(message)s",
-        stream=sys.stderr,
-    )
-    try:
-        asyncio.run(run())
-    except KeyboardInterrupt:
-        return 0
-    except Exception as exc:  # noqa: BLE001 - the exit status and the log say why
-        logger.exception("Unix socket plugin server failed: %s", exc)
-        return 1
-    return 0
+    return run_program(run, get_settings().log_level, "Unix socket plugin server")
 
 
 if __name__ == "__main__":
