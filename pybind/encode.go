@@ -268,6 +268,13 @@ func encodeRaise(w *jw, re *runEntry, r *core.RaiseStep) error {
 				return err
 			}
 		}
+		if d := re.denials[r.Index]; d != nil {
+			n := len(w.B)
+			w.Key("denial")
+			if err := w.Value(d); err != nil {
+				w.B = w.B[:n] // not JSON (NaN, ...): dropped, as sanitizing drops what is not a number
+			}
+		}
 	}
 	w.Key("records")
 	encodeRecords(w, r.Records)

@@ -678,6 +678,12 @@ func (re *runEntry) execGo(fn string, g *core.GoStep, raw []byte) (string, error
 		}
 		re.viols[i] = v
 	}
+	for i, d := range eff.Denials {
+		if re.denials == nil {
+			re.denials = map[int]map[string]any{}
+		}
+		re.denials[i] = d
+	}
 	if eff.Ran == nil {
 		eff.Ran = []int{}
 	}

@@ -68,6 +68,9 @@ type runEntry struct {
 	plan  *planEntry // nil for a single run
 	refID int        // the single run's ref id
 	viols map[int]*core.Violation
+	// denials: the denial metadata of Go plugins' results, by index (a violation raised
+	// for one of them carries it)
+	denials map[int]map[string]any
 	next  []core.BatchCall // scratch for a call step's "next"
 	rc    runContext       // the parent of its Go plugins' contexts (runctx.go)
 	goIn  *core.GoState    // the pending go step's context state (RunGoContext), nil for none

@@ -34,6 +34,9 @@ type GoEffects struct {
 	Ran []int
 	// Violations are the Go plugins' violations (PluginName stamped), by index.
 	Violations map[int]*plugin.Violation
+	// Denials are the denial metadata of the Go plugins' returned results, by index: a
+	// violation raised for one of them carries it, as upstream's does for any plugin.
+	Denials map[int]map[string]any
 	// Logs of every step produced during the go step, in order.
 	Logs []engine.LogEntry
 
@@ -243,6 +246,12 @@ func keepViolationError(r *engine.Run, i int, err error, eff *GoEffects) {
 
 func goAfterReturn(r *engine.Run, i int, res *plugin.Result, meta bool, eff *GoEffects) {
 	absorbResult(res, i, r.Ref(i).Name, meta, &eff.Meta, &eff.Violations)
+	if len(res.DenialMetadata) > 0 {
+		if eff.Denials == nil {
+			eff.Denials = map[int]map[string]any{}
+		}
+		eff.Denials[i] = res.DenialMetadata
+	}
 }
 
 // CallPlugin runs one Go plugin call directly (no executor rules): the hook method of a

@@ -24,6 +24,7 @@ const Kind = core.BuiltinPrefix + "test_context"
 //	block  true    block the call (after writing)
 //	fail   "msg"   return an error (after writing)
 //	ext    true    read the extensions (core.ExtensionsReader); echo reports them as "ext"
+//	denial {k: v}  the result's denial metadata (cpex 0.1.4 denial_metadata)
 func New(spec core.PluginSpec) (core.Plugin, error) {
 	return &probe{name: spec.Name, cfg: spec.Config}, nil
 }
@@ -54,6 +55,9 @@ func (p *probe) Invoke(_ context.Context, _ string, _ *core.Payload, pc *core.Pl
 	write(p.cfg["gmeta"], pc.SetMetadata)
 	write(p.cfg["lstate"], pc.SetState)
 	res.Block = p.cfg["block"] == true
+	if d, ok := p.cfg["denial"].(map[string]any); ok {
+		res.DenialMetadata = d
+	}
 	if msg, ok := p.cfg["fail"].(string); ok {
 		return nil, errors.New(msg)
 	}

@@ -204,3 +204,23 @@ async def test_extensions_cross_only_for_go_plugins_that_read_them(monkeypatch: 
     assert calls == ['{"ext":[[1,{"request":{"trace_id":"t1"}}]]}']
     assert result.metadata["reader"]["ext"] == {"request": {"trace_id": "t1"}}
     assert "ext" not in result.metadata["plain"]
+
+
+async def test_a_go_plugins_denial_metadata_reaches_the_violation_error() -> None:
+    # upstream's executor raises PluginViolationError._from_framework_denial with the
+    # blocking result's denial_metadata, whatever the plugin; a Go plugin's travels with
+    # the raise step
+    from cpex.framework import PluginViolationError
+
+    manager = await manager_of(probe("denier", 1, block=True, denial={"score": 7, "ratio": 0.5, "bad key!": 1}))
+    with pytest.raises(PluginViolationError) as info:
+        await manager.invoke_hook("tool_pre_invoke", pre(), GlobalContext(request_id="r"), violations_as_exceptions=True)
+    outcome = info.value.denial_outcome
+    assert outcome is not None, "the error is the executor's own, with the denying record"
+    assert dict(outcome.metadata) == {"score": 7, "ratio": 0.5}, "sanitized as upstream sanitizes"
+    assert outcome.execution.plugin_name == "denier"
+    # without it, the outcome is there and empty
+    manager = await manager_of(probe("plain", 1, block=True))
+    with pytest.raises(PluginViolationError) as info:
+        await manager.invoke_hook("tool_pre_invoke", pre(), GlobalContext(request_id="r"), violations_as_exceptions=True)
+    assert info.value.denial_outcome is not None and dict(info.value.denial_outcome.metadata) == {}

@@ -657,7 +657,8 @@ class _Run:
             if isinstance(own, PluginViolationError):
                 err = own  # the plugin's own error: attach_denial_outcome leaves it without one
             else:
-                metrics = call.result.denial_metadata if call is not None and call.result is not None else None
+                # a Go plugin's comes with the step (its Python call object does not exist)
+                metrics = call.result.denial_metadata if call is not None and call.result is not None else step.get("denial")
                 err = PluginViolationError._from_framework_denial(
                     message, self._violation({"viol": i, **step}), metrics
                 )

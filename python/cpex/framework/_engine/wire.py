@@ -175,6 +175,7 @@ class RaiseStep(_Answer, total=False):
     i: int
     viol: int
     violation: Optional[dict[str, Any]]
+    denial: dict[str, Any]  # a Go plugin's denial metadata, for a violation it raised
     records: list[dict[str, Any]]
     cancel: bool
 
