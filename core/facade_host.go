@@ -94,6 +94,9 @@ func WithExtensions(ext map[string]any) InvokeOption { return host.WithExtension
 // WithCallPool: host.WithCallPool.
 func WithCallPool(n int) InvokeOption { return host.WithCallPool(n) }
 
+// WithoutContextTable: host.WithoutContextTable.
+func WithoutContextTable() InvokeOption { return host.WithoutContextTable() }
+
 // ExecGo: host.ExecGo.
 func ExecGo(ctx context.Context, r *engine.Run, in *plugin.Payload, eff *GoEffects) (*engine.Step, error) {
 	return host.ExecGo(ctx, r, in, eff)

@@ -151,3 +151,31 @@ func TestPluginCtxKeptAcrossConcurrentRequests(t *testing.T) {
 	close(stop)
 	readers.Wait()
 }
+
+// WithoutContextTable: no table comes back, the plugins still get their contexts (the
+// shared state merges as ever), and a table passed in is still read.
+func TestWithoutContextTable(t *testing.T) {
+	var seen []any
+	f := newFixture(t, []fnDef{
+		{name: "writer", prio: 1, fn: func(_ context.Context, _ string, _ *core.Payload, pc *core.PluginContext) (*core.Result, error) {
+			seen = append(seen, pc.State["n"])
+			pc.SetState("n", 1)
+			pc.SetGlobal("g", "set")
+			return nil, nil
+		}},
+	})
+	g := &core.GlobalContext{RequestID: "r"}
+	res, table, err := f.m.InvokeHook(context.Background(), "tool_pre_invoke", toolPayload("t"), g, nil, core.WithoutContextTable())
+	require.NoError(t, err)
+	assert.True(t, res.ContinueProcessing)
+	assert.Nil(t, table, "no table is built")
+	assert.Equal(t, "set", g.State["g"], "the plugin's global state is merged")
+
+	_, table, err = f.m.InvokeHook(context.Background(), "tool_pre_invoke", toolPayload("t"), g, nil)
+	require.NoError(t, err)
+	require.Len(t, table, 1, "the default still returns the table")
+	_, table2, err := f.m.InvokeHook(context.Background(), "tool_pre_invoke", toolPayload("t"), g, table, core.WithoutContextTable())
+	require.NoError(t, err)
+	assert.Nil(t, table2)
+	assert.Equal(t, []any{nil, nil, 1}, seen, "a table passed in is still read: the plugin's local state carries over")
+}

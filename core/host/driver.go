@@ -33,6 +33,9 @@ type goDriver struct {
 	ext       map[string]any // WithExtensions: every plugin's PluginContext.Extensions
 
 	slots  []ctxSlot // per plan index: table key and a context, built on first use
+	keyed  bool      // the slots' keys are built (only when a table is kept or read)
+	// noTable: the caller wants no context table back (WithoutContextTable)
+	noTable bool
 	viols  map[int]*plugin.Violation
 	errs   map[int]error
 	chain  string
@@ -67,7 +70,7 @@ func (m *Manager) drive(ctx context.Context, plan *engine.Plan, payload *plugin.
 		d.trace = TraceID(ctx)
 	}
 	facts := d.facts(io)
-	d.ext = io.ext
+	d.ext, d.noTable = io.ext, io.noTable
 	run := &d.r
 	step := m.exec.StartInto(run, plan, &facts)
 	d.run = run
@@ -97,7 +100,8 @@ func (m *Manager) drive(ctx context.Context, plan *engine.Plan, payload *plugin.
 			step, err = d.concurrent(*step.Concurrent())
 			d.clock = 0
 		case engine.OpDone:
-			return d.done(step), d.table, nil
+			res := d.done(step)
+			return res, d.table, nil
 		case engine.OpRaise:
 			return nil, nil, d.raise(step.Raise())
 		default:
@@ -116,7 +120,7 @@ func (m *Manager) drive(ctx context.Context, plan *engine.Plan, payload *plugin.
 func (d *goDriver) reset(m *Manager, ctx context.Context, plan *engine.Plan, payload *plugin.Payload, gctx *plugin.GlobalContext, local plugin.ContextTable) {
 	d.m, d.ctx, d.run, d.plan, d.trace = m, ctx, nil, plan, ""
 	d.original, d.current, d.candidate, d.gctx = payload, nil, nil, gctx
-	d.local, d.table, d.meta, d.slots, d.ext = local, nil, nil, nil, nil
+	d.local, d.table, d.meta, d.slots, d.ext, d.keyed, d.noTable = local, nil, nil, nil, nil, false, false
 	d.viols, d.errs, d.chain, d.hasCSp, d.clock = nil, nil, "", false, 0
 }
 
@@ -140,6 +144,16 @@ func (d *goDriver) effective() *plugin.Payload {
 
 func (d *goDriver) slot(i int) *ctxSlot {
 	if d.slots == nil {
+		d.slots = make([]ctxSlot, len(d.plan.Refs))
+	}
+	return &d.slots[i]
+}
+
+// key is plugin i's context table key (request id + plugin uuid); all the run's keys
+// are built at once, in one buffer, on first use.
+func (d *goDriver) key(i int) string {
+	if !d.keyed {
+		d.slot(0)
 		rid := d.gctx.RequestID
 		n := 0
 		for _, r := range d.plan.Refs {
@@ -151,25 +165,24 @@ func (d *goDriver) slot(i int) *ctxSlot {
 			buf = append(buf, r.UUID...)
 		}
 		all := unsafe.String(unsafe.SliceData(buf), len(buf)) // buf is never written again
-		d.slots = make([]ctxSlot, len(d.plan.Refs))
 		at := 0
 		for j, r := range d.plan.Refs {
 			l := len(rid) + len(r.UUID)
 			d.slots[j].key = all[at : at+l]
 			at += l
 		}
+		d.keyed = true
 	}
-	return &d.slots[i]
+	return d.slots[i].key
 }
 
 // context prepares plugin i's context (spec §13.2): a snapshot of the shared state and
 // metadata, the caller's context object reused when reuse and the table has one.
 func (d *goDriver) context(i int, reuse bool) *plugin.PluginContext {
 	sl := d.slot(i)
-	k := sl.key
 	var pc *plugin.PluginContext
 	if reuse && d.local != nil {
-		pc = d.local[k]
+		pc = d.local[d.key(i)]
 	}
 	if pc == nil {
 		pc = &sl.pc
@@ -182,10 +195,12 @@ func (d *goDriver) context(i int, reuse bool) *plugin.PluginContext {
 	pc.GlobalState = copyMap(g.State)
 	pc.Metadata = copyMap(g.Metadata)
 	pc.Extensions = d.ext
-	if d.table == nil {
-		d.table = make(plugin.ContextTable, len(d.plan.Refs))
+	if !d.noTable {
+		if d.table == nil {
+			d.table = make(plugin.ContextTable, len(d.plan.Refs))
+		}
+		d.table[d.key(i)] = pc
 	}
-	d.table[k] = pc
 	return pc
 }
 
@@ -407,7 +422,7 @@ func (d *goDriver) done(s *engine.Step) *HookResult {
 	if len(step.FAF) > 0 {
 		r.Background = d.spawn(step.FAF)
 	}
-	if d.table == nil {
+	if d.table == nil && !d.noTable {
 		d.table = plugin.ContextTable{}
 	}
 	if s.ChainEnd && d.hasCSp {
