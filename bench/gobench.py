@@ -20,6 +20,7 @@ BENCHMARKS: dict[str, tuple[str, ...]] = {
         "BenchmarkInvokeNoPlugins",
         "BenchmarkInvokeGoNoop1",
         "BenchmarkInvokeGoNoop10",
+        "BenchmarkInvokeGoNoop10NoTable",
         "BenchmarkInvokeAllModes",
         "BenchmarkForeignRoundTrip",
     ),

@@ -9,6 +9,7 @@ from goals import GOALS, goal_text
 
 S6_ROWS = (
     ("S6 10 Go no-op plugins", "BenchmarkInvokeGoNoop10"),
+    ("S6 10 Go no-ops, no context table", "BenchmarkInvokeGoNoop10NoTable"),
     ("S6 1 Go no-op plugin", "BenchmarkInvokeGoNoop1"),
     ("S6 no plugins", "BenchmarkInvokeNoPlugins"),
     ("S6 all modes", "BenchmarkInvokeAllModes"),
