@@ -173,3 +173,25 @@ async def test_a_credential_hook_fails_closed_on_a_worker_without_the_feature(in
         await manager.initialize()
     text = str(info.value)
     assert "Ident" in text and "credential" in text
+
+
+async def test_a_plugin_granted_capabilities_reads_the_extensions(in_root: Path) -> None:
+    from cpex.framework.extensions import Extensions
+    from cpex.framework.extensions.security import SecurityExtension
+
+    path = in_root / "Labels.yaml"
+    entries = [{"name": name, "kind": "isolated_venv", "hooks": ["tool_pre_invoke"], "priority": prio, **extra,
+                "config": {"class_name": "myiso.plugin.Labels", "requirements_file": "requirements.txt"}}
+               for name, prio, extra in (("Granted", 1, {"capabilities": ["read_labels"]}), ("NotGranted", 2, {}))]
+    path.write_text(yaml.safe_dump({"plugins": entries, "plugin_dirs": [str(in_root / "plugins")]}))
+    manager = TenantPluginManager(str(path), timeout=60)
+    await manager.initialize()
+    try:
+        ext = Extensions(security=SecurityExtension(labels=frozenset({"pii", "internal"})))
+        result, _ = await manager.invoke_hook("tool_pre_invoke", ToolPreInvokePayload(name="x", args={}),
+                                              GlobalContext(request_id="req-ext"), extensions=ext)
+        assert result.continue_processing
+        assert result.metadata["Granted"] == ["internal", "pii"], "the granted plugin reads the labels"
+        assert result.metadata["NotGranted"] is None, "a plugin without capabilities gets no extensions"
+    finally:
+        await manager.shutdown()

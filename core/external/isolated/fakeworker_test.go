@@ -96,7 +96,7 @@ func fakeWorker(mode string) {
 		}
 		mod["headers"] = map[string]any{"Set-Cookie": "leak=1", "X-Kept": "yes"}
 		answer := map[string]any{"continue_processing": true, "modified_payload": mod,
-			"metadata": map[string]any{"context": t["context"], "hook": t["hook_type"], "class": t["class_name"]}, "request_id": id}
+			"metadata": map[string]any{"context": t["context"], "hook": t["hook_type"], "class": t["class_name"], "extensions": t["extensions"]}, "request_id": id}
 		name, _ := payload["name"].(string)
 		seen[name] = true
 		if wait, _ := payload["wait_for"].(string); wait != "" && !seen[wait] {

@@ -249,7 +249,7 @@ func (p *Plugin) Invoke(ctx context.Context, hook string, payload *core.Payload,
 	}
 	mk := func(id string) ([]byte, error) {
 		return marshal(hookTask{TaskType: taskRunHook, PluginDirs: p.opts.PluginDirs, ClassName: p.class, Config: p.opts.SafeConfig,
-			HookType: hook, PluginName: p.name, Payload: raw, Context: wireContext(pctx), RequestID: id})
+			HookType: hook, PluginName: p.name, Payload: raw, Context: wireContext(pctx), Extensions: p.extensions(pctx), RequestID: id})
 	}
 	ctx, cancel := context.WithTimeout(ctx, p.opts.CallTimeout)
 	defer cancel()
@@ -281,6 +281,21 @@ func (p *Plugin) Invoke(ctx context.Context, hook string, payload *core.Payload,
 		return nil, perr(p.name, CodeResponse, fmt.Sprintf("isolated plugin %s: %s: %v", p.name, hook, err), err)
 	}
 	return r, nil
+}
+
+// ReadsExtensions: a plugin granted capabilities reads the extensions they allow
+// (core.ExtensionsReader), so hosts hand them over.
+func (p *Plugin) ReadsExtensions() bool { return len(p.pc.Capabilities) > 0 }
+
+// extensions is what the task carries for pctx's extensions: nothing for a plugin
+// without capabilities, else them with the sensitive headers stripped (never across the
+// venv boundary).
+func (p *Plugin) extensions(pctx *core.PluginContext) map[string]any {
+	if pctx == nil || len(pctx.Extensions) == 0 || !p.ReadsExtensions() {
+		return nil
+	}
+	out, _ := stripSensitive(pctx.Extensions).(map[string]any)
+	return out
 }
 
 func (p *Plugin) callErr(hook string, err error, noise string) error {

@@ -309,3 +309,25 @@ func TestFactoryBuildsAPluginFromASpec(t *testing.T) {
 	_, err = f(core.PluginSpec{Name: "noClass", Kind: "builtin/isolated", Config: map[string]any{}})
 	assert.Equal(t, CodeConfig, pluginErrOf(t, err).Code)
 }
+
+// A plugin granted capabilities is handed the extensions in its task, without the
+// sensitive headers; one without capabilities gets none.
+func TestExtensionsTravelToACapablePlugin(t *testing.T) {
+	ext := map[string]any{"http": map[string]any{"headers": map[string]any{"Authorization": "Bearer x", "X-Trace": "t1"}},
+		"security": map[string]any{"labels": []any{"pii"}}}
+	pc := fakeConfig("capable")
+	pc.Capabilities = []string{"read_headers"}
+	p := newFake(t, pc, fakeOptions(t, "echo"))
+	assert.True(t, p.ReadsExtensions())
+	res, err := p.Invoke(context.Background(), "tool_pre_invoke", payload(map[string]any{"name": "x"}), &core.PluginContext{RequestID: "r", Extensions: ext})
+	require.NoError(t, err)
+	assert.Equal(t, map[string]any{"http": map[string]any{"headers": map[string]any{"X-Trace": "t1"}},
+		"security": map[string]any{"labels": []any{"pii"}}}, res.Metadata["extensions"])
+	assert.Equal(t, "Bearer x", ext["http"].(map[string]any)["headers"].(map[string]any)["Authorization"], "the host's extensions are not changed")
+
+	plain := newFake(t, fakeConfig("plain"), fakeOptions(t, "echo"))
+	assert.False(t, plain.ReadsExtensions())
+	res, err = plain.Invoke(context.Background(), "tool_pre_invoke", payload(map[string]any{"name": "x"}), &core.PluginContext{RequestID: "r", Extensions: ext})
+	require.NoError(t, err)
+	assert.Nil(t, res.Metadata["extensions"])
+}

@@ -49,7 +49,11 @@ type hookTask struct {
 	PluginName string            `json:"plugin_name"`
 	Payload    json.RawMessage   `json:"payload"`
 	Context    wirePluginContext `json:"context"`
-	RequestID  string            `json:"request_id"`
+	// Extensions: the capability-filtered extensions the host hands the plugin (JSON
+	// form, sensitive headers stripped), for a plugin granted capabilities; its worker has
+	// the extensions feature (required at start).
+	Extensions map[string]any `json:"extensions,omitempty"`
+	RequestID  string         `json:"request_id"`
 }
 
 type controlTask struct {

@@ -23,3 +23,11 @@ class Shout(Plugin):
             modified_payload=ToolPreInvokePayload(name=payload.name.upper(), args=payload.args),
             metadata={"request_id": context.global_context.request_id, "state": dict(context.state)},
         )
+
+
+class Labels(Plugin):
+    """Reports the security labels it was handed (a plugin that accepts extensions)."""
+
+    async def tool_pre_invoke(self, payload, context, extensions):  # type: ignore[no-untyped-def]
+        labels = sorted(extensions.security.labels) if extensions is not None and extensions.security else None
+        return PluginResult(metadata={self.name: labels})
