@@ -268,6 +268,7 @@ func GoPluginInvoke(id int, hook string, payload string, facts string) (_ string
 	if err != nil {
 		return "", err
 	}
+	defer observeOnLoop(p, len(raw), threadCPU(), time.Now())
 	return goInvoke(context.Background(), "GoPluginInvoke", p, hook, raw, pc, timeout)
 }
 
@@ -295,10 +296,9 @@ func goInvokeInput(fn string, id int, payload, facts string, checkPayload bool) 
 	return p, raw, pc, timeout, nil
 }
 
-// goInvoke runs the call and encodes GoPluginInvoke's answer.
+// goInvoke runs the call and encodes GoPluginInvoke's answer; the caller measures it
+// (observeOnLoop on the caller's thread, wall time off the loop).
 func goInvoke(ctx context.Context, fn string, p *goPluginEntry, hook string, raw []byte, pc *core.PluginContext, timeout time.Duration) (string, error) {
-	start := time.Now()
-	defer func() { p.cost.Observe(len(raw), int64(time.Since(start))) }()
 	res, _, err := goCallPlugin(ctx, fn, p, hook, raw, pc, timeout)
 	if err != nil {
 		return "", err

@@ -99,8 +99,7 @@ func GoPluginSingle(rule int, id int, hook string, payload string, facts string)
 	if err != nil {
 		return "", err
 	}
-	start := time.Now()
-	defer func() { p.cost.Observe(len(raw), int64(time.Since(start))) }()
+	defer observeOnLoop(p, len(raw), threadCPU(), time.Now())
 	res, dur, err := goCallPlugin(context.Background(), "GoPluginInvoke", p, hook, raw, pc, timeout)
 	if err != nil {
 		return "", err
@@ -152,4 +151,26 @@ func singleOutcome(res *core.Result, dur int64) core.Outcome {
 	}
 	o.Retry = res.RetryDelayMs
 	return o
+}
+
+// cpuCheckFrom: a direct call on the caller's thread whose wall time reaches it is
+// measured in CPU time too. Below it the wall time is the cost (one clock read, no
+// system call); above it a busy machine may have descheduled the thread in the middle
+// of a cheap call, and that wall time would move the plugin's next calls off the loop
+// (the estimate rises half way toward a slow run, see core.LoopCost), where each costs
+// ~150 µs more: the p99 of a loaded run. Half the budget: a run at or above it is the
+// only kind that can push a small payload's estimate over the budget.
+var cpuCheckFrom = loopBudget / 2
+
+// observeOnLoop measures a direct call that ran on the caller's thread into the plugin's
+// off-loop estimate: its wall time, or its CPU time when that is less and the wall time
+// reached cpuCheckFrom (cpu0: threadCPU at its start).
+func observeOnLoop(p *goPluginEntry, n int, cpu0 int64, start time.Time) {
+	cost := time.Since(start)
+	if cost >= cpuCheckFrom && cpu0 >= 0 {
+		if cpu1 := threadCPU(); cpu1 >= cpu0 && time.Duration(cpu1-cpu0) < cost {
+			cost = time.Duration(cpu1 - cpu0)
+		}
+	}
+	p.cost.Observe(n, int64(cost))
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -184,4 +185,32 @@ func FuzzParseContextFacts(f *testing.F) {
 		assert.Equal(t, rpc, pc, doc)
 		assert.Equal(t, rtimeout, timeout, doc)
 	})
+}
+
+// A direct call that took long on the wall clock but little CPU on its thread (the
+// thread was descheduled) does not move the plugin's next calls off the loop; without a
+// CPU reading its wall time counts.
+func TestObserveOnLoopCountsCPUTimeOfSlowWallCalls(t *testing.T) {
+	if threadCPU() < 0 {
+		t.Skip("no per-thread CPU clock on this platform")
+	}
+	for _, tc := range []struct {
+		name    string
+		cpu0    func() int64
+		offLoop bool
+	}{
+		{"cpu time read", threadCPU, false},
+		{"no cpu clock", func() int64 { return -1 }, true},
+	} {
+		p := &goPluginEntry{name: tc.name}
+		for range 4 {
+			observeOnLoop(p, 100, tc.cpu0(), time.Now().Add(-20*loopBudget))
+		}
+		from := offLoopFrom(&p.cost, 1, false)
+		if tc.offLoop {
+			assert.Equal(t, 0, from, tc.name)
+		} else {
+			assert.Greater(t, from, 100, tc.name)
+		}
+	}
 }
