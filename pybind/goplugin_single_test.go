@@ -1,6 +1,7 @@
 package pybind
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"testing"
@@ -9,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/cpex-go/cpex/core"
 	"github.com/cpex-go/cpex/core/metrics/series"
 )
 
@@ -213,4 +215,46 @@ func TestObserveOnLoopCountsCPUTimeOfSlowWallCalls(t *testing.T) {
 			assert.Greater(t, from, 100, tc.name)
 		}
 	}
+}
+
+// BenchmarkGoPluginSinglePII: invoke_hook_for_plugin's one crossing for the PII filter
+// on the gateway profile's tool_pre_invoke sample (the call, the core's single run and
+// the answer), next to BenchmarkGoPluginInvokePII (the call alone, as the hook method)
+// and BenchmarkPIIPluginAlone (the plugin's own work through core.CallPlugin).
+func BenchmarkGoPluginSinglePII(b *testing.B) {
+	id, payload, facts := piiBench(b)
+	exec, _ := ExecutorNew(`{"timeout": 30}`)
+	_, _ = ExecutorMetrics(exec, 1)
+	ref, _ := RefRegister(refInfoDoc("PIIFilterPlugin", "sequential", "ignore", 1, id))
+	rule := int(decode(b, must(SingleRule(exec, ref, `{"hook":"tool_pre_invoke"}`)))["rule"].(float64))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := GoPluginSingle(rule, id, "tool_pre_invoke", payload, facts); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkPIIPluginAlone(b *testing.B) {
+	id, payload, _ := piiBench(b)
+	st.mu.Lock()
+	p := st.plugins[id]
+	st.mu.Unlock()
+	pc := &core.PluginContext{RequestID: "r"}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := core.CallPlugin(context.Background(), p.plugin, "tool_pre_invoke", core.NewPayloadJSON([]byte(payload)), pc, 30*time.Second); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func piiBench(b *testing.B) (int, string, string) {
+	id, err := GoPluginNew(`{"name":"PIIFilterPlugin","kind":"builtin/pii_filter","hooks":["tool_pre_invoke"],"config":{"detect_ssn":true,"detect_credit_card":true,"detect_email":true,"detect_phone":false,"detect_ip_address":false,"default_mask_strategy":"partial","redaction_text":"[PII_REDACTED]","block_on_detection":false,"log_detections":false,"include_detection_details":true,"whitelist_patterns":["test@example.com","555-555-5555"]}}`)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _, _ = GoPluginRelease(id) })
+	return id, `{"name":"search_tool","args":{"query":"search for crap information","limit":10,"filter":"type:document","user_email":"user@example.com"},"headers":null}`,
+		`{"rid":"perf-test-request","server_id":"perf-test-server","tenant_id":null,"content_type":null,"user":{"keys":["email","is_admin"],"values":{"email":"admin@example.com","is_admin":true}},"timeout":30}`
 }
