@@ -43,7 +43,7 @@ def counts(name: str) -> dict[str, int]:
     snap = cpex_metrics.snapshot()
     for s in snap["plugins"]:
         if s["plugin"] == name and s["hook"] == HOOK:
-            return {o: int(n) for o, n in zip(snap["outcomes"], s["calls"]) if n}
+            return {o: int(n) for o, n in zip(snap["outcomes"], s["calls"], strict=True) if n}
     return {}
 
 
@@ -89,8 +89,6 @@ def _renamed(v: Any, name: str) -> Any:
         return type(v)(_renamed(x, name) for x in v)
     if isinstance(v, dict):
         return {_renamed(k, name): _renamed(x, name) for k, x in v.items()}
-    if isinstance(v, (set, frozenset)):
-        return v
     return v
 
 
