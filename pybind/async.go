@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sync"
 	"syscall"
+	"time"
 
 	"github.com/cpex-go/cpex/core"
 	"github.com/cpex-go/cpex/internal/wirejson"
@@ -199,6 +200,8 @@ func GoPluginInvokeStart(id int, hook string, payload string, facts string, fd i
 		if !wirejson.Valid(raw) {
 			return "", fmt.Errorf("GoPluginInvokeFinish: payload: invalid JSON %s", clip(payload))
 		}
+		start := time.Now()
+		defer func() { p.cost.Observe(len(raw), int64(time.Since(start))) }()
 		return goInvoke(ctx, "GoPluginInvokeFinish", p, hook, raw, pc, timeout)
 	})
 	return job, nil

@@ -268,6 +268,7 @@ func GoPluginInvoke(id int, hook string, payload string, facts string) (_ string
 	if err != nil {
 		return "", err
 	}
+	defer observeOnLoop(p, len(raw), threadCPU(), time.Now())
 	return goInvoke(context.Background(), "GoPluginInvoke", p, hook, raw, pc, timeout)
 }
 
@@ -295,62 +296,29 @@ func goInvokeInput(fn string, id int, payload, facts string, checkPayload bool) 
 	return p, raw, pc, timeout, nil
 }
 
-// goInvoke runs the call and encodes GoPluginInvoke's answer.
+// goInvoke runs the call and encodes GoPluginInvoke's answer; the caller measures it
+// (observeOnLoop on the caller's thread, wall time off the loop).
 func goInvoke(ctx context.Context, fn string, p *goPluginEntry, hook string, raw []byte, pc *core.PluginContext, timeout time.Duration) (string, error) {
-	start := time.Now()
-	defer func() { p.cost.Observe(len(raw), int64(time.Since(start))) }()
-	res, err := core.CallPlugin(ctx, p.plugin, hook, core.NewPayloadJSON(raw), pc, timeout)
+	res, _, err := goCallPlugin(ctx, fn, p, hook, raw, pc, timeout)
 	if err != nil {
-		return "", fmt.Errorf("%s: plugin %q: %w", fn, p.name, err)
+		return "", err
 	}
 	var w jw
-	w.Raw(`{"cont":`)
-	w.Bool(res == nil || !res.Block)
-	modified := res != nil && res.ModifiedPayload != nil
-	w.Raw(`,"payload":`) // the modified payload follows as the second frame (framed)
-	w.Bool(modified)
-	w.Raw(`,"violation":`)
-	if res != nil && res.Violation != nil {
-		v := *res.Violation
-		v.PluginName = p.name
-		if err := writeViolation(&w, &v); err != nil {
-			return "", err
-		}
-	} else {
-		w.Raw("null")
+	if err := writeInvokeHead(&w, fn, p, res); err != nil {
+		return "", err
 	}
-	w.Raw(`,"metadata":`)
-	md := map[string]any{}
-	retry := 0
-	if res != nil {
-		if res.Metadata != nil {
-			md = res.Metadata
-		}
-		retry = res.RetryDelayMs
-	}
-	if err := w.Any(md); err != nil {
-		return "", fmt.Errorf("%s: plugin %q: metadata: %w", fn, p.name, err)
-	}
-	w.Raw(`,"retry":`)
-	w.Int(retry)
-	// The off-loop threshold for the plugin's next direct call, from its measured cost up
-	// to the previous call (this one is observed as the function returns): one crossing
-	// less per call than asking GoPluginAsync each time.
-	w.Raw(`,"async":`)
-	w.Int(offLoopFrom(&p.cost, 1, core.IsBlocking(p.plugin)))
 	w.Raw("}")
-	if modified {
-		w.B = append(w.B, '\n')
-		if err := w.Value(res.ModifiedPayload); err != nil {
-			return "", fmt.Errorf("%s: plugin %q: modified payload: %w", fn, p.name, err)
-		}
+	if err := writeInvokeFrame(&w, fn, p, res); err != nil {
+		return "", err
 	}
 	return string(w.B), nil
 }
 
-// parseContextFacts reads GoPluginInvoke's facts (user as in RunStart's facts); an
+// parseContextFactsJSON reads GoPluginInvoke's facts with encoding/json: the reference
+// parseContextFacts (goplugin_facts.go) agrees with, and the reader of the documents it
+// leaves to it (errors, and shapes the driver never sends). Facts are (user as in RunStart's facts); an
 // optional "timeout" (seconds) bounds the call (default: core.DefaultTimeout).
-func parseContextFacts(fn, doc string) (*core.PluginContext, time.Duration, error) {
+func parseContextFactsJSON(fn, doc string) (*core.PluginContext, time.Duration, error) {
 	var fd struct {
 		RID         *string         `json:"rid"`
 		ServerID    *string         `json:"server_id"`

@@ -290,20 +290,26 @@ async def test_user_values_json_cannot_carry_are_left_out() -> None:
 
 
 async def test_direct_go_plugin_calls_carry_the_executors_timeout(monkeypatch: pytest.MonkeyPatch) -> None:
-    """invoke_hook_for_plugin and fire-and-forget reach a Go plugin through GoPluginInvoke;
-    the executor's timeout goes with them, so the core does not apply its own 30 s default."""
+    """invoke_hook_for_plugin (through GoPluginSingle) and fire-and-forget (through
+    GoPluginInvoke) reach a Go plugin with the executor's timeout, so the core does not
+    apply its own 30 s default."""
+    import orjson
+
     from cpex.framework._engine import wire
 
-    real = wire.go_plugin_invoke
+    real, real_single = wire.go_plugin_invoke, wire.go_plugin_single
     timeouts: list[Any] = []
 
     def spy(go_id: int, hook: str, payload: str, facts: str) -> str:
-        import orjson
-
         timeouts.append(orjson.loads(facts).get("timeout", "absent"))
         return real(go_id, hook, payload, facts)
 
+    def spy_single(rule: int, go_id: int, hook: str, payload: str, facts: str) -> str:
+        timeouts.append(orjson.loads(facts).get("timeout", "absent"))
+        return real_single(rule, go_id, hook, payload, facts)
+
     monkeypatch.setattr(wire, "go_plugin_invoke", spy)
+    monkeypatch.setattr(wire, "go_plugin_single", spy_single)
     manager = await manager_of(go("direct"), go("bg", mode="fire_and_forget"), timeout=7)
     await manager.invoke_hook_for_plugin("direct", "tool_pre_invoke", ToolPreInvokePayload(name="t", args={}),
                                          GlobalContext(request_id="r"))

@@ -5,18 +5,29 @@ inside a step, on the payload's JSON (docs/protocol.md, ``go`` steps), so no Pyt
 object is involved on that path. This class only gives it the shape of a ``Plugin``:
 config properties, one coroutine per configured hook (for ``invoke_hook_for_plugin`` and
 direct calls, which go through the core too) and a ``shutdown`` that releases it.
+
+``invoke_hook_for_plugin`` (the single run, _engine/single.py) does not await the hook
+method: it calls the method's ``go_single``, which runs the plugin and the core's
+single-run rule on its outcome in one crossing (GoPluginSingle) and answers the call and
+the core's final step. Calls that run off the event loop take the general path.
 """
 
 from __future__ import annotations
 
 import weakref
-from typing import Any, Awaitable, Callable, Optional
+from typing import Any, Awaitable, Callable, Optional, Union
 
 from cpex.framework import _gowait
-from cpex.framework._driver import _dumps, _loads, go_invoke_timeout, payload_json, user_fact
+from cpex.framework._driver import _Call, _construct, _dumps, _loads, go_invoke_timeout, payload_json, user_fact
 from cpex.framework._engine import wire
+from cpex.framework._engine.invoke import _monotonic_ns
 from cpex.framework.base import Plugin
+from cpex.framework.errors import PluginError, PluginViolationError
 from cpex.framework.models import PluginConfig, PluginContext, PluginPayload, PluginResult, PluginViolation
+
+# go_single's answer: the call, and the core's final step for it ("" = the plugin's own
+# result), or None when the core has not seen the call (it raised: report it as usual).
+GoSingle = tuple[_Call, Union[str, dict[str, Any], None]]
 
 
 def _release(go_id: int) -> None:
@@ -27,7 +38,7 @@ def _release(go_id: int) -> None:
             pass
 
 
-def _context_facts(context: PluginContext) -> str:
+def _context_facts(context: PluginContext, timeout: Optional[float]) -> str:
     gc = context.global_context
     facts: dict[str, Any] = {
         "rid": gc.request_id,
@@ -36,11 +47,61 @@ def _context_facts(context: PluginContext) -> str:
         "content_type": gc.content_type,
         "user": user_fact(gc.user),
     }
-    timeout = go_invoke_timeout.get()
     if timeout is not None and timeout > 0:
         # the executor's timeout (docs/protocol.md, GoPluginInvoke); the core refuses <= 0
         facts["timeout"] = timeout
     return _dumps(facts)
+
+
+def _answer(raw: str, off_loop_from: list[int]) -> tuple[dict[str, Any], Optional[str]]:
+    """The head of GoPluginInvoke's (or GoPluginSingle's) answer and the modified payload
+    frame; keeps the core's next off-loop threshold."""
+    head, frame = wire.split_frames(raw)
+    answer: dict[str, Any] = _loads(head)
+    off_loop_from[0] = answer.get("async", off_loop_from[0])
+    return answer, (frame if answer.get("payload") else None)  # the frame is the new payload
+
+
+def _result(answer: dict[str, Any], modified: Optional[str], payload: PluginPayload, plugin_name: str) -> PluginResult:
+    violation: Optional[PluginViolation] = None
+    if answer.get("violation"):
+        fields = dict(answer["violation"])
+        name = fields.pop("plugin_name", "") or plugin_name
+        violation = PluginViolation(**fields)
+        violation.plugin_name = name
+    # The answer's values are valid as they are (bool, a dict of JSON values, an int):
+    # the result is built without validation, with the fields set that the constructor
+    # would record for these five keywords.
+    return _construct(
+        PluginResult,
+        {
+            "continue_processing": answer.get("cont", True),
+            "modified_payload": type(payload).model_validate_json(modified) if modified is not None else None,
+            "modified_extensions": None,
+            "violation": violation,
+            "metadata": answer.get("metadata") or {},
+            "denial_metadata": None,
+            "background_tasks": [],
+            "http_headers": None,
+            "retry_delay_ms": answer.get("retry", 0),
+            "executions": [],
+        },
+        set(_RESULT_FIELDS_SET),
+    )
+
+
+_RESULT_FIELDS_SET = frozenset({"continue_processing", "modified_payload", "violation", "metadata", "retry_delay_ms"})
+
+
+def _status(exc: BaseException) -> str:
+    """The status _engine/single.py's _call gives a hook's exception (no timer was armed)."""
+    if isinstance(exc, TimeoutError):
+        return "traise"
+    if isinstance(exc, PluginViolationError):
+        return "vexc"
+    if isinstance(exc, PluginError):
+        return "perror"
+    return "error"
 
 
 class GoPlugin(Plugin):
@@ -66,7 +127,7 @@ class GoPlugin(Plugin):
         off_loop_from = [wire.go_plugin_async(go_id)]
 
         async def run_go_plugin(payload: PluginPayload, context: PluginContext) -> PluginResult:
-            text, facts = payload_json(payload), _context_facts(context)
+            text, facts = payload_json(payload), _context_facts(context, go_invoke_timeout.get())
             raw: Optional[str] = None
             if _gowait.enabled and len(text) >= off_loop_from[0]:
                 job: list[int] = []
@@ -77,24 +138,41 @@ class GoPlugin(Plugin):
                 )
             if raw is None:
                 raw = wire.go_plugin_invoke(go_id, hook, text, facts)
-            head, frame = wire.split_frames(raw)
-            answer = _loads(head)
-            off_loop_from[0] = answer.get("async", off_loop_from[0])
-            modified = frame if answer.get("payload") else None  # the frame is the new payload
-            violation: Optional[PluginViolation] = None
-            if answer.get("violation"):
-                fields = dict(answer["violation"])
-                name = fields.pop("plugin_name", "") or plugin_name
-                violation = PluginViolation(**fields)
-                violation.plugin_name = name
-            return PluginResult(
-                continue_processing=answer.get("cont", True),
-                modified_payload=type(payload).model_validate_json(modified) if modified is not None else None,
-                violation=violation,
-                metadata=answer.get("metadata") or {},
-                retry_delay_ms=answer.get("retry", 0),
-            )
+            answer, modified = _answer(raw, off_loop_from)
+            return _result(answer, modified, payload, plugin_name)
 
+        def go_single(rule: Any, payload: PluginPayload, context: PluginContext) -> Optional[GoSingle]:
+            """The single run of this hook under the core's rule (_engine/single.py), in one
+            crossing; None: take the general path (the call would run off the loop, or the
+            payload cannot be written, which the hook then raises as it always did)."""
+            try:
+                text = payload_json(payload)
+            except Exception:  # noqa: BLE001 - raised again by the hook on the general path
+                return None
+            if _gowait.enabled and len(text) >= off_loop_from[0]:
+                return None
+            call = _Call()
+            start = _monotonic_ns()
+            try:
+                raw = wire.go_plugin_single(rule.id, go_id, hook, text, _context_facts(context, rule.timeout))
+            except Exception as exc:  # noqa: BLE001 - the hook's error, classified as _call does
+                call.exc, call.status = exc, _status(exc)
+                call.duration = _monotonic_ns() - start
+                return call, None
+            answer, modified = _answer(raw, off_loop_from)
+            try:
+                call.result = _result(answer, modified, payload, plugin_name)
+            except Exception as exc:  # noqa: BLE001 - a modified payload its model rejects
+                # The core decided on a result Python cannot build: report the call as the
+                # error it is (the general path raises it from the hook the same way).
+                call.exc, call.status = exc, _status(exc)
+                call.duration = _monotonic_ns() - start
+                return call, None
+            call.duration = _monotonic_ns() - start
+            step = answer["step"]
+            return call, ("" if step is None else step)
+
+        run_go_plugin.go_single = go_single  # type: ignore[attr-defined]
         run_go_plugin.__name__ = hook
         return run_go_plugin
 

@@ -80,12 +80,23 @@ async def run_single(
     rule = executor._single_rules.get((ref_id, vexc, name))
     if rule is None:
         rule = _rule(executor, ref_id, vexc, name)
-    # a Go plugin's coroutine passes the executor's timeout on to the core
-    token = go_invoke_timeout.set(rule.timeout)
-    try:
-        call = await _call(hook_ref, payload, context, extensions, rule.timeout)
-    finally:
-        go_invoke_timeout.reset(token)
+    # A Go plugin's hook runs with the core's rule in one crossing (_goplugin.py), unless
+    # it answers None (the general path below) or its call raised (reported below).
+    go_single = getattr(hook_ref.hook, "go_single", None)
+    done = go_single(rule, payload, context) if go_single is not None else None
+    if done is not None:
+        call, step = done
+        if step is not None:
+            if not step:  # the run ended with the plugin's own result
+                return call.result
+            return (await _single_run(executor, hook_ref, payload, context, extensions, call).drive(step))[0]
+    else:
+        # a Go plugin's coroutine passes the executor's timeout on to the core
+        token = go_invoke_timeout.set(rule.timeout)
+        try:
+            call = await _call(hook_ref, payload, context, extensions, rule.timeout)
+        finally:
+            go_invoke_timeout.reset(token)
     result = call.result
     if result is not None:
         try:

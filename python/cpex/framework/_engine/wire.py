@@ -205,6 +205,7 @@ _FUNCTIONS = {
     "go_plugin_release": "GoPluginRelease",
     "go_plugin_async": "GoPluginAsync",
     "go_plugin_invoke": "GoPluginInvoke",
+    "go_plugin_single": "GoPluginSingle",
     "go_plugin_invoke_start": "GoPluginInvokeStart",
     "go_plugin_invoke_finish": "GoPluginInvokeFinish",
     "go_plugin_invoke_drop": "GoPluginInvokeDrop",
@@ -242,6 +243,7 @@ if TYPE_CHECKING:  # the bound callables' signatures (docs/protocol.md, "Functio
     go_plugin_release: Callable[[int], int]
     go_plugin_async: Callable[[int], int]
     go_plugin_invoke: Callable[[int, str, str, str], str]
+    go_plugin_single: Callable[[int, int, str, str, str], str]
     go_plugin_invoke_start: Callable[[int, str, str, str, int], int]
     go_plugin_invoke_finish: Callable[[int], str]
     go_plugin_invoke_drop: Callable[[int], int]
