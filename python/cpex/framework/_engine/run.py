@@ -63,7 +63,7 @@ class _Run:
         "executor", "hook_refs", "payload", "gc", "hook", "local_contexts", "extensions", "plan", "isolate",
         "policy", "trace_id", "drop", "id", "finished", "table", "combined", "current", "current_ext",
         "candidate", "candidate_base", "candidate_ext", "calls", "pending", "chain_span", "single_context", "single_meta",
-        "plain",
+        "plain", "plain_dur",
     )
 
     def __init__(
@@ -106,6 +106,7 @@ class _Run:
         self.single_context: Optional[PluginContext] = None
         self.single_meta: Optional[dict[str, Any]] = None
         self.plain = False  # the last _call's outcome was plain (see _calls)
+        self.plain_dur = 0  # ...and then its duration (ns)
 
     # -- the loop
 
@@ -129,7 +130,11 @@ class _Run:
                 if "next" in step:
                     step = _loads(await self._calls(step))
                 else:
-                    step = _loads(wire.run_report(self.id, await self._call(step)))
+                    out = await self._call(step)
+                    if out is None:  # plain: its two integers
+                        step = _loads(wire.run_report_plain(self.id, f"{step['i']}:{self.plain_dur}", ""))
+                    else:
+                        step = _loads(wire.run_report(self.id, out))
             elif op == "go":
                 target = self.payload if step.get("original") else self._effective()
                 try:
@@ -381,7 +386,10 @@ class _Run:
         base = self.candidate_base
         return base.model_copy(update={name: getattr(modified, name) for name in accept})
 
-    async def _call(self, step: dict[str, Any]) -> str:
+    async def _call(self, step: dict[str, Any]) -> Optional[str]:
+        """Runs one serial call step. A plain outcome (see below) is not formatted: None is
+        returned and its duration kept in ``plain_dur`` (RunReportPlain carries it); any
+        other outcome is returned as the JSON RunReport reads."""
         i = step["i"]
         ref = self.hook_refs[i].plugin_ref
         ctx = self._context(i)
@@ -397,7 +405,6 @@ class _Run:
                 ret = self._returned(step["diff"], inp, modified)
                 self.candidate_base = target or inp
             self.candidate_ext = result.modified_extensions
-        out = self._outcome(i, call, ret)
         # plain: the core's answer is known to be "call the next listed plugin, commit
         # nothing" (core.Outcome.Plain checks the same fields again on replay)
         r = call.result
@@ -409,30 +416,37 @@ class _Run:
             and r.modified_extensions is None
             and not r.retry_delay_ms
         )
-        if self.plain and self.single_context is None:
-            # no later step names a plain call (only a violation, an error or a single
-            # run's call): let its result go now rather than when the run ends
-            del self.calls[i]
-        return out
+        if self.plain:
+            self.plain_dur = call.duration
+            if self.single_context is None:
+                # no later step names a plain call (only a violation, an error or a single
+                # run's call): let its result go now rather than when the run ends
+                del self.calls[i]
+            return None
+        return self._outcome(i, call, ret)
 
     async def _calls(self, step: dict[str, Any]) -> str:
         """A call step with ``next``: go on through the listed calls while outcomes are plain.
 
         The first outcome that is not plain ends the batch (its plugin ran, the next did
-        not); the core replays the outcomes in order and answers as for the last.
+        not); the core replays the outcomes in order and answers as for the last. The
+        plain outcomes cross as "index:duration" pairs (RunReportPlain), the last one,
+        when it is not plain, as its JSON.
         """
-        first = await self._call(step)
-        if not self.plain:
-            return wire.run_report(self.id, first)
-        outs = [first]
+        last = await self._call(step)
+        if last is not None:
+            return wire.run_report(self.id, last)
+        plain = [f"{step['i']}:{self.plain_dur}"]
         # popped one by one, so a call's step is freed once it ran (memory in flight)
         nexts = step.pop("next")
         nexts.reverse()
         while nexts:
-            outs.append(await self._call(nexts.pop()))
-            if not self.plain:
+            call_step = nexts.pop()
+            last = await self._call(call_step)
+            if last is not None:
                 break
-        return wire.run_report_batch(self.id, "[" + ",".join(outs) + "]")
+            plain.append(f"{call_step['i']}:{self.plain_dur}")
+        return wire.run_report_plain(self.id, ",".join(plain), last or "")
 
     # -- concurrent phase (§11.6)
 

@@ -215,6 +215,7 @@ _FUNCTIONS = {
     "run_single_plain": "RunSinglePlain",
     "run_report": "RunReport",
     "run_report_batch": "RunReportBatch",
+    "run_report_plain": "RunReportPlain",
     "run_go": "RunGo",
     "run_go_start": "RunGoStart",
     "run_go_finish": "RunGoFinish",
@@ -252,6 +253,7 @@ if TYPE_CHECKING:  # the bound callables' signatures (docs/protocol.md, "Functio
     run_single_plain: Callable[[int, int], str]
     run_report: Callable[[int, str], str]
     run_report_batch: Callable[[int, str], str]
+    run_report_plain: Callable[[int, str, str], str]
     run_go: Callable[[int, str], str]
     run_go_start: Callable[[int, str, int], int]
     run_go_finish: Callable[[int], str]
