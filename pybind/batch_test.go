@@ -135,7 +135,8 @@ func BenchmarkRunReportBatch10(b *testing.B) {
 	}
 }
 
-// BenchmarkRunOnePython: one run of a lone Python plugin (S1's shape): RunStart, RunReport.
+// BenchmarkRunOnePython: one run of a lone Python plugin (S1's shape) as the driver
+// makes it: RunStart, then the plain outcome as RunReportPlain.
 func BenchmarkRunOnePython(b *testing.B) {
 	exec := mustExec(b)
 	id := mustRef(b, "p0", "sequential", "fail", 1, 0)
@@ -143,7 +144,6 @@ func BenchmarkRunOnePython(b *testing.B) {
 	require.NoError(b, err)
 	var p struct{ Plan int }
 	require.NoError(b, json.Unmarshal([]byte(ans), &p))
-	out := `{"i":0,"st":"ok","cont":true,"ret":"none","ext":0,"viol":null,"retry":0,"dur":5}`
 	facts := `{"rid":"r1","server_id":null,"tenant_id":null,"content_type":null,"user":null,"match":"search","size":["args",20],"pool":0,"vexc":true,"trace":false,"ext":false}`
 	b.ReportAllocs()
 	for b.Loop() {
@@ -153,7 +153,7 @@ func BenchmarkRunOnePython(b *testing.B) {
 		}
 		var s struct{ Run int }
 		_ = json.Unmarshal([]byte(step), &s)
-		if _, err := RunReport(s.Run, out); err != nil {
+		if _, err := RunReportPlain(s.Run, "0:5", ""); err != nil {
 			b.Fatal(err)
 		}
 	}
