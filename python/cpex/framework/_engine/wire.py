@@ -41,7 +41,7 @@ class Violation(TypedDict):
 
 
 class Outcome(TypedDict, total=False):
-    """What one plugin call produced (RunReport, RunReportBatch, ExecutorFafDone)."""
+    """What one plugin call produced (RunReport, RunReportBatch, the last of RunReportPlain, ExecutorFafDone)."""
 
     i: int
     st: Status
