@@ -134,3 +134,27 @@ func BenchmarkRunReportBatch10(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkRunOnePython: one run of a lone Python plugin (S1's shape) as the driver
+// makes it: RunStart, then the plain outcome as RunReportPlain.
+func BenchmarkRunOnePython(b *testing.B) {
+	exec := mustExec(b)
+	id := mustRef(b, "p0", "sequential", "fail", 1, 0)
+	ans, err := PlanGet(exec, "tool_pre_invoke", fmt.Sprint(id), "null")
+	require.NoError(b, err)
+	var p struct{ Plan int }
+	require.NoError(b, json.Unmarshal([]byte(ans), &p))
+	facts := `{"rid":"r1","server_id":null,"tenant_id":null,"content_type":null,"user":null,"match":"search","size":["args",20],"pool":0,"vexc":true,"trace":false,"ext":false}`
+	b.ReportAllocs()
+	for b.Loop() {
+		step, err := RunStart(p.Plan, facts)
+		if err != nil {
+			b.Fatal(err)
+		}
+		var s struct{ Run int }
+		_ = json.Unmarshal([]byte(step), &s)
+		if _, err := RunReportPlain(s.Run, "0:5", ""); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

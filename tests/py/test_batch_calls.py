@@ -38,7 +38,7 @@ class Crossings:
 @pytest.fixture
 def crossings(monkeypatch: pytest.MonkeyPatch) -> Crossings:
     seen = Crossings()
-    report, batch = wire.run_report, wire.run_report_batch
+    report, batch, plain = wire.run_report, wire.run_report_batch, wire.run_report_plain
 
     def counting_report(run: int, outcome: str) -> str:
         seen.single += 1
@@ -48,14 +48,24 @@ def crossings(monkeypatch: pytest.MonkeyPatch) -> Crossings:
         seen.batches.append(outcomes.count('"i":'))
         return batch(run, outcomes)
 
+    def counting_plain(run: int, pairs: str, last: str) -> str:
+        seen.batches.append(len(pairs.split(",")) * bool(pairs) + bool(last))
+        return plain(run, pairs, last)
+
     monkeypatch.setattr(wire, "run_report", counting_report)
     monkeypatch.setattr(wire, "run_report_batch", counting_batch)
+    monkeypatch.setattr(wire, "run_report_plain", counting_plain)
     return seen
 
 
 async def _one_by_one(self: Any, step: dict[str, Any]) -> str:
-    # a driver that never batches: it reports the listed call alone, as RunReport allows
-    return str(wire.run_report(self.id, await self._call(step)))
+    # a driver that never batches: it reports the listed call alone, as RunReport allows,
+    # and writes a plain outcome out as the full document (RunReportPlain's meaning of a pair)
+    out = await self._call(step)
+    if out is None:
+        out = (f'{{"i":{step["i"]},"st":"ok","cont":true,"ret":"none","ext":0,"viol":null,'
+               f'"retry":0,"dur":{self.plain_dur}}}')
+    return str(wire.run_report(self.id, out))
 
 
 def _unbatched(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -182,7 +192,9 @@ async def test_a_driver_that_ignores_next_reports_each_plugin(
     refs = _refs(make_ref, [(P, "sequential", {})] * 3)
     payload = ToolPreInvokePayload(name="search", args={"q": "x"})
     await PluginExecutor().execute(refs, payload, gctx, "tool_pre_invoke")
-    assert (crossings.single, crossings.batches) == (3, [])
+    # the first two by the test's driver; the last call step lists no "next", so the
+    # real driver reports it, plain, as a one-pair RunReportPlain
+    assert (crossings.single, crossings.batches) == (2, [1])
 
 
 def test_native_refuses_a_batch_that_breaks_the_rules() -> None:
@@ -190,3 +202,7 @@ def test_native_refuses_a_batch_that_breaks_the_rules() -> None:
         wire.run_report_batch(10**9, "[]")
     with pytest.raises(RuntimeError):
         wire.run_report_batch(10**9, "{not a list")
+    with pytest.raises(RuntimeError, match="RunReportPlain: run"):
+        wire.run_report_plain(10**9, "0:5", "")
+    with pytest.raises(RuntimeError, match="RunReportPlain"):
+        wire.run_report_plain(10**9, "05", "")

@@ -9,7 +9,9 @@ import types
 from collections import deque
 from typing import Any, Optional
 
+from cpex.framework.errors import PluginError, PluginViolationError
 from cpex.framework.extensions import Extensions
+from cpex.framework.extensions.tiers import filter_extensions
 from cpex.framework.models import (
     PluginResult,
 )
@@ -69,7 +71,7 @@ class _Resumed:
 class _Call:
     """What one plugin call produced, kept until the core says what to do with it."""
 
-    __slots__ = ("result", "exc", "status", "duration", "ext_in")
+    __slots__ = ("result", "exc", "status", "duration", "ext_in", "start", "pending", "span")
 
     def __init__(self) -> None:
         self.ext_in: Optional[Extensions] = None
@@ -77,6 +79,92 @@ class _Call:
         self.exc: Optional[BaseException] = None
         self.status = "ok"
         self.duration = 0
+        self.start = 0
+        # (awaitable, first yielded value) while the hook is suspended after its first step
+        self.pending: Optional[tuple[Any, Any]] = None
+        self.span: Optional[str] = None  # the plugin's observability span, if any
+
+
+# the hook returned an awaitable that is not a coroutine (a mock, a Future...): awaited whole
+_AWAIT_WHOLE = object()
+
+
+def begin(call: _Call, href: Any, inp: Any, ctx: Any, extensions: Optional[Extensions], use_result: bool = True) -> None:
+    """Calls the hook and runs it up to its first suspension, on the caller's stack.
+
+    Most hooks return without ever suspending: then the call is complete when this
+    returns (``call.result`` or ``call.exc``, ``call.duration``) and no timer, task or loop
+    turn was spent on it (a hook that never yields to the loop cannot be timed out by
+    asyncio anyway). A hook that suspended is left in ``call.pending`` for ``finish``,
+    which arms the timeout, counted from the call's start. ``use_result`` False
+    (fire-and-forget): what the hook returns is never read, so a value that is not a
+    PluginResult is no error. The one way every path (chains, concurrent phases,
+    fire-and-forget tasks, invoke_hook_for_plugin) awaits a hook.
+    """
+    call.start = _monotonic_ns()
+    try:
+        if href.accepts_extensions:
+            call.ext_in = filter_extensions(extensions, href.plugin_ref.capabilities)
+            coro = href.hook(inp, ctx, call.ext_in)
+        else:
+            coro = href.hook(inp, ctx)
+        if type(coro) is _COROUTINE:
+            try:
+                first = coro.send(None)
+            except StopIteration as stop:
+                _settle(call, stop.value, use_result)
+            else:
+                call.pending = (coro, first)
+                return
+        else:
+            call.pending = (coro, _AWAIT_WHOLE)
+            return
+    except Exception as exc:
+        _failed(call, exc, None)
+    call.duration = _monotonic_ns() - call.start
+
+
+async def finish(call: _Call, timeout: float, use_result: bool = True) -> None:
+    """Awaits the rest of a hook that ``begin`` left suspended, with the timeout armed
+    at the call's deadline, in the current task (whose cancellation reaches the hook)."""
+    pending = call.pending
+    assert pending is not None
+    call.pending = None
+    coro, first = pending
+    cm = asyncio.timeout_at(_deadline(call.start, timeout))
+    try:
+        async with cm:
+            result = await (coro if first is _AWAIT_WHOLE else _Resumed(coro, first))
+        _settle(call, result, use_result)
+    except Exception as exc:
+        _failed(call, exc, cm)
+    call.duration = _monotonic_ns() - call.start
+
+
+def _settle(call: _Call, result: Any, use_result: bool) -> None:
+    if not isinstance(result, PluginResult):
+        if not use_result:
+            result = None  # ignored, as upstream ignores a fire-and-forget return
+        else:
+            # Not a result (None, a dict, ...): the first attribute the executor reads
+            # fails, and that AttributeError is the plugin's error (as upstream).
+            result.metadata  # noqa: B018
+    call.result = result
+
+
+def _failed(call: _Call, exc: Exception, cm: Optional[asyncio.Timeout]) -> None:
+    call.exc = exc
+    if isinstance(exc, TimeoutError):
+        # Our own deadline, or a TimeoutError the hook raised itself (its own wait_for):
+        # the fact is reported as such and the core decides (upstream treats both as the
+        # executor's timeout).
+        call.status = "timeout" if cm is not None and cm.expired() else "traise"
+    elif isinstance(exc, PluginViolationError):
+        call.status = "vexc"
+    elif isinstance(exc, PluginError):
+        call.status = "perror"
+    else:
+        call.status = "error"
 
 
 class _Finished:
@@ -88,16 +176,16 @@ class _Finished:
     __slots__ = ("tasks", "waiter")
 
     def __init__(self) -> None:
-        self.tasks: deque[asyncio.Future[str]] = deque()
+        self.tasks: deque[asyncio.Future[Any]] = deque()
         self.waiter: Optional[asyncio.Future[None]] = None
 
-    def __call__(self, task: asyncio.Future[str]) -> None:
+    def __call__(self, task: asyncio.Future[Any]) -> None:
         self.tasks.append(task)
         waiter = self.waiter
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
 
-    async def next(self) -> asyncio.Future[str]:
+    async def next(self) -> asyncio.Future[Any]:
         while not self.tasks:
             self.waiter = asyncio.get_running_loop().create_future()
             await self.waiter

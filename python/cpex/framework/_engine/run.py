@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 from typing import TYPE_CHECKING, Any, Optional
 
@@ -11,7 +12,7 @@ from pydantic import BaseModel, RootModel
 from cpex.framework import _gowait
 from cpex.framework._engine import wire
 from cpex.framework._engine.gostate import apply_local, go_context
-from cpex.framework._engine.invoke import _COROUTINE, _Call, _deadline, _Finished, _monotonic_ns, _Resumed, go_invoke_timeout
+from cpex.framework._engine.invoke import _Call, _Finished, begin, finish, go_invoke_timeout
 from cpex.framework._engine.payload import PayloadEncodeError, _clamp64, _dumps, _isolated_copy, _loads, payload_json
 from cpex.framework._engine.refs import core_ref_id
 from cpex.framework._engine.results import (
@@ -32,7 +33,6 @@ from cpex.framework._engine.results import (
 )
 from cpex.framework.errors import PluginError, PluginViolationError
 from cpex.framework.extensions import Extensions
-from cpex.framework.extensions.tiers import filter_extensions
 from cpex.framework.hooks.policies import changed_fields
 from cpex.framework.memory import _safe_deepcopy, wrap_payload_for_isolation
 from cpex.framework.models import (
@@ -52,6 +52,8 @@ if TYPE_CHECKING:
 # current payload object itself, the changed top-level fields when the core asked.
 _Ret = tuple[str, bool, Optional[list[str]]]
 _FOREIGN: _Ret = ("foreign", False, None)
+# A completed concurrent call: its index, the call, its returned payload's facts.
+_Done = tuple[int, _Call, Optional[_Ret]]
 
 logger = logging.getLogger("cpex.framework.manager")
 
@@ -63,7 +65,7 @@ class _Run:
         "executor", "hook_refs", "payload", "gc", "hook", "local_contexts", "extensions", "plan", "isolate",
         "policy", "trace_id", "drop", "id", "finished", "table", "combined", "current", "current_ext",
         "candidate", "candidate_base", "candidate_ext", "calls", "pending", "chain_span", "single_context", "single_meta",
-        "plain",
+        "plain", "plain_dur",
     )
 
     def __init__(
@@ -106,6 +108,7 @@ class _Run:
         self.single_context: Optional[PluginContext] = None
         self.single_meta: Optional[dict[str, Any]] = None
         self.plain = False  # the last _call's outcome was plain (see _calls)
+        self.plain_dur = 0  # ...and then its duration (ns)
 
     # -- the loop
 
@@ -129,7 +132,11 @@ class _Run:
                 if "next" in step:
                     step = _loads(await self._calls(step))
                 else:
-                    step = _loads(wire.run_report(self.id, await self._call(step)))
+                    out = await self._call(step)
+                    if out is None:  # plain: its two integers
+                        step = _loads(wire.run_report_plain(self.id, f"{step['i']}:{self.plain_dur}", ""))
+                    else:
+                        step = _loads(wire.run_report(self.id, out))
             elif op == "go":
                 target = self.payload if step.get("original") else self._effective()
                 try:
@@ -230,61 +237,30 @@ class _Run:
     async def _invoke(
         self, i: int, inp: Any, ctx: PluginContext, timeout: float, span: bool, use_result: bool = True
     ) -> _Call:
-        """Awaits one hook with the timeout. ``use_result`` False (fire-and-forget): what the
-        hook returns is never read, so a value that is not a PluginResult is no error."""
+        """Awaits one hook with the timeout (invoke.begin, invoke.finish). ``use_result``
+        False (fire-and-forget): what the hook returns is never read."""
+        call = self._begin(i, inp, ctx, span, use_result)
+        if call.pending is not None:
+            await finish(call, timeout, use_result)
+            self._end(call)
+        return call
+
+    def _begin(self, i: int, inp: Any, ctx: PluginContext, span: bool, use_result: bool = True) -> _Call:
+        """Starts one call and runs its hook up to its first suspension (invoke.begin);
+        when the hook suspended, ``call.pending`` is set and ``_end`` is for later."""
         href = self.hook_refs[i]
-        ref = href.plugin_ref
         call = _Call()
         self.calls[i] = call
-        span_id = self._plugin_span_start(ref, timeout) if span else None
-        start = _monotonic_ns()
-        cm: Optional[asyncio.Timeout] = None
-        try:
-            if href.accepts_extensions:
-                call.ext_in = filter_extensions(self.extensions, ref.capabilities)
-                coro = href.hook(inp, ctx, call.ext_in)
-            else:
-                coro = href.hook(inp, ctx)
-            if type(coro) is _COROUTINE:
-                # Most hooks return without ever suspending: run the first step directly
-                # and arm the timer only if the hook suspends (a hook that never yields
-                # to the loop cannot be timed out by asyncio anyway).
-                try:
-                    first = coro.send(None)
-                except StopIteration as stop:
-                    result = stop.value
-                else:
-                    cm = asyncio.timeout_at(_deadline(start, timeout))
-                    async with cm:
-                        result = await _Resumed(coro, first)
-            else:  # another awaitable (a mock, a Future...): the plain way
-                cm = asyncio.timeout_at(_deadline(start, timeout))
-                async with cm:
-                    result = await coro
-            if not isinstance(result, PluginResult):
-                if not use_result:
-                    result = None  # ignored, as upstream ignores a fire-and-forget return
-                else:
-                    # Not a result (None, a dict, ...): the first attribute the executor reads
-                    # fails, and that AttributeError is the plugin's error (as upstream).
-                    result.metadata  # noqa: B018
-            call.result = result
-        except TimeoutError as exc:
-            # Our own deadline, or a TimeoutError the hook raised itself (its own wait_for):
-            # the fact is reported as such and the core decides (upstream treats both as the
-            # executor's timeout).
-            call.exc = exc
-            call.status = "timeout" if cm is not None and cm.expired() else "traise"
-        except PluginViolationError as exc:
-            call.exc, call.status = exc, "vexc"
-        except PluginError as exc:
-            call.exc, call.status = exc, "perror"
-        except Exception as exc:
-            call.exc, call.status = exc, "error"
-        call.duration = _monotonic_ns() - start
-        if span_id is not None:
-            self._plugin_span_end(span_id, call)
+        if span:
+            call.span = self._plugin_span_start(href.plugin_ref, self.executor.timeout)
+        begin(call, href, inp, ctx, self.extensions, use_result)
+        if call.pending is None:
+            self._end(call)
         return call
+
+    def _end(self, call: _Call) -> None:
+        if call.span is not None:
+            self._plugin_span_end(call.span, call)
 
     def _after_return(self, call: _Call, ctx: PluginContext, ref: Any, merge: bool, meta: bool) -> bool:
         """What execute_plugin does with a returned result, as the step instructs.
@@ -381,7 +357,10 @@ class _Run:
         base = self.candidate_base
         return base.model_copy(update={name: getattr(modified, name) for name in accept})
 
-    async def _call(self, step: dict[str, Any]) -> str:
+    async def _call(self, step: dict[str, Any]) -> Optional[str]:
+        """Runs one serial call step. A plain outcome (see below) is not formatted: None is
+        returned and its duration kept in ``plain_dur`` (RunReportPlain carries it); any
+        other outcome is returned as the JSON RunReport reads."""
         i = step["i"]
         ref = self.hook_refs[i].plugin_ref
         ctx = self._context(i)
@@ -397,7 +376,6 @@ class _Run:
                 ret = self._returned(step["diff"], inp, modified)
                 self.candidate_base = target or inp
             self.candidate_ext = result.modified_extensions
-        out = self._outcome(i, call, ret)
         # plain: the core's answer is known to be "call the next listed plugin, commit
         # nothing" (core.Outcome.Plain checks the same fields again on replay)
         r = call.result
@@ -409,30 +387,37 @@ class _Run:
             and r.modified_extensions is None
             and not r.retry_delay_ms
         )
-        if self.plain and self.single_context is None:
-            # no later step names a plain call (only a violation, an error or a single
-            # run's call): let its result go now rather than when the run ends
-            del self.calls[i]
-        return out
+        if self.plain:
+            self.plain_dur = call.duration
+            if self.single_context is None:
+                # no later step names a plain call (only a violation, an error or a single
+                # run's call): let its result go now rather than when the run ends
+                del self.calls[i]
+            return None
+        return self._outcome(i, call, ret)
 
     async def _calls(self, step: dict[str, Any]) -> str:
         """A call step with ``next``: go on through the listed calls while outcomes are plain.
 
         The first outcome that is not plain ends the batch (its plugin ran, the next did
-        not); the core replays the outcomes in order and answers as for the last.
+        not); the core replays the outcomes in order and answers as for the last. The
+        plain outcomes cross as "index:duration" pairs (RunReportPlain), the last one,
+        when it is not plain, as its JSON.
         """
-        first = await self._call(step)
-        if not self.plain:
-            return wire.run_report(self.id, first)
-        outs = [first]
+        last = await self._call(step)
+        if last is not None:
+            return wire.run_report(self.id, last)
+        plain = [f"{step['i']}:{self.plain_dur}"]
         # popped one by one, so a call's step is freed once it ran (memory in flight)
         nexts = step.pop("next")
         nexts.reverse()
         while nexts:
-            outs.append(await self._call(nexts.pop()))
-            if not self.plain:
+            call_step = nexts.pop()
+            last = await self._call(call_step)
+            if last is not None:
                 break
-        return wire.run_report_batch(self.id, "[" + ",".join(outs) + "]")
+            plain.append(f"{call_step['i']}:{self.plain_dur}")
+        return wire.run_report_plain(self.id, ",".join(plain), last or "")
 
     # -- concurrent phase (§11.6)
 
@@ -440,46 +425,92 @@ class _Run:
         indices: list[int] = step["i"]
         contexts = [self._context(i) for i in indices]
         target = self._effective()
+        inputs = [self._isolated(target) for _ in indices]  # all before any plugin runs
         pool = step.get("pool")
-        # a bound at least as large as the phase never makes a task wait: no semaphore then
-        sem = asyncio.Semaphore(pool) if pool else None  # the core's bound (0: none)
         timeout = step["timeout"]
         span = bool(step.get("span"))
-        # Completions are reported in the order the tasks finished (docs/protocol.md), as
+        # Completions are reported in the order the calls finished (docs/protocol.md), as
         # upstream consumes asyncio.as_completed (asyncio.wait's `done` is a set: no order).
         finished = _Finished()
-        for i, ctx in zip(indices, contexts, strict=True):
-            task: asyncio.Future[str] = asyncio.ensure_future(
-                self._concurrent_one(i, ctx, self._isolated(target), timeout, sem, span)
-            )
-            task.add_done_callback(finished)
-            self.pending.add(task)
+        done: list[_Done] = []
+        if pool:
+            # the core's bound (it sends none when the bound is at least the phase's size,
+            # which never makes a call wait): every call a task behind the semaphore
+            sem = asyncio.Semaphore(pool)
+            for i, ctx, inp in zip(indices, contexts, inputs, strict=True):
+                self._track(asyncio.ensure_future(self._bounded_one(i, ctx, inp, timeout, sem, span)), finished)
+        else:
+            # Each hook's first step runs here, in order, before any completion is reported:
+            # what upstream's tasks do in the loop turn after their creation. Only a hook
+            # that suspends gets a task (and a timer); one that returns at once costs neither.
+            # Each call runs in its own copy of the context variables, as in a task of its
+            # own: what one plugin sets is seen neither by the others nor by the caller.
+            loop = asyncio.get_running_loop()
+            for i, ctx, inp in zip(indices, contexts, inputs, strict=True):
+                cvars = contextvars.copy_context()
+                call = cvars.run(self._begin, i, inp, ctx, span)
+                if call.pending is None:
+                    # its result handling, where its task would have run it on completion
+                    done.append((i, call, self._concurrent_result(i, call, ctx)))
+                else:
+                    self._track(loop.create_task(self._resumed_one(i, ctx, call, timeout), context=cvars), finished)
+        for i, call, ret in done:
+            reply = _loads(self._report(i, call, ret))
+            if reply["op"] != "next":
+                return reply
+            if "logs" in reply:
+                _emit_logs(reply)
         while self.pending:
             task = await finished.next()
             self.pending.discard(task)
-            reply = _loads(wire.run_report(self.id, task.result()))
+            i, call, ret = task.result()
+            reply = _loads(self._report(i, call, ret))
             if reply["op"] != "next":
                 return reply
             if "logs" in reply:
                 _emit_logs(reply)
         raise RuntimeError("cpex: the core did not end the concurrent phase")
 
-    async def _concurrent_one(
-        self, i: int, ctx: PluginContext, inp: Any, timeout: float, sem: Optional[asyncio.Semaphore], span: bool
-    ) -> str:
-        if sem is not None:
-            async with sem:
-                call = await self._invoke(i, inp, ctx, timeout, span)
-        else:
-            call = await self._invoke(i, inp, ctx, timeout, span)
-        ret: Optional[_Ret] = None
+    def _track(self, task: asyncio.Future[_Done], finished: _Finished) -> None:
+        task.add_done_callback(finished)
+        self.pending.add(task)
+
+    def _concurrent_result(self, i: int, call: _Call, ctx: PluginContext) -> Optional[_Ret]:
+        """What a concurrent call's completion does with its result (merge, metadata)."""
         if (
             call.result is not None
             and self._after_return(call, ctx, self.hook_refs[i].plugin_ref, True, True)
             and call.result.modified_payload is not None
         ):
-            ret = _FOREIGN  # a concurrent plugin's payload never applies: no facts needed
-        return self._outcome(i, call, ret)
+            return _FOREIGN  # a concurrent plugin's payload never applies: no facts needed
+        return None
+
+    def _report(self, i: int, call: _Call, ret: Optional[_Ret]) -> str:
+        """RunReport of one outcome: a plain one as its index and duration."""
+        r = call.result
+        if (
+            r is not None
+            and ret is None
+            and r.continue_processing
+            and r.violation is None
+            and r.modified_extensions is None
+            and not r.retry_delay_ms
+        ):
+            return wire.run_report_plain(self.id, f"{i}:{call.duration}", "")
+        return wire.run_report(self.id, self._outcome(i, call, ret))
+
+    async def _resumed_one(self, i: int, ctx: PluginContext, call: _Call, timeout: float) -> _Done:
+        """The rest of a concurrent call whose hook suspended, in its own task."""
+        await finish(call, timeout)
+        self._end(call)
+        return i, call, self._concurrent_result(i, call, ctx)
+
+    async def _bounded_one(
+        self, i: int, ctx: PluginContext, inp: Any, timeout: float, sem: asyncio.Semaphore, span: bool
+    ) -> _Done:
+        async with sem:
+            call = await self._invoke(i, inp, ctx, timeout, span)
+        return i, call, self._concurrent_result(i, call, ctx)
 
     async def _cancel_pending(self) -> None:
         pending, self.pending = self.pending, set()

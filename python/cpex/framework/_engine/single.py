@@ -24,17 +24,14 @@ CoreExecutor._run_single).
 
 from __future__ import annotations
 
-import asyncio
 from typing import TYPE_CHECKING, Any, Optional
 
 from cpex.framework._engine import wire
-from cpex.framework._engine.invoke import _COROUTINE, _Call, _deadline, _monotonic_ns, _Resumed, go_invoke_timeout
+from cpex.framework._engine.invoke import _Call, begin, finish, go_invoke_timeout
 from cpex.framework._engine.payload import _dumps, _loads
 from cpex.framework._engine.refs import core_ref_id
 from cpex.framework._engine.run import _Run
-from cpex.framework.errors import PluginError, PluginViolationError
 from cpex.framework.extensions import Extensions
-from cpex.framework.extensions.tiers import filter_extensions
 from cpex.framework.models import PluginContext, PluginResult
 
 if TYPE_CHECKING:
@@ -142,43 +139,11 @@ def _single_run(
 
 
 async def _call(hook_ref: Any, payload: Any, context: PluginContext, extensions: Optional[Extensions], timeout: float) -> _Call:
-    """Awaits the hook with the timeout: _Run._invoke without spans or a call table (the
-    same statuses; keep the two in step). A hook that returns without suspending runs as
-    one coroutine step, and the timer is armed only if it suspends."""
+    """Awaits the hook with the timeout, as every path does (invoke.begin, invoke.finish):
+    a hook that returns without suspending runs as one coroutine step, and the timer is
+    armed only if it suspends."""
     call = _Call()
-    start = _monotonic_ns()
-    cm: Optional[asyncio.Timeout] = None
-    try:
-        if hook_ref.accepts_extensions:
-            call.ext_in = filter_extensions(extensions, hook_ref.plugin_ref.capabilities)
-            coro = hook_ref.hook(payload, context, call.ext_in)
-        else:
-            coro = hook_ref.hook(payload, context)
-        if type(coro) is _COROUTINE:
-            try:
-                first = coro.send(None)
-            except StopIteration as stop:
-                result = stop.value
-            else:
-                cm = asyncio.timeout_at(_deadline(start, timeout))
-                async with cm:
-                    result = await _Resumed(coro, first)
-        else:  # another awaitable (a mock, a Future...): the plain way
-            cm = asyncio.timeout_at(_deadline(start, timeout))
-            async with cm:
-                result = await coro
-        if not isinstance(result, PluginResult):
-            # the first attribute the executor reads fails: the plugin's error (as upstream)
-            result.metadata  # noqa: B018
-        call.result = result
-    except TimeoutError as exc:
-        call.exc = exc
-        call.status = "timeout" if cm is not None and cm.expired() else "traise"
-    except PluginViolationError as exc:
-        call.exc, call.status = exc, "vexc"
-    except PluginError as exc:
-        call.exc, call.status = exc, "perror"
-    except Exception as exc:
-        call.exc, call.status = exc, "error"
-    call.duration = _monotonic_ns() - start
+    begin(call, hook_ref, payload, context, extensions)
+    if call.pending is not None:
+        await finish(call, timeout)
     return call

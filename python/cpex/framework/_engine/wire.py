@@ -41,7 +41,7 @@ class Violation(TypedDict):
 
 
 class Outcome(TypedDict, total=False):
-    """What one plugin call produced (RunReport, RunReportBatch, ExecutorFafDone)."""
+    """What one plugin call produced (RunReport, RunReportBatch, the last of RunReportPlain, ExecutorFafDone)."""
 
     i: int
     st: Status
@@ -217,6 +217,7 @@ _FUNCTIONS = {
     "run_single_plain": "RunSinglePlain",
     "run_report": "RunReport",
     "run_report_batch": "RunReportBatch",
+    "run_report_plain": "RunReportPlain",
     "run_go": "RunGo",
     "run_go_start": "RunGoStart",
     "run_go_finish": "RunGoFinish",
@@ -255,6 +256,7 @@ if TYPE_CHECKING:  # the bound callables' signatures (docs/protocol.md, "Functio
     run_single_plain: Callable[[int, int], str]
     run_report: Callable[[int, str], str]
     run_report_batch: Callable[[int, str], str]
+    run_report_plain: Callable[[int, str, str], str]
     run_go: Callable[[int, str], str]
     run_go_start: Callable[[int, str, int], int]
     run_go_finish: Callable[[int], str]
