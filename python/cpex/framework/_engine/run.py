@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextvars
 import logging
 from typing import TYPE_CHECKING, Any, Optional
 
@@ -432,34 +431,15 @@ class _Run:
         # Completions are reported in the order the calls finished (docs/protocol.md), as
         # upstream consumes asyncio.as_completed (asyncio.wait's `done` is a set: no order).
         finished = _Finished()
-        done: list[_Done] = []
-        if pool:
-            # the core's bound (it sends none when the bound is at least the phase's size,
-            # which never makes a call wait): every call a task behind the semaphore
-            sem = asyncio.Semaphore(pool)
-            for i, ctx, inp in zip(indices, contexts, inputs, strict=True):
-                self._track(asyncio.ensure_future(self._bounded_one(i, ctx, inp, timeout, sem, span)), finished)
-        else:
-            # Each hook's first step runs here, in order, before any completion is reported:
-            # what upstream's tasks do in the loop turn after their creation. Only a hook
-            # that suspends gets a task (and a timer); one that returns at once costs neither.
-            # Each call runs in its own copy of the context variables, as in a task of its
-            # own: what one plugin sets is seen neither by the others nor by the caller.
-            loop = asyncio.get_running_loop()
-            for i, ctx, inp in zip(indices, contexts, inputs, strict=True):
-                cvars = contextvars.copy_context()
-                call = cvars.run(self._begin, i, inp, ctx, span)
-                if call.pending is None:
-                    # its result handling, where its task would have run it on completion
-                    done.append((i, call, self._concurrent_result(i, call, ctx)))
-                else:
-                    self._track(loop.create_task(self._resumed_one(i, ctx, call, timeout), context=cvars), finished)
-        for i, call, ret in done:
-            reply = _loads(self._report(i, call, ret))
-            if reply["op"] != "next":
-                return reply
-            if "logs" in reply:
-                _emit_logs(reply)
+        # the core's bound: it sends none when the bound is at least the phase's size,
+        # which never makes a call wait
+        sem = asyncio.Semaphore(pool) if pool else None
+        # Every call is a task of its own, created in order, whose first step runs in that
+        # task: asyncio.timeout (wait_for's on Python 3.12) and current_task bind to the task
+        # that is current when a hook starts them, so a first step run here and continued in
+        # a task would have its deadline cancel the caller instead.
+        for i, ctx, inp in zip(indices, contexts, inputs, strict=True):
+            self._track(asyncio.ensure_future(self._concurrent_one(i, ctx, inp, timeout, sem, span)), finished)
         while self.pending:
             task = await finished.next()
             self.pending.discard(task)
@@ -499,16 +479,13 @@ class _Run:
             return wire.run_report_plain(self.id, f"{i}:{call.duration}", "")
         return wire.run_report(self.id, self._outcome(i, call, ret))
 
-    async def _resumed_one(self, i: int, ctx: PluginContext, call: _Call, timeout: float) -> _Done:
-        """The rest of a concurrent call whose hook suspended, in its own task."""
-        await finish(call, timeout)
-        self._end(call)
-        return i, call, self._concurrent_result(i, call, ctx)
-
-    async def _bounded_one(
-        self, i: int, ctx: PluginContext, inp: Any, timeout: float, sem: asyncio.Semaphore, span: bool
+    async def _concurrent_one(
+        self, i: int, ctx: PluginContext, inp: Any, timeout: float, sem: Optional[asyncio.Semaphore], span: bool
     ) -> _Done:
-        async with sem:
+        if sem is not None:
+            async with sem:
+                call = await self._invoke(i, inp, ctx, timeout, span)
+        else:
             call = await self._invoke(i, inp, ctx, timeout, span)
         return i, call, self._concurrent_result(i, call, ctx)
 

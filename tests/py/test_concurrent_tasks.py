@@ -1,10 +1,7 @@
-"""The concurrent phase runs each hook's first step on the driver's stack (run.py, _concurrent).
-
-A hook that returns without suspending costs no task, no timer and no loop turn; one that
-suspends continues in a task of its own, with the executor's timeout. What plugins and
-callers observe stays that of one task per plugin (upstream): context variables are
-private to each call, completions are reported in the order the calls finished, and a
-suspended hook is still timed out.
+"""The concurrent phase runs each call in a task of its own (run.py, _concurrent), as
+upstream: context variables are private to each call, completions are reported in the
+order the calls finished, a suspended hook is still timed out, and a hook's own
+asyncio.timeout (wait_for's on Python 3.12) binds to its own task, never the caller's.
 """
 
 from __future__ import annotations
@@ -47,20 +44,40 @@ async def _run(refs: list[Any], timeout: float = 30) -> Any:
     return result
 
 
-async def test_hooks_that_return_at_once_get_no_task_and_one_that_suspends_does(make_ref: Any) -> None:
+async def test_each_concurrent_call_has_a_task_of_its_own_created_in_order(make_ref: Any) -> None:
     refs = [make_ref(SetsVar, name="A", mode="concurrent", priority=1),
             make_ref(SetsVar, name="Y", mode="concurrent", priority=2, config={"yield": True}),
             make_ref(SetsVar, name="B", mode="concurrent", priority=3)]
     result = await _run(refs)
     tasks = dict(TASKS)
     me = asyncio.current_task()
-    # every first step ran on the driver's stack, in order
-    assert [name for name, _ in TASKS] == ["A", "Y", "B"]
-    assert tasks["A"] is me and tasks["B"] is me and tasks["Y"] is me
+    assert [name for name, _ in TASKS] == ["A", "Y", "B"], "first steps run in creation order"
+    assert me not in tasks.values() and len(set(map(id, tasks.values()))) == 3
     # the one that suspended finished last: its metadata is merged last, as upstream's
     # as_completed order gives, and its record comes last
     assert result.metadata["k"] == "Y"
     assert [r.plugin_name for r in result.executions] == ["A", "B", "Y"]
+
+
+class OwnTimeout(fp.Plugin):
+    """Times out in its own asyncio.timeout, long before the executor's timeout."""
+
+    async def tool_pre_invoke(self, payload: Any, context: PluginContext) -> PluginResult:
+        async with asyncio.timeout(0.001):
+            await asyncio.sleep(5)
+        return PluginResult()
+
+
+async def test_a_hooks_own_timeout_is_its_own_not_the_callers(make_ref: Any) -> None:
+    # A first step run outside the task that runs the rest would bind the hook's
+    # asyncio.timeout to the caller, whose task it would then cancel.
+    refs = [make_ref(OwnTimeout, name="T", mode="concurrent", priority=1, on_error="ignore"),
+            make_ref(SetsVar, name="A", mode="concurrent", priority=2)]
+    result = await _run(refs)
+    statuses = {r.plugin_name: r.status.value for r in result.executions}
+    assert statuses == {"T": "timeout", "A": "completed"}
+    assert result.continue_processing
+    await asyncio.sleep(0.01)  # the caller was not cancelled
 
 
 async def test_context_variables_stay_private_to_each_concurrent_call(make_ref: Any) -> None:
