@@ -87,24 +87,27 @@ func (s *goShared) recycle(pc *plugin.PluginContext) {
 // merge folds a returned plugin's shared state and metadata into the running ones; a
 // snapshot the plugin left untouched changes nothing and costs no copy.
 func (s *goShared) merge(pc *plugin.PluginContext) {
-	if len(pc.GlobalState) > 0 && !untouched(pc.GlobalState, s.gs) {
-		if !s.ownG {
-			s.gs, s.ownG = copyMapN(s.gs, len(pc.GlobalState)), true
-		}
-		for k, v := range pc.GlobalState {
-			s.gs[k] = v
-		}
+	if mergeShared(&s.gs, &s.ownG, pc.GlobalState) {
 		s.anyMerge = true
 	}
-	if len(pc.Metadata) > 0 && !untouched(pc.Metadata, s.gm) {
-		if !s.ownM {
-			s.gm, s.ownM = copyMapN(s.gm, len(pc.Metadata)), true
-		}
-		for k, v := range pc.Metadata {
-			s.gm[k] = v
-		}
+	if mergeShared(&s.gm, &s.ownM, pc.Metadata) {
 		s.anyMerge = true
 	}
+}
+
+// mergeShared sets snap's keys in *running, made the step's own copy (*own) on the
+// first change; it reports whether anything was merged.
+func mergeShared(running *map[string]any, own *bool, snap map[string]any) bool {
+	if len(snap) == 0 || untouched(snap, *running) {
+		return false
+	}
+	if !*own {
+		*running, *own = copyMapN(*running, len(snap)), true
+	}
+	for k, v := range snap {
+		(*running)[k] = v
+	}
+	return true
 }
 
 // local records plugin i's local state when it differs from what the driver sent.
