@@ -569,14 +569,20 @@ func RunReportBatch(run int, outcomes string) (_ string, err error) {
 		}
 		return "", err
 	}
+	return re.reportBatch("RunReportBatch", outs)
+}
+
+// reportBatch folds outs into the run (fn: the reporting function, for errors) and
+// answers the next step.
+func (re *runEntry) reportBatch(fn string, outs []core.Outcome) (string, error) {
 	re.mu.Lock()
 	defer re.mu.Unlock()
 	if re.run.PendingGo() != nil {
-		return "", fmt.Errorf("RunReportBatch: run %d: waiting for RunGo (a go step), not outcomes", run)
+		return "", fmt.Errorf("%s: run %d: waiting for RunGo (a go step), not outcomes", fn, re.id)
 	}
 	step, err := re.run.ReportBatch(outs)
 	if err != nil {
-		return "", fmt.Errorf("RunReportBatch: run %d: %w", run, err)
+		return "", fmt.Errorf("%s: run %d: %w", fn, re.id, err)
 	}
 	return re.answer(step, nil)
 }

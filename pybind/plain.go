@@ -32,16 +32,7 @@ func RunReportPlain(run int, plain string, last string) (_ string, err error) {
 		}
 		outs = append(outs, *o)
 	}
-	re.mu.Lock()
-	defer re.mu.Unlock()
-	if re.run.PendingGo() != nil {
-		return "", fmt.Errorf("RunReportPlain: run %d: waiting for RunGo (a go step), not outcomes", run)
-	}
-	step, err := re.run.ReportBatch(outs)
-	if err != nil {
-		return "", fmt.Errorf("RunReportPlain: run %d: %w", run, err)
-	}
-	return re.answer(step, nil)
+	return re.reportBatch("RunReportPlain", outs)
 }
 
 // maxPlainBatch bounds the pairs one RunReportPlain reads (a batch never lists more calls

@@ -51,6 +51,21 @@ if TYPE_CHECKING:
 # current payload object itself, the changed top-level fields when the core asked.
 _Ret = tuple[str, bool, Optional[list[str]]]
 _FOREIGN: _Ret = ("foreign", False, None)
+
+
+def _is_plain(result: Optional[PluginResult], ret: Optional[_Ret]) -> bool:
+    """A plain outcome: the hook returned, let processing go on, and has nothing to apply
+    (``ret``: the facts of a returned payload) or say. It crosses as its index and
+    duration only (RunReportPlain, RunSinglePlain); core.Outcome.Plain checks the same
+    fields again when it replays one."""
+    return (
+        result is not None
+        and ret is None
+        and bool(result.continue_processing)
+        and result.violation is None
+        and result.modified_extensions is None
+        and not result.retry_delay_ms
+    )
 # A completed concurrent call: its index, the call, its returned payload's facts.
 _Done = tuple[int, _Call, Optional[_Ret]]
 
@@ -377,15 +392,7 @@ class _Run:
             self.candidate_ext = result.modified_extensions
         # plain: the core's answer is known to be "call the next listed plugin, commit
         # nothing" (core.Outcome.Plain checks the same fields again on replay)
-        r = call.result
-        self.plain = (
-            r is not None
-            and ret is None
-            and bool(r.continue_processing)
-            and r.violation is None
-            and r.modified_extensions is None
-            and not r.retry_delay_ms
-        )
+        self.plain = _is_plain(call.result, ret)
         if self.plain:
             self.plain_dur = call.duration
             if self.single_context is None:
@@ -467,15 +474,7 @@ class _Run:
 
     def _report(self, i: int, call: _Call, ret: Optional[_Ret]) -> str:
         """RunReport of one outcome: a plain one as its index and duration."""
-        r = call.result
-        if (
-            r is not None
-            and ret is None
-            and r.continue_processing
-            and r.violation is None
-            and r.modified_extensions is None
-            and not r.retry_delay_ms
-        ):
+        if _is_plain(call.result, ret):
             return wire.run_report_plain(self.id, f"{i}:{call.duration}", "")
         return wire.run_report(self.id, self._outcome(i, call, ret))
 

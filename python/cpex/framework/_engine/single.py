@@ -30,7 +30,7 @@ from cpex.framework._engine import wire
 from cpex.framework._engine.invoke import _Call, begin, finish, go_invoke_timeout
 from cpex.framework._engine.payload import _dumps, _loads
 from cpex.framework._engine.refs import core_ref_id
-from cpex.framework._engine.run import _Run
+from cpex.framework._engine.run import _is_plain, _Run
 from cpex.framework.extensions import Extensions
 from cpex.framework.models import PluginContext, PluginResult
 
@@ -102,14 +102,7 @@ async def run_single(
         except Exception as exc:  # noqa: BLE001 - the plugin's error, as in _Run._after_return
             call.result, call.exc, call.status = None, exc, "error"
             result = None
-    if (
-        result is not None
-        and result.continue_processing
-        and result.modified_payload is None
-        and result.violation is None
-        and result.modified_extensions is None
-        and not result.retry_delay_ms
-    ):
+    if result is not None and result.modified_payload is None and _is_plain(result, None):
         if rule.plain_ends:
             return result
         answer = wire.run_single_plain(rule.id, call.duration)
