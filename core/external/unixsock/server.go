@@ -1,6 +1,7 @@
 package unixsock
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -96,9 +97,10 @@ func (s *Server) serveConn(c net.Conn) {
 		s.mu.Unlock()
 		_ = c.Close()
 	}()
+	br := bufio.NewReader(c)
 	for {
 		_ = c.SetReadDeadline(time.Now().Add(IdleTimeout))
-		data, err := ReadFrame(c)
+		data, err := ReadFrame(br)
 		if err != nil {
 			if !errors.Is(err, io.EOF) && s.ctx.Err() == nil {
 				s.log.Debug("unix socket server: closing a connection", "error", err)
@@ -106,7 +108,7 @@ func (s *Server) serveConn(c net.Conn) {
 			return
 		}
 		_ = c.SetReadDeadline(time.Time{})
-		out, err := proto.Marshal(s.Handle(s.ctx, data))
+		out, err := proto.Marshal(s.handleWatched(c, br, data))
 		if err == nil {
 			err = WriteFrame(c, out)
 		}
@@ -115,6 +117,27 @@ func (s *Server) serveConn(c net.Conn) {
 			return
 		}
 	}
+}
+
+// handleWatched answers one request while it watches the connection: a client that
+// hangs up before its answer ends the request's context, so its call leaves the queue
+// (or its Go plugin is cancelled) at once instead of running for nobody until the
+// plugin answers or times out, as gRPC does for a cancelled stream. The watcher only
+// peeks: a client that already sent its next request keeps it in br for ReadFrame.
+func (s *Server) handleWatched(c net.Conn, br *bufio.Reader, data []byte) proto.Message {
+	ctx, cancel := context.WithCancel(s.ctx)
+	defer cancel()
+	watching := make(chan struct{})
+	go func() {
+		defer close(watching)
+		if _, err := br.Peek(1); err != nil && !errors.Is(err, os.ErrDeadlineExceeded) {
+			cancel() // EOF or a broken connection: nobody waits for this answer
+		}
+	}()
+	msg := s.Handle(ctx, data)
+	_ = c.SetReadDeadline(time.Now()) // wakes the watcher's Peek
+	<-watching
+	return msg
 }
 
 // Handle answers one request (see Classify).

@@ -258,3 +258,58 @@ func TestStalePooledConnectionsDoNotCostAnAttempt(t *testing.T) {
 	serveAt(t, path)
 	require.NoError(t, call(p), "with no reconnect attempts, the stale pooled connection is still replaced")
 }
+
+// blockingHost holds every InvokeHook until its context ends, and reports that end.
+type blockingHost struct {
+	remote.Host
+	started chan struct{}
+	ended   chan error
+}
+
+func (h *blockingHost) Invoke(ctx context.Context, _ *cpexpb.InvokeHookRequest) *cpexpb.InvokeHookResponse {
+	h.started <- struct{}{}
+	<-ctx.Done()
+	h.ended <- ctx.Err()
+	return &cpexpb.InvokeHookResponse{Error: &cpexpb.PluginError{Message: "gone"}}
+}
+
+func TestClientHangupEndsTheCall(t *testing.T) {
+	path := sockPath(t)
+	l, err := Listen(path)
+	require.NoError(t, err)
+	h := &blockingHost{started: make(chan struct{}, 1), ended: make(chan error, 1)}
+	s := NewHostServer(h, nil)
+	go s.Serve(l) //nolint:errcheck // ends with Stop
+	t.Cleanup(s.Stop)
+
+	c, err := net.Dial("unix", path)
+	require.NoError(t, err)
+	req, err := proto.Marshal(&cpexpb.InvokeHookRequest{HookType: "tool_pre_invoke", PluginName: "p"})
+	require.NoError(t, err)
+	require.NoError(t, WriteFrame(c, req))
+	<-h.started
+	require.NoError(t, c.Close())
+	// The host sees its call's context cancelled by the hang-up (not by Stop, which
+	// has not run): without the watcher this receive would wait forever.
+	assert.ErrorIs(t, <-h.ended, context.Canceled)
+}
+
+func TestPipelinedRequestSurvivesTheWatcher(t *testing.T) {
+	// A client that sends its second request before the first answer: the watcher's
+	// peek must leave it for the next read, and both are answered in order.
+	path := sockPath(t)
+	serveAt(t, path)
+	c, err := net.Dial("unix", path)
+	require.NoError(t, err)
+	defer c.Close()
+	first, err := proto.Marshal(&cpexpb.GetPluginConfigsRequest{})
+	require.NoError(t, err)
+	second, err := proto.Marshal(&cpexpb.GetPluginConfigRequest{Name: "passthrough"})
+	require.NoError(t, err)
+	require.NoError(t, WriteFrame(c, first))
+	require.NoError(t, WriteFrame(c, second))
+	for range 2 {
+		_, err := ReadFrame(c)
+		require.NoError(t, err)
+	}
+}
