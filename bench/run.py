@@ -82,6 +82,11 @@ PLANS = {
 }
 
 
+# S5 fails when its busiest client made more than this many times an even share of a
+# round's calls (round robin gives ~1; a chain that never yields gives ~200).
+S5_MAX_BUSIEST_SHARE = 10.0
+
+
 class WorkerError(RuntimeError):
     pass
 
@@ -386,7 +391,7 @@ class Bench:
         budget = self.plan.budget_ms[s.setup]
         raw: dict[str, dict[str, list[float]]] = {
             impl: {"samples": [], "round_medians": [], "throughput": [], "cpu": [], "tasks_with_calls": [],
-                   "min_task_calls": []}
+                   "min_task_calls": [], "busiest_share": []}
             for impl in ready
         }
         for r in range(rounds):
@@ -417,6 +422,8 @@ class Bench:
                     raw[impl]["throughput"].append(ans["calls"] / (ans["elapsed_ns"] / 1e9))
                     raw[impl]["tasks_with_calls"].append(ans.get("tasks_with_calls", 0))
                     raw[impl]["min_task_calls"].append(ans.get("min_task_calls", 0))
+                    calls = ans.get("calls", 0)
+                    raw[impl]["busiest_share"].append(ans.get("max_task_calls", 0) * sc.S5_TASKS / calls if calls else float(sc.S5_TASKS))
                 self.progress.advance()
         for impl, data in raw.items():
             if not data["samples"]:
@@ -428,12 +435,17 @@ class Bench:
                 summary["throughput_per_s"] = median(data["throughput"])
                 summary["round_throughputs"] = [round(x, 1) for x in data["throughput"]]
                 summary["concurrent_tasks"] = sc.S5_TASKS
-                # The fewest tasks that made calls in any round, and the fewest calls a
-                # task made: a concurrent scenario must keep every client busy.
+                # The fewest tasks that made calls in any round, the fewest calls a task
+                # made, and the busiest task's share of a round's calls against an even
+                # share (1.0): a concurrent scenario must keep every client busy, and a
+                # chain that never gives the loop back shows as one task with ~all calls.
                 summary["tasks_with_calls"] = min(data["tasks_with_calls"])
                 summary["min_task_calls"] = min(data["min_task_calls"])
+                summary["busiest_task_share"] = round(max(data["busiest_share"]), 2)
                 if summary["tasks_with_calls"] < sc.S5_TASKS:
                     self._fail([entry], impl, f"only {summary['tasks_with_calls']} of {sc.S5_TASKS} tasks made calls")
+                elif summary["busiest_task_share"] > S5_MAX_BUSIEST_SHARE:
+                    self._fail([entry], impl, f"one task made {summary['busiest_task_share']}x an even share of the calls")
             entry[impl] = summary
 
     def _entry(self, s: sc.Scenario) -> dict[str, Any]:

@@ -56,6 +56,8 @@ def test_quick_run_reports_every_selected_scenario(quick_results: dict[str, Any]
     # S5 is concurrent: every one of its clients made calls in every round, not task 0 alone.
     assert s5["ours"]["tasks_with_calls"] == s5["ours"]["concurrent_tasks"] == 200
     assert s5["ours"]["min_task_calls"] >= 2
+    # ... and no client had the loop to itself: the busiest made about an even share.
+    assert 1.0 <= s5["ours"]["busiest_task_share"] <= 10.0
 
 
 def test_quick_run_reports_memory_series(quick_results: dict[str, Any]) -> None:
