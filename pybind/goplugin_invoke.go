@@ -17,9 +17,9 @@ import (
 // goCallPlugin runs the plugin; the duration is the call's alone (the outcome's). The
 // callers measure the whole crossing into the plugin's off-loop estimate as they return,
 // after their answer carried the threshold from the calls before.
-func goCallPlugin(ctx context.Context, fn string, p *goPluginEntry, hook string, raw []byte, pc *core.PluginContext, timeout time.Duration) (*core.Result, int64, error) {
+func goCallPlugin(ctx context.Context, fn string, p *goPluginEntry, hook string, raw string, pc *core.PluginContext, timeout time.Duration) (*core.Result, int64, error) {
 	start := time.Now()
-	res, err := core.CallPlugin(ctx, p.plugin, hook, core.NewPayloadJSON(raw), pc, timeout)
+	res, err := core.CallPlugin(ctx, p.plugin, hook, core.NewPayloadText(raw), pc, timeout)
 	dur := int64(time.Since(start))
 	if err != nil {
 		return nil, dur, fmt.Errorf("%s: plugin %q: %w", fn, p.name, err)
