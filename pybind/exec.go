@@ -640,6 +640,7 @@ func (re *runEntry) execGo(fn string, g *core.GoStep, raw string) (string, error
 	start := time.Now()
 	eff := core.GoEffects{In: re.goIn}
 	re.goIn = nil
+	re.goLen = len(raw)
 	step, err := core.ExecGo(re.rc.get(), re.run, core.NewPayloadText(raw), &eff)
 	if err != nil {
 		return "", fmt.Errorf("%s: run %d: %w", fn, re.id, err)
