@@ -150,7 +150,7 @@ func RunGoStart(run int, payload string, fd int) (_ int, err error) {
 		if err := checkJSON("RunGoFinish", run, payload); err != nil {
 			return "", err // refused: the go step is still pending, as after a refused RunGo
 		}
-		return re.execGo("RunGoFinish", g, payload)
+		return re.execGo("RunGoFinish", g, payload, -1)
 	})
 	return run, nil
 }

@@ -591,6 +591,7 @@ func (re *runEntry) reportBatch(fn string, outs []core.Outcome) (string, error) 
 // effects of the Go plugins that ran.
 func RunGo(run int, payload string) (_ string, err error) {
 	defer guard("RunGo", &err)
+	cpu0 := threadCPU()
 	re, err := goStepInput("RunGo", run, payload, true)
 	if err != nil {
 		return "", err
@@ -601,7 +602,7 @@ func RunGo(run int, payload string) (_ string, err error) {
 	if g == nil {
 		return "", fmt.Errorf("RunGo: run %d: no go step is pending", run)
 	}
-	return re.execGo("RunGo", g, payload)
+	return re.execGo("RunGo", g, payload, cpu0)
 }
 
 // goStepInput checks the run of RunGo (or RunGoStart) and, when checkPayload, the
@@ -634,8 +635,9 @@ func checkJSON(fn string, run int, raw string) error {
 }
 
 // execGo runs the Go plugins of the pending go step g (re.mu held) on the payload JSON
-// raw and answers the next step with their effects.
-func (re *runEntry) execGo(fn string, g *core.GoStep, raw string) (string, error) {
+// raw and answers the next step with their effects. cpu0 is threadCPU at the start of a
+// call on the caller's thread (RunGo), -1 off it.
+func (re *runEntry) execGo(fn string, g *core.GoStep, raw string, cpu0 int64) (string, error) {
 	cost := re.goStepCost(g.Indices[0])
 	start := time.Now()
 	eff := core.GoEffects{In: re.goIn}
@@ -646,7 +648,11 @@ func (re *runEntry) execGo(fn string, g *core.GoStep, raw string) (string, error
 		return "", fmt.Errorf("%s: run %d: %w", fn, re.id, err)
 	}
 	// Measured whether it ran on the loop or off it: what it would cost the loop next time.
-	defer func() { cost.Observe(len(raw), int64(time.Since(start))) }()
+	// On the loop, a step whose wall time reached cpuCheckFrom counts the CPU time its
+	// thread spent when that is less (as observeOnLoop does for direct calls): a step
+	// whose thread the OS descheduled did not stall the loop by its own work, and must
+	// not send the plan's next steps off the loop (~150 µs more latency each).
+	defer func() { cost.Observe(len(raw), int64(onLoopCost(cpu0, start))) }()
 	for i, v := range eff.Violations {
 		if re.viols == nil {
 			re.viols = map[int]*core.Violation{}
