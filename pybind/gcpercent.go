@@ -3,6 +3,7 @@ package pybind
 import (
 	"os"
 	"runtime/debug"
+	"testing"
 )
 
 // The Go runtime embedded in a Python process starts with a small heap (about 1 MB live:
@@ -16,9 +17,15 @@ import (
 // collections, for at most ~12 MB more heap in such a process.
 //
 // GOGC, when set, wins: the runtime has already applied it and this leaves it alone.
+// Go test binaries (tests/go imports this package for its benchmarks of the Go API, S6)
+// keep the runtime's default: the setting is the Python extension's, not a Go service's.
 const embeddedGCPercent = 400
 
-func init() { applyGCPercent(os.LookupEnv("GOGC")) }
+func init() {
+	if !testing.Testing() {
+		applyGCPercent(os.LookupEnv("GOGC"))
+	}
+}
 
 // applyGCPercent sets the embedded default unless the environment set GOGC; it answers
 // whether it did.
