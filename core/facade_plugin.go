@@ -88,6 +88,9 @@ func PayloadNotObject(p *Payload) string { return plugin.PayloadNotObject(p) }
 // NewPayloadJSON: plugin.NewPayloadJSON.
 func NewPayloadJSON(raw []byte) *Payload { return plugin.NewPayloadJSON(raw) }
 
+// NewPayloadText wraps JSON text held in a string without copying it (plugin.NewPayloadText).
+func NewPayloadText(s string) *Payload { return plugin.NewPayloadText(s) }
+
 // NewPayloadValue: plugin.NewPayloadValue.
 func NewPayloadValue(v any) *Payload { return plugin.NewPayloadValue(v) }
 

@@ -129,7 +129,7 @@ func finishJob(fn, what string, id int) (string, error) {
 // answer and cancels the Go work's context.
 func RunGoStart(run int, payload string, fd int) (_ int, err error) {
 	defer guard("RunGoStart", &err)
-	re, _, err := goStepInput("RunGoStart", run, payload, false)
+	re, err := goStepInput("RunGoStart", run, payload, false)
 	if err != nil {
 		return 0, err
 	}
@@ -147,11 +147,10 @@ func RunGoStart(run int, payload string, fd int) (_ int, err error) {
 	}
 	j.launch("RunGoStart", wfd, func() (string, error) {
 		defer re.mu.Unlock()
-		raw := []byte(payload)
-		if err := checkJSON("RunGoFinish", run, raw); err != nil {
+		if err := checkJSON("RunGoFinish", run, payload); err != nil {
 			return "", err // refused: the go step is still pending, as after a refused RunGo
 		}
-		return re.execGo("RunGoFinish", g, raw)
+		return re.execGo("RunGoFinish", g, payload, -1)
 	})
 	return run, nil
 }
@@ -196,13 +195,12 @@ func GoPluginInvokeStart(id int, hook string, payload string, facts string, fd i
 	}
 	j.launch("GoPluginInvokeStart", wfd, func() (string, error) {
 		defer cancel()
-		raw := []byte(payload)
-		if !wirejson.Valid(raw) {
+		if !wirejson.ValidText(payload) {
 			return "", fmt.Errorf("GoPluginInvokeFinish: payload: invalid JSON %s", clip(payload))
 		}
 		start := time.Now()
-		defer func() { p.cost.Observe(len(raw), int64(time.Since(start))) }()
-		return goInvoke(ctx, "GoPluginInvokeFinish", p, hook, raw, pc, timeout)
+		defer func() { p.cost.Observe(len(payload), int64(time.Since(start))) }()
+		return goInvoke(ctx, "GoPluginInvokeFinish", p, hook, payload, pc, timeout)
 	})
 	return job, nil
 }

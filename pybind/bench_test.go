@@ -99,7 +99,10 @@ func s4PayloadJSON(tb testing.TB) string {
 
 // s4Plan registers the four S4 guards (bench/configs/s4_guards_builtin.yaml) as Go
 // plugins behind Python refs and answers the plan id of tool_pre_invoke.
-func s4Plan(tb testing.TB) int {
+func s4Plan(tb testing.TB) int { return s4PlanPolicy(tb, "null") }
+
+// s4PlanPolicy is s4Plan with a hook policy (a JSON list of writable fields, or "null").
+func s4PlanPolicy(tb testing.TB, policy string) int {
 	exec := mustExec(tb)
 	specs := []string{
 		`{"name":"pii_filter","kind":"builtin/pii_filter","hooks":["tool_pre_invoke"],"config":{` +
@@ -124,7 +127,7 @@ func s4Plan(tb testing.TB) int {
 		tb.Cleanup(func() { _, _ = GoPluginRelease(goID) })
 		ids[i] = fmt.Sprint(mustRef(tb, fmt.Sprint("guard", i), "sequential", "fail", (i+1)*10, goID))
 	}
-	ans, err := PlanGet(exec, "tool_pre_invoke", strings.Join(ids, ","), "null")
+	ans, err := PlanGet(exec, "tool_pre_invoke", strings.Join(ids, ","), policy)
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -1,8 +1,10 @@
 package pybind
 
 import (
+	"slices"
 	"strconv"
 	"sync"
+	"unsafe"
 
 	"github.com/cpex-go/cpex/core"
 )
@@ -14,13 +16,16 @@ func encodeStep(re *runEntry, step *core.Step, eff *core.GoEffects) (string, err
 	bp := bufs.Get().(*[]byte)
 	w := jw{B: (*bp)[:0]}
 	defer func() {
-		if cap(w.B) <= 1<<16 { // keep buffers of ordinary steps only
+		if cap(w.B) <= pooledCap { // keep buffers of ordinary steps only (see framed)
 			*bp = w.B
 			bufs.Put(bp)
 		}
 	}()
 	return encodeStepTo(&w, re, step, eff)
 }
+
+// pooledCap is the largest step buffer bufs keeps.
+const pooledCap = 1 << 16
 
 // bufs recycles step buffers: a step with records is a few KB, built on every call.
 var bufs = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
@@ -97,7 +102,7 @@ func encodeStepTo(w *jw, re *runEntry, step *core.Step, eff *core.GoEffects) (st
 		return "", err
 	}
 	w.Raw("}")
-	return framed(w, eff)
+	return framed(w, eff, re.goLen)
 }
 
 // encodeGo: the Go plugins core runs itself once the driver sends the payload (RunGo).
@@ -437,12 +442,24 @@ func encodeNext(w *jw, re *runEntry, step *core.CallStep) {
 // a newline and the new payload's JSON text (docs/protocol.md, "Framing"). The
 // header never holds a raw newline (wirejson.Writer), so the first one splits the two,
 // and the payload crosses once, without the escaping of a JSON string.
-func framed(w *jw, eff *core.GoEffects) (string, error) {
+//
+// hint is the length of the payload the Go plugins were given: the buffer is grown to
+// hold a payload about as long at once (appending a megabyte to a pooled 4 KB buffer
+// reallocated it ten times: 2 MB of garbage per answer). An answer past pooledCap
+// becomes the answer string as it is: encodeStep never pools such a buffer, so nothing
+// writes to it again, and the megabyte is not copied once more.
+func framed(w *jw, eff *core.GoEffects, hint int) (string, error) {
 	if eff != nil && eff.Payload != nil {
+		if need := len(w.B) + 1 + hint + hint/8; need > cap(w.B) {
+			w.B = slices.Grow(w.B, need-len(w.B))
+		}
 		w.B = append(w.B, '\n')
 		if err := appendPayload(w, eff.Payload); err != nil {
 			return "", err
 		}
+	}
+	if cap(w.B) > pooledCap {
+		return unsafe.String(unsafe.SliceData(w.B), len(w.B)), nil
 	}
 	return string(w.B), nil
 }

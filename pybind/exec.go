@@ -274,31 +274,31 @@ func GoPluginInvoke(id int, hook string, payload string, facts string) (_ string
 
 // goInvokeInput checks GoPluginInvoke's (or GoPluginInvokeStart's) arguments; the
 // payload only when checkPayload (GoPluginInvokeStart checks and copies it on its
-// goroutine, as RunGoStart does: raw is then nil).
-func goInvokeInput(fn string, id int, payload, facts string, checkPayload bool) (*goPluginEntry, []byte, *core.PluginContext, time.Duration, error) {
+// goroutine, as RunGoStart does: raw is then "").
+func goInvokeInput(fn string, id int, payload, facts string, checkPayload bool) (*goPluginEntry, string, *core.PluginContext, time.Duration, error) {
 	st.mu.Lock()
 	p := st.plugins[id]
 	st.mu.Unlock()
 	if p == nil {
-		return nil, nil, nil, 0, fmt.Errorf("%s: id: unknown Go plugin id %d", fn, id)
+		return nil, "", nil, 0, fmt.Errorf("%s: id: unknown Go plugin id %d", fn, id)
 	}
-	var raw []byte
+	raw := ""
 	if checkPayload {
-		raw = []byte(payload)
-		if !wirejson.Valid(raw) {
-			return nil, nil, nil, 0, fmt.Errorf("%s: payload: invalid JSON %s", fn, clip(payload))
+		raw = payload
+		if !wirejson.ValidText(raw) {
+			return nil, "", nil, 0, fmt.Errorf("%s: payload: invalid JSON %s", fn, clip(payload))
 		}
 	}
 	pc, timeout, err := parseContextFacts(fn, facts)
 	if err != nil {
-		return nil, nil, nil, 0, err
+		return nil, "", nil, 0, err
 	}
 	return p, raw, pc, timeout, nil
 }
 
 // goInvoke runs the call and encodes GoPluginInvoke's answer; the caller measures it
 // (observeOnLoop on the caller's thread, wall time off the loop).
-func goInvoke(ctx context.Context, fn string, p *goPluginEntry, hook string, raw []byte, pc *core.PluginContext, timeout time.Duration) (string, error) {
+func goInvoke(ctx context.Context, fn string, p *goPluginEntry, hook string, raw string, pc *core.PluginContext, timeout time.Duration) (string, error) {
 	res, _, err := goCallPlugin(ctx, fn, p, hook, raw, pc, timeout)
 	if err != nil {
 		return "", err
@@ -591,7 +591,8 @@ func (re *runEntry) reportBatch(fn string, outs []core.Outcome) (string, error) 
 // effects of the Go plugins that ran.
 func RunGo(run int, payload string) (_ string, err error) {
 	defer guard("RunGo", &err)
-	re, raw, err := goStepInput("RunGo", run, payload, true)
+	cpu0 := threadCPU()
+	re, err := goStepInput("RunGo", run, payload, true)
 	if err != nil {
 		return "", err
 	}
@@ -601,51 +602,57 @@ func RunGo(run int, payload string) (_ string, err error) {
 	if g == nil {
 		return "", fmt.Errorf("RunGo: run %d: no go step is pending", run)
 	}
-	return re.execGo("RunGo", g, raw)
+	return re.execGo("RunGo", g, payload, cpu0)
 }
 
 // goStepInput checks the run of RunGo (or RunGoStart) and, when checkPayload, the
-// payload. RunGoStart checks and copies the payload on its goroutine instead: on the
-// caller's thread, validating 256 KB took milliseconds, and a megabyte copy can be made
-// to assist the garbage collector for as long.
-func goStepInput(fn string, run int, payload string, checkPayload bool) (*runEntry, []byte, error) {
+// payload. RunGoStart checks the payload on its goroutine instead: on the caller's
+// thread, validating 256 KB took milliseconds. The payload is used as it is, never
+// copied: gopy already made the Go string, and the decoded tree's strings are substrings
+// of it (core.NewPayloadText).
+func goStepInput(fn string, run int, payload string, checkPayload bool) (*runEntry, error) {
 	re, err := st.run(fn, run)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	if jobPending(run) {
-		return nil, nil, fmt.Errorf("%s: run %d: its go step was started with RunGoStart: call RunGoFinish", fn, run)
+		return nil, fmt.Errorf("%s: run %d: its go step was started with RunGoStart: call RunGoFinish", fn, run)
 	}
 	if !checkPayload {
-		return re, nil, nil
+		return re, nil
 	}
-	raw := []byte(payload)
-	if err := checkJSON(fn, run, raw); err != nil {
-		return nil, nil, err
+	if err := checkJSON(fn, run, payload); err != nil {
+		return nil, err
 	}
-	return re, raw, nil
+	return re, nil
 }
 
-func checkJSON(fn string, run int, raw []byte) error {
-	if !wirejson.Valid(raw) {
-		return fmt.Errorf("%s: run %d: payload: invalid JSON %s", fn, run, clip(string(raw)))
+func checkJSON(fn string, run int, raw string) error {
+	if !wirejson.ValidText(raw) {
+		return fmt.Errorf("%s: run %d: payload: invalid JSON %s", fn, run, clip(raw))
 	}
 	return nil
 }
 
-// execGo runs the Go plugins of the pending go step g (re.mu held) and answers the next
-// step with their effects.
-func (re *runEntry) execGo(fn string, g *core.GoStep, raw []byte) (string, error) {
+// execGo runs the Go plugins of the pending go step g (re.mu held) on the payload JSON
+// raw and answers the next step with their effects. cpu0 is threadCPU at the start of a
+// call on the caller's thread (RunGo), -1 off it.
+func (re *runEntry) execGo(fn string, g *core.GoStep, raw string, cpu0 int64) (string, error) {
 	cost := re.goStepCost(g.Indices[0])
 	start := time.Now()
 	eff := core.GoEffects{In: re.goIn}
 	re.goIn = nil
-	step, err := core.ExecGo(re.rc.get(), re.run, core.NewPayloadJSON(raw), &eff)
+	re.goLen = len(raw)
+	step, err := core.ExecGo(re.rc.get(), re.run, core.NewPayloadText(raw), &eff)
 	if err != nil {
 		return "", fmt.Errorf("%s: run %d: %w", fn, re.id, err)
 	}
 	// Measured whether it ran on the loop or off it: what it would cost the loop next time.
-	defer func() { cost.Observe(len(raw), int64(time.Since(start))) }()
+	// On the loop, a step whose wall time reached cpuCheckFrom counts the CPU time its
+	// thread spent when that is less (as observeOnLoop does for direct calls): a step
+	// whose thread the OS descheduled did not stall the loop by its own work, and must
+	// not send the plan's next steps off the loop (~150 µs more latency each).
+	defer func() { cost.Observe(len(raw), int64(onLoopCost(cpu0, start))) }()
 	for i, v := range eff.Violations {
 		if re.viols == nil {
 			re.viols = map[int]*core.Violation{}

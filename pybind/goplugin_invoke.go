@@ -17,9 +17,9 @@ import (
 // goCallPlugin runs the plugin; the duration is the call's alone (the outcome's). The
 // callers measure the whole crossing into the plugin's off-loop estimate as they return,
 // after their answer carried the threshold from the calls before.
-func goCallPlugin(ctx context.Context, fn string, p *goPluginEntry, hook string, raw []byte, pc *core.PluginContext, timeout time.Duration) (*core.Result, int64, error) {
+func goCallPlugin(ctx context.Context, fn string, p *goPluginEntry, hook string, raw string, pc *core.PluginContext, timeout time.Duration) (*core.Result, int64, error) {
 	start := time.Now()
-	res, err := core.CallPlugin(ctx, p.plugin, hook, core.NewPayloadJSON(raw), pc, timeout)
+	res, err := core.CallPlugin(ctx, p.plugin, hook, core.NewPayloadText(raw), pc, timeout)
 	dur := int64(time.Since(start))
 	if err != nil {
 		return nil, dur, fmt.Errorf("%s: plugin %q: %w", fn, p.name, err)
@@ -166,11 +166,18 @@ var cpuCheckFrom = loopBudget / 2
 // off-loop estimate: its wall time, or its CPU time when that is less and the wall time
 // reached cpuCheckFrom (cpu0: threadCPU at its start).
 func observeOnLoop(p *goPluginEntry, n int, cpu0 int64, start time.Time) {
+	p.cost.Observe(n, int64(onLoopCost(cpu0, start)))
+}
+
+// onLoopCost is the cost of work that started at start: its wall time, or, when that
+// reached cpuCheckFrom and cpu0 ≥ 0 (threadCPU at the start, on the caller's thread),
+// the CPU time the thread spent since if that is less.
+func onLoopCost(cpu0 int64, start time.Time) time.Duration {
 	cost := time.Since(start)
 	if cost >= cpuCheckFrom && cpu0 >= 0 {
 		if cpu1 := threadCPU(); cpu1 >= cpu0 && time.Duration(cpu1-cpu0) < cost {
 			cost = time.Duration(cpu1 - cpu0)
 		}
 	}
-	p.cost.Observe(n, int64(cost))
+	return cost
 }

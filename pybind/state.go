@@ -71,9 +71,12 @@ type runEntry struct {
 	// denials: the denial metadata of Go plugins' results, by index (a violation raised
 	// for one of them carries it)
 	denials map[int]map[string]any
-	next  []core.BatchCall // scratch for a call step's "next"
-	rc    runContext       // the parent of its Go plugins' contexts (runctx.go)
-	goIn  *core.GoState    // the pending go step's context state (RunGoContext), nil for none
+	next    []core.BatchCall // scratch for a call step's "next"
+	rc      runContext       // the parent of its Go plugins' contexts (runctx.go)
+	goIn    *core.GoState    // the pending go step's context state (RunGoContext), nil for none
+	// goLen is the length of the payload JSON of the go step being answered: a new
+	// payload the answer carries is about as long (framed sizes its buffer by it).
+	goLen int
 }
 
 func (s *state) newID() int {

@@ -25,9 +25,10 @@ type denyAutomaton struct {
 	word   []int32 // state → index of a word that ends in it (or in a suffix of it), -1
 	// masks (only for newMaskAutomaton): state → OR of the bits of every word that ends
 	// in it or in a suffix of it.
-	masks []uint64
-	fold  bool // case-insensitive: words were folded, ASCII letters share a class
-	words []string
+	masks    []uint64
+	wordBits []uint64 // (newMaskAutomaton) words[i]'s bits, as given
+	fold     bool     // case-insensitive: words were folded, ASCII letters share a class
+	words    []string
 }
 
 // newDenyAutomaton builds the automaton for words (non-empty, as given). With fold, the
@@ -44,7 +45,7 @@ func newMaskAutomaton(words []string, bits []uint64, fold bool) *denyAutomaton {
 }
 
 func buildAutomaton(words []string, bits []uint64, fold bool) *denyAutomaton {
-	a := &denyAutomaton{fold: fold, words: words}
+	a := &denyAutomaton{fold: fold, words: words, wordBits: bits}
 	keys := make([]string, len(words))
 	for i, w := range words {
 		if fold {

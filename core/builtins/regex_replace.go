@@ -91,6 +91,9 @@ type regexReplace struct {
 	// nil with more than 64 rules: each rule then uses its own prefilter.
 	screen *denyAutomaton
 	always uint64 // the rules without literals, which the screen cannot rule out
+	// rescan has the bit of each rule after whose replacement the new text must be
+	// screened again (see screenAfter); a rule without it keeps the candidates it had.
+	rescan uint64
 }
 
 // newRegexScreen builds the combined screen of up to 64 rules.
@@ -133,8 +136,14 @@ func newRegexReplace(spec core.PluginSpec) (core.Plugin, error) {
 	if err := DecodeConfig(spec.Config, &cfg); err != nil {
 		return nil, err
 	}
-	screen, always := newRegexScreen(cfg.rules)
-	return &regexReplace{rules: cfg.rules, screen: screen, always: always}, nil
+	return newRegexReplacePlugin(cfg.rules), nil
+}
+
+// newRegexReplacePlugin builds the plugin of compiled rules: the combined screen and
+// the rules after which it is run again.
+func newRegexReplacePlugin(rules []regexRule) *regexReplace {
+	screen, always := newRegexScreen(rules)
+	return &regexReplace{rules: rules, screen: screen, always: always, rescan: screenAfter(rules, screen)}
 }
 
 // Invoke rewrites the scanned fields; the result carries a modified payload only when
@@ -196,8 +205,11 @@ func (p *regexReplace) apply(ctx context.Context, s string) (string, bool, error
 		if ok {
 			s, changed = r, true
 			// A replacement can create a later rule's literal ("crap"→"crud", then
-			// "crud"→"yikes"): screen the new text for the remaining rules.
-			candidates = p.screen.matchMask(s) | p.always
+			// "crud"→"yikes"): screen the new text for the remaining rules, unless
+			// no later literal can occur in it that did not occur before.
+			if p.rescan&(1<<uint(i)) != 0 {
+				candidates = p.screen.matchMask(s) | p.always
+			}
 		}
 	}
 	return s, changed, nil

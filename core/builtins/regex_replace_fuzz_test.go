@@ -118,14 +118,19 @@ func FuzzRegexReplaceRules(f *testing.F) {
 	f.Add("crap", "crud", "crud", "yikes", `(?i)\bsecret\b`, "[x]", "what crap, SECRET crud")
 	f.Add(`(\w+)@(\w+)`, `\2 at \1`, "at", "@", `\d+`, "#", "bob@acme 42")
 	f.Add("abc", "", "(?i)kelvin", "K", "x+", "y", "\u212aELVIN abcabc xx")
+	// after a literal replacement the screen runs again only when the replacement can
+	// make a later literal: "crud"+"arn" makes "darn", "[filtered]" makes no "damn"
+	f.Add("crap", "crud", "darn", "[filtered]", `\bdamn\b`, "d***", "craparn crap darn damn")
+	f.Add("xx", "", "darn", "!", "yy", "z", "daxxrn")
+	f.Add("a", "D", "(?i)damn", "!", "q", "r", "aamn")
+	f.Add("a", "\u212a", "(?i)kilo", "!", "q", "r", "ailo")
 	f.Fuzz(func(t *testing.T, s1, r1, s2, r2, s3, r3, text string) {
 		words := []regexReplaceWord{{&s1, &r1}, {&s2, &r2}, {&s3, &r3}}
 		cfg := regexReplaceConfig{Words: words}
 		if cfg.Validate() != nil {
 			return
 		}
-		screen, always := newRegexScreen(cfg.rules)
-		p := &regexReplace{rules: cfg.rules, screen: screen, always: always}
+		p := newRegexReplacePlugin(cfg.rules)
 		got, _, err := p.apply(context.Background(), text)
 		if err != nil {
 			t.Fatal(err)

@@ -38,6 +38,32 @@ func Decode(doc []byte) (any, error) {
 	return v, nil
 }
 
+// DecodeText is Decode of a document held in a string: the tree's strings are
+// substrings of doc itself (strings are immutable), so decoding makes no copy of the
+// text. A tree that keeps one of them keeps the whole document alive.
+func DecodeText(doc string) (any, error) {
+	d := treeDecoder{s: doc, keep: true}
+	v, err := d.document()
+	if err != nil {
+		var want any
+		if jerr := json.Unmarshal([]byte(doc), &want); jerr != nil {
+			return nil, jerr
+		}
+		return want, nil // unreachable unless the decoders disagree: see Decode
+	}
+	return v, nil
+}
+
+// ValidText is Valid of a document held in a string.
+func ValidText(doc string) bool {
+	if doc == "" {
+		return false
+	}
+	d := treeDecoder{s: doc}
+	_, err := d.document()
+	return err == nil
+}
+
 // Valid reports whether doc is one valid JSON document, as json.Valid does (numbers
 // beyond float64's range are valid JSON; decoding them into a tree fails, exactly as
 // with encoding/json), without allocating.

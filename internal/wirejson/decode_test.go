@@ -47,6 +47,16 @@ func checkDecodeLikeEncodingJSON(t *testing.T, doc []byte) {
 	_, fastErr := d.document()
 	assert.Equal(t, wantErr == nil, fastErr == nil, "fast decoder on %q", doc)
 	assert.Equal(t, json.Valid(doc), Valid(doc), "Valid(%q)", doc)
+	assert.Equal(t, json.Valid(doc), ValidText(string(doc)), "ValidText(%q)", doc)
+	// DecodeText answers what Decode answers, error texts included.
+	gotText, errText := DecodeText(string(doc))
+	if err != nil {
+		require.Error(t, errText, "DecodeText(%q)", doc)
+		assert.Equal(t, err.Error(), errText.Error(), "DecodeText(%q)", doc)
+	} else {
+		require.NoError(t, errText, "DecodeText(%q)", doc)
+		require.True(t, reflect.DeepEqual(got, gotText), "DecodeText(%q):\nwant %#v\n got %#v", doc, got, gotText)
+	}
 	// SkipValue validates as json.Valid does (it has no range check either).
 	end, serr := SkipValue(doc, SkipSpace(doc, 0))
 	assert.Equal(t, json.Valid(doc), serr == nil && SkipSpace(doc, end) == len(doc), "SkipValue(%q)", doc)

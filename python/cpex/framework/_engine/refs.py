@@ -8,6 +8,7 @@ from typing import Any, Optional
 
 from cpex.framework._engine import wire
 from cpex.framework._engine.payload import _clamp64, _dumps
+from cpex.framework._engine.sizefact import str_len
 from cpex.framework.models import (
     GlobalContext,
 )
@@ -124,7 +125,7 @@ def _facts(
     for attr, how in plan["size"]:
         value = getattr(payload, attr, None)
         if value:
-            n = sum(map(len, map(str, value.values()))) if how == "values" else len(str(value))
+            n = sum(map(str_len, value.values())) if how == "values" else str_len(value)
             size = [attr, n]
             break
     return {

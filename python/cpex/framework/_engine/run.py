@@ -168,8 +168,14 @@ class _Run:
                     doc = go_context(gc, self.local_contexts, self.hook_refs, step["i"], self.extensions, readers)
                     if doc is not None:
                         wire.run_go_context(self.id, doc)
-                head, frame = wire.split_frames(await self._go(text, step.get("async")))
+                answer, off_loop = await self._go(text, step.get("async"))
+                head, frame = wire.split_frames(answer)
                 step = _loads(head)
+                if off_loop and frame is not None:
+                    # Work long enough to leave the loop: the new payload's validation
+                    # (_effects, ~0.2 ms a megabyte) takes a loop turn of its own rather
+                    # than adding to the answer's decoding (bench/loopstall.py).
+                    await asyncio.sleep(0)
             elif op == "concurrent":
                 step = await self._concurrent(step)
             elif op == "done":
@@ -185,17 +191,21 @@ class _Run:
             else:
                 raise RuntimeError(f"cpex: unknown step from the core: {op!r}")
 
-    async def _go(self, payload: str, off_loop_from: Optional[int]) -> str:
-        """RunGo's answer; off the event loop when the core says the work is long (its
-        ``async`` length, docs/protocol.md). A cancelled wait is dropped by RunAbort."""
+    async def _go(self, payload: str, off_loop_from: Optional[int]) -> tuple[str, bool]:
+        """RunGo's answer, and whether it was made off the event loop: when the core says
+        the work is long (its ``async`` length, docs/protocol.md). A cancelled wait is
+        dropped by RunAbort."""
         if off_loop_from is not None and len(payload) >= off_loop_from and _gowait.enabled:
+            # The size fact, RunStart and the payload's JSON came before: RunGoStart
+            # (gopy's copy of the payload) gets a loop turn of its own.
+            await asyncio.sleep(0)
             run_id = self.id
             answer = await _gowait.run_off_loop(
                 lambda fd: wire.run_go_start(run_id, payload, fd), lambda: wire.run_go_finish(run_id)
             )
             if answer is not None:
-                return answer
-        return wire.run_go(self.id, payload)
+                return answer, True
+        return wire.run_go(self.id, payload), False
 
     def _effective(self) -> Any:
         return self.current if self.current is not None else self.payload
