@@ -376,30 +376,49 @@ class _Run:
         returned and its duration kept in ``plain_dur`` (RunReportPlain carries it); any
         other outcome is returned as the JSON RunReport reads."""
         i = step["i"]
-        ref = self.hook_refs[i].plugin_ref
+        href = self.hook_refs[i]
         ctx = self._context(i)
         target = self.current if self.current is not None else self.payload
-        inp = self._isolated(target) if self.single_context is None else target
-        call = await self._invoke(i, inp, ctx, step["timeout"], bool(step.get("span")))
+        inp = target
+        if self.single_context is None and (self.isolate or isinstance(target, RootModel)):
+            inp = self._isolated(target)
+        if step.get("span"):
+            call = await self._invoke(i, inp, ctx, step["timeout"], True)
+        else:
+            # _invoke without a span, inlined: one coroutine frame less per plugin call
+            call = _Call()
+            self.calls[i] = call
+            begin(call, href, inp, ctx, self.extensions)
+            if call.pending is not None:
+                await finish(call, step["timeout"])
+        result = call.result
         ret: Optional[_Ret] = None
-        if call.result is not None and self._after_return(call, ctx, ref, step["merge"], step["meta"]):
-            result = call.result
+        if result is not None and self._after_return(call, ctx, href.plugin_ref, step["merge"], step["meta"]):
             modified = result.modified_payload
             self.candidate = modified
             if modified is not None:
                 ret = self._returned(step["diff"], inp, modified)
                 self.candidate_base = target or inp
             self.candidate_ext = result.modified_extensions
-        # plain: the core's answer is known to be "call the next listed plugin, commit
-        # nothing" (core.Outcome.Plain checks the same fields again on replay)
-        self.plain = _is_plain(call.result, ret)
-        if self.plain:
+        # plain (_is_plain, inlined): the core's answer is known to be "call the next
+        # listed plugin, commit nothing" (core.Outcome.Plain checks the same fields again)
+        result = call.result  # None when _after_return turned the call into an error
+        if (
+            ret is None
+            and result is not None
+            and result.continue_processing
+            and result.violation is None
+            and result.modified_extensions is None
+            and not result.retry_delay_ms
+        ):
+            self.plain = True
             self.plain_dur = call.duration
             if self.single_context is None:
                 # no later step names a plain call (only a violation, an error or a single
                 # run's call): let its result go now rather than when the run ends
                 del self.calls[i]
             return None
+        self.plain = False
         return self._outcome(i, call, ret)
 
     async def _calls(self, step: dict[str, Any]) -> str:
@@ -610,7 +629,7 @@ class _Run:
             "continue_processing": step["cont"],
             "modified_payload": self.current if step["payload"] else None,
             "modified_extensions": self.current_ext if step["ext"] else None,
-            "violation": self._violation(step),
+            "violation": self._violation(step) if (step["viol"] >= 0 or step.get("violation")) else None,
             "metadata": metadata,
             # the chain result carries no denial metrics (only a plugin's own result does)
             "denial_metadata": None,
