@@ -455,7 +455,8 @@ class _Run:
         timeout = step["timeout"]
         span = bool(step.get("span"))
         # Completions are reported in the order the calls finished (docs/protocol.md), as
-        # upstream consumes asyncio.as_completed (asyncio.wait's `done` is a set: no order).
+        # upstream consumes asyncio.as_completed (asyncio.wait's `done` is a set: no order):
+        # each call records its own completion as it ends (_concurrent_one).
         finished = _Finished()
         # the core's bound: it sends none when the bound is at least the phase's size,
         # which never makes a call wait
@@ -465,21 +466,21 @@ class _Run:
         # that is current when a hook starts them, so a first step run here and continued in
         # a task would have its deadline cancel the caller instead.
         for i, ctx, inp in zip(indices, contexts, inputs, strict=True):
-            self._track(asyncio.ensure_future(self._concurrent_one(i, ctx, inp, timeout, sem, span)), finished)
+            self.pending.add(asyncio.ensure_future(self._concurrent_one(i, ctx, inp, timeout, sem, span, finished)))
         while self.pending:
-            task = await finished.next()
+            task, done = await finished.next()
             self.pending.discard(task)
-            i, call, ret = task.result()
+            if isinstance(done, BaseException):
+                if task.done():
+                    task.exception()  # retrieved: re-raised below, not logged by asyncio as well
+                raise done
+            i, call, ret = done
             reply = _loads(self._report(i, call, ret))
             if reply["op"] != "next":
                 return reply
             if "logs" in reply:
                 _emit_logs(reply)
         raise RuntimeError("cpex: the core did not end the concurrent phase")
-
-    def _track(self, task: asyncio.Future[_Done], finished: _Finished) -> None:
-        task.add_done_callback(finished)
-        self.pending.add(task)
 
     def _concurrent_result(self, i: int, call: _Call, ctx: PluginContext) -> Optional[_Ret]:
         """What a concurrent call's completion does with its result (merge, metadata)."""
@@ -498,14 +499,31 @@ class _Run:
         return wire.run_report(self.id, self._outcome(i, call, ret))
 
     async def _concurrent_one(
-        self, i: int, ctx: PluginContext, inp: Any, timeout: float, sem: Optional[asyncio.Semaphore], span: bool
+        self,
+        i: int,
+        ctx: PluginContext,
+        inp: Any,
+        timeout: float,
+        sem: Optional[asyncio.Semaphore],
+        span: bool,
+        finished: _Finished,
     ) -> _Done:
-        if sem is not None:
-            async with sem:
+        """One call of a concurrent phase, in its own task; it records its completion in
+        ``finished`` itself, the moment it ends: the driver wakes one loop turn after the
+        last completion, with no done callback in between."""
+        task = asyncio.current_task()
+        try:
+            if sem is not None:
+                async with sem:
+                    call = await self._invoke(i, inp, ctx, timeout, span)
+            else:
                 call = await self._invoke(i, inp, ctx, timeout, span)
-        else:
-            call = await self._invoke(i, inp, ctx, timeout, span)
-        return i, call, self._concurrent_result(i, call, ctx)
+            done = i, call, self._concurrent_result(i, call, ctx)
+        except BaseException as exc:
+            finished.add(task, exc)
+            raise
+        finished.add(task, done)
+        return done
 
     async def _cancel_pending(self) -> None:
         pending, self.pending = self.pending, set()
