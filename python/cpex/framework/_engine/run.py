@@ -600,8 +600,9 @@ class _Run:
         if call.exc is None:
             if count:  # metrics on: the core counts the task (its result is ignored)
                 try:
+                    # the outcome's JSON, formatted directly (two ints)
                     wire.executor_faf_done(self.executor._core(), core_ref_id(ref), self.hook,
-                                           _dumps({"i": i, "st": "ok", "dur": call.duration}))
+                                           f'{{"i":{i},"st":"ok","dur":{call.duration}}}')
                 except Exception:
                     logger.exception("cpex: could not report a fire-and-forget task of %s to the core", ref.name)
             return None
@@ -647,7 +648,7 @@ class _Run:
             "continue_processing": step["cont"],
             "modified_payload": self.current if step["payload"] else None,
             "modified_extensions": self.current_ext if step["ext"] else None,
-            "violation": self._violation(step) if (step["viol"] >= 0 or step.get("violation")) else None,
+            "violation": self._violation(step) if (step.get("viol", -1) >= 0 or step.get("violation")) else None,
             "metadata": metadata,
             # the chain result carries no denial metrics (only a plugin's own result does)
             "denial_metadata": None,
