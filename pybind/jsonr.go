@@ -35,6 +35,15 @@ func unquote(raw []byte) (string, error) { return wirejson.Unquote(raw, wirejson
 
 func isNull(v []byte) bool { return len(v) == 4 && string(v) == "null" }
 
+// stringOrNull: a string, or "" for null (no pointer to allocate where null and "" mean
+// the same to the caller).
+func stringOrNull(v []byte) (string, error) {
+	if isNull(v) {
+		return "", nil
+	}
+	return unquote(v)
+}
+
 // optString: a string or null.
 func optString(v []byte) (*string, error) {
 	if isNull(v) {

@@ -158,10 +158,7 @@ func parseFacts(fn, doc string) (*core.Facts, *factsDoc, error) {
 		var err error
 		switch string(key) {
 		case "rid":
-			var s *string
-			if s, err = optString(v); err == nil && s != nil {
-				f.RequestID = *s
-			}
+			f.RequestID, err = stringOrNull(v)
 		case "server_id":
 			f.ServerID, err = optString(v)
 		case "tenant_id":
@@ -169,16 +166,16 @@ func parseFacts(fn, doc string) (*core.Facts, *factsDoc, error) {
 		case "content_type":
 			f.ContentType, err = optString(v)
 		case "hook", "htext":
-			var s *string
-			if s, err = optString(v); err == nil && s != nil {
-				f.Hook = *s
+			var s string
+			if s, err = stringOrNull(v); err == nil && !isNull(v) {
+				f.Hook = s
 			}
 		case "user":
 			return parseUser(fn, v, f)
 		case "match":
-			var s *string
-			if s, err = optString(v); err == nil && s != nil && *s != "" {
-				f.Match, f.HasMatch = *s, true
+			var s string
+			if s, err = stringOrNull(v); err == nil && s != "" {
+				f.Match, f.HasMatch = s, true
 			}
 		case "size":
 			return parseSize(fn, v, f)
@@ -217,15 +214,23 @@ func parseSize(fn string, v []byte, f *core.Facts) error {
 	if isNull(v) {
 		return nil
 	}
-	var items [][]byte
-	if err := eachElement(v, func(e []byte) error { items = append(items, e); return nil }); err != nil {
+	// at most two items are kept (a fixed array: no slice per run); more is an error
+	var items [2][]byte
+	count := 0
+	if err := eachElement(v, func(e []byte) error {
+		if count < len(items) {
+			items[count] = e
+		}
+		count++
+		return nil
+	}); err != nil {
 		return fmt.Errorf("%s: facts.size: want [attr, n] or null, got %s", fn, clip(string(v)))
 	}
-	if len(items) == 0 {
+	if count == 0 {
 		return nil
 	}
-	if len(items) != 2 {
-		return fmt.Errorf("%s: facts.size: want [attr, n] or null, got %d items", fn, len(items))
+	if count != 2 {
+		return fmt.Errorf("%s: facts.size: want [attr, n] or null, got %d items", fn, count)
 	}
 	attr, err := unquoteBytes(items[0])
 	if err != nil || (string(attr) != "args" && string(attr) != "result") {

@@ -356,10 +356,21 @@ class PluginManager:
         # keyword call, as upstream: tests patch this method with hook_type= stand-ins
         hook_refs = self._registry.get_hook_refs_for_hook(hook_type=hook_type)
         executor = self._get_executor()  # a seam upstream callers patch
-        if not hook_refs and "execute" not in executor.__dict__ and type(executor).execute is _EXECUTE:
-            # What execute answers for an empty chain, without a coroutine frame. Only when
-            # execute is ours: an executor whose execute was patched or overridden gets called.
-            return empty_chain_result(), None
+        if "execute" not in executor.__dict__ and type(executor).execute is _EXECUTE:
+            # What execute does, without its coroutine frame. Only when execute is ours: an
+            # executor whose execute was patched or overridden gets called.
+            if not hook_refs:
+                return empty_chain_result(), None
+            return await executor._run(
+                hook_refs,
+                payload,
+                global_context,
+                _hook_name(hook_type),
+                local_contexts,
+                violations_as_exceptions,
+                extensions,
+                _pool_size(settings.execution_pool),
+            )
         return await executor.execute(
             hook_refs,
             payload,

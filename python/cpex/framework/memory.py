@@ -428,7 +428,7 @@ def wrap_payload_for_isolation(payload: _T) -> _T:
             wrapped: Any = CopyOnWriteDict(value)
         elif kind is list:
             wrapped = CopyOnWriteList(value)
-        elif _shared(value):
+        elif value is None or isinstance(value, _SHARED_TYPES):  # _shared, inlined (per plugin call)
             continue
         else:
             wrapped = _wrap_value(value)

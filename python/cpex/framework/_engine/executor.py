@@ -222,11 +222,14 @@ class CoreExecutor:
         pool: int,
     ) -> tuple[PluginResult, Optional[PluginContextTable]]:
         plan = self._plan(hook, hook_refs)
-        trace_id = self._trace_id()
+        # _trace_id, inlined (once per run)
+        trace_id = (current_trace_id.get() or None) if self.observability else None
         facts = _facts(plan, payload, global_context, pool, vexc, trace_id is not None, extensions is not None)
         # Upstream names the hook in "<hook> blocked by plugin ..." by formatting the
         # HookRef's name: a ref built with a str-enum member reads "PromptHookType.X".
-        htext = f"{hook_refs[0].name}"
+        htext = hook_refs[0].name
+        if type(htext) is not str:
+            htext = f"{htext}"
         if htext != hook:
             facts["htext"] = htext
         run = _Run(self, hook_refs, payload, global_context, hook, local_contexts, extensions, plan, trace_id, pool)

@@ -114,7 +114,9 @@ def user_fact(user: Any) -> Any:
 def _facts(
     plan: dict[str, Any], payload: Any, gc: GlobalContext, pool: int, vexc: bool, trace: bool, ext: bool
 ) -> dict[str, Any]:
-    user = user_fact(gc.user)
+    user = gc.user
+    if user is not None and type(user) is not str:  # a str or None crosses as itself
+        user = user_fact(user)
     match = None
     field = plan["match"]
     if field:

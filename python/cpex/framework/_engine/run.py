@@ -386,30 +386,49 @@ class _Run:
         returned and its duration kept in ``plain_dur`` (RunReportPlain carries it); any
         other outcome is returned as the JSON RunReport reads."""
         i = step["i"]
-        ref = self.hook_refs[i].plugin_ref
+        href = self.hook_refs[i]
         ctx = self._context(i)
         target = self.current if self.current is not None else self.payload
-        inp = self._isolated(target) if self.single_context is None else target
-        call = await self._invoke(i, inp, ctx, step["timeout"], bool(step.get("span")))
+        inp = target
+        if self.single_context is None and (self.isolate or isinstance(target, RootModel)):
+            inp = self._isolated(target)
+        if step.get("span"):
+            call = await self._invoke(i, inp, ctx, step["timeout"], True)
+        else:
+            # _invoke without a span, inlined: one coroutine frame less per plugin call
+            call = _Call()
+            self.calls[i] = call
+            begin(call, href, inp, ctx, self.extensions)
+            if call.pending is not None:
+                await finish(call, step["timeout"])
+        result = call.result
         ret: Optional[_Ret] = None
-        if call.result is not None and self._after_return(call, ctx, ref, step["merge"], step["meta"]):
-            result = call.result
+        if result is not None and self._after_return(call, ctx, href.plugin_ref, step["merge"], step["meta"]):
             modified = result.modified_payload
             self.candidate = modified
             if modified is not None:
                 ret = self._returned(step["diff"], inp, modified)
                 self.candidate_base = target or inp
             self.candidate_ext = result.modified_extensions
-        # plain: the core's answer is known to be "call the next listed plugin, commit
-        # nothing" (core.Outcome.Plain checks the same fields again on replay)
-        self.plain = _is_plain(call.result, ret)
-        if self.plain:
+        # plain (_is_plain, inlined): the core's answer is known to be "call the next
+        # listed plugin, commit nothing" (core.Outcome.Plain checks the same fields again)
+        result = call.result  # None when _after_return turned the call into an error
+        if (
+            ret is None
+            and result is not None
+            and result.continue_processing
+            and result.violation is None
+            and result.modified_extensions is None
+            and not result.retry_delay_ms
+        ):
+            self.plain = True
             self.plain_dur = call.duration
             if self.single_context is None:
                 # no later step names a plain call (only a violation, an error or a single
                 # run's call): let its result go now rather than when the run ends
                 del self.calls[i]
             return None
+        self.plain = False
         return self._outcome(i, call, ret)
 
     async def _calls(self, step: dict[str, Any]) -> str:
@@ -446,7 +465,8 @@ class _Run:
         timeout = step["timeout"]
         span = bool(step.get("span"))
         # Completions are reported in the order the calls finished (docs/protocol.md), as
-        # upstream consumes asyncio.as_completed (asyncio.wait's `done` is a set: no order).
+        # upstream consumes asyncio.as_completed (asyncio.wait's `done` is a set: no order):
+        # each call records its own completion as it ends (_concurrent_one).
         finished = _Finished()
         # the core's bound: it sends none when the bound is at least the phase's size,
         # which never makes a call wait
@@ -456,21 +476,21 @@ class _Run:
         # that is current when a hook starts them, so a first step run here and continued in
         # a task would have its deadline cancel the caller instead.
         for i, ctx, inp in zip(indices, contexts, inputs, strict=True):
-            self._track(asyncio.ensure_future(self._concurrent_one(i, ctx, inp, timeout, sem, span)), finished)
+            self.pending.add(asyncio.ensure_future(self._concurrent_one(i, ctx, inp, timeout, sem, span, finished)))
         while self.pending:
-            task = await finished.next()
+            task, done = await finished.next()
             self.pending.discard(task)
-            i, call, ret = task.result()
+            if isinstance(done, BaseException):
+                if task.done():
+                    task.exception()  # retrieved: re-raised below, not logged by asyncio as well
+                raise done
+            i, call, ret = done
             reply = _loads(self._report(i, call, ret))
             if reply["op"] != "next":
                 return reply
             if "logs" in reply:
                 _emit_logs(reply)
         raise RuntimeError("cpex: the core did not end the concurrent phase")
-
-    def _track(self, task: asyncio.Future[_Done], finished: _Finished) -> None:
-        task.add_done_callback(finished)
-        self.pending.add(task)
 
     def _concurrent_result(self, i: int, call: _Call, ctx: PluginContext) -> Optional[_Ret]:
         """What a concurrent call's completion does with its result (merge, metadata)."""
@@ -489,14 +509,31 @@ class _Run:
         return wire.run_report(self.id, self._outcome(i, call, ret))
 
     async def _concurrent_one(
-        self, i: int, ctx: PluginContext, inp: Any, timeout: float, sem: Optional[asyncio.Semaphore], span: bool
+        self,
+        i: int,
+        ctx: PluginContext,
+        inp: Any,
+        timeout: float,
+        sem: Optional[asyncio.Semaphore],
+        span: bool,
+        finished: _Finished,
     ) -> _Done:
-        if sem is not None:
-            async with sem:
+        """One call of a concurrent phase, in its own task; it records its completion in
+        ``finished`` itself, the moment it ends: the driver wakes one loop turn after the
+        last completion, with no done callback in between."""
+        task = asyncio.current_task()
+        try:
+            if sem is not None:
+                async with sem:
+                    call = await self._invoke(i, inp, ctx, timeout, span)
+            else:
                 call = await self._invoke(i, inp, ctx, timeout, span)
-        else:
-            call = await self._invoke(i, inp, ctx, timeout, span)
-        return i, call, self._concurrent_result(i, call, ctx)
+            done = i, call, self._concurrent_result(i, call, ctx)
+        except BaseException as exc:
+            finished.add(task, exc)
+            raise
+        finished.add(task, done)
+        return done
 
     async def _cancel_pending(self) -> None:
         pending, self.pending = self.pending, set()
@@ -573,8 +610,9 @@ class _Run:
         if call.exc is None:
             if count:  # metrics on: the core counts the task (its result is ignored)
                 try:
+                    # the outcome's JSON, formatted directly (two ints)
                     wire.executor_faf_done(self.executor._core(), core_ref_id(ref), self.hook,
-                                           _dumps({"i": i, "st": "ok", "dur": call.duration}))
+                                           f'{{"i":{i},"st":"ok","dur":{call.duration}}}')
                 except Exception:
                     logger.exception("cpex: could not report a fire-and-forget task of %s to the core", ref.name)
             return None
@@ -620,7 +658,7 @@ class _Run:
             "continue_processing": step["cont"],
             "modified_payload": self.current if step["payload"] else None,
             "modified_extensions": self.current_ext if step["ext"] else None,
-            "violation": self._violation(step),
+            "violation": self._violation(step) if (step.get("viol", -1) >= 0 or step.get("violation")) else None,
             "metadata": metadata,
             # the chain result carries no denial metrics (only a plugin's own result does)
             "denial_metadata": None,
