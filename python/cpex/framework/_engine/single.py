@@ -30,7 +30,7 @@ from cpex.framework._engine import wire
 from cpex.framework._engine.invoke import _Call, begin, finish, go_invoke_timeout
 from cpex.framework._engine.payload import _dumps, _loads
 from cpex.framework._engine.refs import core_ref_id
-from cpex.framework._engine.run import _is_plain, _Run
+from cpex.framework._engine.run import _is_plain, _returned_kind, _Run
 from cpex.framework.extensions import Extensions
 from cpex.framework.models import PluginContext, PluginResult
 
@@ -102,10 +102,17 @@ async def run_single(
         except Exception as exc:  # noqa: BLE001 - the plugin's error, as in _Run._after_return
             call.result, call.exc, call.status = None, exc, "error"
             result = None
-    if result is not None and result.modified_payload is None and _is_plain(result, None):
-        if rule.plain_ends:
-            return result
-        answer = wire.run_single_plain(rule.id, call.duration)
+    if result is not None and _is_plain(result, None):
+        modified = result.modified_payload
+        if modified is None:
+            if rule.plain_ends:
+                return result
+            answer = wire.run_single_plain(rule.id, call.duration)
+        else:
+            # a modified payload and nothing else (the header injection, a redaction): the
+            # outcome _Run._outcome would format for it, without a _Run (none is needed
+            # unless the core answers a step to carry out)
+            answer = wire.run_single_report(rule.id, _returned_outcome(payload, modified, call.duration))
         if not answer:
             return result
         run = _single_run(executor, hook_ref, payload, context, extensions, call)
@@ -120,6 +127,16 @@ async def run_single(
             return result
     # the core's final step, carried out as for any single run
     return (await run.drive(_loads(answer)))[0]
+
+
+def _returned_outcome(payload: Any, modified: Any, duration: int) -> str:
+    """RunSingleReport's outcome of a call that returned ``modified`` and nothing else to
+    apply or say: the document _Run._outcome formats for it in a single run (index 0, the
+    kind _Run._returned reports; never the run's current payload, a single run has none;
+    no "chg": the single run's call step asks for no diff)."""
+    kind = _returned_kind(payload, modified)
+    return (f'{{"i":0,"st":"ok","cont":true,"ret":"{kind}","cur":false,"ext":0,"viol":null,'
+            f'"retry":0,"dur":{duration}}}')
 
 
 def _single_run(
