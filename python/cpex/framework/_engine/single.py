@@ -41,15 +41,20 @@ if TYPE_CHECKING:
 class SingleRule:
     """The core's standing answer for single runs of one plugin under one set of facts."""
 
-    __slots__ = ("timeout", "id", "plain_ends")
+    __slots__ = ("timeout", "id", "plain_ends", "go_single")
 
-    def __init__(self, step: dict[str, Any]) -> None:
+    def __init__(self, step: dict[str, Any], go_single: Any) -> None:
         self.timeout: float = step["timeout"]
         self.id: int = step["rule"]
         self.plain_ends: bool = bool(step.get("plain_ends"))
+        # A Go plugin's one-crossing call (_goplugin.py), None for any other hook. Kept
+        # here because a HookRef resolves its handler once, at construction, and a lookup
+        # that misses costs an AttributeError per call (5 k instructions, a tenth of a
+        # pass-through call).
+        self.go_single: Any = go_single
 
 
-def _rule(executor: CoreExecutor, ref_id: int, vexc: bool, hook_name: Any) -> SingleRule:
+def _rule(executor: CoreExecutor, hook_ref: Any, ref_id: int, vexc: bool, hook_name: Any) -> SingleRule:
     # only the violation message reads "hook"; upstream formats the HookRef's name (an
     # f-string: a str-enum member reads "PromptHookType.PROMPT_PRE_FETCH")
     facts = _dumps({"vexc": vexc, "merge": False, "meta": False, "trace": False, "hook": f"{hook_name}"})
@@ -58,7 +63,7 @@ def _rule(executor: CoreExecutor, ref_id: int, vexc: bool, hook_name: Any) -> Si
     # merge, no accumulator, no span. A core answering otherwise is not taken on trust.
     if step.get("op") != "call" or step.get("merge") or step.get("meta") or step.get("span"):
         raise RuntimeError(f"cpex: unexpected single-run call step from the core: {step!r}")
-    rule = SingleRule(step)
+    rule = SingleRule(step, getattr(hook_ref.hook, "go_single", None))
     executor._single_rules[(ref_id, vexc, hook_name)] = rule
     return rule
 
@@ -76,10 +81,10 @@ async def run_single(
     name = hook_ref.name
     rule = executor._single_rules.get((ref_id, vexc, name))
     if rule is None:
-        rule = _rule(executor, ref_id, vexc, name)
+        rule = _rule(executor, hook_ref, ref_id, vexc, name)
     # A Go plugin's hook runs with the core's rule in one crossing (_goplugin.py), unless
     # it answers None (the general path below) or its call raised (reported below).
-    go_single = getattr(hook_ref.hook, "go_single", None)
+    go_single = rule.go_single
     done = go_single(rule, payload, context) if go_single is not None else None
     if done is not None:
         call, step = done
