@@ -96,7 +96,13 @@ async def run_single(
         # a Go plugin's coroutine passes the executor's timeout on to the core
         token = go_invoke_timeout.set(rule.timeout)
         try:
-            call = await _call(hook_ref, payload, context, extensions, rule.timeout)
+            # awaited as every path awaits a hook (invoke.begin, invoke.finish): a hook that
+            # returns without suspending runs as one coroutine step, and the timer is armed
+            # only if it suspends (inline: a coroutine frame less per call)
+            call = _Call()
+            begin(call, hook_ref, payload, context, extensions)
+            if call.pending is not None:
+                await finish(call, rule.timeout)
         finally:
             go_invoke_timeout.reset(token)
     result = call.result
@@ -151,14 +157,3 @@ def _single_run(
     run.single_context = context
     run.calls[0] = call
     return run
-
-
-async def _call(hook_ref: Any, payload: Any, context: PluginContext, extensions: Optional[Extensions], timeout: float) -> _Call:
-    """Awaits the hook with the timeout, as every path does (invoke.begin, invoke.finish):
-    a hook that returns without suspending runs as one coroutine step, and the timer is
-    armed only if it suspends."""
-    call = _Call()
-    begin(call, hook_ref, payload, context, extensions)
-    if call.pending is not None:
-        await finish(call, timeout)
-    return call
