@@ -10,8 +10,10 @@ plugin's own result and nothing else. Then, per call:
 - a plain outcome, when the core said it ends so: no crossing at all (metrics off);
 - a plain outcome otherwise: RunSinglePlain(rule, duration), ints only, no JSON; the core
   decides and counts it, and answers "" for "the plugin's own result" or the final step;
+- a modified payload and nothing else: RunSingleReport(rule, outcome) with the outcome
+  preformatted (_returned_outcome), no _Run built unless the answer is a step;
 - any other outcome: RunSingleReport(rule, outcome), one crossing with the outcome's
-  JSON; its answer is "" too when the run ends with the plugin's own result (a plugin
+  JSON. Both answer "" too when the run ends with the plugin's own result (a plugin
   that modified the payload and let processing go on), else the final step, carried
   out as for any single run (_Run.drive).
 
