@@ -83,7 +83,10 @@ func writeInvokeFrame(w *jw, fn string, p *goPluginEntry, res *core.Result) erro
 // (SingleRule, single.go) in one crossing: the call as GoPluginInvoke makes it, then
 // the engine's single run on its outcome, as RunSinglePlain / RunSingleReport would
 // decide and count it. The answer is GoPluginInvoke's plus "step": null when the run
-// ends with the plugin's own result, else the final step to carry out. A call that
+// ends with the plugin's own result, else the final step to carry out; false when the
+// plugin returned a modified payload: no run is started, the driver validates the
+// payload and reports the call (RunSingleReport), so a payload its model rejects is
+// decided and counted once, as the hook's error. A call that
 // fails (the plugin's error, its timeout, a bad argument) is an error exactly as
 // GoPluginInvoke's, and no run is started: the driver reports it as the outcome of a
 // call that raised (RunSingleReport), as for any hook.
@@ -115,18 +118,25 @@ func GoPluginSingle(rule int, id int, hook string, payload string, facts string)
 	if err := writeInvokeHead(&w, "GoPluginSingle", p, res); err != nil {
 		return "", err
 	}
-	o := singleOutcome(res, dur)
-	step, err := sr.finish("GoPluginSingle", &o)
-	if err != nil {
-		return "", err
-	}
-	w.Raw(`,"step":`)
-	if step == "" {
-		w.Raw("null")
+	if res != nil && res.ModifiedPayload != nil {
+		// The driver validates the payload into its model before anything is decided or
+		// counted: a payload the model rejects is the hook's error, reported (and counted)
+		// once, as on the general path. It reports the call itself (RunSingleReport).
+		w.Raw(`,"step":false}`)
 	} else {
-		w.Raw(step)
+		o := singleOutcome(res, dur)
+		step, err := sr.finish("GoPluginSingle", &o)
+		if err != nil {
+			return "", err
+		}
+		w.Raw(`,"step":`)
+		if step == "" {
+			w.Raw("null")
+		} else {
+			w.Raw(step)
+		}
+		w.Raw("}")
 	}
-	w.Raw("}")
 	if err := writeInvokeFrame(&w, "GoPluginSingle", p, res); err != nil {
 		return "", err
 	}

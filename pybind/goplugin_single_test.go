@@ -60,6 +60,12 @@ func TestGoPluginSingleAnswersAsInvokeThenReport(t *testing.T) {
 					_, wantFrame, _ := strings.Cut(invoked, "\n")
 					_, gotFrame, _ := strings.Cut(single, "\n")
 					assert.Equal(t, wantFrame, gotFrame, "the modified payload frame: %s", name)
+					if got["payload"] == true {
+						// the driver validates the payload, then reports the call itself
+						// (RunSingleReport: want)
+						assert.Equal(t, false, step, "a modified payload: no run yet: %s", name)
+						continue
+					}
 					if want == "" {
 						own++
 						assert.Nil(t, step, "the plugin's own result: %s", name)
@@ -98,6 +104,39 @@ func TestGoPluginSingleCountsEveryCallOnce(t *testing.T) {
 	_, err = GoPluginSingle(rule, goID, "tool_pre_invoke", `{"name":`, `{}`)
 	require.Error(t, err)
 	assert.Equal(t, c.Calls, callsOf(snapshot(t), name, "tool_pre_invoke").Calls)
+}
+
+func TestGoPluginSingleLeavesAModifiedPayloadToTheDriver(t *testing.T) {
+	exec := mustExec(t)
+	_, err := ExecutorMetrics(exec, 1)
+	require.NoError(t, err)
+	goID, err := GoPluginNew(`{"name":"pii","kind":"builtin/pii_filter","hooks":["tool_pre_invoke"],"config":{"detect_email":true}}`)
+	require.NoError(t, err)
+	t.Cleanup(func() { _, _ = GoPluginRelease(goID) })
+	name := t.Name()
+	ref := mustRef(t, name, "sequential", "fail", 1, goID)
+	rule := int(decode(t, must(SingleRule(exec, ref, `{"hook":"tool_pre_invoke"}`)))["rule"].(float64))
+	ans := must(GoPluginSingle(rule, goID, "tool_pre_invoke", `{"name":"t","args":{"q":"mail user@example.com"}}`, `{"timeout":30}`))
+	head, frame, ok := strings.Cut(ans, "\n")
+	require.True(t, ok, "the modified payload frame follows")
+	assert.Contains(t, frame, "[REDACTED]")
+	got := decode(t, head)
+	assert.Equal(t, true, got["payload"])
+	assert.Equal(t, false, got["step"], "no run: the driver validates the payload first")
+	total := func() uint64 {
+		var n uint64
+		if c := callsOf(snapshot(t), name, "tool_pre_invoke"); c != nil {
+			for _, k := range c.Calls {
+				n += k
+			}
+		}
+		return n
+	}
+	assert.Zero(t, total(), "nothing counted before the driver's report")
+	// the driver's report of the validated result is the one count
+	_, err = RunSingleReport(rule, pythonOutcome(got))
+	require.NoError(t, err)
+	assert.Equal(t, uint64(1), total())
 }
 
 func TestGoPluginSingleErrorsAreGoPluginInvokes(t *testing.T) {

@@ -60,7 +60,7 @@ fi
 cleanup() { [ -z "$own_dir" ] || rm -rf "$own_dir"; }
 trap cleanup EXIT
 
-tests=(tests/py/test_models.py tests/py/test_driver_fastpaths.py tests/py/test_pydantic_slots.py)
+tests=(tests/py/test_models.py tests/py/test_driver_fastpaths.py tests/py/test_pydantic_slots.py tests/py/test_fastmodels.py)
 summary=()
 status=0
 for end in lowest highest; do

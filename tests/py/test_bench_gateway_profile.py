@@ -66,6 +66,7 @@ def test_worker_profiles_every_enabled_plugin_and_hook(worker_result: dict[str, 
         for m in hooks.values():
             assert len(m["wall_ns"]) == 30 and min(m["wall_ns"]) > 0
             assert m["gate_ms"] > 0 and m["attributed_us"] > 0
+            assert m["cpu_us"] > 0
 
 
 def test_our_single_plugin_path_never_suspends(worker_result: dict[str, Any]) -> None:
@@ -92,6 +93,7 @@ def test_table_pairs_both_sides(worker_result: dict[str, Any]) -> None:
     merged = gateway_profile._merge([worker_result, worker_result])
     row = merged["plugins"]["SchemaGuard"]["tool_pre_invoke"]
     assert row["wall_p99_us"] >= row["wall_p50_us"] > 0
+    assert row["cpu_us"] == worker_result["plugins"]["SchemaGuard"]["tool_pre_invoke"]["cpu_us"]
     assert merged["chains"]["tool_pre_invoke"]["n"] == 60
     md = gateway_profile._markdown({
         "when": "now", "iterations": 30, "rounds": 2, "config": "c.yaml", "ours_config": "c.yaml",

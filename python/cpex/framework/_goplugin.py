@@ -26,7 +26,8 @@ from cpex.framework.errors import PluginError, PluginViolationError
 from cpex.framework.models import PluginConfig, PluginContext, PluginPayload, PluginResult, PluginViolation
 
 # go_single's answer: the call, and the core's final step for it ("" = the plugin's own
-# result), or None when the core has not seen the call (it raised: report it as usual).
+# result), or None when the core has not decided on the call (it raised, or returned a
+# modified payload the driver validates first): report it as any hook's outcome.
 GoSingle = tuple[_Call, Union[str, dict[str, Any], None]]
 
 
@@ -163,13 +164,17 @@ class GoPlugin(Plugin):
             try:
                 call.result = _result(answer, modified, payload, plugin_name)
             except Exception as exc:  # noqa: BLE001 - a modified payload its model rejects
-                # The core decided on a result Python cannot build: report the call as the
-                # error it is (the general path raises it from the hook the same way).
+                # Report the call as the error it is (the general path raises it from the
+                # hook the same way); the core has not counted it (answer "step": false).
                 call.exc, call.status = exc, _status(exc)
                 call.duration = _monotonic_ns() - start
                 return call, None
             call.duration = _monotonic_ns() - start
             step = answer["step"]
+            if step is False:
+                # a modified payload, now validated: the core has not run the rule on the
+                # call yet; it is reported as any hook's outcome (RunSingleReport)
+                return call, None
             return call, ("" if step is None else step)
 
         run_go_plugin.go_single = go_single  # type: ignore[attr-defined]

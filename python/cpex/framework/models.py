@@ -18,7 +18,7 @@ import tempfile
 from datetime import datetime
 from enum import Enum, StrEnum
 from pathlib import Path
-from typing import Any, Generic, List, Optional, TypeVar, Union
+from typing import TYPE_CHECKING, Any, Generic, List, Optional, TypeVar, Union
 
 import orjson
 from pydantic import (
@@ -33,6 +33,7 @@ from pydantic import (
     model_validator,
 )
 
+from cpex.framework._fastmodels import payload_model_copy
 from cpex.framework.constants import (  # noqa: F401 - URL..UDS: upstream exposes them here too
     CMD,
     CWD,
@@ -1246,3 +1247,8 @@ class PluginPayload(BaseModel):
     """Base class of every hook payload (frozen; nested containers stay mutable)."""
 
     model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+
+    if not TYPE_CHECKING:
+        # plugins copy their payload with an update on every call that modifies it: the
+        # object pydantic's model_copy builds, without its detours (_fastmodels.py)
+        model_copy = payload_model_copy

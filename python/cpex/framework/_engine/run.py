@@ -71,6 +71,15 @@ _Done = tuple[int, _Call, Optional[_Ret]]
 
 logger = logging.getLogger("cpex.framework.manager")
 
+def _returned_kind(inp: Any, modified: Any) -> str:
+    """The kind of a returned modified payload against the plugin's input (outcome "ret")."""
+    if isinstance(modified, BaseModel) and isinstance(modified, type(inp)):
+        return "same"
+    if isinstance(modified, (PluginPayload, dict)):
+        return "payload"
+    return "foreign"
+
+
 class _Run:
     """One hook run: the Python objects the core's steps act on."""
 
@@ -363,12 +372,8 @@ class _Run:
         """The facts of a returned modified payload (docs/protocol.md, outcome "ret"): its
         kind against the input, whether it is the current payload itself, and, when the
         core asks (``diff``), the top-level fields that differ from the input."""
-        cur = modified is self.current
-        if isinstance(modified, BaseModel) and isinstance(modified, type(inp)):
-            return "same", cur, changed_fields(inp, modified) if diff else None
-        if isinstance(modified, (PluginPayload, dict)):
-            return "payload", cur, None
-        return "foreign", cur, None
+        kind = _returned_kind(inp, modified)
+        return kind, modified is self.current, changed_fields(inp, modified) if diff and kind == "same" else None
 
     def _committed(self, accept: Optional[list[str]]) -> Any:
         """What becomes the current payload when the core commits the candidate: the
