@@ -46,6 +46,9 @@ type Run struct {
 	// foreign: the driver runs no Go plugin itself (Start): core answers go steps.
 	foreign bool
 	goIdx   []int // the indices of the pending go step (GoStep.Indices)
+	// callFor is the serial phase step.call was last filled for, plus one (0: none): the
+	// calls of one phase differ only in their index.
+	callFor Phase
 
 	step Step
 }
@@ -212,13 +215,18 @@ func (r *Run) advance() *Step {
 				i := b[r.pos]
 				r.pos++
 				r.waiting = i
+				s.Op = OpCall
+				if r.callFor == r.phase+1 {
+					s.call.Index = i
+					return s
+				}
 				apply := r.plan.Apply
 				if r.phase == PhaseAudit {
 					apply = ApplyNone
 				}
-				s.Op = OpCall
 				s.call = CallStep{Index: i, Timeout: r.opts.timeout, TimeoutText: r.opts.timeoutText,
 					Merge: r.phase != PhaseAudit, Meta: true, Apply: apply, Span: r.facts.Trace, Diff: apply == ApplyPolicy}
+				r.callFor = r.phase + 1
 				return s
 			}
 			r.phase++

@@ -28,14 +28,15 @@ type goDriver struct {
 	candidate *plugin.Payload
 	gctx      *plugin.GlobalContext
 	local     plugin.ContextTable
-	table     plugin.ContextTable
 	meta      map[string]any
 	ext       map[string]any // WithExtensions: every plugin's PluginContext.Extensions
 
-	slots  []ctxSlot // per plan index: table key and a context, built on first use
-	keyed  bool      // the slots' keys are built (only when a table is kept or read)
+	// slots: per plan index, the call's context and its table entry (one slab per run)
+	slots []ctxSlot
+	keyed bool // the slots' keys are built (only when a table is returned or read)
 	// noTable: the caller wants no context table back (WithoutContextTable)
 	noTable bool
+	timeout time.Duration // the run's per-plugin timeout
 	viols  map[int]*plugin.Violation
 	errs   map[int]error
 	chain  string
@@ -47,11 +48,13 @@ type goDriver struct {
 }
 
 // ctxSlot is one plan index's table key (rid + uuid), the context used when the caller
-// passed none for it, and the context.Context of its serial call. The slab is made per
+// passed none for it, the context.Context of its serial call, and the context the
+// returned table holds for it (tab, nil when none was prepared). The slab is made per
 // run, and a plan index is called at most once per run in a serial phase: the call
 // context is never another call's.
 type ctxSlot struct {
 	key string
+	tab *plugin.PluginContext
 	pc  plugin.PluginContext
 	cc  callCtx
 }
@@ -74,6 +77,8 @@ func (m *Manager) drive(ctx context.Context, plan *engine.Plan, payload *plugin.
 	run := &d.r
 	step := m.exec.StartInto(run, plan, &facts)
 	d.run = run
+	d.timeout = m.timeout(run)
+	d.slots = make([]ctxSlot, len(plan.Refs))
 	var err error
 	for {
 		if len(step.Logs) > 0 {
@@ -91,7 +96,8 @@ func (m *Manager) drive(ctx context.Context, plan *engine.Plan, payload *plugin.
 		}
 		switch step.Op {
 		case engine.OpCall:
-			o := d.call(step.Call())
+			var o engine.Outcome
+			d.call(step.Call(), &o)
 			if cerr := ctx.Err(); cerr != nil {
 				return nil, nil, fmt.Errorf("hook %s: %w", plan.Hook, cerr)
 			}
@@ -101,7 +107,7 @@ func (m *Manager) drive(ctx context.Context, plan *engine.Plan, payload *plugin.
 			d.clock = 0
 		case engine.OpDone:
 			res := d.done(step)
-			return res, d.table, nil
+			return res, d.contextTable(), nil
 		case engine.OpRaise:
 			return nil, nil, d.raise(step.Raise())
 		default:
@@ -120,7 +126,7 @@ func (m *Manager) drive(ctx context.Context, plan *engine.Plan, payload *plugin.
 func (d *goDriver) reset(m *Manager, ctx context.Context, plan *engine.Plan, payload *plugin.Payload, gctx *plugin.GlobalContext, local plugin.ContextTable) {
 	d.m, d.ctx, d.run, d.plan, d.trace = m, ctx, nil, plan, ""
 	d.original, d.current, d.candidate, d.gctx = payload, nil, nil, gctx
-	d.local, d.table, d.meta, d.slots, d.ext, d.keyed, d.noTable = local, nil, nil, nil, nil, false, false
+	d.local, d.meta, d.slots, d.ext, d.keyed, d.noTable, d.timeout = local, nil, nil, nil, false, false, 0
 	d.viols, d.errs, d.chain, d.hasCSp, d.clock = nil, nil, "", false, 0
 }
 
@@ -142,51 +148,42 @@ func (d *goDriver) effective() *plugin.Payload {
 	return d.original
 }
 
-func (d *goDriver) slot(i int) *ctxSlot {
-	if d.slots == nil {
-		d.slots = make([]ctxSlot, len(d.plan.Refs))
-	}
-	return &d.slots[i]
-}
-
 // key is plugin i's context table key (request id + plugin uuid); all the run's keys
-// are built at once, in one buffer, on first use.
+// are built at once, in one buffer, on first use (the table at the end of the run, or a
+// lookup in the caller's table).
 func (d *goDriver) key(i int) string {
 	if !d.keyed {
-		d.slot(0)
-		rid := d.gctx.RequestID
-		n := 0
-		for _, r := range d.plan.Refs {
-			n += len(rid) + len(r.UUID)
-		}
-		buf := make([]byte, 0, n)
-		for _, r := range d.plan.Refs {
-			buf = append(buf, rid...)
-			buf = append(buf, r.UUID...)
-		}
-		all := unsafe.String(unsafe.SliceData(buf), len(buf)) // buf is never written again
-		at := 0
-		for j, r := range d.plan.Refs {
-			l := len(rid) + len(r.UUID)
-			d.slots[j].key = all[at : at+l]
-			at += l
-		}
-		d.keyed = true
+		d.buildKeys()
 	}
 	return d.slots[i].key
 }
 
+func (d *goDriver) buildKeys() {
+	rid, refs := d.gctx.RequestID, d.plan.Refs
+	buf := make([]byte, 0, len(refs)*len(rid)+d.plan.UUIDBytes())
+	for j, r := range refs {
+		at := len(buf)
+		buf = append(buf, rid...)
+		buf = append(buf, r.UUID...)
+		// a key's bytes are never written again (append writes past them, or moves on to a
+		// new array when the plan's size was short)
+		d.slots[j].key = unsafe.String(unsafe.SliceData(buf[at:]), len(buf)-at)
+	}
+	d.keyed = true
+}
+
 // context prepares plugin i's context (spec §13.2): a snapshot of the shared state and
-// metadata, the caller's context object reused when reuse and the table has one.
+// metadata, the caller's context object reused when reuse and the table has one. The
+// context becomes plugin i's entry of the returned table (contextTable).
 func (d *goDriver) context(i int, reuse bool) *plugin.PluginContext {
-	sl := d.slot(i)
+	sl := &d.slots[i]
 	var pc *plugin.PluginContext
 	if reuse && d.local != nil {
 		pc = d.local[d.key(i)]
 	}
 	if pc == nil {
 		pc = &sl.pc
-		if pc.RequestID != "" || pc.State != nil { // fire-and-forget of a plugin that also ran: a new one
+		if sl.tab == pc { // fire-and-forget of a plugin that also ran: a new one
 			pc = &plugin.PluginContext{}
 		}
 	}
@@ -195,13 +192,38 @@ func (d *goDriver) context(i int, reuse bool) *plugin.PluginContext {
 	pc.GlobalState = copyMap(g.State)
 	pc.Metadata = copyMap(g.Metadata)
 	pc.Extensions = d.ext
-	if !d.noTable {
-		if d.table == nil {
-			d.table = make(plugin.ContextTable, len(d.plan.Refs))
-		}
-		d.table[d.key(i)] = pc
-	}
+	sl.tab = pc
 	return pc
+}
+
+// contextTable is the table the call returns: every context the run prepared, by key
+// (nil with WithoutContextTable). Built once at the end, in one pass, its keys in one
+// buffer: a run that raises never builds it.
+func (d *goDriver) contextTable() plugin.ContextTable {
+	if d.noTable {
+		return nil
+	}
+	slots, refs := d.slots, d.plan.Refs
+	t := make(plugin.ContextTable, len(slots))
+	if d.keyed {
+		for k := range slots {
+			if sl := &slots[k]; sl.tab != nil {
+				t[sl.key] = sl.tab
+			}
+		}
+		return t
+	}
+	rid := d.gctx.RequestID
+	buf := make([]byte, 0, len(refs)*len(rid)+d.plan.UUIDBytes())
+	for k := range slots {
+		if tab := slots[k].tab; tab != nil {
+			at := len(buf)
+			buf = append(buf, rid...)
+			buf = append(buf, refs[k].UUID...)
+			t[unsafe.String(unsafe.SliceData(buf[at:]), len(buf)-at)] = tab // never written again
+		}
+	}
+	return t
 }
 
 func copyMap(m map[string]any) map[string]any {
@@ -272,13 +294,13 @@ func (d *goDriver) noteErr(i int, err error) {
 	d.errs[i] = err
 }
 
-// call runs one serial plugin.
-func (d *goDriver) call(step *engine.CallStep) (o engine.Outcome) {
+// call runs one serial plugin; o (zero) receives its outcome.
+func (d *goDriver) call(step *engine.CallStep, o *engine.Outcome) {
 	i := step.Index
 	ref := d.plan.Refs[i]
 	pc := d.context(i, true)
 	in := d.effective()
-	c := &goCall{ref: ref, hook: d.plan.Hook, in: in, pc: pc, timeout: d.m.timeout(d.run), cc: &d.slot(i).cc,
+	c := &goCall{ref: ref, hook: d.plan.Hook, in: in, pc: pc, timeout: d.timeout, cc: &d.slots[i].cc,
 		start: d.clock, tracer: d.m.tracer}
 	if step.Span && d.trace != "" {
 		c.span = &callSpan{trace: d.trace, observer: d.m.observer, secs: step.Timeout}
@@ -287,7 +309,7 @@ func (d *goDriver) call(step *engine.CallStep) (o engine.Outcome) {
 	if pc.GlobalState != nil || pc.Metadata != nil {
 		c.start = 0 // variable-cost work since the last boundary: not the plugin's
 	}
-	res := callGoAt(d.ctx, c, &o)
+	res := callGoAt(d.ctx, c, o)
 	end := c.end
 	o.Index = i
 	d.clock = 0
@@ -295,7 +317,7 @@ func (d *goDriver) call(step *engine.CallStep) (o engine.Outcome) {
 		if o.Err != nil {
 			d.noteErr(i, o.Err)
 		}
-		return o
+		return
 	}
 	if res == nil {
 		d.clock = end
@@ -311,7 +333,6 @@ func (d *goDriver) call(step *engine.CallStep) (o engine.Outcome) {
 			d.m.emit([]engine.LogEntry{{Level: "warning", Message: msg, Logger: engine.PolicyLogger}})
 		}
 	}
-	return o
 }
 
 type completion struct {
@@ -331,7 +352,7 @@ func (d *goDriver) concurrent(step engine.ConcurrentStep) (*engine.Step, error) 
 	if step.Span && d.trace != "" {
 		span = &callSpan{trace: d.trace, observer: d.m.observer, secs: step.Timeout}
 	}
-	hook, timeout := d.plan.Hook, d.m.timeout(d.run)
+	hook, timeout := d.plan.Hook, d.timeout
 	calls := make([]ownCall, len(indices)) // one allocation for the phase, made here, not on the goroutines
 	for k, i := range indices {
 		calls[k].call = goCall{ref: d.plan.Refs[i], hook: hook, pc: d.context(i, true), timeout: timeout, span: span, tracer: d.m.tracer, cc: &calls[k].cc}
@@ -406,7 +427,8 @@ func (d *goDriver) complete(c completion) {
 // done builds the result and spawns the fire-and-forget plugins.
 func (d *goDriver) done(s *engine.Step) *HookResult {
 	step := s.Done()
-	r := &HookResult{ContinueProcessing: step.Continue, RetryDelayMs: step.Retry, Executions: step.Records, Metadata: d.meta}
+	r := newResult()
+	r.ContinueProcessing, r.RetryDelayMs, r.Executions, r.Metadata = step.Continue, step.Retry, step.Records, d.meta
 	if step.Payload {
 		r.ModifiedPayload = d.current
 	}
@@ -422,9 +444,6 @@ func (d *goDriver) done(s *engine.Step) *HookResult {
 	if len(step.FAF) > 0 {
 		r.Background = d.spawn(step.FAF)
 	}
-	if d.table == nil && !d.noTable {
-		d.table = plugin.ContextTable{}
-	}
 	if s.ChainEnd && d.hasCSp {
 		endSpan(d.m.observer, d.chain, "ok", d.run.ChainEndAttrs())
 	}
@@ -437,7 +456,7 @@ func (d *goDriver) spawn(indices []int) *Background {
 	bg := &Background{}
 	sem := newPool(d.run.Facts().Pool, len(indices))
 	ctx := context.WithoutCancel(d.ctx)
-	timeout := d.m.timeout(d.run)
+	timeout := d.timeout
 	// The tasks outlive the call and d is recycled: they capture only these.
 	m, hook, original := d.m, d.plan.Hook, d.original
 	for _, i := range indices {
