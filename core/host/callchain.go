@@ -30,6 +30,10 @@ type goCall struct {
 	span   *callSpan  // a traced call's per-plugin span, nil for none
 	tracer CallTracer // the manager's CallTracer (core/otelspan), nil for none
 
+	// objectIn: the caller found in an object already (a payload's kind never changes),
+	// so the call skips the check.
+	objectIn bool
+
 	// cc becomes the plugin's context.Context: a zero callCtx of its own, never another
 	// call's (a plugin may keep its ctx), so it lives in the caller's slab, not here: the
 	// host.ExecGo reuses one goCall for a go step's serial calls.
@@ -65,34 +69,36 @@ func callChain(ctx context.Context, c *goCall) (res *plugin.Result, err error) {
 	if c.span != nil {
 		span = c.span.start(c)
 	}
-	deadlineStart(ctx, c)
-	if got := plugin.PayloadNotObject(c.in); got != "" {
+	// The deadline: the plugin's context is a child of ctx with the call's deadline,
+	// cancelled when the call returns. Start and end read the clock once each: the call's
+	// duration and whether its deadline passed come from the same readings. (Written out
+	// here: as functions of their own they were not inlined, two calls per plugin.)
+	if c.start == 0 {
+		c.start = nanotime()
+	}
+	c.cc.init(ctx, c.start, c.timeout)
+	if got := c.notObject(); got != "" {
 		// the plugin never sees a payload that is not an object
 		err = &plugin.PayloadKindError{Plugin: c.ref.Name, Got: got}
 	} else {
 		res, err = invokeRecovered(c)
 	}
-	deadlineEnd(c)
+	c.end = nanotime()
+	c.expired = c.end >= c.cc.own
+	c.cc.release()
 	if c.span != nil {
 		c.span.end(span, c, res, err)
 	}
 	return res, err
 }
 
-// deadlineStart gives the plugin its context: a child of ctx with the call's deadline,
-// cancelled when the call returns (deadlineEnd). Both read the clock: the call's
-// duration and whether its deadline passed come from the same readings.
-func deadlineStart(ctx context.Context, c *goCall) {
-	if c.start == 0 {
-		c.start = nanotime()
+// notObject is plugin.PayloadNotObject of the call's payload, unless the caller already
+// found it an object (objectIn).
+func (c *goCall) notObject() string {
+	if c.objectIn {
+		return ""
 	}
-	c.cc.init(ctx, c.start, c.timeout)
-}
-
-func deadlineEnd(c *goCall) {
-	c.end = nanotime()
-	c.expired = c.end >= c.cc.own
-	c.cc.release()
+	return plugin.PayloadNotObject(c.in)
 }
 
 // invokeRecovered calls the plugin and turns a panic into its error (the deferred

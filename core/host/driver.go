@@ -37,10 +37,13 @@ type goDriver struct {
 	// noTable: the caller wants no context table back (WithoutContextTable)
 	noTable bool
 	timeout time.Duration // the run's per-plugin timeout
-	viols  map[int]*plugin.Violation
-	errs   map[int]error
-	chain  string
-	hasCSp bool
+	// objectIn is the last payload found to be an object (plugin.PayloadNotObject): the
+	// serial calls on it skip the check.
+	objectIn *plugin.Payload
+	viols    map[int]*plugin.Violation
+	errs     map[int]error
+	chain    string
+	hasCSp   bool
 	// clock is the end of the previous serial plugin when only fixed-cost driver work
 	// happened since (no logs, spans, merges, candidates): the next plugin's start, so a
 	// chain reads the clock once per boundary. 0: read it afresh.
@@ -126,7 +129,7 @@ func (m *Manager) drive(ctx context.Context, plan *engine.Plan, payload *plugin.
 func (d *goDriver) reset(m *Manager, ctx context.Context, plan *engine.Plan, payload *plugin.Payload, gctx *plugin.GlobalContext, local plugin.ContextTable) {
 	d.m, d.ctx, d.run, d.plan, d.trace = m, ctx, nil, plan, ""
 	d.original, d.current, d.candidate, d.gctx = payload, nil, nil, gctx
-	d.local, d.meta, d.slots, d.ext, d.keyed, d.noTable, d.timeout = local, nil, nil, nil, false, false, 0
+	d.local, d.meta, d.slots, d.ext, d.keyed, d.noTable, d.timeout, d.objectIn = local, nil, nil, nil, false, false, 0, nil
 	d.viols, d.errs, d.chain, d.hasCSp, d.clock = nil, nil, "", false, 0
 }
 
@@ -189,8 +192,13 @@ func (d *goDriver) context(i int, reuse bool) *plugin.PluginContext {
 	}
 	g := d.gctx
 	pc.RequestID, pc.User, pc.TenantID, pc.ServerID, pc.ContentType = g.RequestID, g.User, g.TenantID, g.ServerID, g.ContentType
-	pc.GlobalState = copyMap(g.State)
-	pc.Metadata = copyMap(g.Metadata)
+	pc.GlobalState, pc.Metadata = nil, nil
+	if len(g.State) > 0 { // tested here: copyMap is not inlined, and most calls have none
+		pc.GlobalState = copyMap(g.State)
+	}
+	if len(g.Metadata) > 0 {
+		pc.Metadata = copyMap(g.Metadata)
+	}
 	pc.Extensions = d.ext
 	sl.tab = pc
 	return pc
@@ -300,8 +308,11 @@ func (d *goDriver) call(step *engine.CallStep, o *engine.Outcome) {
 	ref := d.plan.Refs[i]
 	pc := d.context(i, true)
 	in := d.effective()
+	if in != d.objectIn && plugin.PayloadNotObject(in) == "" {
+		d.objectIn = in
+	}
 	c := &goCall{ref: ref, hook: d.plan.Hook, in: in, pc: pc, timeout: d.timeout, cc: &d.slots[i].cc,
-		start: d.clock, tracer: d.m.tracer}
+		start: d.clock, tracer: d.m.tracer, objectIn: in == d.objectIn}
 	if step.Span && d.trace != "" {
 		c.span = &callSpan{trace: d.trace, observer: d.m.observer, secs: step.Timeout}
 		c.start = 0 // read after the span started: its work is not the plugin's
