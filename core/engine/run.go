@@ -74,10 +74,23 @@ func (e *Executor) Start(plan *Plan, facts *Facts) (*Run, *Step) {
 // StartInto begins a hook call of plan driven by the Go host, which runs every plugin
 // itself (no go steps), in r (the host embeds its Run to save an allocation).
 func (e *Executor) StartInto(r *Run, plan *Plan, facts *Facts) *Step {
-	*r = Run{exec: e, plan: plan, facts: *facts, opts: e.opts.Load(), waiting: -1}
+	r.init(e, plan, facts)
 	r.records = make([]plugin.ExecutionRecord, 0, len(plan.Refs))
 	r.startMetrics()
 	return r.begin()
+}
+
+// init readies r (a new Run, or a finished one a host recycles) for a run of plan,
+// field by field rather than *r = Run{...}: that would also clear the step, a third of
+// the Run, whose header begin clears (reset) and whose parts are written whole when
+// their Op is answered. TestRunInitClearsEveryField keeps this list complete.
+func (r *Run) init(e *Executor, plan *Plan, facts *Facts) {
+	r.exec, r.plan, r.facts, r.opts = e, plan, *facts, e.opts.Load()
+	r.single, r.singleMerge, r.singleMeta = nil, false, false
+	r.phases, r.phase, r.pos, r.waiting, r.pending, r.started = [numPhases][]int{}, 0, 0, -1, nil, false
+	r.records, r.retry, r.decision, r.committed, r.extCommitted = nil, 0, "", false, false
+	r.executed, r.skipped, r.stoppedBy, r.finished = 0, 0, "", false
+	r.pm, r.t0, r.foreign, r.goIdx, r.callFor = nil, 0, false, nil, 0
 }
 
 // StartSingle begins a lone execute_plugin of ref (spec §10.4, §11.5): no filtering, no
