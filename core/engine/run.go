@@ -319,14 +319,18 @@ func (r *Run) ChainEndAttrs() map[string]any {
 
 // Report folds in the outcome of a plugin call and answers with the next step.
 func (r *Run) Report(o *Outcome) (*Step, error) {
-	if r.step.Op == OpGo && !r.finished {
+	// Only a foreign run has go steps (out writes them): a Go host's run skips both.
+	if r.foreign && r.step.Op == OpGo && !r.finished {
 		return nil, fmt.Errorf("%w: a go step is pending (ExecGo), not an outcome", ErrBadOutcome)
 	}
 	s, err := r.report(o)
 	if err != nil {
 		return nil, err
 	}
-	return r.out(s), nil
+	if r.foreign {
+		s = r.out(s)
+	}
+	return s, nil
 }
 
 // report is Report without the go-step rewrite: ExecGo reports its Go plugins' outcomes
@@ -345,7 +349,7 @@ func (r *Run) report(o *Outcome) (*Step, error) {
 		}
 		return r.reportSingle(o), nil
 	}
-	if o.Status > outcomeLast || o.Mod > ModSame || o.Ext > ExtOther || o.Ret.Kind > returnedLast {
+	if o.Mod > ModSame || o.Ext > ExtOther || o.Ret.Kind > returnedLast {
 		return nil, fmt.Errorf("%w: status %d, mod %d, ext %d, ret %d out of range", ErrBadOutcome, o.Status, o.Mod, o.Ext, o.Ret.Kind)
 	}
 	if r.phase == PhaseConcurrent && r.started {

@@ -75,7 +75,8 @@ func (m *Manager) drive(ctx context.Context, plan *engine.Plan, payload *plugin.
 	if m.observer != nil {
 		d.trace = TraceID(ctx)
 	}
-	facts := d.facts(io)
+	var facts engine.Facts
+	d.facts(&facts, io)
 	d.ext, d.noTable = io.ext, io.noTable
 	run := &d.r
 	step := m.exec.StartInto(run, plan, &facts)
@@ -134,14 +135,13 @@ func (d *goDriver) reset(m *Manager, ctx context.Context, plan *engine.Plan, pay
 }
 
 // facts: only what the plan needs is computed (no payload decode otherwise).
-func (d *goDriver) facts(io *invokeOptions) engine.Facts {
+func (d *goDriver) facts(f *engine.Facts, io *invokeOptions) {
 	g := d.gctx
-	f := engine.Facts{RequestID: g.RequestID, Pool: d.m.pool, ViolationsAsErrors: io.vexc, Trace: d.trace != ""}
+	f.RequestID, f.Pool, f.ViolationsAsErrors, f.Trace = g.RequestID, d.m.pool, io.vexc, d.trace != ""
 	if io.pool >= 0 {
 		f.Pool = io.pool
 	}
-	d.plan.PayloadFacts(&f, g, d.original)
-	return f
+	d.plan.PayloadFacts(f, g, d.original)
 }
 
 func (d *goDriver) effective() *plugin.Payload {
