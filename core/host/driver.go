@@ -320,7 +320,12 @@ func (d *goDriver) call(step *engine.CallStep, o *engine.Outcome) {
 	if pc.GlobalState != nil || pc.Metadata != nil {
 		c.start = 0 // variable-cost work since the last boundary: not the plugin's
 	}
-	res := callGoAt(d.ctx, c, o)
+	var res *plugin.Result
+	if c.tracer == nil { // callGoAt, written out: one frame less per plugin
+		res = classifyCall(d.ctx, c, o)
+	} else {
+		res = callTraced(d.ctx, c, o)
+	}
 	end := c.end
 	o.Index = i
 	d.clock = 0
@@ -335,6 +340,9 @@ func (d *goDriver) call(step *engine.CallStep, o *engine.Outcome) {
 		if step.Merge && (pc.GlobalState != nil || pc.Metadata != nil) {
 			d.clock = 0
 		}
+	}
+	if res == nil && (!step.Merge || (pc.GlobalState == nil && pc.Metadata == nil)) {
+		return // nothing to merge or absorb (most calls of a chain of guards)
 	}
 	d.afterReturn(i, res, pc, step.Merge, step.Meta)
 	if res != nil && res.ModifiedPayload != nil {

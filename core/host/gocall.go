@@ -27,9 +27,13 @@ func callGo(ctx context.Context, t CallTracer, ref *engine.Ref, hook string, in 
 // c.start may hold the clock at the call's start; c.end holds it at the call's end. A
 // call with a tracer runs under the tracer's context and reports its outcome to it.
 func callGoAt(ctx context.Context, c *goCall, o *engine.Outcome) *plugin.Result {
-	if c.tracer == nil {
-		return classifyCall(ctx, c, o)
+	if c.tracer != nil {
+		return callTraced(ctx, c, o)
 	}
+	return classifyCall(ctx, c, o)
+}
+
+func callTraced(ctx context.Context, c *goCall, o *engine.Outcome) *plugin.Result {
 	tctx, end := c.tracer.StartCall(ctx, c.ref, c.hook)
 	res := classifyCall(tctx, c, o)
 	endCall(end, o, res)
