@@ -37,6 +37,10 @@ type goDriver struct {
 	// noTable: the caller wants no context table back (WithoutContextTable)
 	noTable bool
 	timeout time.Duration // the run's per-plugin timeout
+	// inPlugin is the plan index + 1 of the serial plugin running under steps' recover,
+	// 0 when none; callStart is its start on the clock.
+	inPlugin  int
+	callStart int64
 	// objectIn is the last payload found to be an object (plugin.PayloadNotObject): the
 	// serial calls on it skip the check.
 	objectIn *plugin.Payload
@@ -83,7 +87,28 @@ func (m *Manager) drive(ctx context.Context, plan *engine.Plan, payload *plugin.
 	d.run = run
 	d.timeout = m.timeout(run)
 	d.slots = make([]ctxSlot, len(plan.Refs))
-	var err error
+	for {
+		res, table, err, resume := d.steps(step)
+		if resume == nil {
+			return res, table, err
+		}
+		step = resume // a serial plugin panicked: its outcome is reported, go on
+	}
+}
+
+// steps carries out the run's steps from step on. It recovers the panic of a serial
+// plugin (one defer for the whole chain instead of one per call, goCall.guard): the
+// call ends as invokeRecovered would have ended it, and steps returns the step after
+// it in resume. Any other panic is not the plugin's and goes on up.
+func (d *goDriver) steps(step *engine.Step) (_ *HookResult, _ plugin.ContextTable, err error, resume *engine.Step) {
+	defer func() {
+		if d.inPlugin != 0 {
+			if v := recover(); v != nil {
+				resume, err = d.recovered(v)
+			}
+		}
+	}()
+	m, ctx, plan, run := d.m, d.ctx, d.plan, d.run
 	for {
 		if len(step.Logs) > 0 {
 			m.emit(step.Logs)
@@ -103,7 +128,7 @@ func (m *Manager) drive(ctx context.Context, plan *engine.Plan, payload *plugin.
 			var o engine.Outcome
 			d.call(step.Call(), &o)
 			if cerr := ctx.Err(); cerr != nil {
-				return nil, nil, fmt.Errorf("hook %s: %w", plan.Hook, cerr)
+				return nil, nil, fmt.Errorf("hook %s: %w", plan.Hook, cerr), nil
 			}
 			step, err = run.Report(&o)
 		case engine.OpConcurrent:
@@ -111,16 +136,43 @@ func (m *Manager) drive(ctx context.Context, plan *engine.Plan, payload *plugin.
 			d.clock = 0
 		case engine.OpDone:
 			res := d.done(step)
-			return res, d.contextTable(), nil
+			return res, d.contextTable(), nil, nil
 		case engine.OpRaise:
-			return nil, nil, d.raise(step.Raise())
+			return nil, nil, d.raise(step.Raise()), nil
 		default:
-			return nil, nil, fmt.Errorf("hook %s: unexpected step %s", plan.Hook, step.Op)
+			return nil, nil, fmt.Errorf("hook %s: unexpected step %s", plan.Hook, step.Op), nil
 		}
 		if err != nil {
-			return nil, nil, fmt.Errorf("hook %s: %w", plan.Hook, err)
+			return nil, nil, fmt.Errorf("hook %s: %w", plan.Hook, err), nil
 		}
 	}
+}
+
+// recovered ends the serial call in flight, whose plugin panicked with v, as
+// invokeRecovered and classifyCall would have (a panicError, the clock read at its end,
+// its context released), reports it, and answers the next step (nil and the error when
+// the run cannot go on).
+func (d *goDriver) recovered(v any) (*engine.Step, error) {
+	i := d.inPlugin - 1
+	d.inPlugin = 0
+	cc := &d.slots[i].cc
+	end := nanotime()
+	expired := end >= cc.own
+	cc.release()
+	var o engine.Outcome
+	perr := &panicError{value: v}
+	classifyErr(&o, perr, expired)
+	o.DurationNs, o.Index = end-d.callStart, i
+	d.clock = 0
+	d.noteErr(i, perr)
+	if cerr := d.ctx.Err(); cerr != nil {
+		return nil, fmt.Errorf("hook %s: %w", d.plan.Hook, cerr)
+	}
+	next, err := d.run.Report(&o)
+	if err != nil {
+		return nil, fmt.Errorf("hook %s: %w", d.plan.Hook, err)
+	}
+	return next, nil
 }
 
 // reset readies a recycled driver for a call. Field by field, not *d = goDriver{...}:
@@ -131,6 +183,7 @@ func (d *goDriver) reset(m *Manager, ctx context.Context, plan *engine.Plan, pay
 	d.m, d.ctx, d.run, d.plan, d.trace = m, ctx, nil, plan, ""
 	d.original, d.current, d.candidate, d.gctx = payload, nil, nil, gctx
 	d.local, d.meta, d.slots, d.ext, d.keyed, d.noTable, d.timeout, d.objectIn = local, nil, nil, nil, false, false, 0, nil
+	d.inPlugin, d.callStart = 0, 0
 	d.viols, d.errs, d.chain, d.hasCSp, d.clock = nil, nil, "", false, 0
 }
 
@@ -321,10 +374,15 @@ func (d *goDriver) call(step *engine.CallStep, o *engine.Outcome) {
 		c.start = 0 // variable-cost work since the last boundary: not the plugin's
 	}
 	var res *plugin.Result
-	if c.tracer == nil { // callGoAt, written out: one frame less per plugin
+	if c.tracer == nil && c.span == nil {
+		// callGoAt, written out, under steps' recover (goCall.guard)
+		if c.start == 0 {
+			c.start = nanotime()
+		}
+		d.callStart, d.inPlugin, c.guard = c.start, i+1, &d.inPlugin
 		res = classifyCall(d.ctx, c, o)
 	} else {
-		res = callTraced(d.ctx, c, o)
+		res = callGoAt(d.ctx, c, o)
 	}
 	end := c.end
 	o.Index = i

@@ -45,27 +45,7 @@ func classifyCall(ctx context.Context, c *goCall, o *engine.Outcome) *plugin.Res
 	o.DurationNs = c.end - c.start
 	expired := c.expired
 	if err != nil {
-		o.Err = err
-		var pe *plugin.PluginError
-		var ve *plugin.ViolationError
-		switch {
-		case errors.As(err, &ve):
-			o.Status, o.Message = engine.OutcomeViolationError, ve.Message
-			if ve.Violation != nil {
-				o.HasViolation, o.Violation = true, factsOf(ve.Violation)
-			}
-		case expired && (errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled)):
-			o.Status = engine.OutcomeTimeout
-		case errors.As(err, &pe):
-			o.Status, o.Message = engine.OutcomePluginError, pe.Message
-		case errors.Is(err, context.DeadlineExceeded) || errors.Is(err, os.ErrDeadlineExceeded):
-			// A deadline of the plugin's own passed before the executor's (a sub-context,
-			// a connection deadline): the Go form of a Python plugin raising TimeoutError,
-			// which Run treats as the executor's timeout.
-			o.Status, o.Message = engine.OutcomeTimeoutRaised, err.Error()
-		default:
-			o.Status, o.Message = engine.OutcomeError, err.Error()
-		}
+		classifyErr(o, err, expired)
 		return nil
 	}
 	if expired {
@@ -82,6 +62,31 @@ func classifyCall(ctx context.Context, c *goCall, o *engine.Outcome) *plugin.Res
 		}
 	}
 	return res
+}
+
+// classifyErr classifies a call that ended with err (expired: its deadline passed).
+func classifyErr(o *engine.Outcome, err error, expired bool) {
+	o.Err = err
+	var pe *plugin.PluginError
+	var ve *plugin.ViolationError
+	switch {
+	case errors.As(err, &ve):
+		o.Status, o.Message = engine.OutcomeViolationError, ve.Message
+		if ve.Violation != nil {
+			o.HasViolation, o.Violation = true, factsOf(ve.Violation)
+		}
+	case expired && (errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled)):
+		o.Status = engine.OutcomeTimeout
+	case errors.As(err, &pe):
+		o.Status, o.Message = engine.OutcomePluginError, pe.Message
+	case errors.Is(err, context.DeadlineExceeded) || errors.Is(err, os.ErrDeadlineExceeded):
+		// A deadline of the plugin's own passed before the executor's (a sub-context,
+		// a connection deadline): the Go form of a Python plugin raising TimeoutError,
+		// which Run treats as the executor's timeout.
+		o.Status, o.Message = engine.OutcomeTimeoutRaised, err.Error()
+	default:
+		o.Status, o.Message = engine.OutcomeError, err.Error()
+	}
 }
 
 type panicError struct{ value any }
