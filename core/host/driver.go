@@ -118,7 +118,9 @@ func (d *goDriver) steps(step *engine.Step) (_ *HookResult, _ plugin.ContextTabl
 			if step.Commit {
 				d.current = d.candidate
 			}
-			d.candidate = nil
+			if d.candidate != nil { // a pointer write into the pooled driver is a write barrier while the GC marks
+				d.candidate = nil
+			}
 		}
 		if step.ChainSpan && d.trace != "" {
 			d.chain, d.hasCSp = startSpan(m.observer, d.trace, "plugin.hook.invoke", "", "", run.ChainSpanAttrs()), true
