@@ -56,6 +56,7 @@ type Plan struct {
 	staticSkipped int  // refs whose mode is disabled (or unknown)
 	conditional   bool // some ref has conditions
 	hasGo         bool // some ref is a Go plugin
+	uuidBytes     int  // the length of every ref's UUID together
 
 	metrics atomic.Pointer[planMetrics] // its series, set on its first run under metrics
 }
@@ -65,6 +66,9 @@ type Plan struct {
 func NewPlan(hook string, refs []*Ref, fields []string, hasPolicy bool, deny bool) *Plan {
 	ht, _ := LookupHookType(hook)
 	p := &Plan{Hook: hook, Type: ht, Refs: refs}
+	for _, r := range refs {
+		p.uuidBytes += len(r.UUID)
+	}
 	if hasPolicy {
 		p.policy = newPolicy(fields)
 	}
@@ -112,3 +116,7 @@ func (p *Plan) HasPolicy() bool { return p.policy != nil }
 
 // HasGo reports whether some plugin of the plan runs in Go.
 func (p *Plan) HasGo() bool { return p.hasGo }
+
+// UUIDBytes is the length of the UUIDs of every ref together (a host sizes the buffer of
+// its context table keys with it).
+func (p *Plan) UUIDBytes() int { return p.uuidBytes }

@@ -3,6 +3,7 @@ package engine
 import (
 	"reflect"
 	"testing"
+	"unsafe"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -41,5 +42,28 @@ func TestStepPartsFollowTheirOp(t *testing.T) {
 			}
 			assert.PanicsWithError(t, "core: the "+op.String()+" part of a "+other.String()+" step", func() { read(s) })
 		}
+	}
+}
+
+func TestRunInitClearsEveryField(t *testing.T) {
+	var r Run
+	dirty.Fill(t, reflect.ValueOf(&r).Elem())
+	e, plan, facts := NewExecutor(30, PolicyAllow), &Plan{}, &Facts{RequestID: "r1"}
+	r.init(e, plan, facts)
+
+	want := map[string]any{"exec": e, "plan": plan, "facts": *facts, "opts": e.opts.Load(), "waiting": -1}
+	v := reflect.ValueOf(&r).Elem()
+	for i := 0; i < v.NumField(); i++ {
+		name := v.Type().Field(i).Name
+		if name == "step" { // the header is reset's (TestRunResetClearsEveryField), the parts their Op's
+			continue
+		}
+		f := v.Field(i)
+		f = reflect.NewAt(f.Type(), unsafe.Pointer(f.UnsafeAddr())).Elem()
+		if w, ok := want[name]; ok {
+			assert.Equal(t, w, f.Interface(), "field %s", name)
+			continue
+		}
+		assert.True(t, f.IsZero(), "init leaves field %s dirty: %v", name, f.Interface())
 	}
 }

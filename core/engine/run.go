@@ -46,6 +46,9 @@ type Run struct {
 	// foreign: the driver runs no Go plugin itself (Start): core answers go steps.
 	foreign bool
 	goIdx   []int // the indices of the pending go step (GoStep.Indices)
+	// callFor is the serial phase step.call was last filled for, plus one (0: none): the
+	// calls of one phase differ only in their index.
+	callFor Phase
 
 	step Step
 }
@@ -71,10 +74,23 @@ func (e *Executor) Start(plan *Plan, facts *Facts) (*Run, *Step) {
 // StartInto begins a hook call of plan driven by the Go host, which runs every plugin
 // itself (no go steps), in r (the host embeds its Run to save an allocation).
 func (e *Executor) StartInto(r *Run, plan *Plan, facts *Facts) *Step {
-	*r = Run{exec: e, plan: plan, facts: *facts, opts: e.opts.Load(), waiting: -1}
+	r.init(e, plan, facts)
 	r.records = make([]plugin.ExecutionRecord, 0, len(plan.Refs))
 	r.startMetrics()
 	return r.begin()
+}
+
+// init readies r (a new Run, or a finished one a host recycles) for a run of plan,
+// field by field rather than *r = Run{...}: that would also clear the step, a third of
+// the Run, whose header begin clears (reset) and whose parts are written whole when
+// their Op is answered. TestRunInitClearsEveryField keeps this list complete.
+func (r *Run) init(e *Executor, plan *Plan, facts *Facts) {
+	r.exec, r.plan, r.facts, r.opts = e, plan, *facts, e.opts.Load()
+	r.single, r.singleMerge, r.singleMeta = nil, false, false
+	r.phases, r.phase, r.pos, r.waiting, r.pending, r.started = [numPhases][]int{}, 0, 0, -1, nil, false
+	r.records, r.retry, r.decision, r.committed, r.extCommitted = nil, 0, "", false, false
+	r.executed, r.skipped, r.stoppedBy, r.finished = 0, 0, "", false
+	r.pm, r.t0, r.foreign, r.goIdx, r.callFor = nil, 0, false, nil, 0
 }
 
 // StartSingle begins a lone execute_plugin of ref (spec §10.4, §11.5): no filtering, no
@@ -212,13 +228,18 @@ func (r *Run) advance() *Step {
 				i := b[r.pos]
 				r.pos++
 				r.waiting = i
+				s.Op = OpCall
+				if r.callFor == r.phase+1 {
+					s.call.Index = i
+					return s
+				}
 				apply := r.plan.Apply
 				if r.phase == PhaseAudit {
 					apply = ApplyNone
 				}
-				s.Op = OpCall
 				s.call = CallStep{Index: i, Timeout: r.opts.timeout, TimeoutText: r.opts.timeoutText,
 					Merge: r.phase != PhaseAudit, Meta: true, Apply: apply, Span: r.facts.Trace, Diff: apply == ApplyPolicy}
+				r.callFor = r.phase + 1
 				return s
 			}
 			r.phase++
@@ -298,14 +319,18 @@ func (r *Run) ChainEndAttrs() map[string]any {
 
 // Report folds in the outcome of a plugin call and answers with the next step.
 func (r *Run) Report(o *Outcome) (*Step, error) {
-	if r.step.Op == OpGo && !r.finished {
+	// Only a foreign run has go steps (out writes them): a Go host's run skips both.
+	if r.foreign && r.step.Op == OpGo && !r.finished {
 		return nil, fmt.Errorf("%w: a go step is pending (ExecGo), not an outcome", ErrBadOutcome)
 	}
 	s, err := r.report(o)
 	if err != nil {
 		return nil, err
 	}
-	return r.out(s), nil
+	if r.foreign {
+		s = r.out(s)
+	}
+	return s, nil
 }
 
 // report is Report without the go-step rewrite: ExecGo reports its Go plugins' outcomes
@@ -324,7 +349,7 @@ func (r *Run) report(o *Outcome) (*Step, error) {
 		}
 		return r.reportSingle(o), nil
 	}
-	if o.Status > outcomeLast || o.Mod > ModSame || o.Ext > ExtOther || o.Ret.Kind > returnedLast {
+	if o.Mod > ModSame || o.Ext > ExtOther || o.Ret.Kind > returnedLast {
 		return nil, fmt.Errorf("%w: status %d, mod %d, ext %d, ret %d out of range", ErrBadOutcome, o.Status, o.Mod, o.Ext, o.Ret.Kind)
 	}
 	if r.phase == PhaseConcurrent && r.started {

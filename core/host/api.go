@@ -206,8 +206,12 @@ var emptyTable plugin.ContextTable
 // allowResult is the result of a call no plugin is registered for. Every caller gets a
 // value of its own: a HookResult is a plain struct the caller may change (set Metadata,
 // append records), and one shared value would carry one caller's writes into every
-// other caller's result, and race. The cost is one small allocation per such call.
-func allowResult() *HookResult { return &HookResult{ContinueProcessing: true} }
+// other caller's result, and race. It comes from a chunk of results (newResult).
+func allowResult() *HookResult {
+	r := newResult()
+	r.ContinueProcessing = true
+	return r
+}
 
 // InvokeHook runs the plugins registered for hook on payload (upstream invoke_hook).
 // gctx is the request's global context (nil: an empty one); its State and Metadata
@@ -220,14 +224,20 @@ func allowResult() *HookResult { return &HookResult{ContinueProcessing: true} }
 // (ViolationsAsErrors or a plugin that returned one), ErrManagerClosed, and ctx's
 // error when ctx ends between plugins.
 func (m *Manager) InvokeHook(ctx context.Context, hook string, payload *plugin.Payload, gctx *plugin.GlobalContext, local plugin.ContextTable, opts ...InvokeOption) (*HookResult, plugin.ContextTable, error) {
-	set := m.set.Load()
-	if set == nil || set.byHook[hook] == nil {
-		if m.closed.Load() {
-			return nil, nil, ErrManagerClosed
-		}
-		return allowResult(), emptyTable, nil
+	// This frame is kept small for the calls of hooks nobody registered for, which end
+	// here (a gateway makes one per request and hook); invoke does the rest.
+	if set := m.set.Load(); set != nil && set.byHook[hook] != nil {
+		return m.invoke(ctx, hook, payload, gctx, local, opts)
 	}
-	set = m.acquire()
+	if m.closed.Load() {
+		return nil, nil, ErrManagerClosed
+	}
+	return allowResult(), emptyTable, nil
+}
+
+// invoke is InvokeHook of a hook that had plugins when the call came.
+func (m *Manager) invoke(ctx context.Context, hook string, payload *plugin.Payload, gctx *plugin.GlobalContext, local plugin.ContextTable, opts []InvokeOption) (*HookResult, plugin.ContextTable, error) {
+	set := m.acquire()
 	if set == nil {
 		return nil, nil, ErrManagerClosed
 	}

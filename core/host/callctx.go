@@ -156,4 +156,12 @@ func (a *ctxArmed) closeLocked() {
 // release ends the context when the call returned (the cancel of context.WithTimeout):
 // a plugin that kept it sees Canceled from now on, its timer and parent hook are gone.
 // For a call that never asked for Done this is one compare-and-swap.
-func (c *callCtx) release() { c.cancel(ctxCanceled) }
+func (c *callCtx) release() {
+	if c.state.CompareAndSwap(ctxLive, ctxCanceled) {
+		if a := c.lazy.Load(); a != nil {
+			a.mu.Lock()
+			a.closeLocked()
+			a.mu.Unlock()
+		}
+	}
+}

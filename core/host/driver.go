@@ -28,18 +28,26 @@ type goDriver struct {
 	candidate *plugin.Payload
 	gctx      *plugin.GlobalContext
 	local     plugin.ContextTable
-	table     plugin.ContextTable
 	meta      map[string]any
 	ext       map[string]any // WithExtensions: every plugin's PluginContext.Extensions
 
-	slots  []ctxSlot // per plan index: table key and a context, built on first use
-	keyed  bool      // the slots' keys are built (only when a table is kept or read)
+	// slots: per plan index, the call's context and its table entry (one slab per run)
+	slots []ctxSlot
+	keyed bool // the slots' keys are built (only when a table is returned or read)
 	// noTable: the caller wants no context table back (WithoutContextTable)
 	noTable bool
-	viols  map[int]*plugin.Violation
-	errs   map[int]error
-	chain  string
-	hasCSp bool
+	timeout time.Duration // the run's per-plugin timeout
+	// inPlugin is the plan index + 1 of the serial plugin running under steps' recover,
+	// 0 when none; callStart is its start on the clock.
+	inPlugin  int
+	callStart int64
+	// objectIn is the last payload found to be an object (plugin.PayloadNotObject): the
+	// serial calls on it skip the check.
+	objectIn *plugin.Payload
+	viols    map[int]*plugin.Violation
+	errs     map[int]error
+	chain    string
+	hasCSp   bool
 	// clock is the end of the previous serial plugin when only fixed-cost driver work
 	// happened since (no logs, spans, merges, candidates): the next plugin's start, so a
 	// chain reads the clock once per boundary. 0: read it afresh.
@@ -47,11 +55,13 @@ type goDriver struct {
 }
 
 // ctxSlot is one plan index's table key (rid + uuid), the context used when the caller
-// passed none for it, and the context.Context of its serial call. The slab is made per
+// passed none for it, the context.Context of its serial call, and the context the
+// returned table holds for it (tab, nil when none was prepared). The slab is made per
 // run, and a plan index is called at most once per run in a serial phase: the call
 // context is never another call's.
 type ctxSlot struct {
 	key string
+	tab *plugin.PluginContext
 	pc  plugin.PluginContext
 	cc  callCtx
 }
@@ -69,12 +79,36 @@ func (m *Manager) drive(ctx context.Context, plan *engine.Plan, payload *plugin.
 	if m.observer != nil {
 		d.trace = TraceID(ctx)
 	}
-	facts := d.facts(io)
+	var facts engine.Facts
+	d.facts(&facts, io)
 	d.ext, d.noTable = io.ext, io.noTable
 	run := &d.r
 	step := m.exec.StartInto(run, plan, &facts)
 	d.run = run
-	var err error
+	d.timeout = m.timeout(run)
+	d.slots = make([]ctxSlot, len(plan.Refs))
+	for {
+		res, table, err, resume := d.steps(step)
+		if resume == nil {
+			return res, table, err
+		}
+		step = resume // a serial plugin panicked: its outcome is reported, go on
+	}
+}
+
+// steps carries out the run's steps from step on. It recovers the panic of a serial
+// plugin (one defer for the whole chain instead of one per call, goCall.guard): the
+// call ends as invokeRecovered would have ended it, and steps returns the step after
+// it in resume. Any other panic is not the plugin's and goes on up.
+func (d *goDriver) steps(step *engine.Step) (_ *HookResult, _ plugin.ContextTable, err error, resume *engine.Step) {
+	defer func() {
+		if d.inPlugin != 0 {
+			if v := recover(); v != nil {
+				resume, err = d.recovered(v)
+			}
+		}
+	}()
+	m, ctx, plan, run := d.m, d.ctx, d.plan, d.run
 	for {
 		if len(step.Logs) > 0 {
 			m.emit(step.Logs)
@@ -84,16 +118,19 @@ func (m *Manager) drive(ctx context.Context, plan *engine.Plan, payload *plugin.
 			if step.Commit {
 				d.current = d.candidate
 			}
-			d.candidate = nil
+			if d.candidate != nil { // a pointer write into the pooled driver is a write barrier while the GC marks
+				d.candidate = nil
+			}
 		}
 		if step.ChainSpan && d.trace != "" {
 			d.chain, d.hasCSp = startSpan(m.observer, d.trace, "plugin.hook.invoke", "", "", run.ChainSpanAttrs()), true
 		}
 		switch step.Op {
 		case engine.OpCall:
-			o := d.call(step.Call())
+			var o engine.Outcome
+			d.call(step.Call(), &o)
 			if cerr := ctx.Err(); cerr != nil {
-				return nil, nil, fmt.Errorf("hook %s: %w", plan.Hook, cerr)
+				return nil, nil, fmt.Errorf("hook %s: %w", plan.Hook, cerr), nil
 			}
 			step, err = run.Report(&o)
 		case engine.OpConcurrent:
@@ -101,16 +138,43 @@ func (m *Manager) drive(ctx context.Context, plan *engine.Plan, payload *plugin.
 			d.clock = 0
 		case engine.OpDone:
 			res := d.done(step)
-			return res, d.table, nil
+			return res, d.contextTable(), nil, nil
 		case engine.OpRaise:
-			return nil, nil, d.raise(step.Raise())
+			return nil, nil, d.raise(step.Raise()), nil
 		default:
-			return nil, nil, fmt.Errorf("hook %s: unexpected step %s", plan.Hook, step.Op)
+			return nil, nil, fmt.Errorf("hook %s: unexpected step %s", plan.Hook, step.Op), nil
 		}
 		if err != nil {
-			return nil, nil, fmt.Errorf("hook %s: %w", plan.Hook, err)
+			return nil, nil, fmt.Errorf("hook %s: %w", plan.Hook, err), nil
 		}
 	}
+}
+
+// recovered ends the serial call in flight, whose plugin panicked with v, as
+// invokeRecovered and classifyCall would have (a panicError, the clock read at its end,
+// its context released), reports it, and answers the next step (nil and the error when
+// the run cannot go on).
+func (d *goDriver) recovered(v any) (*engine.Step, error) {
+	i := d.inPlugin - 1
+	d.inPlugin = 0
+	cc := &d.slots[i].cc
+	end := nanotime()
+	expired := end >= cc.own
+	cc.release()
+	var o engine.Outcome
+	perr := &panicError{value: v}
+	classifyErr(&o, perr, expired)
+	o.DurationNs, o.Index = end-d.callStart, i
+	d.clock = 0
+	d.noteErr(i, perr)
+	if cerr := d.ctx.Err(); cerr != nil {
+		return nil, fmt.Errorf("hook %s: %w", d.plan.Hook, cerr)
+	}
+	next, err := d.run.Report(&o)
+	if err != nil {
+		return nil, fmt.Errorf("hook %s: %w", d.plan.Hook, err)
+	}
+	return next, nil
 }
 
 // reset readies a recycled driver for a call. Field by field, not *d = goDriver{...}:
@@ -120,19 +184,19 @@ func (m *Manager) drive(ctx context.Context, plan *engine.Plan, payload *plugin.
 func (d *goDriver) reset(m *Manager, ctx context.Context, plan *engine.Plan, payload *plugin.Payload, gctx *plugin.GlobalContext, local plugin.ContextTable) {
 	d.m, d.ctx, d.run, d.plan, d.trace = m, ctx, nil, plan, ""
 	d.original, d.current, d.candidate, d.gctx = payload, nil, nil, gctx
-	d.local, d.table, d.meta, d.slots, d.ext, d.keyed, d.noTable = local, nil, nil, nil, nil, false, false
+	d.local, d.meta, d.slots, d.ext, d.keyed, d.noTable, d.timeout, d.objectIn = local, nil, nil, nil, false, false, 0, nil
+	d.inPlugin, d.callStart = 0, 0
 	d.viols, d.errs, d.chain, d.hasCSp, d.clock = nil, nil, "", false, 0
 }
 
 // facts: only what the plan needs is computed (no payload decode otherwise).
-func (d *goDriver) facts(io *invokeOptions) engine.Facts {
+func (d *goDriver) facts(f *engine.Facts, io *invokeOptions) {
 	g := d.gctx
-	f := engine.Facts{RequestID: g.RequestID, Pool: d.m.pool, ViolationsAsErrors: io.vexc, Trace: d.trace != ""}
+	f.RequestID, f.Pool, f.ViolationsAsErrors, f.Trace = g.RequestID, d.m.pool, io.vexc, d.trace != ""
 	if io.pool >= 0 {
 		f.Pool = io.pool
 	}
-	d.plan.PayloadFacts(&f, g, d.original)
-	return f
+	d.plan.PayloadFacts(f, g, d.original)
 }
 
 func (d *goDriver) effective() *plugin.Payload {
@@ -142,66 +206,87 @@ func (d *goDriver) effective() *plugin.Payload {
 	return d.original
 }
 
-func (d *goDriver) slot(i int) *ctxSlot {
-	if d.slots == nil {
-		d.slots = make([]ctxSlot, len(d.plan.Refs))
-	}
-	return &d.slots[i]
-}
-
 // key is plugin i's context table key (request id + plugin uuid); all the run's keys
-// are built at once, in one buffer, on first use.
+// are built at once, in one buffer, on first use (the table at the end of the run, or a
+// lookup in the caller's table).
 func (d *goDriver) key(i int) string {
 	if !d.keyed {
-		d.slot(0)
-		rid := d.gctx.RequestID
-		n := 0
-		for _, r := range d.plan.Refs {
-			n += len(rid) + len(r.UUID)
-		}
-		buf := make([]byte, 0, n)
-		for _, r := range d.plan.Refs {
-			buf = append(buf, rid...)
-			buf = append(buf, r.UUID...)
-		}
-		all := unsafe.String(unsafe.SliceData(buf), len(buf)) // buf is never written again
-		at := 0
-		for j, r := range d.plan.Refs {
-			l := len(rid) + len(r.UUID)
-			d.slots[j].key = all[at : at+l]
-			at += l
-		}
-		d.keyed = true
+		d.buildKeys()
 	}
 	return d.slots[i].key
 }
 
+func (d *goDriver) buildKeys() {
+	rid, refs := d.gctx.RequestID, d.plan.Refs
+	buf := make([]byte, 0, len(refs)*len(rid)+d.plan.UUIDBytes())
+	for j, r := range refs {
+		at := len(buf)
+		buf = append(buf, rid...)
+		buf = append(buf, r.UUID...)
+		// a key's bytes are never written again (append writes past them, or moves on to a
+		// new array when the plan's size was short)
+		d.slots[j].key = unsafe.String(unsafe.SliceData(buf[at:]), len(buf)-at)
+	}
+	d.keyed = true
+}
+
 // context prepares plugin i's context (spec §13.2): a snapshot of the shared state and
-// metadata, the caller's context object reused when reuse and the table has one.
+// metadata, the caller's context object reused when reuse and the table has one. The
+// context becomes plugin i's entry of the returned table (contextTable).
 func (d *goDriver) context(i int, reuse bool) *plugin.PluginContext {
-	sl := d.slot(i)
+	sl := &d.slots[i]
 	var pc *plugin.PluginContext
 	if reuse && d.local != nil {
 		pc = d.local[d.key(i)]
 	}
 	if pc == nil {
 		pc = &sl.pc
-		if pc.RequestID != "" || pc.State != nil { // fire-and-forget of a plugin that also ran: a new one
+		if sl.tab == pc { // fire-and-forget of a plugin that also ran: a new one
 			pc = &plugin.PluginContext{}
 		}
 	}
 	g := d.gctx
 	pc.RequestID, pc.User, pc.TenantID, pc.ServerID, pc.ContentType = g.RequestID, g.User, g.TenantID, g.ServerID, g.ContentType
-	pc.GlobalState = copyMap(g.State)
-	pc.Metadata = copyMap(g.Metadata)
-	pc.Extensions = d.ext
-	if !d.noTable {
-		if d.table == nil {
-			d.table = make(plugin.ContextTable, len(d.plan.Refs))
-		}
-		d.table[d.key(i)] = pc
+	pc.GlobalState, pc.Metadata = nil, nil
+	if len(g.State) > 0 { // tested here: copyMap is not inlined, and most calls have none
+		pc.GlobalState = copyMap(g.State)
 	}
+	if len(g.Metadata) > 0 {
+		pc.Metadata = copyMap(g.Metadata)
+	}
+	pc.Extensions = d.ext
+	sl.tab = pc
 	return pc
+}
+
+// contextTable is the table the call returns: every context the run prepared, by key
+// (nil with WithoutContextTable). Built once at the end, in one pass, its keys in one
+// buffer: a run that raises never builds it.
+func (d *goDriver) contextTable() plugin.ContextTable {
+	if d.noTable {
+		return nil
+	}
+	slots, refs := d.slots, d.plan.Refs
+	t := make(plugin.ContextTable, len(slots))
+	if d.keyed {
+		for k := range slots {
+			if sl := &slots[k]; sl.tab != nil {
+				t[sl.key] = sl.tab
+			}
+		}
+		return t
+	}
+	rid := d.gctx.RequestID
+	buf := make([]byte, 0, len(refs)*len(rid)+d.plan.UUIDBytes())
+	for k := range slots {
+		if tab := slots[k].tab; tab != nil {
+			at := len(buf)
+			buf = append(buf, rid...)
+			buf = append(buf, refs[k].UUID...)
+			t[unsafe.String(unsafe.SliceData(buf[at:]), len(buf)-at)] = tab // never written again
+		}
+	}
+	return t
 }
 
 func copyMap(m map[string]any) map[string]any {
@@ -272,14 +357,17 @@ func (d *goDriver) noteErr(i int, err error) {
 	d.errs[i] = err
 }
 
-// call runs one serial plugin.
-func (d *goDriver) call(step *engine.CallStep) (o engine.Outcome) {
+// call runs one serial plugin; o (zero) receives its outcome.
+func (d *goDriver) call(step *engine.CallStep, o *engine.Outcome) {
 	i := step.Index
 	ref := d.plan.Refs[i]
 	pc := d.context(i, true)
 	in := d.effective()
-	c := &goCall{ref: ref, hook: d.plan.Hook, in: in, pc: pc, timeout: d.m.timeout(d.run), cc: &d.slot(i).cc,
-		start: d.clock, tracer: d.m.tracer}
+	if in != d.objectIn && plugin.PayloadNotObject(in) == "" {
+		d.objectIn = in
+	}
+	c := &goCall{ref: ref, hook: d.plan.Hook, in: in, pc: pc, timeout: d.timeout, cc: &d.slots[i].cc,
+		start: d.clock, tracer: d.m.tracer, objectIn: in == d.objectIn}
 	if step.Span && d.trace != "" {
 		c.span = &callSpan{trace: d.trace, observer: d.m.observer, secs: step.Timeout}
 		c.start = 0 // read after the span started: its work is not the plugin's
@@ -287,7 +375,17 @@ func (d *goDriver) call(step *engine.CallStep) (o engine.Outcome) {
 	if pc.GlobalState != nil || pc.Metadata != nil {
 		c.start = 0 // variable-cost work since the last boundary: not the plugin's
 	}
-	res := callGoAt(d.ctx, c, &o)
+	var res *plugin.Result
+	if c.tracer == nil && c.span == nil {
+		// callGoAt, written out, under steps' recover (goCall.guard)
+		if c.start == 0 {
+			c.start = nanotime()
+		}
+		d.callStart, d.inPlugin, c.guard = c.start, i+1, &d.inPlugin
+		res = classifyCall(d.ctx, c, o)
+	} else {
+		res = callGoAt(d.ctx, c, o)
+	}
 	end := c.end
 	o.Index = i
 	d.clock = 0
@@ -295,13 +393,16 @@ func (d *goDriver) call(step *engine.CallStep) (o engine.Outcome) {
 		if o.Err != nil {
 			d.noteErr(i, o.Err)
 		}
-		return o
+		return
 	}
 	if res == nil {
 		d.clock = end
 		if step.Merge && (pc.GlobalState != nil || pc.Metadata != nil) {
 			d.clock = 0
 		}
+	}
+	if res == nil && (!step.Merge || (pc.GlobalState == nil && pc.Metadata == nil)) {
+		return // nothing to merge or absorb (most calls of a chain of guards)
 	}
 	d.afterReturn(i, res, pc, step.Merge, step.Meta)
 	if res != nil && res.ModifiedPayload != nil {
@@ -311,7 +412,6 @@ func (d *goDriver) call(step *engine.CallStep) (o engine.Outcome) {
 			d.m.emit([]engine.LogEntry{{Level: "warning", Message: msg, Logger: engine.PolicyLogger}})
 		}
 	}
-	return o
 }
 
 type completion struct {
@@ -331,7 +431,7 @@ func (d *goDriver) concurrent(step engine.ConcurrentStep) (*engine.Step, error) 
 	if step.Span && d.trace != "" {
 		span = &callSpan{trace: d.trace, observer: d.m.observer, secs: step.Timeout}
 	}
-	hook, timeout := d.plan.Hook, d.m.timeout(d.run)
+	hook, timeout := d.plan.Hook, d.timeout
 	calls := make([]ownCall, len(indices)) // one allocation for the phase, made here, not on the goroutines
 	for k, i := range indices {
 		calls[k].call = goCall{ref: d.plan.Refs[i], hook: hook, pc: d.context(i, true), timeout: timeout, span: span, tracer: d.m.tracer, cc: &calls[k].cc}
@@ -406,7 +506,8 @@ func (d *goDriver) complete(c completion) {
 // done builds the result and spawns the fire-and-forget plugins.
 func (d *goDriver) done(s *engine.Step) *HookResult {
 	step := s.Done()
-	r := &HookResult{ContinueProcessing: step.Continue, RetryDelayMs: step.Retry, Executions: step.Records, Metadata: d.meta}
+	r := newResult()
+	r.ContinueProcessing, r.RetryDelayMs, r.Executions, r.Metadata = step.Continue, step.Retry, step.Records, d.meta
 	if step.Payload {
 		r.ModifiedPayload = d.current
 	}
@@ -422,9 +523,6 @@ func (d *goDriver) done(s *engine.Step) *HookResult {
 	if len(step.FAF) > 0 {
 		r.Background = d.spawn(step.FAF)
 	}
-	if d.table == nil && !d.noTable {
-		d.table = plugin.ContextTable{}
-	}
 	if s.ChainEnd && d.hasCSp {
 		endSpan(d.m.observer, d.chain, "ok", d.run.ChainEndAttrs())
 	}
@@ -437,7 +535,7 @@ func (d *goDriver) spawn(indices []int) *Background {
 	bg := &Background{}
 	sem := newPool(d.run.Facts().Pool, len(indices))
 	ctx := context.WithoutCancel(d.ctx)
-	timeout := d.m.timeout(d.run)
+	timeout := d.timeout
 	// The tasks outlive the call and d is recycled: they capture only these.
 	m, hook, original := d.m, d.plan.Hook, d.original
 	for _, i := range indices {

@@ -27,9 +27,13 @@ func callGo(ctx context.Context, t CallTracer, ref *engine.Ref, hook string, in 
 // c.start may hold the clock at the call's start; c.end holds it at the call's end. A
 // call with a tracer runs under the tracer's context and reports its outcome to it.
 func callGoAt(ctx context.Context, c *goCall, o *engine.Outcome) *plugin.Result {
-	if c.tracer == nil {
-		return classifyCall(ctx, c, o)
+	if c.tracer != nil {
+		return callTraced(ctx, c, o)
 	}
+	return classifyCall(ctx, c, o)
+}
+
+func callTraced(ctx context.Context, c *goCall, o *engine.Outcome) *plugin.Result {
 	tctx, end := c.tracer.StartCall(ctx, c.ref, c.hook)
 	res := classifyCall(tctx, c, o)
 	endCall(end, o, res)
@@ -41,27 +45,7 @@ func classifyCall(ctx context.Context, c *goCall, o *engine.Outcome) *plugin.Res
 	o.DurationNs = c.end - c.start
 	expired := c.expired
 	if err != nil {
-		o.Err = err
-		var pe *plugin.PluginError
-		var ve *plugin.ViolationError
-		switch {
-		case errors.As(err, &ve):
-			o.Status, o.Message = engine.OutcomeViolationError, ve.Message
-			if ve.Violation != nil {
-				o.HasViolation, o.Violation = true, factsOf(ve.Violation)
-			}
-		case expired && (errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled)):
-			o.Status = engine.OutcomeTimeout
-		case errors.As(err, &pe):
-			o.Status, o.Message = engine.OutcomePluginError, pe.Message
-		case errors.Is(err, context.DeadlineExceeded) || errors.Is(err, os.ErrDeadlineExceeded):
-			// A deadline of the plugin's own passed before the executor's (a sub-context,
-			// a connection deadline): the Go form of a Python plugin raising TimeoutError,
-			// which Run treats as the executor's timeout.
-			o.Status, o.Message = engine.OutcomeTimeoutRaised, err.Error()
-		default:
-			o.Status, o.Message = engine.OutcomeError, err.Error()
-		}
+		classifyErr(o, err, expired)
 		return nil
 	}
 	if expired {
@@ -78,6 +62,31 @@ func classifyCall(ctx context.Context, c *goCall, o *engine.Outcome) *plugin.Res
 		}
 	}
 	return res
+}
+
+// classifyErr classifies a call that ended with err (expired: its deadline passed).
+func classifyErr(o *engine.Outcome, err error, expired bool) {
+	o.Err = err
+	var pe *plugin.PluginError
+	var ve *plugin.ViolationError
+	switch {
+	case errors.As(err, &ve):
+		o.Status, o.Message = engine.OutcomeViolationError, ve.Message
+		if ve.Violation != nil {
+			o.HasViolation, o.Violation = true, factsOf(ve.Violation)
+		}
+	case expired && (errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled)):
+		o.Status = engine.OutcomeTimeout
+	case errors.As(err, &pe):
+		o.Status, o.Message = engine.OutcomePluginError, pe.Message
+	case errors.Is(err, context.DeadlineExceeded) || errors.Is(err, os.ErrDeadlineExceeded):
+		// A deadline of the plugin's own passed before the executor's (a sub-context,
+		// a connection deadline): the Go form of a Python plugin raising TimeoutError,
+		// which Run treats as the executor's timeout.
+		o.Status, o.Message = engine.OutcomeTimeoutRaised, err.Error()
+	default:
+		o.Status, o.Message = engine.OutcomeError, err.Error()
+	}
 }
 
 type panicError struct{ value any }

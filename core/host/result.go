@@ -7,8 +7,8 @@ import (
 	"github.com/cpex-go/cpex/core/plugin"
 )
 
-// HookResult is the outcome of InvokeHook (upstream PluginResult). Treat it as
-// read-only: the result of a hook with no plugin is a shared value.
+// HookResult is the outcome of InvokeHook (upstream PluginResult). Every call returns a
+// value of its own, which the caller may keep and change.
 type HookResult struct {
 	// ContinueProcessing is false when a sequential or concurrent plugin blocked.
 	ContinueProcessing bool
