@@ -544,34 +544,6 @@ func RunReport(run int, outcome string) (_ string, err error) {
 	return re.answer(step, nil)
 }
 
-// RunReportBatch folds in the outcomes (a JSON list) of the awaited call and of the
-// calls its step listed in "next", in order, exactly as RunReport would one by one;
-// answers the step after the last (docs/protocol.md, "Batches"). Every
-// outcome but the last must be plain; a batch that breaks the rules is refused whole.
-func RunReportBatch(run int, outcomes string) (_ string, err error) {
-	defer guard("RunReportBatch", &err)
-	re, err := st.run("RunReportBatch", run)
-	if err != nil {
-		return "", err
-	}
-	var outs []core.Outcome
-	err = eachElement(bytesOf(outcomes), func(v []byte) error {
-		o, err := parseOutcome("RunReportBatch", string(v))
-		if err != nil {
-			return fmt.Errorf("%w (outcomes[%d])", err, len(outs))
-		}
-		outs = append(outs, *o)
-		return nil
-	})
-	if err != nil {
-		if err == errSyntax { // from eachElement itself: the list is malformed
-			return "", fmt.Errorf("RunReportBatch: outcomes: want a JSON list of outcomes, got %s", clip(outcomes))
-		}
-		return "", err
-	}
-	return re.reportBatch("RunReportBatch", outs)
-}
-
 // reportBatch folds outs into the run (fn: the reporting function, for errors) and
 // answers the next step.
 func (re *runEntry) reportBatch(fn string, outs []core.Outcome) (string, error) {

@@ -8,13 +8,14 @@ import (
 	core "github.com/cpex-go/cpex/core/engine"
 )
 
-// RunReportPlain is RunReportBatch with the plain outcomes written as integers: plain is
-// "i:dur,i:dur,..." (plugin index and duration in ns of each plain outcome, in the order
-// the calls ran) and last is "" or the JSON of one more outcome (the first that was not
-// plain, which ends the batch). The batch is exactly [plain outcomes..., last], checked
-// and replayed as RunReportBatch does (docs/protocol.md, "Batches"); a plain outcome is
-// {"st":"ok","cont":true,"ret":"none","ext":0,"viol":null,"retry":0}. Most serial
-// calls end plain: for them neither side formats nor parses an outcome document.
+// RunReportPlain folds in the outcomes of the awaited call and of the calls its step
+// listed in "next", in order, exactly as RunReport would one by one, and answers the step
+// after the last (docs/protocol.md, "Batches"). plain is "i:dur,i:dur,..." (plugin index
+// and duration in ns of each plain outcome, in the order the calls ran) and last is "" or
+// the JSON of one more outcome (the first that was not plain, which ends the batch). A
+// plain outcome is {"st":"ok","cont":true,"ret":"none","ext":0,"viol":null,"retry":0}:
+// most serial calls end plain, and for them neither side formats nor parses an outcome
+// document. A batch that breaks the rules is refused whole, the run left as it was.
 func RunReportPlain(run int, plain string, last string) (_ string, err error) {
 	defer guard("RunReportPlain", &err)
 	re, err := st.run("RunReportPlain", run)

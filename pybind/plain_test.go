@@ -31,24 +31,28 @@ func startRun(t testing.TB, plan int) int {
 	return int(step["run"].(float64))
 }
 
-func TestRunReportPlainAnswersAsTheSameBatchOfDocuments(t *testing.T) {
+func TestRunReportPlainAnswersAsReportsOneByOne(t *testing.T) {
 	blocked := `{"i":2,"st":"ok","cont":false,"ret":"none","ext":0,"viol":{"reason":"r","code":"c","description":"d"},"retry":0,"dur":7,"str":"","repr":""}`
 	cases := []struct {
 		name        string
 		plain, last string
-		batch       string
+		batch       []string // the same outcomes as documents, reported one by one
 	}{
-		{"all plain", "0:5,1:6,2:7,3:8", "", "[" + plainOutcome(0) + "," + plainOutcome(1) + "," + plainOutcome(2) + "," + plainOutcome(3) + "]"},
-		{"one plain", "0:5", "", "[" + plainOutcome(0) + "]"},
-		{"plain then a block", "0:5,1:6", blocked, "[" + plainOutcome(0) + "," + plainOutcome(1) + "," + blocked + "]"},
+		{"all plain", "0:5,1:6,2:7,3:8", "", []string{plainOutcome(0), plainOutcome(1), plainOutcome(2), plainOutcome(3)}},
+		{"one plain", "0:5", "", []string{plainOutcome(0)}},
+		{"plain then a block", "0:5,1:6", blocked, []string{plainOutcome(0), plainOutcome(1), blocked}},
 		{"only the last", "", `{"i":0,"st":"error","cont":true,"ret":"none","ext":0,"viol":null,"retry":0,"dur":3,"str":"boom","repr":"E('boom')"}`,
-			`[{"i":0,"st":"error","cont":true,"ret":"none","ext":0,"viol":null,"retry":0,"dur":3,"str":"boom","repr":"E('boom')"}]`},
+			[]string{`{"i":0,"st":"error","cont":true,"ret":"none","ext":0,"viol":null,"retry":0,"dur":3,"str":"boom","repr":"E('boom')"}`}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			p := plainPlan(t, 4)
 			a := decode(t, must(RunReportPlain(startRun(t, p), tc.plain, tc.last)))
-			b := decode(t, must(RunReportBatch(startRun(t, p), tc.batch)))
+			run := startRun(t, p)
+			var b map[string]any
+			for _, o := range tc.batch {
+				b = decode(t, must(RunReport(run, o)))
+			}
 			delete(a, "run")
 			delete(b, "run")
 			// the records' durations are the reported ones: plainOutcome says 5 for every call
@@ -120,7 +124,8 @@ func FuzzRunReportPlain(f *testing.F) {
 	})
 }
 
-// BenchmarkRunReportPlain10: BenchmarkRunReportBatch10's run, its outcomes as integers.
+// BenchmarkRunReportPlain10: one run of 10 serial Python plugins, reported as one batch of
+// plain outcomes.
 func BenchmarkRunReportPlain10(b *testing.B) {
 	exec := mustExec(b)
 	ids := make([]string, 10)

@@ -38,22 +38,17 @@ class Crossings:
 @pytest.fixture
 def crossings(monkeypatch: pytest.MonkeyPatch) -> Crossings:
     seen = Crossings()
-    report, batch, plain = wire.run_report, wire.run_report_batch, wire.run_report_plain
+    report, plain = wire.run_report, wire.run_report_plain
 
     def counting_report(run: int, outcome: str) -> str:
         seen.single += 1
         return report(run, outcome)
-
-    def counting_batch(run: int, outcomes: str) -> str:
-        seen.batches.append(outcomes.count('"i":'))
-        return batch(run, outcomes)
 
     def counting_plain(run: int, pairs: str, last: str) -> str:
         seen.batches.append(len(pairs.split(",")) * bool(pairs) + bool(last))
         return plain(run, pairs, last)
 
     monkeypatch.setattr(wire, "run_report", counting_report)
-    monkeypatch.setattr(wire, "run_report_batch", counting_batch)
     monkeypatch.setattr(wire, "run_report_plain", counting_plain)
     return seen
 
@@ -198,10 +193,6 @@ async def test_a_driver_that_ignores_next_reports_each_plugin(
 
 
 def test_native_refuses_a_batch_that_breaks_the_rules() -> None:
-    with pytest.raises(RuntimeError, match="RunReportBatch: run"):
-        wire.run_report_batch(10**9, "[]")
-    with pytest.raises(RuntimeError):
-        wire.run_report_batch(10**9, "{not a list")
     with pytest.raises(RuntimeError, match="RunReportPlain: run"):
         wire.run_report_plain(10**9, "0:5", "")
     with pytest.raises(RuntimeError, match="RunReportPlain"):

@@ -41,7 +41,7 @@ class Violation(TypedDict):
 
 
 class Outcome(TypedDict, total=False):
-    """What one plugin call produced (RunReport, RunReportBatch, the last of RunReportPlain, ExecutorFafDone)."""
+    """What one plugin call produced (RunReport, the last of RunReportPlain, ExecutorFafDone)."""
 
     i: int
     st: Status
@@ -216,7 +216,6 @@ _FUNCTIONS = {
     "run_single_report": "RunSingleReport",
     "run_single_plain": "RunSinglePlain",
     "run_report": "RunReport",
-    "run_report_batch": "RunReportBatch",
     "run_report_plain": "RunReportPlain",
     "run_go": "RunGo",
     "run_go_start": "RunGoStart",
@@ -255,7 +254,6 @@ if TYPE_CHECKING:  # the bound callables' signatures (docs/protocol.md, "Functio
     run_single_report: Callable[[int, str], str]
     run_single_plain: Callable[[int, int], str]
     run_report: Callable[[int, str], str]
-    run_report_batch: Callable[[int, str], str]
     run_report_plain: Callable[[int, str, str], str]
     run_go: Callable[[int, str], str]
     run_go_start: Callable[[int, str, int], int]
