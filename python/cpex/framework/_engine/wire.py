@@ -18,7 +18,7 @@ import orjson
 from cpex import _core
 
 #: The protocol this driver speaks; the extension answers its own in ``Protocol()``.
-PROTOCOL_VERSION = 4
+PROTOCOL_VERSION = 5
 
 
 class ProtocolMismatchError(_core.CoreUnavailableError):
