@@ -10,9 +10,9 @@ from typing import Any, Optional
 import pytest
 
 from cpex.framework import GlobalContext, TenantPluginManager, ToolPreInvokePayload
-from cpex.framework import metrics as cpex_metrics
 from cpex.framework._engine import wire
 from cpex.framework.models import Config, PluginConfig
+from metric_counts import outcome_counts
 
 HOOK = "tool_pre_invoke"
 
@@ -40,11 +40,7 @@ async def manager_of(name: str, plugin: str, mode: str, on_error: str, fast: boo
 
 
 def counts(name: str) -> dict[str, int]:
-    snap = cpex_metrics.snapshot()
-    for s in snap["plugins"]:
-        if s["plugin"] == name and s["hook"] == HOOK:
-            return {o: int(n) for o, n in zip(snap["outcomes"], s["calls"], strict=True) if n}
-    return {}
+    return outcome_counts(name, HOOK)
 
 
 async def outcome(manager: TenantPluginManager, name: str, plugin: str, vexc: bool) -> Any:

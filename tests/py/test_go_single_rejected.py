@@ -10,8 +10,8 @@ import pytest
 from pydantic import field_validator
 
 from cpex.framework import GlobalContext, TenantPluginManager, ToolPreInvokePayload
-from cpex.framework import metrics as cpex_metrics
 from cpex.framework.models import Config, PluginConfig
+from metric_counts import outcome_counts
 
 HOOK = "tool_pre_invoke"
 
@@ -40,11 +40,7 @@ async def manager_of(name: str, on_error: str, fast: bool) -> TenantPluginManage
 
 
 def counts(name: str) -> dict[str, int]:
-    snap = cpex_metrics.snapshot()
-    for s in snap["plugins"]:
-        if s["plugin"] == name and s["hook"] == HOOK:
-            return {o: int(n) for o, n in zip(snap["outcomes"], s["calls"], strict=True) if n}
-    return {}
+    return outcome_counts(name, HOOK)
 
 
 async def call(manager: TenantPluginManager, name: str) -> Any:

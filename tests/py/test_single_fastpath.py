@@ -10,12 +10,12 @@ from typing import Any
 import pytest
 
 from cpex.framework import GlobalContext, PluginContext, TenantPluginManager, ToolPreInvokePayload
-from cpex.framework import metrics as cpex_metrics
 from cpex.framework._engine import wire
 from cpex.framework._engine.results import _plugin_context
 from cpex.framework.errors import PluginError, PluginViolationError
 from cpex.framework.manager import PluginTimeoutError
 from cpex.framework.models import Config, PluginConfig
+from metric_counts import outcome_counts
 
 HOOK = "tool_pre_invoke"
 CROSSINGS = ("single_rule", "run_single_plain", "run_single_report", "run_single", "run_report")
@@ -52,11 +52,7 @@ def payload() -> ToolPreInvokePayload:
 
 
 def calls_of(plugin: str, outcome: str) -> int:
-    outcomes = cpex_metrics.snapshot()["outcomes"]
-    for s in cpex_metrics.snapshot()["plugins"]:
-        if s["plugin"] == plugin and s["hook"] == HOOK:
-            return int(s["calls"][outcomes.index(outcome)])
-    return 0
+    return outcome_counts(plugin, HOOK).get(outcome, 0)
 
 
 async def test_a_plain_call_crosses_nothing_when_metrics_are_off(request: pytest.FixtureRequest,

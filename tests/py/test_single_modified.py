@@ -26,6 +26,7 @@ from cpex.framework._engine import wire
 from cpex.framework._engine.invoke import _Call
 from cpex.framework._engine.run import _Run
 from cpex.framework.models import Config, PluginConfig
+from metric_counts import outcome_counts
 
 HOOK = "tool_pre_invoke"
 MODULE = __name__
@@ -129,11 +130,7 @@ async def test_the_outcome_is_the_one_the_run_formats(request: pytest.FixtureReq
 
 
 def calls_of(plugin: str, outcome: str) -> int:
-    snap = cpex_metrics.snapshot()
-    for s in snap["plugins"]:
-        if s["plugin"] == plugin and s["hook"] == HOOK:
-            return int(s["calls"][snap["outcomes"].index(outcome)])
-    return 0
+    return outcome_counts(plugin, HOOK).get(outcome, 0)
 
 
 async def test_a_modified_call_is_counted_once(request: pytest.FixtureRequest, crossings: Counter[str]) -> None:
