@@ -74,16 +74,5 @@ func BenchmarkRunOnePython(b *testing.B) {
 	var p struct{ Plan int }
 	require.NoError(b, json.Unmarshal([]byte(ans), &p))
 	facts := `{"rid":"r1","server_id":null,"tenant_id":null,"content_type":null,"user":null,"match":"search","size":["args",20],"pool":0,"vexc":true,"trace":false,"ext":false}`
-	b.ReportAllocs()
-	for b.Loop() {
-		step, err := RunStart(p.Plan, facts)
-		if err != nil {
-			b.Fatal(err)
-		}
-		var s struct{ Run int }
-		_ = json.Unmarshal([]byte(step), &s)
-		if _, err := RunReportPlain(s.Run, "0:5", ""); err != nil {
-			b.Fatal(err)
-		}
-	}
+	benchPlainRuns(b, p.Plan, facts, "0:5")
 }

@@ -210,14 +210,31 @@ func TestRunSingleAnswers(t *testing.T) {
 	}
 }
 
+// errorCase is a call that must fail with an error naming every part of want (the
+// function, the field, the value).
+type errorCase struct {
+	name string
+	call func() error
+	want []string
+}
+
+func assertErrorsName(t *testing.T, cases []errorCase) {
+	t.Helper()
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			err := tc.call()
+			require.Error(t, err)
+			for _, w := range tc.want {
+				assert.Contains(t, err.Error(), w)
+			}
+		})
+	}
+}
+
 func TestErrorsNameFunctionFieldAndValue(t *testing.T) {
 	exec := mustExec(t)
 	ref := mustRef(t, "a", "sequential", "fail", 1, 0)
-	cases := []struct {
-		name string
-		call func() error
-		want []string
-	}{
+	cases := []errorCase{
 		{"executor opts json", func() error { _, err := ExecutorNew(`{`); return err }, []string{"ExecutorNew", "opts"}},
 		{"executor timeout", func() error { _, err := ExecutorNew(`{"timeout": -1}`); return err }, []string{"ExecutorNew", "opts.timeout", "-1"}},
 		{"executor policy", func() error { _, err := ExecutorUpdate(exec, `{"default_policy": "maybe"}`); return err }, []string{"ExecutorUpdate", "default_policy", "maybe"}},
@@ -276,15 +293,7 @@ func TestErrorsNameFunctionFieldAndValue(t *testing.T) {
 		}, []string{"RunGo", "no go step"}},
 		{"invoke unknown", func() error { _, err := GoPluginInvoke(555555, "h", "{}", "{}"); return err }, []string{"GoPluginInvoke", "555555"}},
 	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			err := tc.call()
-			require.Error(t, err)
-			for _, w := range tc.want {
-				assert.Contains(t, err.Error(), w)
-			}
-		})
-	}
+	assertErrorsName(t, cases)
 }
 
 func TestRuntimeDisabledAndFafFailed(t *testing.T) {

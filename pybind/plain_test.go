@@ -138,11 +138,15 @@ func BenchmarkRunReportPlain10(b *testing.B) {
 	require.NoError(b, err)
 	var p struct{ Plan int }
 	require.NoError(b, json.Unmarshal([]byte(ans), &p))
-	plain := strings.Join(pairs, ",")
-	facts := `{"rid":"r1","match":"search","pool":10,"vexc":false,"trace":false}`
+	benchPlainRuns(b, p.Plan, `{"rid":"r1","match":"search","pool":10,"vexc":false,"trace":false}`, strings.Join(pairs, ","))
+}
+
+// benchPlainRuns measures runs of plan started with facts whose calls all end plain,
+// reported as the driver reports them: RunStart, then one RunReportPlain of plain.
+func benchPlainRuns(b *testing.B, plan int, facts, plain string) {
 	b.ReportAllocs()
 	for b.Loop() {
-		step, err := RunStart(p.Plan, facts)
+		step, err := RunStart(plan, facts)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -106,11 +106,7 @@ func TestSingleErrorsNameFunctionFieldAndValue(t *testing.T) {
 	exec := mustExec(t)
 	ref := mustRef(t, "a", "sequential", "fail", 1, 0)
 	rule := int(decode(t, must(SingleRule(exec, ref, `{}`)))["rule"].(float64))
-	cases := []struct {
-		name string
-		call func() error
-		want []string
-	}{
+	cases := []errorCase{
 		{"rule executor", func() error { _, err := SingleRule(987654, ref, `{}`); return err }, []string{"SingleRule", "exec", "987654"}},
 		{"rule ref", func() error { _, err := SingleRule(exec, 876543, `{}`); return err }, []string{"SingleRule", "ref", "876543"}},
 		{"rule facts", func() error { _, err := SingleRule(exec, ref, `{"vexc":3}`); return err }, []string{"SingleRule", "vexc"}},
@@ -120,15 +116,7 @@ func TestSingleErrorsNameFunctionFieldAndValue(t *testing.T) {
 		{"report outcome", func() error { _, err := RunSingleReport(rule, `{"i":0,"st":"maybe"}`); return err }, []string{"RunSingleReport", "outcome.st", "maybe"}},
 		{"report index", func() error { _, err := RunSingleReport(rule, `{"i":2,"st":"ok"}`); return err }, []string{"RunSingleReport", "outcome.i=2"}},
 	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			err := tc.call()
-			require.Error(t, err)
-			for _, w := range tc.want {
-				assert.Contains(t, err.Error(), w)
-			}
-		})
-	}
+	assertErrorsName(t, cases)
 }
 
 func TestExecutorReleaseDropsItsSingleRules(t *testing.T) {
