@@ -43,14 +43,14 @@ func noopConfig(n int, modes ...string) string {
 	return sb.String()
 }
 
-func benchInvoke(b *testing.B, m *core.Manager) {
+func benchInvoke(b *testing.B, m *core.Manager, opts ...core.InvokeOption) {
 	ctx := context.Background()
 	payload := core.NewPayloadValue(map[string]any{"name": "search", "args": map[string]any{"q": "hello"}})
 	g := &core.GlobalContext{RequestID: "r1"}
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		res, _, err := m.InvokeHook(ctx, "tool_pre_invoke", payload, g, nil)
+		res, _, err := m.InvokeHook(ctx, "tool_pre_invoke", payload, g, nil, opts...)
 		if err != nil || !res.ContinueProcessing {
 			b.Fatal(err)
 		}
@@ -125,16 +125,5 @@ func leadingInt(s, prefix string) int {
 // BenchmarkInvokeGoNoop10NoTable: BenchmarkInvokeGoNoop10 for a caller that takes no
 // context table back (core.WithoutContextTable).
 func BenchmarkInvokeGoNoop10NoTable(b *testing.B) {
-	m := benchManager(b, noopConfig(10))
-	ctx := context.Background()
-	payload := core.NewPayloadValue(map[string]any{"name": "search", "args": map[string]any{"q": "hello"}})
-	g := &core.GlobalContext{RequestID: "r1"}
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		res, _, err := m.InvokeHook(ctx, "tool_pre_invoke", payload, g, nil, core.WithoutContextTable())
-		if err != nil || !res.ContinueProcessing {
-			b.Fatal(err)
-		}
-	}
+	benchInvoke(b, benchManager(b, noopConfig(10)), core.WithoutContextTable())
 }
