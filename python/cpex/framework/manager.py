@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+from collections.abc import Coroutine
 from enum import Enum
 from typing import Any, ClassVar, Literal, Optional, Union
 
@@ -115,7 +116,23 @@ class PluginExecutor(CoreExecutor):
         """Run hook_refs for one hook call (spec §11.1); returns (result, context table)."""
         if not hook_refs:
             return empty_chain_result(), None
-        return await self._run(
+        return await self._start(
+            hook_refs, payload, global_context, hook_type, local_contexts, violations_as_exceptions, extensions
+        )
+
+    def _start(
+        self,
+        hook_refs: list[HookRef],
+        payload: PluginPayload,
+        global_context: GlobalContext,
+        hook_type: str,
+        local_contexts: Optional[PluginContextTable],
+        violations_as_exceptions: bool,
+        extensions: Optional[Extensions],
+    ) -> Coroutine[Any, Any, tuple[PluginResult, Optional[PluginContextTable]]]:
+        """execute's run of a non-empty chain, not awaited yet: PluginManager.invoke_hook
+        awaits it itself when execute is this one (one coroutine frame less per call)."""
+        return self._run(
             hook_refs,
             payload,
             global_context,
@@ -361,15 +378,8 @@ class PluginManager:
             # executor whose execute was patched or overridden gets called.
             if not hook_refs:
                 return empty_chain_result(), None
-            return await executor._run(
-                hook_refs,
-                payload,
-                global_context,
-                _hook_name(hook_type),
-                local_contexts,
-                violations_as_exceptions,
-                extensions,
-                _pool_size(settings.execution_pool),
+            return await executor._start(
+                hook_refs, payload, global_context, hook_type, local_contexts, violations_as_exceptions, extensions
             )
         return await executor.execute(
             hook_refs,
