@@ -9,10 +9,10 @@ from typing import Any, Optional
 
 import pytest
 
+from counting import outcome_counts
 from cpex.framework import GlobalContext, TenantPluginManager, ToolPreInvokePayload
 from cpex.framework._engine import wire
 from cpex.framework.models import Config, PluginConfig
-from metric_counts import outcome_counts
 
 HOOK = "tool_pre_invoke"
 

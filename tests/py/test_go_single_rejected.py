@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from pydantic import field_validator
 
+from counting import outcome_counts
 from cpex.framework import GlobalContext, TenantPluginManager, ToolPreInvokePayload
 from cpex.framework.models import Config, PluginConfig
-from metric_counts import outcome_counts
 
 HOOK = "tool_pre_invoke"
 

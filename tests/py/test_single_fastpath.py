@@ -9,13 +9,12 @@ from typing import Any
 
 import pytest
 
+from counting import count_crossings, outcome_counts
 from cpex.framework import GlobalContext, PluginContext, TenantPluginManager, ToolPreInvokePayload
-from cpex.framework._engine import wire
 from cpex.framework._engine.results import _plugin_context
 from cpex.framework.errors import PluginError, PluginViolationError
 from cpex.framework.manager import PluginTimeoutError
 from cpex.framework.models import Config, PluginConfig
-from metric_counts import outcome_counts
 
 HOOK = "tool_pre_invoke"
 CROSSINGS = ("single_rule", "run_single_plain", "run_single_report", "run_single", "run_report")
@@ -24,16 +23,7 @@ CROSSINGS = ("single_rule", "run_single_plain", "run_single_report", "run_single
 @pytest.fixture
 def crossings(monkeypatch: pytest.MonkeyPatch) -> Iterator[Counter[str]]:
     """Counts the single-path protocol functions the driver calls."""
-    seen: Counter[str] = Counter()
-    for name in CROSSINGS:
-        real = getattr(wire, name)
-
-        def counted(*args: Any, _real: Any = real, _name: str = name) -> Any:
-            seen[_name] += 1
-            return _real(*args)
-
-        monkeypatch.setattr(wire, name, counted)
-    yield seen
+    yield count_crossings(monkeypatch, CROSSINGS)
 
 
 def config(prefix: str, cls: str, mode: str = "sequential", on_error: str = "fail", **cfg: Any) -> Config:

@@ -12,6 +12,7 @@ from typing import Any
 import orjson
 import pytest
 
+from counting import count_crossings, outcome_counts
 from cpex.framework import (
     GlobalContext,
     Plugin,
@@ -26,7 +27,6 @@ from cpex.framework._engine import wire
 from cpex.framework._engine.invoke import _Call
 from cpex.framework._engine.run import _Run
 from cpex.framework.models import Config, PluginConfig
-from metric_counts import outcome_counts
 
 HOOK = "tool_pre_invoke"
 MODULE = __name__
@@ -63,16 +63,7 @@ MODES = ["sequential", "transform", "audit", "concurrent", "fire_and_forget"]
 
 @pytest.fixture
 def crossings(monkeypatch: pytest.MonkeyPatch) -> Iterator[Counter[str]]:
-    seen: Counter[str] = Counter()
-    for name in ("run_single_plain", "run_single_report", "run_single", "run_report"):
-        real = getattr(wire, name)
-
-        def counted(*args: Any, _real: Any = real, _name: str = name) -> Any:
-            seen[_name] += 1
-            return _real(*args)
-
-        monkeypatch.setattr(wire, name, counted)
-    yield seen
+    yield count_crossings(monkeypatch, ("run_single_plain", "run_single_report", "run_single", "run_report"))
 
 
 def payload() -> ToolPreInvokePayload:
