@@ -394,18 +394,12 @@ class _Run:
         href = self.hook_refs[i]
         ctx = self._context(i)
         target = self.current if self.current is not None else self.payload
-        inp = target
-        if self.single_context is None and (self.isolate or isinstance(target, RootModel)):
-            inp = self._isolated(target)
-        if step.get("span"):
-            call = await self._invoke(i, inp, ctx, step["timeout"], True)
-        else:
-            # _invoke without a span, inlined: one coroutine frame less per plugin call
-            call = _Call()
-            self.calls[i] = call
-            begin(call, href, inp, ctx, self.extensions)
-            if call.pending is not None:
-                await finish(call, step["timeout"])
+        inp = self._isolated(target) if self.single_context is None else target
+        # _invoke's body, written out: one coroutine frame less per plugin call
+        call = self._begin(i, inp, ctx, bool(step.get("span")))
+        if call.pending is not None:
+            await finish(call, step["timeout"])
+            self._end(call)
         result = call.result
         ret: Optional[_Ret] = None
         if result is not None and self._after_return(call, ctx, href.plugin_ref, step["merge"], step["meta"]):
@@ -415,17 +409,9 @@ class _Run:
                 ret = self._returned(step["diff"], inp, modified)
                 self.candidate_base = target or inp
             self.candidate_ext = result.modified_extensions
-        # plain (_is_plain, inlined): the core's answer is known to be "call the next
-        # listed plugin, commit nothing" (core.Outcome.Plain checks the same fields again)
-        result = call.result  # None when _after_return turned the call into an error
-        if (
-            ret is None
-            and result is not None
-            and result.continue_processing
-            and result.violation is None
-            and result.modified_extensions is None
-            and not result.retry_delay_ms
-        ):
+        # plain: the core's answer is known to be "call the next listed plugin, commit
+        # nothing"; call.result is None when _after_return turned the call into an error
+        if _is_plain(call.result, ret):
             self.plain = True
             self.plain_dur = call.duration
             if self.single_context is None:
