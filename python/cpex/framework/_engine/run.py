@@ -649,7 +649,7 @@ class _Run:
             "continue_processing": step["cont"],
             "modified_payload": self.current if step["payload"] else None,
             "modified_extensions": self.current_ext if step["ext"] else None,
-            "violation": self._violation(step) if (step.get("viol", -1) >= 0 or step.get("violation")) else None,
+            "violation": self._violation(step),
             "metadata": metadata,
             # the chain result carries no denial metrics (only a plugin's own result does)
             "denial_metadata": None,
