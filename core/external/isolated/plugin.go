@@ -48,8 +48,14 @@ type Options struct {
 	// Requirements is the requirements file (default: config.requirements_file
 	// relative to the plugin root; "" and absent mean none).
 	Requirements string
-	// CallTimeout bounds one call (default DefaultCallTimeout).
+	// CallTimeout bounds one call (default DefaultCallTimeout), a worker's start and
+	// handshake included when the call has to start one.
 	CallTimeout time.Duration
+	// StartTimeout bounds a worker's capabilities handshake (default CallTimeout). A
+	// worker imports its plugin's dependencies before it answers, which on a loaded
+	// host can take longer than a short call timeout allows; within a call the
+	// call's own deadline still applies.
+	StartTimeout time.Duration
 	// WorkerArgv returns the worker's command line for the venv's interpreter (default:
 	// python -I -m cpex.framework.isolated.worker: the venv's own cpex, the working
 	// directory not on sys.path).
@@ -167,6 +173,9 @@ func (o *Options) fill(pc *config.PluginConfig, layout Layout) error {
 	if o.CallTimeout <= 0 {
 		o.CallTimeout = DefaultCallTimeout
 	}
+	if o.StartTimeout <= 0 {
+		o.StartTimeout = o.CallTimeout
+	}
 	if o.WorkerArgv == nil {
 		o.WorkerArgv = func(py string) []string { return []string{py, "-I", "-m", workerModule} }
 	}
@@ -215,7 +224,7 @@ func (p *Plugin) worker(ctx context.Context) (*worker, error) {
 	if err != nil {
 		return nil, perr(p.name, CodeWorker, fmt.Sprintf("isolated plugin %s: %v", p.name, err), err)
 	}
-	hctx, cancel := context.WithTimeout(ctx, p.opts.CallTimeout)
+	hctx, cancel := context.WithTimeout(ctx, p.opts.StartTimeout)
 	defer cancel()
 	a, err := w.call(hctx, func(id string) ([]byte, error) {
 		return marshal(controlTask{TaskType: taskCapabilities, RequestID: id})

@@ -189,12 +189,21 @@ func TestHandshake(t *testing.T) {
 		assert.Equal(t, CodeWorker, pe.Code)
 		assert.Contains(t, pe.Message, "no answer in time")
 	})
+	t.Run("the start bound is its own: a long call timeout does not wait out a silent handshake", func(t *testing.T) {
+		o := fakeOptions(t, "silent_handshake")
+		// were the handshake bounded by the hour-long call timeout, the test would hang
+		o.CallTimeout, o.StartTimeout = 3600e9, 200e6
+		_, err := New(context.Background(), fakeConfig("mute2"), o)
+		pe := pluginErrOf(t, err)
+		assert.Equal(t, CodeWorker, pe.Code)
+		assert.Contains(t, pe.Message, "no answer in time")
+	})
 }
 
 func TestFaults(t *testing.T) {
 	t.Run("silent worker: the call times out", func(t *testing.T) {
 		o := fakeOptions(t, "silent")
-		o.CallTimeout = 200e6
+		o.CallTimeout, o.StartTimeout = 200e6, 30e9
 		p := newFake(t, fakeConfig("silent"), o)
 		_, err := p.Invoke(context.Background(), "tool_pre_invoke", payload(map[string]any{"name": "x"}), nil)
 		pe := pluginErrOf(t, err)
@@ -203,7 +212,7 @@ func TestFaults(t *testing.T) {
 	})
 	t.Run("garbage answer: skipped, and named when the call gets no answer", func(t *testing.T) {
 		o := fakeOptions(t, "garbage")
-		o.CallTimeout = 200e6
+		o.CallTimeout, o.StartTimeout = 200e6, 30e9
 		p := newFake(t, fakeConfig("garbage"), o)
 		_, err := p.Invoke(context.Background(), "tool_pre_invoke", payload(map[string]any{"name": "x"}), nil)
 		pe := pluginErrOf(t, err)
