@@ -3,7 +3,8 @@
 # and NATIVE_STAMP. Each target sets up what it needs on a fresh machine:
 #   - .venv with our package built ($(NATIVE_STAMP)) plus bench/requirements.txt;
 #   - .venv-upstream with cpex==0.1.4 from PyPI plus the same bench requirements.
-# make bench also runs bench/gateway_profile.py (the gateway's cProfile gate, both readings).
+# make bench also runs bench/gateway_profile.py (the gateway's cProfile gate, both readings)
+# on the gateway-shaped config, its Go built-in variant and the 20-plugin chain.
 # Extra driver options: make bench BENCH_ARGS="--only S2,S4". Both targets also run
 # bench/loopstall.py (ours only: the event-loop stall of Go guards, on and off the loop);
 # make bench also bench/external.py (make bench-external: external plugins over MCP).
@@ -36,6 +37,8 @@ bench: bench-setup $(BENCH_UPSTREAM_VENV)/.mcp-ready
 	$(PY) bench/gateway_profile.py --upstream-python $(BENCH_UPSTREAM_PY) --ours-python $(PY)
 	$(PY) bench/gateway_profile.py --upstream-python $(BENCH_UPSTREAM_PY) --ours-python $(PY) \
 		--ours-config bench/configs/gateway_profile_builtin.yaml --out bench/results/gateway_profile_builtin
+	$(PY) bench/gateway_profile.py --upstream-python $(BENCH_UPSTREAM_PY) --ours-python $(PY) \
+		--config bench/configs/gateway_chain20.yaml --out bench/results/gateway_chain20
 	PYTHONPATH=python $(PY) bench/loopstall.py
 	$(MAKE) bench-pdp
 	$(PY) bench/external.py --upstream-python $(BENCH_UPSTREAM_PY) --ours-python $(PY)
