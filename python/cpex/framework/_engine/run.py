@@ -89,7 +89,7 @@ class _Run:
         "executor", "hook_refs", "payload", "gc", "hook", "local_contexts", "extensions", "plan", "isolate",
         "policy", "trace_id", "drop", "id", "finished", "table", "combined", "current", "current_ext",
         "candidate", "candidate_base", "candidate_ext", "calls", "pending", "chain_span", "single_context", "single_meta",
-        "plain", "plain_dur",
+        "plain", "plain_dur", "size_hint",
     )
 
     def __init__(
@@ -119,6 +119,9 @@ class _Run:
         self.drop: str = plan["drop"] if plan else ""  # single runs: set from their first step
         self.id = 0
         self.finished = False
+        # the size fact RunStart carried (sum(len(str(v))) of args): whether a go step's
+        # payload JSON is likely long enough to go off the loop before it is written
+        self.size_hint: Optional[int] = None
         self.table: PluginContextTable = {}
         self.combined: dict[str, Any] = {}
         self.current: Any = None
@@ -163,6 +166,13 @@ class _Run:
                         step = _loads(wire.run_report(self.id, out))
             elif op == "go":
                 target = self.payload if step.get("original") else self._effective()
+                off_from = step.get("async")
+                hint = self.size_hint
+                early = off_from is not None and hint is not None and hint >= off_from and _gowait.enabled
+                if early:
+                    # Likely off the loop: the size fact and RunStart came before, the
+                    # payload's JSON (~0.1-0.2 ms a megabyte) takes a loop turn of its own.
+                    await asyncio.sleep(0)
                 try:
                     text = payload_json_bytes(target)
                 except PayloadEncodeError as exc:
@@ -178,7 +188,7 @@ class _Run:
                     doc = go_context(gc, self.local_contexts, self.hook_refs, step["i"], self.extensions, readers)
                     if doc is not None:
                         wire.run_go_context(self.id, doc)
-                head, frame, off_loop = await self._go(text, step.get("async"))
+                head, frame, off_loop = await self._go(text, off_from, early)
                 step = _loads(head)
                 if off_loop and frame is not None:
                     # Work long enough to leave the loop: the new payload's validation
@@ -200,16 +210,19 @@ class _Run:
             else:
                 raise RuntimeError(f"cpex: unknown step from the core: {op!r}")
 
-    async def _go(self, payload: bytes, off_loop_from: Optional[int]) -> tuple[str, Optional[Union[str, bytes]], bool]:
+    async def _go(
+        self, payload: bytes, off_loop_from: Optional[int], turned: bool
+    ) -> tuple[str, Optional[Union[str, bytes]], bool]:
         """RunGo's answer (header, payload frame), and whether it was made off the event
         loop: when the core says the work is long (its ``async`` length, docs/protocol.md).
-        A cancelled wait is dropped by RunAbort."""
+        ``turned``: the loop had a turn since RunStart. A cancelled wait is dropped by
+        RunAbort."""
         if off_loop_from is not None and len(payload) >= off_loop_from and _gowait.enabled:
-            # The size fact, RunStart and the payload's JSON came before: RunGoStart gets a
-            # loop turn of its own. Go reads the payload's bytes by address on its goroutine
-            # (bytes are immutable; run_off_loop keeps them alive until Go signalled), so
-            # the loop's thread neither copies them nor allocates them in the Go heap.
-            await asyncio.sleep(0)
+            # Go reads the payload's bytes by address on its goroutine (bytes are
+            # immutable; run_off_loop keeps them alive until Go signalled), so the loop's
+            # thread neither copies them nor allocates them in the Go heap.
+            if not turned:  # the size fact, RunStart and the payload's JSON came before
+                await asyncio.sleep(0)
             run_id = self.id
             addr = ctypes.cast(ctypes.c_char_p(payload), ctypes.c_void_p).value or 0
             answer = await _gowait.run_off_loop(
