@@ -100,7 +100,7 @@ def runs_held() -> int:
 
 
 # not ASCII: the payload crosses as UTF-8 bytes by address, the new payload comes back the same way
-WIDE = {**BIG, "more": ["un secret crap é ü 漢字 🎉"] * 200, "odd": "\u2028 \x00 \\ \""}
+WIDE = {**BIG, "more": ["un secret crap é ü 漢字 🎉"] * 200, "odd": 'crap\n"q" \\n \u2028\u2029 \x00 </script> {"x":1}\n'}
 # a lone surrogate: orjson refuses it, the payload is written by the escaping fallback
 LONE = {**BIG, "odd": "x\ud800y"}
 
