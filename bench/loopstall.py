@@ -20,8 +20,9 @@ Gaps are measured twice: in CPU time of the loop's thread (``time.thread_time_ns
 work the loop did in one go, whatever the rest of the machine does) and in wall time
 (what a request waited, including the time the OS gave the thread's core to another
 process: on a shared machine that part is noise the rule cannot remove). The table
-reports p50, p99 and worst of the CPU stall, p99 of the wall stall, and the median call
-latency.
+reports p50, p99 and worst of the CPU stall, p99 of the wall stall, the median call
+latency, and Python's cyclic collections inside the worst call (a generation-2 collection
+of the whole process costs 20-40 ms of CPU here, whichever call's allocation starts it).
 
 Modes, each in its own process (the core reads its budget once):
 
@@ -82,7 +83,28 @@ def pct(values: list[float], p: float) -> float:
     return s[min(len(s) - 1, max(0, round(p / 100 * len(s)) - 1))]
 
 
+class PyGC:
+    """Python's cyclic collections (generation, thread CPU in ns) since the last ``take``:
+    a collection that runs inside a call is loop time the call's stall includes."""
+
+    def __init__(self) -> None:
+        self.events: list[tuple[int, int]] = []
+        self._t0 = 0
+
+    def __call__(self, phase: str, info: dict[str, Any]) -> None:
+        if phase == "start":
+            self._t0 = time.thread_time_ns()
+        else:
+            self.events.append((info["generation"], time.thread_time_ns() - self._t0))
+
+    def take(self) -> list[tuple[int, int]]:
+        out, self.events = self.events, []
+        return out
+
+
 async def measure(mode: str, calls: dict[str, int]) -> dict[str, Any]:
+    import gc
+
     import cpex.framework as fw
 
     impl = "upstream" if mode == "upstream" else "ours"
@@ -101,6 +123,9 @@ async def measure(mode: str, calls: dict[str, int]) -> dict[str, Any]:
         stalls: list[float] = []
         latencies: list[float] = []
         cpu_stalls: list[float] = []
+        pygc: list[list[tuple[int, int]]] = []  # per measured call
+        collections = PyGC()
+        gc.callbacks.append(collections)
         state = {"max_gap": 0.0, "max_cpu": 0.0, "running": True}
 
         async def ticker(state: dict[str, Any] = state) -> None:  # this iteration's state
@@ -117,6 +142,7 @@ async def measure(mode: str, calls: dict[str, int]) -> dict[str, Any]:
         n = calls[label]
         for i in range(n + 2):  # two warm-up calls (they also teach the core the cost)
             state["max_gap"] = state["max_cpu"] = 0.0
+            collections.take()
             g = sc.global_context(fw, i)
             t0 = time.perf_counter()
             res = await mgr.invoke_hook(sc.GUARD_HOOK, payload, global_context=g)
@@ -126,9 +152,12 @@ async def measure(mode: str, calls: dict[str, int]) -> dict[str, Any]:
                 stalls.append(state["max_gap"])
                 cpu_stalls.append(state["max_cpu"])
                 latencies.append(t1 - t0)
+                pygc.append(collections.take())
             assert res[0].continue_processing
         state["running"] = False
         await tick
+        gc.callbacks.remove(collections)
+        worst = max(range(len(cpu_stalls)), key=cpu_stalls.__getitem__)
         out[label] = {
             "payload_json_chars": text_len,
             "calls": n,
@@ -139,6 +168,10 @@ async def measure(mode: str, calls: dict[str, int]) -> dict[str, Any]:
             "wall_stall_p99_ms": pct(stalls, 99) * 1e3,
             "wall_stall_max_ms": max(stalls) * 1e3,
             "latency_p50_ms": pct(latencies, 50) * 1e3,
+            # Python's collector inside the worst call, and how many calls ran one of
+            # generation 1 or 2 (the costly ones: 1-3 ms and 20-40 ms of CPU here)
+            "worst_call_pygc": [{"gen": g, "ms": ns / 1e6} for g, ns in pygc[worst]],
+            "calls_with_pygc_gen1_2": sum(1 for ev in pygc if any(g >= 1 for g, _ in ev)),
         }
     await mgr.shutdown()
     return out
@@ -170,17 +203,22 @@ def run_mode(mode: str, quick: bool) -> dict[str, Any]:
 
 def table(results: dict[str, dict[str, Any]]) -> str:
     lines = [
-        "| payload | mode | CPU stall p50 | CPU stall p99 | CPU stall max | wall stall p99 | call p50 |",
-        "|---|---|---|---|---|---|---|",
+        "| payload | mode | CPU stall p50 | CPU stall p99 | CPU stall max | wall stall p99 | call p50 | Python GC in the worst call |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for label in SIZES:
         for mode in results:
             r = results[mode][label]
             lines.append(
                 f"| {label} | {mode} | {r['cpu_stall_p50_ms']:.2f} ms | {r['cpu_stall_p99_ms']:.2f} ms "
-                f"| {r['cpu_stall_max_ms']:.2f} ms | {r['wall_stall_p99_ms']:.2f} ms | {r['latency_p50_ms']:.2f} ms |"
+                f"| {r['cpu_stall_max_ms']:.2f} ms | {r['wall_stall_p99_ms']:.2f} ms | {r['latency_p50_ms']:.2f} ms | {_pygc(r)} |"
             )
     return "\n".join(lines)
+
+
+def _pygc(r: dict[str, Any]) -> str:
+    events = r.get("worst_call_pygc") or []
+    return ", ".join(f"gen {e['gen']} {e['ms']:.2f} ms" for e in events) or "none"
 
 
 def main() -> None:

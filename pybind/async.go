@@ -3,6 +3,7 @@ package pybind
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -122,14 +123,19 @@ func finishJob(fn, what string, id int) (string, error) {
 }
 
 // RunGoStart answers a go step like RunGo, off the caller's thread: it checks the run,
-// starts the payload check and the Go plugins on a goroutine and returns run (the
-// caller's thread does only what costs no more for a large payload than for a small
-// one). When they are done one byte is written to fd (the write end of a non-blocking
-// pipe) and RunGoFinish answers what RunGo would have. RunAbort meanwhile drops the
-// answer and cancels the Go work's context.
-func RunGoStart(run int, payload string, fd int) (_ int, err error) {
+// starts the payload's copy, its check and the Go plugins on a goroutine and returns run
+// (the caller's thread does only what costs no more for a large payload than for a small
+// one). The payload is the n bytes at addr (gobuf.go): the caller keeps them alive and
+// unchanged until the byte is written. When the work is done one byte is written to fd
+// (the write end of a non-blocking pipe) and RunGoFinish answers. RunAbort meanwhile
+// drops the answer and cancels the Go work's context.
+func RunGoStart(run int, addr int, n int, fd int) (_ int, err error) {
 	defer guard("RunGoStart", &err)
-	re, err := goStepInput("RunGoStart", run, payload, false)
+	in, err := borrow("RunGoStart", addr, n)
+	if err != nil {
+		return 0, err
+	}
+	re, err := goStepInput("RunGoStart", run, "", false)
 	if err != nil {
 		return 0, err
 	}
@@ -147,6 +153,7 @@ func RunGoStart(run int, payload string, fd int) (_ int, err error) {
 	}
 	j.launch("RunGoStart", wfd, func() (string, error) {
 		defer re.mu.Unlock()
+		payload := in.text() // first: the caller's bytes are only lent until the byte
 		if err := checkJSON("RunGoFinish", run, payload); err != nil {
 			return "", err // refused: the go step is still pending, as after a refused RunGo
 		}
@@ -155,11 +162,22 @@ func RunGoStart(run int, payload string, fd int) (_ int, err error) {
 	return run, nil
 }
 
-// RunGoFinish answers the step that follows the go step started by RunGoStart (exactly
-// RunGo's answer), once its fd became readable.
+// RunGoFinish answers the step that follows the go step started by RunGoStart, once its
+// fd became readable: RunGo's answer without its payload frame (the header line). A
+// frame is held for RunGoFrame, RunGoFrameAt and RunGoFrameRelease (gobuf.go).
 func RunGoFinish(run int) (_ string, err error) {
 	defer guard("RunGoFinish", &err)
-	return finishJob("RunGoFinish", "run", run)
+	answer, err := finishJob("RunGoFinish", "run", run)
+	if err != nil {
+		return "", err
+	}
+	head, frame, _ := strings.Cut(answer, "\n")
+	if frame != "" {
+		holdFrame(run, frame)
+	} else {
+		releaseFrame(run)
+	}
+	return head, nil
 }
 
 // GoPluginAsync answers the payload JSON length from which Python calls the Go plugin id

@@ -68,7 +68,7 @@ func waitByte(t *testing.T, r *os.File) {
 }
 
 // goRun starts a run of p whose first step is a go step; answers the run id and the step.
-func goRun(t *testing.T, p map[string]any) (int, map[string]any) {
+func goRun(t testing.TB, p map[string]any) (int, map[string]any) {
 	t.Helper()
 	step := decode(t, must(RunStart(int(p["plan"].(float64)), plainFacts)))
 	require.Equal(t, "go", step["op"], step)
@@ -118,14 +118,14 @@ func TestRunGoStartAnswersWhatRunGoAnswers(t *testing.T) {
 
 			run, _ = goRun(t, p)
 			r, w := pipe(t)
-			id, err := RunGoStart(run, tc.payload, int(w.Fd()))
+			id, err := goStart(run, tc.payload, int(w.Fd()))
 			require.NoError(t, err)
 			assert.Equal(t, run, id)
 			waitByte(t, r)
-			got := decode(t, must(RunGoFinish(run)))
+			got := decode(t, must(goFinish(run)))
 			assert.Equal(t, run, int(got["run"].(float64)))
 			assert.Equal(t, comparable(want), comparable(got))
-			_, err = RunGoFinish(run)
+			_, err = goFinish(run)
 			require.ErrorContains(t, err, "no started Go work", "an answer is taken once")
 		})
 	}
@@ -160,7 +160,7 @@ func TestRunGoStartErrorsNameTheField(t *testing.T) {
 		{"unknown run", 987654321, int(w.Fd()), `{}`, []string{"RunGoStart", "987654321"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := RunGoStart(tc.run, tc.payload, tc.fd)
+			_, err := goStart(tc.run, tc.payload, tc.fd)
 			require.Error(t, err)
 			for _, s := range tc.want {
 				assert.ErrorContains(t, err, s)
@@ -169,23 +169,23 @@ func TestRunGoStartErrorsNameTheField(t *testing.T) {
 	}
 	assert.False(t, jobPending(run), "a refused start leaves nothing behind")
 	// the payload is checked on the goroutine (a large one must not stall the caller)
-	_, err = RunGoStart(run, `{nope`, int(w.Fd()))
+	_, err = goStart(run, `{nope`, int(w.Fd()))
 	require.NoError(t, err)
 	waitByte(t, r)
-	_, err = RunGoFinish(run)
+	_, err = goFinish(run)
 	require.Error(t, err)
 	for _, s := range []string{"RunGoFinish", "payload", "invalid JSON"} {
 		assert.ErrorContains(t, err, s)
 	}
-	_, err = RunGoFinish(run)
+	_, err = goFinish(run)
 	require.ErrorContains(t, err, "RunGoFinish: run")
 	// the run is still usable after every refusal
-	_, err = RunGoStart(run, `{"name":"x"}`, int(w.Fd()))
+	_, err = goStart(run, `{"name":"x"}`, int(w.Fd()))
 	require.NoError(t, err)
 	waitByte(t, r)
-	step := decode(t, must(RunGoFinish(run)))
+	step := decode(t, must(goFinish(run)))
 	assert.Equal(t, "done", step["op"])
-	_, err = RunGoStart(run, `{}`, int(w.Fd()))
+	_, err = goStart(run, `{}`, int(w.Fd()))
 	require.ErrorContains(t, err, "unknown or finished run")
 }
 
@@ -197,14 +197,14 @@ func TestRunGoStartPendingThenAbort(t *testing.T) {
 	run, step := goRun(t, p)
 	assert.Equal(t, float64(0), step["async"], "an I/O-bound Go plugin always goes off the loop")
 	r, w := pipe(t)
-	_, err := RunGoStart(run, `{"name":"x"}`, int(w.Fd()))
+	_, err := goStart(run, `{"name":"x"}`, int(w.Fd()))
 	require.NoError(t, err)
 
-	_, err = RunGoFinish(run)
+	_, err = goFinish(run)
 	require.ErrorContains(t, err, "still running")
 	_, err = RunGo(run, `{}`)
 	require.ErrorContains(t, err, "call RunGoFinish")
-	_, err = RunGoStart(run, `{}`, int(w.Fd()))
+	_, err = goStart(run, `{}`, int(w.Fd()))
 	require.ErrorContains(t, err, "call RunGoFinish")
 
 	n, err := RunAbort(run)
@@ -213,7 +213,7 @@ func TestRunGoStartPendingThenAbort(t *testing.T) {
 	assert.False(t, jobPending(run))
 	open() // the Go work ends after the abort: its answer is dropped
 	waitByte(t, r)
-	_, err = RunGoFinish(run)
+	_, err = goFinish(run)
 	require.ErrorContains(t, err, "no started Go work")
 	_, err = RunGo(run, `{}`)
 	require.ErrorContains(t, err, "unknown or finished run")
@@ -226,7 +226,7 @@ func TestRunGoStartSurvivesAClosedPipe(t *testing.T) {
 	run, _ := goRun(t, p)
 	r, w, err := os.Pipe()
 	require.NoError(t, err)
-	_, err = RunGoStart(run, `{"name":"x"}`, int(w.Fd()))
+	_, err = goStart(run, `{"name":"x"}`, int(w.Fd()))
 	require.NoError(t, err)
 	jobs.mu.Lock()
 	j := jobs.m[run]
@@ -235,7 +235,7 @@ func TestRunGoStartSurvivesAClosedPipe(t *testing.T) {
 	require.NoError(t, w.Close())
 	open()
 	<-j.done
-	step := decode(t, must(RunGoFinish(run)))
+	step := decode(t, must(goFinish(run)))
 	assert.Equal(t, "done", step["op"])
 	assert.Equal(t, map[string]any{"gate": "passed"}, step["effects"].(map[string]any)["meta"])
 }

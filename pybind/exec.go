@@ -649,6 +649,7 @@ func (re *runEntry) execGo(fn string, g *core.GoStep, raw string, cpu0 int64) (s
 func RunAbort(run int) (_ int, err error) {
 	defer guard("RunAbort", &err)
 	dropJob(run) // a pending RunGoStart: its answer is dropped when the Go work ends
+	releaseFrame(run)
 	st.mu.Lock()
 	re, ok := st.runs[run]
 	delete(st.runs, run)

@@ -46,10 +46,10 @@ func TestGoStepOffLoopForALargePayloadOnly(t *testing.T) {
 	// far below it.
 	run, _ := goRun(t, p)
 	r, w := pipe(t)
-	_, err := RunGoStart(run, large, int(w.Fd()))
+	_, err := goStart(run, large, int(w.Fd()))
 	require.NoError(t, err)
 	waitByte(t, r)
-	_, err = RunGoFinish(run)
+	_, err = goFinish(run)
 	require.NoError(t, err)
 	_, step = goRun(t, p)
 	at = int(step["async"].(float64))

@@ -53,7 +53,7 @@ func TestRunAbortCancelsGoWorkInFlight(t *testing.T) {
 	run, step := goRun(t, pl)
 	assert.Equal(t, float64(0), step["async"])
 	r, w := pipe(t)
-	_, err = RunGoStart(run, `{"name":"x"}`, int(w.Fd()))
+	_, err = goStart(run, `{"name":"x"}`, int(w.Fd()))
 	require.NoError(t, err)
 	<-p.started
 	n, err := RunAbort(run)

@@ -31,8 +31,12 @@ class OffLoopSpy:
         self._real = _gowait.run_off_loop
 
     async def __call__(
-        self, start: Callable[[int], Any], finish: Callable[[], str], drop: Optional[Callable[[], Any]] = None
-    ) -> Optional[str]:
+        self,
+        start: Callable[[int], Any],
+        finish: Callable[[], Any],
+        drop: Optional[Callable[[], Any]] = None,
+        lent: Any = None,
+    ) -> Any:
         self.calls += 1
 
         def start_and_tell(fd: int) -> Any:
@@ -40,7 +44,7 @@ class OffLoopSpy:
             self.started.set()
             return out
 
-        return await self._real(start_and_tell, finish, drop)
+        return await self._real(start_and_tell, finish, drop, lent)
 
 
 @pytest.fixture
@@ -95,7 +99,17 @@ def runs_held() -> int:
     return int(orjson.loads(_core.native().pybind_Stats())["runs"])
 
 
-@pytest.mark.parametrize("args", [BIG, {**BIG, "q": "forbidden " + BIG["q"]}], ids=["modified", "blocked"])
+# not ASCII: the payload crosses as UTF-8 bytes by address, the new payload comes back the same way
+WIDE = {**BIG, "more": ["un secret crap é ü 漢字 🎉"] * 200, "odd": 'crap\n"q" \\n \u2028\u2029 \x00 </script> {"x":1}\n'}
+# a lone surrogate: orjson refuses it, the payload is written by the escaping fallback
+LONE = {**BIG, "odd": "x\ud800y"}
+
+
+@pytest.mark.parametrize(
+    "args",
+    [BIG, {**BIG, "q": "forbidden " + BIG["q"]}, WIDE, LONE],
+    ids=["modified", "blocked", "not-ascii", "lone-surrogate"],
+)
 async def test_a_large_payload_goes_off_the_loop_with_the_same_result(
     spy: OffLoopSpy, monkeypatch: pytest.MonkeyPatch, args: dict[str, Any]
 ) -> None:
@@ -105,7 +119,10 @@ async def test_a_large_payload_goes_off_the_loop_with_the_same_result(
     monkeypatch.setattr(_gowait, "enabled", False)
     assert observable(await invoke(manager, args)) == off
     assert spy.calls == 1, "the blocking path does not wait off the loop"
-    assert off["cont"] is (args is BIG)
+    assert off["cont"] is ("forbidden" not in args["q"])
+    if off["cont"]:
+        assert "crap" not in orjson.dumps(off["payload"]).decode(), "the new payload came back"
+    assert not _gowait._lent, "nothing lent to Go stays after its answer"
     await manager.shutdown()
 
 
@@ -244,3 +261,28 @@ async def test_run_off_loop_reuses_its_pipes_and_reports_start_errors() -> None:
     assert len(pool.owned) == 1, "the pipe is reused"
     pool.close()
     assert not pool.owned and not pool.free
+
+
+async def test_run_off_loop_keeps_what_it_lent_until_go_signalled() -> None:
+    # Go reads a lent buffer by address until it writes its byte: a cancelled wait must
+    # not let the buffer go before that.
+    lent = b"{\"payload\":1}"
+    fds: list[int] = []
+    task = asyncio.ensure_future(_gowait.run_off_loop(fds.append, lambda: "answer", lent=lent))
+    await asyncio.sleep(0)
+    assert fds and lent in _gowait._lent.values()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert lent in _gowait._lent.values(), "still lent: Go has not signalled"
+    os.write(fds[0], b"\x01")  # what the core's goroutine does when done
+    for _ in range(3):
+        await asyncio.sleep(0)
+    assert lent not in _gowait._lent.values()
+
+    def refused(fd: int) -> None:
+        raise RuntimeError("RunGoStart: n: want a length from 0")
+
+    with pytest.raises(RuntimeError, match="RunGoStart: n"):
+        await _gowait.run_off_loop(refused, lambda: "unused", lent=lent)
+    assert not _gowait._lent, "a refused start lends nothing"

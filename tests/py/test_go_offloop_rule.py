@@ -24,10 +24,14 @@ class Spy:
         self._real = _gowait.run_off_loop
 
     async def __call__(
-        self, start: Callable[[int], Any], finish: Callable[[], str], drop: Optional[Callable[[], Any]] = None
-    ) -> Optional[str]:
+        self,
+        start: Callable[[int], Any],
+        finish: Callable[[], Any],
+        drop: Optional[Callable[[], Any]] = None,
+        lent: Any = None,
+    ) -> Any:
         self.calls += 1
-        return await self._real(start, finish, drop)
+        return await self._real(start, finish, drop, lent)
 
 
 @pytest.fixture

@@ -16,9 +16,10 @@ goes back to the pool; the caller drops the Go answer (RunAbort, GoPluginInvokeD
 from __future__ import annotations
 
 import asyncio
+import itertools
 import os
 import weakref
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Optional, TypeVar
 
 #: Tests turn it off to compare with the plain, blocking calls on the same inputs.
 enabled = True
@@ -101,7 +102,7 @@ os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def _ready(
-    loop: asyncio.AbstractEventLoop, pool: _PipePool, pair: tuple[int, int], fut: asyncio.Future[None]
+    loop: asyncio.AbstractEventLoop, pool: _PipePool, pair: tuple[int, int], fut: asyncio.Future[None], lent: Optional[int]
 ) -> None:
     try:
         os.read(pair[0], 16)
@@ -111,31 +112,52 @@ def _ready(
         pass
     loop.remove_reader(pair[0])
     pool.give(pair)
+    if lent is not None:
+        del _lent[lent]  # the Go work is over: it read what it was lent
     if not fut.done():  # a cancelled wait: the answer is dropped by the caller
         fut.set_result(None)
 
 
+_T = TypeVar("_T")
+
+# Objects whose memory Go work in flight reads by address (RunGoStart's payload bytes),
+# by token: kept alive until the work's byte is read. If the loop goes away first, the
+# entry stays (memory kept, never freed under a reader).
+_lent: dict[int, Any] = {}
+_tokens = itertools.count()
+
+
 async def run_off_loop(
-    start: Callable[[int], Any], finish: Callable[[], str], drop: Optional[Callable[[], Any]] = None
-) -> Optional[str]:
+    start: Callable[[int], Any],
+    finish: Callable[[], _T],
+    drop: Optional[Callable[[], Any]] = None,
+    lent: Any = None,
+) -> Optional[_T]:
     """``start(write_fd)`` begins the Go work; once it signalled completion, ``finish()``
-    answers. ``drop()`` runs if the awaiting task is cancelled meanwhile. Answers None,
-    having started nothing, when this loop cannot watch descriptors (e.g. Windows'
-    proactor loop): the caller then makes the plain call."""
+    answers. ``drop()`` runs if the awaiting task is cancelled meanwhile. ``lent`` (an
+    immutable buffer the Go work reads by address) is kept alive until the work signalled,
+    also when the task is cancelled. Answers None, having started nothing, when this loop
+    cannot watch descriptors (e.g. Windows' proactor loop): the caller then makes the
+    plain call."""
     loop = asyncio.get_running_loop()
     pool = _pool(loop)
     pair = pool.take()
     fut: asyncio.Future[None] = loop.create_future()
+    token = None if lent is None else next(_tokens)
     try:
-        loop.add_reader(pair[0], _ready, loop, pool, pair, fut)
+        loop.add_reader(pair[0], _ready, loop, pool, pair, fut, token)
     except NotImplementedError:
         pool.give(pair)
         return None
+    if token is not None:
+        _lent[token] = lent
     try:
         start(pair[1])
     except BaseException:
         loop.remove_reader(pair[0])
         pool.give(pair)
+        if token is not None:
+            del _lent[token]  # refused: nothing was started
         raise
     try:
         await fut

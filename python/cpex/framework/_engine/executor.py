@@ -235,6 +235,8 @@ class CoreExecutor:
         run = _Run(self, hook_refs, payload, global_context, hook, local_contexts, extensions, plan, trace_id, pool)
         step = _loads(wire.run_start(plan["plan"], _dumps(facts)))
         run.id = step["run"]
+        if facts["size"] is not None:
+            run.size_hint = facts["size"][1]
         try:
             return await run.drive(step)
         finally:

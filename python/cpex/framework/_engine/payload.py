@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any, Optional
+from typing import Any, Optional, Union
 
 import orjson
 from pydantic import BaseModel
@@ -13,7 +13,7 @@ from cpex.framework.memory import _safe_deepcopy, wrap_payload_for_isolation
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 
 
-def _loads(text: str) -> Any:
+def _loads(text: Union[str, bytes]) -> Any:
     """The core's JSON answer. orjson refuses the lone-surrogate escapes that the core
     sends back for strings that held them (a plugin name, a violation text: see
     pybind/wtf8.go); the standard library turns them into the very same strings."""
@@ -80,6 +80,12 @@ def payload_json(payload: Any) -> str:
     with those values as strings. Lone surrogates travel as JSON ``\\uXXXX`` escapes, which
     Go plugins read as U+FFFD (docs/semantics.md). Raises PayloadEncodeError.
     """
+    return payload_json_bytes(payload).decode()
+
+
+def payload_json_bytes(payload: Any) -> bytes:
+    """payload_json's text as UTF-8 bytes, as orjson writes it: what RunGoStart reads by
+    address (a large payload's go step off the loop), without the ``str`` made of it."""
     if isinstance(payload, BaseModel):
         # The JSON-typed tree (dates as ISO text, ...; its strings are the payload's own,
         # not copies), written by orjson: the text model_dump_json writes, in a third of
@@ -94,11 +100,12 @@ def payload_json(payload: Any) -> str:
     else:  # a dict returned by an earlier plugin
         data = payload
     try:
-        return orjson.dumps(data, default=repr, option=orjson.OPT_NON_STR_KEYS).decode()
+        return orjson.dumps(data, default=repr, option=orjson.OPT_NON_STR_KEYS)
     except Exception:  # noqa: BLE001 - see _escaped_dumps
         pass
     try:
-        return _escaped_dumps(_str_keys(data), default=_json_default)
+        # ASCII (ensure_ascii): its bytes are its characters
+        return _escaped_dumps(_str_keys(data), default=_json_default).encode()
     except (ValueError, TypeError, RecursionError) as exc:
         raise PayloadEncodeError(_failing_field(data), exc) from exc
 

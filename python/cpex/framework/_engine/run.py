@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import logging
-from typing import TYPE_CHECKING, Any, Optional
+from typing import TYPE_CHECKING, Any, Optional, Union
 
 from pydantic import BaseModel, RootModel
 
@@ -12,7 +13,7 @@ from cpex.framework import _gowait
 from cpex.framework._engine import wire
 from cpex.framework._engine.gostate import apply_local, go_context
 from cpex.framework._engine.invoke import _Call, _Finished, begin, finish, go_invoke_timeout
-from cpex.framework._engine.payload import PayloadEncodeError, _clamp64, _dumps, _isolated_copy, _loads, payload_json
+from cpex.framework._engine.payload import PayloadEncodeError, _clamp64, _dumps, _isolated_copy, _loads, payload_json_bytes
 from cpex.framework._engine.refs import core_ref_id
 from cpex.framework._engine.results import (
     _GLOBAL_CONTEXT_FIELDS,
@@ -88,7 +89,7 @@ class _Run:
         "executor", "hook_refs", "payload", "gc", "hook", "local_contexts", "extensions", "plan", "isolate",
         "policy", "trace_id", "drop", "id", "finished", "table", "combined", "current", "current_ext",
         "candidate", "candidate_base", "candidate_ext", "calls", "pending", "chain_span", "single_context", "single_meta",
-        "plain", "plain_dur",
+        "plain", "plain_dur", "size_hint",
     )
 
     def __init__(
@@ -118,6 +119,9 @@ class _Run:
         self.drop: str = plan["drop"] if plan else ""  # single runs: set from their first step
         self.id = 0
         self.finished = False
+        # the size fact RunStart carried (sum(len(str(v))) of args): whether a go step's
+        # payload JSON is likely long enough to go off the loop before it is written
+        self.size_hint: Optional[int] = None
         self.table: PluginContextTable = {}
         self.combined: dict[str, Any] = {}
         self.current: Any = None
@@ -136,7 +140,7 @@ class _Run:
     # -- the loop
 
     async def drive(self, step: dict[str, Any]) -> tuple[PluginResult, Optional[PluginContextTable]]:
-        frame: Optional[str] = None  # the payload frame of the last go step's answer
+        frame: Optional[Union[str, bytes]] = None  # the payload frame of the last go step's answer
         while True:
             if "logs" in step:
                 _emit_logs(step)
@@ -162,8 +166,15 @@ class _Run:
                         step = _loads(wire.run_report(self.id, out))
             elif op == "go":
                 target = self.payload if step.get("original") else self._effective()
+                off_from = step.get("async")
+                hint = self.size_hint
+                early = off_from is not None and hint is not None and hint >= off_from and _gowait.enabled
+                if early:
+                    # Likely off the loop: the size fact and RunStart came before, the
+                    # payload's JSON (~0.1-0.2 ms a megabyte) takes a loop turn of its own.
+                    await asyncio.sleep(0)
                 try:
-                    text = payload_json(target)
+                    text = payload_json_bytes(target)
                 except PayloadEncodeError as exc:
                     # the fact goes up; the core ends the run with the error it decides
                     unreadable = _loads(wire.run_go_unreadable(self.id, _dumps(exc.facts())))
@@ -177,8 +188,7 @@ class _Run:
                     doc = go_context(gc, self.local_contexts, self.hook_refs, step["i"], self.extensions, readers)
                     if doc is not None:
                         wire.run_go_context(self.id, doc)
-                answer, off_loop = await self._go(text, step.get("async"))
-                head, frame = wire.split_frames(answer)
+                head, frame, off_loop = await self._go(text, off_from, early)
                 step = _loads(head)
                 if off_loop and frame is not None:
                     # Work long enough to leave the loop: the new payload's validation
@@ -200,21 +210,30 @@ class _Run:
             else:
                 raise RuntimeError(f"cpex: unknown step from the core: {op!r}")
 
-    async def _go(self, payload: str, off_loop_from: Optional[int]) -> tuple[str, bool]:
-        """RunGo's answer, and whether it was made off the event loop: when the core says
-        the work is long (its ``async`` length, docs/protocol.md). A cancelled wait is
-        dropped by RunAbort."""
+    async def _go(
+        self, payload: bytes, off_loop_from: Optional[int], turned: bool
+    ) -> tuple[str, Optional[Union[str, bytes]], bool]:
+        """RunGo's answer (header, payload frame), and whether it was made off the event
+        loop: when the core says the work is long (its ``async`` length, docs/protocol.md).
+        ``turned``: the loop had a turn since RunStart. A cancelled wait is dropped by
+        RunAbort."""
         if off_loop_from is not None and len(payload) >= off_loop_from and _gowait.enabled:
-            # The size fact, RunStart and the payload's JSON came before: RunGoStart
-            # (gopy's copy of the payload) gets a loop turn of its own.
-            await asyncio.sleep(0)
+            # Go reads the payload's bytes by address on its goroutine (bytes are
+            # immutable; run_off_loop keeps them alive until Go signalled), so the loop's
+            # thread neither copies them nor allocates them in the Go heap.
+            if not turned:  # the size fact, RunStart and the payload's JSON came before
+                await asyncio.sleep(0)
             run_id = self.id
+            addr = ctypes.cast(ctypes.c_char_p(payload), ctypes.c_void_p).value or 0
             answer = await _gowait.run_off_loop(
-                lambda fd: wire.run_go_start(run_id, payload, fd), lambda: wire.run_go_finish(run_id)
+                lambda fd: wire.run_go_start(run_id, addr, len(payload), fd),
+                lambda: _go_finish(run_id),
+                lent=payload,
             )
             if answer is not None:
-                return answer, True
-        return wire.run_go(self.id, payload), False
+                return answer[0], answer[1], True
+        head, frame = wire.split_frames(wire.run_go(self.id, payload.decode()))
+        return head, frame, False
 
     def _effective(self) -> Any:
         return self.current if self.current is not None else self.payload
@@ -535,7 +554,7 @@ class _Run:
 
     # -- Go plugin effects
 
-    def _effects(self, effects: wire.EffectsState, new_json: Optional[str]) -> None:
+    def _effects(self, effects: wire.EffectsState, new_json: Optional[Union[str, bytes]]) -> None:
         if effects["payload"]:
             if new_json is None:
                 raise RuntimeError("cpex: the core announced a new payload and sent no payload frame")
@@ -775,3 +794,17 @@ class _Run:
                 "plugin.modified_payload": call.result.modified_payload is not None,
             },
         )
+
+
+def _go_finish(run_id: int) -> tuple[str, Optional[bytes]]:
+    """RunGoFinish's header and the payload frame Go holds for it, copied once from its
+    address into bytes (model_validate_json and orjson read bytes as they read str)."""
+    head = wire.run_go_finish(run_id)
+    n = wire.run_go_frame(run_id)
+    if not n:
+        return head, None
+    try:
+        # held and pinned by Go until released (pybind/gobuf.go): readable for n bytes
+        return head, ctypes.string_at(wire.run_go_frame_at(run_id), n)
+    finally:
+        wire.run_go_frame_release(run_id)

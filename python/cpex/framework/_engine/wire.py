@@ -18,7 +18,7 @@ import orjson
 from cpex import _core
 
 #: The protocol this driver speaks; the extension answers its own in ``Protocol()``.
-PROTOCOL_VERSION = 5
+PROTOCOL_VERSION = 6
 
 
 class ProtocolMismatchError(_core.CoreUnavailableError):
@@ -220,6 +220,9 @@ _FUNCTIONS = {
     "run_go": "RunGo",
     "run_go_start": "RunGoStart",
     "run_go_finish": "RunGoFinish",
+    "run_go_frame": "RunGoFrame",
+    "run_go_frame_at": "RunGoFrameAt",
+    "run_go_frame_release": "RunGoFrameRelease",
     "run_go_unreadable": "RunGoUnreadable",
     "run_go_context": "RunGoContext",
     "run_abort": "RunAbort",
@@ -256,8 +259,11 @@ if TYPE_CHECKING:  # the bound callables' signatures (docs/protocol.md, "Functio
     run_report: Callable[[int, str], str]
     run_report_plain: Callable[[int, str, str], str]
     run_go: Callable[[int, str], str]
-    run_go_start: Callable[[int, str, int], int]
+    run_go_start: Callable[[int, int, int, int], int]
     run_go_finish: Callable[[int], str]
+    run_go_frame: Callable[[int], int]
+    run_go_frame_at: Callable[[int], int]
+    run_go_frame_release: Callable[[int], int]
     run_go_unreadable: Callable[[int, str], str]
     run_go_context: Callable[[int, str], int]
     run_abort: Callable[[int], int]
