@@ -24,7 +24,7 @@ func parseContextFacts(fn, doc string) (*core.PluginContext, time.Duration, erro
 		return m.context(), m.timeout, nil
 	}
 	if m, ok := readContextFacts(bytesOf(doc)); ok {
-		if m.memoizable() {
+		if m.user.UserIsKeys && m.memoizable() { // a document without a user map reads fast
 			m.doc = doc
 			lastFacts.Store(m)
 		}

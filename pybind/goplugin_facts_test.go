@@ -59,3 +59,29 @@ func TestParseContextFactsNestedUserValueIsNotMemoized(t *testing.T) {
 		assert.NotEqual(t, doc, m.doc)
 	}
 }
+
+// "ctx": false in a direct call's answer exactly for the built-ins that never read their
+// context: the driver then sends them the timeout alone.
+func TestGoPluginAnswerSaysWhetherThePluginReadsItsContext(t *testing.T) {
+	for _, tc := range []struct {
+		spec  string
+		reads bool
+	}{
+		{`{"name":"n","kind":"builtin/noop","hooks":["tool_pre_invoke"]}`, false},
+		{`{"name":"p","kind":"builtin/pii_filter","hooks":["tool_pre_invoke"]}`, false},
+		{`{"name":"s","kind":"builtin/secrets_detection","hooks":["tool_pre_invoke"]}`, false},
+		{`{"name":"w","kind":"builtin/regex_replace","hooks":["tool_pre_invoke"],"config":{"words":[{"search":"a","replace":"b"}]}}`, false},
+		{`{"name":"d","kind":"builtin/deny_list","hooks":["tool_pre_invoke"],"config":{"words":["x"]}}`, false},
+		{`{"name":"r","kind":"builtin/rate_limiter","hooks":["tool_pre_invoke"],"config":{"by_user":"10/s"}}`, true},
+	} {
+		id, err := GoPluginNew(tc.spec)
+		require.NoError(t, err, tc.spec)
+		ans := decode(t, must(GoPluginInvoke(id, "tool_pre_invoke", `{"name":"t","args":{"q":"hello"}}`, `{"rid":"r","user":"u"}`)))
+		ctx, present := ans["ctx"]
+		assert.Equal(t, !tc.reads, present, tc.spec)
+		if present {
+			assert.Equal(t, false, ctx, tc.spec)
+		}
+		_, _ = GoPluginRelease(id)
+	}
+}

@@ -132,6 +132,7 @@ func (c *piiFilterConfig) Validate() error {
 }
 
 type piiFilter struct {
+	ContextFree
 	name    string
 	cfg     piiFilterConfig
 	scanner piiScanner

@@ -88,12 +88,28 @@ def _facts_text(gc: Any, timeout: Optional[float]) -> str:
     return _dumps(facts)
 
 
-def _answer(raw: str, off_loop_from: list[int]) -> tuple[dict[str, Any], Optional[str]]:
+_TIMEOUT_FACTS: dict[Optional[float], str] = {}
+
+
+def _timeout_facts(timeout: Optional[float]) -> str:
+    """The facts of a call to a plugin that never reads its context: the timeout alone,
+    as _facts_text writes it (the core reads the other facts as absent)."""
+    text = _TIMEOUT_FACTS.get(timeout)
+    if text is None:
+        text = _dumps({"timeout": timeout} if timeout is not None and timeout > 0 else {})
+        if len(_TIMEOUT_FACTS) < 64:  # a handful of executor timeouts, never one per call
+            _TIMEOUT_FACTS[timeout] = text
+    return text
+
+
+def _answer(raw: str, state: list[Any]) -> tuple[dict[str, Any], Optional[str]]:
     """The head of GoPluginInvoke's (or GoPluginSingle's) answer and the modified payload
-    frame; keeps the core's next off-loop threshold."""
+    frame; keeps what the core says about the plugin's next calls in state: the off-loop
+    threshold ([0]) and whether it reads its context ([1], "ctx": false when it never does)."""
     head, frame = wire.split_frames(raw)
     answer: dict[str, Any] = _loads(head)
-    off_loop_from[0] = answer.get("async", off_loop_from[0])
+    state[0] = answer.get("async", state[0])
+    state[1] = answer.get("ctx", True)
     return answer, (frame if answer.get("payload") else None)  # the frame is the new payload
 
 
@@ -156,15 +172,19 @@ class GoPlugin(Plugin):
         # The coroutine function is stored on the plugin: it must not hold the plugin itself,
         # or the plugin would live until a cycle collection and release its Go twin late.
         go_id, plugin_name = self._go_plugin_id, self.name
-        # The payload JSON length from which a call runs off the event loop: the core
-        # decides it from the plugin's measured cost (0: it is I/O-bound) and sends the
-        # next value with every answer.
-        off_loop_from = [wire.go_plugin_async(go_id)]
+        # What the core's last answer said about the next calls: [0] the payload JSON
+        # length from which a call runs off the event loop (decided from the plugin's
+        # measured cost, 0: it is I/O-bound); [1] whether the plugin reads its context
+        # (until an answer says it never does, the request's facts are sent).
+        state: list[Any] = [wire.go_plugin_async(go_id), True]
+
+        def facts_of(context: PluginContext, timeout: Optional[float]) -> str:
+            return _context_facts(context, timeout) if state[1] else _timeout_facts(timeout)
 
         async def run_go_plugin(payload: PluginPayload, context: PluginContext) -> PluginResult:
-            text, facts = payload_json(payload), _context_facts(context, go_invoke_timeout.get())
+            text, facts = payload_json(payload), facts_of(context, go_invoke_timeout.get())
             raw: Optional[str] = None
-            if _gowait.enabled and len(text) >= off_loop_from[0]:
+            if _gowait.enabled and len(text) >= state[0]:
                 job: list[int] = []
                 raw = await _gowait.run_off_loop(
                     lambda fd: job.append(wire.go_plugin_invoke_start(go_id, hook, text, facts, fd)),
@@ -173,7 +193,7 @@ class GoPlugin(Plugin):
                 )
             if raw is None:
                 raw = wire.go_plugin_invoke(go_id, hook, text, facts)
-            answer, modified = _answer(raw, off_loop_from)
+            answer, modified = _answer(raw, state)
             return _result(answer, modified, payload, plugin_name)
 
         def go_single(rule: Any, payload: PluginPayload, context: PluginContext) -> Optional[GoSingle]:
@@ -184,17 +204,17 @@ class GoPlugin(Plugin):
                 text = payload_json(payload)
             except Exception:  # noqa: BLE001 - raised again by the hook on the general path
                 return None
-            if _gowait.enabled and len(text) >= off_loop_from[0]:
+            if _gowait.enabled and len(text) >= state[0]:
                 return None
             call = _Call()
             start = _monotonic_ns()
             try:
-                raw = wire.go_plugin_single(rule.id, go_id, hook, text, _context_facts(context, rule.timeout))
+                raw = wire.go_plugin_single(rule.id, go_id, hook, text, facts_of(context, rule.timeout))
             except Exception as exc:  # noqa: BLE001 - the hook's error, classified as _call does
                 call.exc, call.status = exc, _status(exc)
                 call.duration = _monotonic_ns() - start
                 return call, None
-            answer, modified = _answer(raw, off_loop_from)
+            answer, modified = _answer(raw, state)
             try:
                 call.result = _result(answer, modified, payload, plugin_name)
             except Exception as exc:  # noqa: BLE001 - a modified payload its model rejects
