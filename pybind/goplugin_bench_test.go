@@ -18,10 +18,16 @@ const (
 	gpPromptPre = `{"prompt_id":"test_prompt","args":{"user":"test_user","query":"What is the capital of France? My email is test@example.com","context":"Additional context with SSN: 123-45-6789 and credit card: 4111-1111-1111-1111"}}`
 	gpToolPost  = `{"name":"search_tool","result":{"status":"success","results":[{"title":"Result 1","snippet":"This is crap content with crud data"},{"title":"Result 2","snippet":"Another crud result with sensitive info"}],"count":2,"metadata":{"query_time":0.123,"source":"database"}}}`
 	// the facts _goplugin._context_facts writes for the gateway profile's GlobalContext
-	gpFacts = `{"rid":"perf-test-request","server_id":"perf-test-server","tenant_id":null,"content_type":null,"user":{"keys":["email","is_admin"],"values":{"email":"admin@example.com","is_admin":true}},"timeout":120.0}`
+	// what it sends a plugin that answered "ctx": false (builtins.ContextFree)
+	gpTimeoutFacts = `{"timeout":120.0}`
+	gpFacts        = `{"rid":"perf-test-request","server_id":"perf-test-server","tenant_id":null,"content_type":null,"user":{"keys":["email","is_admin"],"values":{"email":"admin@example.com","is_admin":true}},"timeout":120.0}`
 )
 
 func benchGoSingle(b *testing.B, spec, hook, payload string) {
+	benchGoSingleFacts(b, spec, hook, payload, gpFacts)
+}
+
+func benchGoSingleFacts(b *testing.B, spec, hook, payload, facts string) {
 	id, err := GoPluginNew(spec)
 	if err != nil {
 		b.Fatal(err)
@@ -38,7 +44,7 @@ func benchGoSingle(b *testing.B, spec, hook, payload string) {
 	_ = json.Unmarshal([]byte(ans), &r)
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := GoPluginSingle(r.Rule, id, hook, payload, gpFacts); err != nil {
+		if _, err := GoPluginSingle(r.Rule, id, hook, payload, facts); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -61,4 +67,10 @@ func BenchmarkGoSingleWordsToolPre(b *testing.B) {
 }
 func BenchmarkGoSingleWordsToolPost(b *testing.B) {
 	benchGoSingle(b, gpWordsSpec, "tool_post_invoke", gpToolPost)
+}
+
+// The PII filter as invoke_hook_for_plugin calls it from its second call on: the
+// timeout alone as facts.
+func BenchmarkGoSinglePIIToolPreTimeoutFacts(b *testing.B) {
+	benchGoSingleFacts(b, gpPIISpec, "tool_pre_invoke", gpToolPre, gpTimeoutFacts)
 }
