@@ -80,3 +80,16 @@ def test_after_a_large_payload_the_text_is_payload_jsons_own() -> None:
 def test_a_dict_payload_is_written_by_payload_json() -> None:
     payload: Any = {"name": "t", "args": {"h": 1e-7}}
     assert _payload_text(payload, 0) == payload_json(payload)
+
+
+class _OwnDump(ToolPreInvokePayload):
+    def model_dump(self, **kwargs: Any) -> dict[str, Any]:
+        data = super().model_dump(**kwargs)
+        data["args"] = {"dumped": "by the override"}
+        return data
+
+
+def test_a_model_dump_override_is_honoured() -> None:
+    payload = _OwnDump(name="t", args={"q": "x"})
+    assert _payload_text(payload, 0) == payload_json(payload)
+    assert '"by the override"' in _payload_text(payload, 0)

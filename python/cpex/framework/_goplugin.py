@@ -98,10 +98,13 @@ def _facts_text(gc: Any, timeout: Optional[float]) -> str:
 # serializer in JSON mode; numbers may be spelled differently, 1e-7 / 1e-07, never
 # valued differently); anything to_json refuses (a lone surrogate) goes to payload_json.
 _SMALL_PAYLOAD = 1024
+_MODEL_DUMP = BaseModel.model_dump
 
 
 def _payload_text(payload: PluginPayload, last_len: int) -> str:
-    if last_len < _SMALL_PAYLOAD and isinstance(payload, BaseModel):
+    # a model whose class overrides model_dump writes what that override answers: only
+    # payload_json calls it
+    if last_len < _SMALL_PAYLOAD and isinstance(payload, BaseModel) and type(payload).model_dump is _MODEL_DUMP:
         try:
             return payload.__pydantic_serializer__.to_json(payload, fallback=repr).decode()
         except Exception:  # noqa: BLE001 - payload_json's fallbacks decide, as before
