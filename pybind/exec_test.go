@@ -341,8 +341,9 @@ func TestGoPluginInvokeAnswer(t *testing.T) {
 	before, err := GoPluginAsync(goID)
 	require.NoError(t, err)
 	ans := decode(t, must(GoPluginInvoke(goID, "tool_pre_invoke", `{"name":"x"}`, `{"rid":"r","user":{"keys":["email"],"values":{"email":"a"}}}`)))
-	// async: the off-loop threshold for the next call, from the cost measured before this one
-	assert.Equal(t, map[string]any{"cont": true, "payload": false, "violation": nil, "metadata": map[string]any{}, "retry": float64(0), "async": float64(before)}, ans)
+	// async: the off-loop threshold for the next call, from the cost measured before this
+	// one; ctx: false, the noop never reads its context (builtins.ContextFree)
+	assert.Equal(t, map[string]any{"cont": true, "payload": false, "violation": nil, "metadata": map[string]any{}, "retry": float64(0), "async": float64(before), "ctx": false}, ans)
 	_, err = GoPluginInvoke(goID, "tool_pre_invoke", `{"name":`, `{}`)
 	require.ErrorContains(t, err, "payload: invalid JSON")
 	_, err = GoPluginInvoke(goID, "tool_pre_invoke", `{}`, `{"timeout": 0.5}`)

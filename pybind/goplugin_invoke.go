@@ -64,7 +64,19 @@ func writeInvokeHead(w *jw, fn string, p *goPluginEntry, res *core.Result) error
 	// to this call: one crossing less per call than asking GoPluginAsync each time.
 	w.Raw(`,"async":`)
 	w.Int(offLoopFrom(&p.cost, 1, core.IsBlocking(p.plugin)))
+	if ignoresContext(p.plugin) {
+		// the plugin never reads its PluginContext (builtins.ContextFree): the driver
+		// may send only the timeout as the next calls' facts
+		w.Raw(`,"ctx":false`)
+	}
 	return nil
+}
+
+// ignoresContext: p declared that its Invoke never reads its PluginContext
+// (core/builtins.ContextFree), so its calls need none of the request's facts.
+func ignoresContext(p core.Plugin) bool {
+	c, ok := p.(interface{ IgnoresContext() bool })
+	return ok && c.IgnoresContext()
 }
 
 // writeInvokeFrame appends the modified payload frame, if any.

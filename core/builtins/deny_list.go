@@ -45,6 +45,7 @@ func (c *denyListConfig) Validate() error {
 }
 
 type denyList struct {
+	ContextFree
 	automaton *denyAutomaton
 }
 

@@ -13,7 +13,7 @@ const NoopKind = core.BuiltinPrefix + "noop"
 
 func init() { core.RegisterFactory(NoopKind, newNoop) }
 
-type noop struct{}
+type noop struct{ ContextFree }
 
 func newNoop(spec core.PluginSpec) (core.Plugin, error) {
 	for k := range spec.Config {

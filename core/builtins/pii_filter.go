@@ -132,6 +132,7 @@ func (c *piiFilterConfig) Validate() error {
 }
 
 type piiFilter struct {
+	ContextFree
 	name    string
 	cfg     piiFilterConfig
 	scanner piiScanner
@@ -214,7 +215,16 @@ func (t *piiTally) total() int {
 }
 
 func (t *piiTally) types() []string {
-	var out []string
+	n := 0
+	for _, c := range t {
+		if c > 0 {
+			n++
+		}
+	}
+	if n == 0 {
+		return nil
+	}
+	out := make([]string, 0, n) // one allocation, not one per growth
 	for k, c := range t {
 		if c > 0 {
 			out = append(out, piiTypeNames[k])

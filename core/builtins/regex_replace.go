@@ -85,6 +85,7 @@ func (c *regexReplaceConfig) Validate() error {
 }
 
 type regexReplace struct {
+	ContextFree
 	rules []regexRule
 	// screen finds, in one pass over a string, which rules may match it: every rule's
 	// required literals (its needle or prefilter literals) tagged with the rule's bit.

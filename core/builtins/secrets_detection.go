@@ -97,6 +97,7 @@ func checkFieldPath(p string) error {
 }
 
 type secretsDetection struct {
+	ContextFree
 	cfg     secretsConfig
 	scanner secretScanner
 	allow   [][]string

@@ -142,7 +142,13 @@ func (w *Writer) tree(v any, depth int) error {
 			w.B = append(w.B, "null"...)
 			return nil
 		}
-		keys := make([]string, 0, len(x))
+		// the keys of the small maps plugins return (payloads, metadata) sort on the
+		// stack: a slice per map was a tenth of a small Go plugin call's allocations
+		var small [16]string
+		keys := small[:0]
+		if len(x) > len(small) {
+			keys = make([]string, 0, len(x))
+		}
 		for k := range x {
 			keys = append(keys, k)
 		}
@@ -159,6 +165,23 @@ func (w *Writer) tree(v any, depth int) error {
 			}
 		}
 		w.B = append(w.B, '}')
+	case int: // the counts plugins put in metadata: json.Marshal's text, without its reflection
+		w.B = strconv.AppendInt(w.B, int64(x), 10)
+	case int64:
+		w.B = strconv.AppendInt(w.B, x, 10)
+	case []string: // json.Marshal's text for it, without its reflection
+		if x == nil {
+			w.B = append(w.B, "null"...)
+			return nil
+		}
+		w.B = append(w.B, '[')
+		for i, e := range x {
+			if i > 0 {
+				w.B = append(w.B, ',')
+			}
+			w.B = AppendQuoted(w.B, e, Replace)
+		}
+		w.B = append(w.B, ']')
 	case []any:
 		if x == nil {
 			w.B = append(w.B, "null"...)

@@ -32,6 +32,15 @@ func checkValue(t *testing.T, v any) {
 	require.True(t, reflect.DeepEqual(a, b), "%#v:\nmarshal %s\n  value %s", v, want, got)
 }
 
+// manyKeys: a map with more keys than Value sorts on the stack.
+func manyKeys(n int) map[string]any {
+	m := make(map[string]any, n)
+	for i := range n {
+		m[string(rune('a'+i%26))+string(rune('A'+i/26))] = i
+	}
+	return m
+}
+
 type point struct {
 	X int    `json:"x"`
 	S string `json:"s"`
@@ -58,7 +67,11 @@ func TestValueLikeMarshal(t *testing.T) {
 		"nil slice":   []any(nil),
 		"other types": map[string]any{"ints": []int{1, 2}, "strs": map[string]string{"a": "x\"<"}, "struct": point{X: 3, S: "é\\"}},
 		"unsupported": map[string]any{"ch": make(chan int)},
-		"cycle":       cyclic,
+		// written without json.Marshal (detection metadata: counts and type names)
+		"ints":         map[string]any{"n": 0, "m": -7, "big": int64(math.MaxInt64), "min": int64(math.MinInt64), "i": math.MaxInt},
+		"string slice": map[string]any{"types": []string{"email", "<ssn>", "é\\\"", ""}, "empty": []string{}, "nil": []string(nil)},
+		"many keys":    manyKeys(40),
+		"cycle":        cyclic,
 	}
 	for name, v := range cases {
 		t.Run(name, func(t *testing.T) { checkValue(t, v) })
