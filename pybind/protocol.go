@@ -10,7 +10,7 @@ import (
 // (docs/protocol.md). The Python side checks it when it loads the extension and refuses
 // to run against another version: a mismatch would misread steps, not fail loudly.
 // Bump it with any change of a function's signature or of a document's fields.
-const ProtocolVersion = 5
+const ProtocolVersion = 6
 
 // Protocol answers the protocol version and the constants of the core the driver
 // applies without deciding them: {"version", "decision_key", "plan_cache"}.

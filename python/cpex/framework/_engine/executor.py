@@ -9,8 +9,8 @@ from typing import Any, Optional
 from cpex.framework._engine import wire
 from cpex.framework._engine.invoke import go_invoke_timeout
 from cpex.framework._engine.payload import _dumps, _loads
-from cpex.framework._engine.refs import _facts, core_ref_id
-from cpex.framework._engine.run import _Run
+from cpex.framework._engine.refs import _facts, core_ref_id, size_fact
+from cpex.framework._engine.run import ChainRule, _Run
 from cpex.framework._engine.single import SingleRule, run_single
 from cpex.framework.extensions import Extensions
 from cpex.framework.hooks.policies import DefaultHookPolicy, HookPayloadPolicy
@@ -94,6 +94,10 @@ class _RuntimeDisabledView(MutableSet[str]):
                 self.discard(name)
             else:
                 self.add(name)
+
+
+# a key of a plan's chain rules not asked for yet (None: the core has no rule for it)
+_ASK: Any = object()
 
 
 def _release_executor(exec_id: int) -> None:
@@ -199,6 +203,9 @@ class CoreExecutor:
             fields = "null" if policy is None else _dumps(sorted(policy.writable_fields))
             plan = _loads(wire.plan_get(self._core(), hook, ",".join(map(str, ids)), fields))
             plan["_policy"] = policy
+            # the core's chain rules for runs of this plan, by (vexc, pool, hook text);
+            # None where the core has none (RunChainRule, _run)
+            plan["_chains"] = {}
             if plan.get("flush"):
                 # the core emptied its plan cache (its one bound, core.MaxCachedPlans) and
                 # forgot the plans it handed out: so does this one
@@ -224,16 +231,43 @@ class CoreExecutor:
         plan = self._plan(hook, hook_refs)
         # _trace_id, inlined (once per run)
         trace_id = (current_trace_id.get() or None) if self.observability else None
-        facts = _facts(plan, payload, global_context, pool, vexc, trace_id is not None, extensions is not None)
         # Upstream names the hook in "<hook> blocked by plugin ..." by formatting the
         # HookRef's name: a ref built with a str-enum member reads "PromptHookType.X".
         htext = hook_refs[0].name
         if type(htext) is not str:
             htext = f"{htext}"
-        if htext != hook:
-            facts["htext"] = htext
         run = _Run(self, hook_refs, payload, global_context, hook, local_contexts, extensions, plan, trace_id, pool)
-        step = _loads(wire.run_start(plan["plan"], _dumps(facts)))
+        rule: Optional[ChainRule] = None
+        if trace_id is None:
+            # the core's chain rule for this plan and these facts (pybind/runchain.go): the
+            # only facts its runs read besides the size are these (no rule otherwise)
+            key = (vexc, pool or 0, htext)
+            chains = plan["_chains"]
+            rule = chains.get(key, _ASK)
+            if rule is _ASK:
+                facts = _facts(plan, payload, global_context, pool, vexc, False, extensions is not None)
+                if htext != hook:
+                    facts["htext"] = htext
+                answer = _loads(wire.run_chain_rule(plan["plan"], _dumps(facts)))
+                rule = chains[key] = ChainRule(answer) if answer["rule"] else None
+        if rule is not None:
+            size = size_fact(plan, payload)
+            started = wire.run_chain_start(rule.id, size[0], size[1]) if size else wire.run_chain_start(rule.id, "", 0)
+            if started[0] != "{":
+                run.id = int(started)
+                try:
+                    return await run.chain(rule)
+                finally:
+                    if not run.finished:
+                        wire.run_abort(run.id)
+            # not as the rule says (a plugin disabled since, other options, the size
+            # guard): the core's own first step, carried out the general way
+            step = _loads(started)
+        else:
+            facts = _facts(plan, payload, global_context, pool, vexc, trace_id is not None, extensions is not None)
+            if htext != hook:
+                facts["htext"] = htext
+            step = _loads(wire.run_start(plan["plan"], _dumps(facts)))
         run.id = step["run"]
         try:
             return await run.drive(step)
