@@ -90,7 +90,7 @@ func RunChainRule(plan int, facts string) (_ string, err error) {
 	if f.Trace || pe.plan.Conditional() || pe.plan.HasGo() {
 		return noChainRule, nil
 	}
-	f.SizeAttr, f.Size = "", 0 // each call brings its own
+	f.SizeAttr, f.Size = "", 0                  // each call brings its own
 	run, step := pe.exec.exec.Probe(pe.plan, f) // counts nothing: no call happened
 	if !startsChain(run, step) {
 		return noChainRule, nil
