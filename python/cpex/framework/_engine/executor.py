@@ -45,6 +45,7 @@ class _RuntimeDisabledView(MutableSet[str]):
 
     def _op(self, op: str, name: str = "") -> None:
         wire.executor_set_runtime_disabled(self._executor._core(), op, name)
+        self._executor._forget_chain_rules()
 
     def __contains__(self, name: object) -> bool:
         return name in self._names()
@@ -167,8 +168,16 @@ class CoreExecutor:
     def _options(self) -> str:
         return _dumps({"timeout": self._timeout, "default_policy": str(self._default_hook_policy.value)})
 
+    def _forget_chain_rules(self) -> None:
+        """Drops the core's chain rules (_run): they are asked again under the new state.
+        A rule that no longer holds is never followed (RunChainStart checks), but every
+        run would then take the general path."""
+        for plan in self._plans.values():
+            plan["_chains"].clear()
+
     def _push_options(self) -> None:
         self._single_rules.clear()
+        self._forget_chain_rules()
         if self._exec_id:
             wire.executor_update(self._exec_id, self._options())
 
@@ -261,7 +270,9 @@ class CoreExecutor:
                     if not run.finished:
                         wire.run_abort(run.id)
             # not as the rule says (a plugin disabled since, other options, the size
-            # guard): the core's own first step, carried out the general way
+            # guard): the core's own first step, carried out the general way; the rule
+            # is asked again next time
+            plan["_chains"].pop(key, None)
             step = _loads(started)
         else:
             facts = _facts(plan, payload, global_context, pool, vexc, trace_id is not None, extensions is not None)

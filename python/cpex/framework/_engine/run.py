@@ -21,16 +21,16 @@ from cpex.framework._engine.results import (
     _PLUGIN_CONTEXT_SET,
     PayloadSizeError,
     PluginTimeoutError,
-    _construct,
     _chain_records,
+    _construct,
     _emit_logs,
     _new,
     _records,
-    record_templates,
     _set_dict,
     _set_extra,
     _set_fields_set,
     _set_private,
+    record_templates,
 )
 from cpex.framework.errors import PluginError, PluginViolationError
 from cpex.framework.extensions import Extensions
