@@ -200,3 +200,24 @@ def wire_loads(text: str) -> dict[str, Any]:
 
     loaded: dict[str, Any] = orjson.loads(text)
     return loaded
+
+
+async def test_concurrent_runs_on_the_rules_path_answer_as_the_general_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    # interleaved runs of one rule (a hook suspends in each): each run keeps its own id,
+    # contexts and records
+    answers = []
+    for no_rules in (False, True):
+        with monkeypatch.context() as m:
+            counter = _Counter(m, no_rules)
+            manager = TenantPluginManager(CONFIGS["state and metadata"])
+            await manager.initialize()
+            results = await asyncio.gather(*[
+                manager.invoke_hook(HOOK, ToolPreInvokePayload(name="t", args={"k": k}),
+                                    GlobalContext(request_id=f"r{k}", state={"seed": k}))
+                for k in range(20)
+            ])
+            answers.append([_shape(*r) for r in results])
+            if not no_rules:
+                assert counter.calls.count("run_chain_end") == 20 and "run_start" not in counter.calls
+            await manager.shutdown()
+    assert answers[0] == answers[1]
