@@ -109,3 +109,11 @@ func (r *Run) checkBatch(os []Outcome) error {
 	}
 	return nil
 }
+
+// Awaiting is the index of the serial call whose outcome the run awaits, -1 for none.
+func (r *Run) Awaiting() int {
+	if r.finished || r.single != nil {
+		return -1
+	}
+	return r.waiting
+}

@@ -117,6 +117,10 @@ func (p *Plan) HasPolicy() bool { return p.policy != nil }
 // HasGo reports whether some plugin of the plan runs in Go.
 func (p *Plan) HasGo() bool { return p.hasGo }
 
+// Conditional reports whether some plugin of the plan has conditions (which read the
+// call's facts: the user, server, tenant, content type and matched attribute).
+func (p *Plan) Conditional() bool { return p.conditional }
+
 // UUIDBytes is the length of the UUIDs of every ref together (a host sizes the buffer of
 // its context table keys with it).
 func (p *Plan) UUIDBytes() int { return p.uuidBytes }

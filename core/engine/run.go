@@ -71,6 +71,18 @@ func (e *Executor) Start(plan *Plan, facts *Facts) (*Run, *Step) {
 	return r, r.out(s)
 }
 
+// Probe begins a run of plan as Start does, except that it counts nothing (metrics are
+// not started for it): a driver asks a probe what runs of plan would answer (pybind's
+// chain rules) without a hook call to count. Answers do not depend on counting.
+func (e *Executor) Probe(plan *Plan, facts *Facts) (*Run, *Step) {
+	r := &Run{}
+	r.init(e, plan, facts)
+	r.records = make([]plugin.ExecutionRecord, 0, len(plan.Refs))
+	s := r.begin()
+	r.foreign = true
+	return r, r.out(s)
+}
+
 // StartInto begins a hook call of plan driven by the Go host, which runs every plugin
 // itself (no go steps), in r (the host embeds its Run to save an allocation).
 func (e *Executor) StartInto(r *Run, plan *Plan, facts *Facts) *Step {

@@ -6,6 +6,8 @@ plugin, which the protocol allows), and everything a
 caller can observe is compared: the result (payload, metadata, violation, retry,
 records), the raised error, the global context, the context table, which plugins ran
 and what they saw, and the log lines. The crossing counts show the batching happens.
+Chain rules (test_chain_rules.py), which take plain chains off this path, are refused
+here: these tests are about the batches.
 """
 
 from __future__ import annotations
@@ -27,6 +29,12 @@ Spec = tuple[type, str, dict[str, Any]]  # plugin class, mode, extra config fiel
 def _clear_calls() -> None:
     fp.CALLS.clear()
     fp.Recorder.seen = []
+
+
+@pytest.fixture(autouse=True)
+def _no_chain_rules(monkeypatch: pytest.MonkeyPatch) -> None:
+    wire._bind()
+    monkeypatch.setattr(wire, "run_chain_rule", lambda plan, facts: '{"rule":0}')
 
 
 class Crossings:

@@ -9,8 +9,8 @@ from typing import Any, Optional
 from cpex.framework._engine import wire
 from cpex.framework._engine.invoke import go_invoke_timeout
 from cpex.framework._engine.payload import _dumps, _loads
-from cpex.framework._engine.refs import _facts, core_ref_id
-from cpex.framework._engine.run import _Run
+from cpex.framework._engine.refs import _facts, core_ref_id, size_fact
+from cpex.framework._engine.run import ChainRule, _Run
 from cpex.framework._engine.single import SingleRule, run_single
 from cpex.framework.extensions import Extensions
 from cpex.framework.hooks.policies import DefaultHookPolicy, HookPayloadPolicy
@@ -45,6 +45,7 @@ class _RuntimeDisabledView(MutableSet[str]):
 
     def _op(self, op: str, name: str = "") -> None:
         wire.executor_set_runtime_disabled(self._executor._core(), op, name)
+        self._executor._forget_chain_rules()
 
     def __contains__(self, name: object) -> bool:
         return name in self._names()
@@ -94,6 +95,10 @@ class _RuntimeDisabledView(MutableSet[str]):
                 self.discard(name)
             else:
                 self.add(name)
+
+
+# a key of a plan's chain rules not asked for yet (None: the core has no rule for it)
+_ASK: Any = object()
 
 
 def _release_executor(exec_id: int) -> None:
@@ -163,8 +168,16 @@ class CoreExecutor:
     def _options(self) -> str:
         return _dumps({"timeout": self._timeout, "default_policy": str(self._default_hook_policy.value)})
 
+    def _forget_chain_rules(self) -> None:
+        """Drops the core's chain rules (_run): they are asked again under the new state.
+        A rule that no longer holds is never followed (RunChainStart checks), but every
+        run would then take the general path."""
+        for plan in self._plans.values():
+            plan["_chains"].clear()
+
     def _push_options(self) -> None:
         self._single_rules.clear()
+        self._forget_chain_rules()
         if self._exec_id:
             wire.executor_update(self._exec_id, self._options())
 
@@ -199,6 +212,9 @@ class CoreExecutor:
             fields = "null" if policy is None else _dumps(sorted(policy.writable_fields))
             plan = _loads(wire.plan_get(self._core(), hook, ",".join(map(str, ids)), fields))
             plan["_policy"] = policy
+            # the core's chain rules for runs of this plan, by (vexc, pool, hook text);
+            # None where the core has none (RunChainRule, _run)
+            plan["_chains"] = {}
             if plan.get("flush"):
                 # the core emptied its plan cache (its one bound, core.MaxCachedPlans) and
                 # forgot the plans it handed out: so does this one
@@ -224,16 +240,45 @@ class CoreExecutor:
         plan = self._plan(hook, hook_refs)
         # _trace_id, inlined (once per run)
         trace_id = (current_trace_id.get() or None) if self.observability else None
-        facts = _facts(plan, payload, global_context, pool, vexc, trace_id is not None, extensions is not None)
         # Upstream names the hook in "<hook> blocked by plugin ..." by formatting the
         # HookRef's name: a ref built with a str-enum member reads "PromptHookType.X".
         htext = hook_refs[0].name
         if type(htext) is not str:
             htext = f"{htext}"
-        if htext != hook:
-            facts["htext"] = htext
         run = _Run(self, hook_refs, payload, global_context, hook, local_contexts, extensions, plan, trace_id, pool)
-        step = _loads(wire.run_start(plan["plan"], _dumps(facts)))
+        rule: Optional[ChainRule] = None
+        if trace_id is None:
+            # the core's chain rule for this plan and these facts (pybind/runchain.go): the
+            # only facts its runs read besides the size are these (no rule otherwise)
+            key = (vexc, pool or 0, htext)
+            chains = plan["_chains"]
+            rule = chains.get(key, _ASK)
+            if rule is _ASK:
+                facts = _facts(plan, payload, global_context, pool, vexc, False, extensions is not None)
+                if htext != hook:
+                    facts["htext"] = htext
+                answer = _loads(wire.run_chain_rule(plan["plan"], _dumps(facts)))
+                rule = chains[key] = ChainRule(answer) if answer["rule"] else None
+        if rule is not None:
+            size = size_fact(plan, payload)
+            started = wire.run_chain_start(rule.id, size[0], size[1]) if size else wire.run_chain_start(rule.id, "", 0)
+            if started[0] != "{":
+                run.id = int(started)
+                try:
+                    return await run.chain(rule)
+                finally:
+                    if not run.finished:
+                        wire.run_abort(run.id)
+            # not as the rule says (a plugin disabled since, other options, the size
+            # guard): the core's own first step, carried out the general way; the rule
+            # is asked again next time
+            plan["_chains"].pop(key, None)
+            step = _loads(started)
+        else:
+            facts = _facts(plan, payload, global_context, pool, vexc, trace_id is not None, extensions is not None)
+            if htext != hook:
+                facts["htext"] = htext
+            step = _loads(wire.run_start(plan["plan"], _dumps(facts)))
         run.id = step["run"]
         if facts["size"] is not None:
             run.size_hint = facts["size"][1]

@@ -111,6 +111,17 @@ def user_fact(user: Any) -> Any:
     return user
 
 
+def size_fact(plan: dict[str, Any], payload: Any) -> Optional[tuple[str, int]]:
+    """The size guard's probe (facts "size"): the first of the plan's attributes that is
+    truthy on the payload, with the length of its str() (of each value's, summed, for a
+    mapping the plan says to measure by values), or None."""
+    for attr, how in plan["size"]:
+        value = getattr(payload, attr, None)
+        if value:
+            return attr, (sum(map(str_len, value.values())) if how == "values" else str_len(value))
+    return None
+
+
 def _facts(
     plan: dict[str, Any], payload: Any, gc: GlobalContext, pool: int, vexc: bool, trace: bool, ext: bool
 ) -> dict[str, Any]:
@@ -123,13 +134,6 @@ def _facts(
         value = getattr(payload, field, None)
         if value:
             match = value if isinstance(value, str) else str(value)
-    size = None
-    for attr, how in plan["size"]:
-        value = getattr(payload, attr, None)
-        if value:
-            n = sum(map(str_len, value.values())) if how == "values" else str_len(value)
-            size = [attr, n]
-            break
     return {
         "rid": gc.request_id,
         "server_id": gc.server_id,
@@ -137,7 +141,7 @@ def _facts(
         "content_type": gc.content_type,
         "user": user,
         "match": match,
-        "size": size,
+        "size": size_fact(plan, payload),
         "pool": pool or 0,
         "vexc": vexc,
         "trace": trace,

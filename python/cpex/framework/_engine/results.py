@@ -149,3 +149,33 @@ def _records(raw: list[dict[str, Any]]) -> list[ControlExecutionRecord]:
 
 
 _RECORD_FIELDS = set(ControlExecutionRecord.model_fields)
+
+
+def record_templates(raw: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A chain rule's records (RunChainRule) as templates for _chain_records: the core's
+    JSON with mode and status turned into their enums once, durations to be filled in."""
+    for rec in raw:
+        rec["mode"] = _MODES[rec["mode"]]
+        rec["status"] = _STATUSES[rec["status"]]
+    return raw
+
+
+def _chain_records(templates: list[dict[str, Any]], durations: list[int]) -> list[ControlExecutionRecord]:
+    """The records of a run that ended as its chain rule says: each template with its
+    call's duration, the same objects _records builds from the done step's JSON (every
+    field set, a list of config keys of its own)."""
+    out: list[ControlExecutionRecord] = []
+    append = out.append
+    for tmpl, duration in zip(templates, durations, strict=True):
+        rec = tmpl.copy()
+        rec["duration_ns"] = duration
+        keys = rec["config_keys"]
+        if keys is not None:
+            rec["config_keys"] = keys.copy()
+        obj = _new(ControlExecutionRecord)
+        _set_dict(obj, rec)
+        _set_fields_set(obj, _RECORD_FIELDS.copy())
+        _set_extra(obj, None)
+        _set_private(obj, None)
+        append(obj)
+    return out

@@ -22,6 +22,7 @@ from cpex.framework._engine.results import (
     _PLUGIN_CONTEXT_SET,
     PayloadSizeError,
     PluginTimeoutError,
+    _chain_records,
     _construct,
     _emit_logs,
     _new,
@@ -30,6 +31,7 @@ from cpex.framework._engine.results import (
     _set_extra,
     _set_fields_set,
     _set_private,
+    record_templates,
 )
 from cpex.framework.errors import PluginError, PluginViolationError
 from cpex.framework.extensions import Extensions
@@ -79,6 +81,24 @@ def _returned_kind(inp: Any, modified: Any) -> str:
     if isinstance(modified, (PluginPayload, dict)):
         return "payload"
     return "foreign"
+
+
+class ChainRule:
+    """The core's standing answer for runs of one plan under one key of facts
+    (RunChainRule, pybind/runchain.go): the call steps such a run starts with, and the
+    records its done step carries when every outcome is plain (durations filled in)."""
+
+    __slots__ = ("id", "calls", "records")
+
+    def __init__(self, answer: dict[str, Any]) -> None:
+        self.id: int = answer["rule"]
+        nexts = answer.pop("next", [])
+        # the first call step, then the calls listed after it (each a call step)
+        self.calls: list[dict[str, Any]] = [answer, *nexts]
+        self.records = record_templates(answer.pop("records"))
+        if answer.get("op") != "call" or len(self.records) != len(self.calls):
+            # the rule's path assumes what RunChainRule documents; do not take it on trust
+            raise RuntimeError(f"cpex: unexpected chain rule from the core: {answer!r}")
 
 
 class _Run:
@@ -209,6 +229,40 @@ class _Run:
                 raise self._exception(step)
             else:
                 raise RuntimeError(f"cpex: unknown step from the core: {op!r}")
+
+    async def chain(self, rule: ChainRule) -> tuple[PluginResult, Optional[PluginContextTable]]:
+        """A run RunChainStart started under ``rule``: its call steps carried out as
+        _calls would, without the steps' JSON. All plain: RunChainEnd with their durations,
+        and the result built from the rule's records when the core answers that the run
+        ended so (""); any other answer, or an outcome that is not plain, goes on as a
+        run of the general protocol (the core's run is an ordinary one)."""
+        durations: list[int] = []
+        calls = rule.calls
+        for step in calls:
+            last = await self._call(step)
+            if last is not None:
+                # the batch _calls would report: the plain outcomes so far, then this one
+                plain = ",".join([f"{calls[k]['i']}:{d}" for k, d in enumerate(durations)])
+                return await self.drive(_loads(wire.run_report_plain(self.id, plain, last)))
+            durations.append(self.plain_dur)
+        answer = wire.run_chain_end(rule.id, self.id, ",".join(map(str, durations)))
+        if answer:
+            return await self.drive(_loads(answer))
+        self.finished = True
+        # _done's result for a done step of records alone (RunChainEnd checked it is)
+        result = _construct(PluginResult, {
+            "continue_processing": True,
+            "modified_payload": None,
+            "modified_extensions": None,
+            "violation": None,
+            "metadata": self.combined,
+            "denial_metadata": None,
+            "background_tasks": [],
+            "http_headers": None,
+            "retry_delay_ms": 0,
+            "executions": _chain_records(rule.records, durations),
+        })
+        return result, self.table
 
     async def _go(
         self, payload: bytes, off_loop_from: Optional[int], turned: bool

@@ -217,6 +217,9 @@ _FUNCTIONS = {
     "run_single_plain": "RunSinglePlain",
     "run_report": "RunReport",
     "run_report_plain": "RunReportPlain",
+    "run_chain_rule": "RunChainRule",
+    "run_chain_start": "RunChainStart",
+    "run_chain_end": "RunChainEnd",
     "run_go": "RunGo",
     "run_go_start": "RunGoStart",
     "run_go_finish": "RunGoFinish",
@@ -258,6 +261,9 @@ if TYPE_CHECKING:  # the bound callables' signatures (docs/protocol.md, "Functio
     run_single_plain: Callable[[int, int], str]
     run_report: Callable[[int, str], str]
     run_report_plain: Callable[[int, str, str], str]
+    run_chain_rule: Callable[[int, str], str]
+    run_chain_start: Callable[[int, str, int], str]
+    run_chain_end: Callable[[int, int, str], str]
     run_go: Callable[[int, str], str]
     run_go_start: Callable[[int, int, int, int], int]
     run_go_finish: Callable[[int], str]
