@@ -74,8 +74,21 @@ func (e *Executor) Start(plan *Plan, facts *Facts) (*Run, *Step) {
 // StartInto begins a hook call of plan driven by the Go host, which runs every plugin
 // itself (no go steps), in r (the host embeds its Run to save an allocation).
 func (e *Executor) StartInto(r *Run, plan *Plan, facts *Facts) *Step {
+	return e.StartIntoRecords(r, plan, facts, nil)
+}
+
+// StartIntoRecords is StartInto with the array the run writes its records into: the
+// host's own scratch array, or one its caller handed back (host.Manager.InvokeHookInto),
+// reused when it holds a record per plugin of the plan (else a new one is made). The
+// array is cleared first: records are written into zeroed memory (newRecord).
+func (e *Executor) StartIntoRecords(r *Run, plan *Plan, facts *Facts, records []plugin.ExecutionRecord) *Step {
 	r.init(e, plan, facts)
-	r.records = make([]plugin.ExecutionRecord, 0, len(plan.Refs))
+	if cap(records) >= len(plan.Refs) && cap(records) > 0 {
+		clear(records[:cap(records)])
+		r.records = records[:0]
+	} else {
+		r.records = make([]plugin.ExecutionRecord, 0, len(plan.Refs))
+	}
 	r.startMetrics()
 	return r.begin()
 }

@@ -36,7 +36,14 @@ type goDriver struct {
 	keyed bool // the slots' keys are built (only when a table is returned or read)
 	// noTable: the caller wants no context table back (WithoutContextTable)
 	noTable bool
-	timeout time.Duration // the run's per-plugin timeout
+	// into: the caller's result to fill (InvokeHookInto), nil for a new one
+	into *HookResult
+	// noRecords: the result carries no records (WithoutRecords); the run writes them
+	// into recs, this driver's own array, which outlives the call (it is not reset):
+	// nothing the call returns points into it.
+	noRecords bool
+	recs      []plugin.ExecutionRecord
+	timeout   time.Duration // the run's per-plugin timeout
 	// inPlugin is the plan index + 1 of the serial plugin running under steps' recover,
 	// 0 when none; callStart is its start on the clock.
 	inPlugin  int
@@ -81,9 +88,19 @@ func (m *Manager) drive(ctx context.Context, plan *engine.Plan, payload *plugin.
 	}
 	var facts engine.Facts
 	d.facts(&facts, io)
-	d.ext, d.noTable = io.ext, io.noTable
+	d.ext, d.noTable, d.into, d.noRecords = io.ext, io.noTable, io.into, io.noRecords
 	run := &d.r
-	step := m.exec.StartInto(run, plan, &facts)
+	var records []plugin.ExecutionRecord // nil: the run makes the array the result returns
+	switch {
+	case io.noRecords:
+		if cap(d.recs) < len(plan.Refs) {
+			d.recs = make([]plugin.ExecutionRecord, 0, len(plan.Refs))
+		}
+		records = d.recs
+	case io.into != nil:
+		records = io.into.Executions
+	}
+	step := m.exec.StartIntoRecords(run, plan, &facts, records)
 	d.run = run
 	d.timeout = m.timeout(run)
 	d.slots = make([]ctxSlot, len(plan.Refs))
@@ -185,6 +202,7 @@ func (d *goDriver) reset(m *Manager, ctx context.Context, plan *engine.Plan, pay
 	d.m, d.ctx, d.run, d.plan, d.trace = m, ctx, nil, plan, ""
 	d.original, d.current, d.candidate, d.gctx = payload, nil, nil, gctx
 	d.local, d.meta, d.slots, d.ext, d.keyed, d.noTable, d.timeout, d.objectIn = local, nil, nil, nil, false, false, 0, nil
+	d.into, d.noRecords = nil, false
 	d.inPlugin, d.callStart = 0, 0
 	d.viols, d.errs, d.chain, d.hasCSp, d.clock = nil, nil, "", false, 0
 }
@@ -506,8 +524,16 @@ func (d *goDriver) complete(c completion) {
 // done builds the result and spawns the fire-and-forget plugins.
 func (d *goDriver) done(s *engine.Step) *HookResult {
 	step := s.Done()
-	r := newResult()
+	r := d.into
+	if r == nil {
+		r = newResult()
+	} else {
+		*r = HookResult{}
+	}
 	r.ContinueProcessing, r.RetryDelayMs, r.Executions, r.Metadata = step.Continue, step.Retry, step.Records, d.meta
+	if d.noRecords {
+		r.Executions = nil
+	}
 	if step.Payload {
 		r.ModifiedPayload = d.current
 	}

@@ -30,6 +30,8 @@ func TestDriverResetClearsEveryField(t *testing.T) {
 		switch name {
 		case "r": // initialised by startInto
 			continue
+		case "recs": // WithoutRecords' array, kept from call to call on purpose
+			continue
 		}
 		if w, ok := want[name]; ok {
 			assert.Equal(t, w, f.Interface(), "field %s", name)
