@@ -298,8 +298,11 @@ func (m *Manager) invoke(ctx context.Context, hook string, payload *plugin.Paylo
 		}
 		return allowResult(), emptyTable, nil
 	}
-	io := collectInvokeOptions(opts)
-	io.into = into
+	io := invokeOptions{pool: -1, into: into}
+	if len(opts) > 0 {
+		io = collectInvokeOptions(opts)
+		io.into = into
+	}
 	if gctx == nil {
 		gctx = &plugin.GlobalContext{}
 	}

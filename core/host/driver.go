@@ -29,7 +29,13 @@ type goDriver struct {
 	gctx      *plugin.GlobalContext
 	local     plugin.ContextTable
 	meta      map[string]any
-	ext       map[string]any // WithExtensions: every plugin's PluginContext.Extensions
+	// opt: the call's options (invokeOptions): ext is every plugin's
+	// PluginContext.Extensions (WithExtensions), noTable asks for no table back
+	// (WithoutContextTable), into is the caller's result to fill (InvokeHookInto, nil for
+	// a new one), noRecords asks for no records back (WithoutRecords: the run writes
+	// them into recs, this driver's own array, which outlives the call, not reset;
+	// nothing the call returns points into it).
+	opt invokeOptions
 
 	// slots: per plan index, the call's contexts (one slab per run: never another
 	// run's)
@@ -37,23 +43,16 @@ type goDriver struct {
 	// tabs: per plan index, the context the returned table holds for it (nil when none
 	// was prepared); keys: its table key (rid + uuid), built only when the caller's table
 	// is read (keyed). Both arrays are the driver's own, kept from call to call (not
-	// reset): they are cleared before a run and nothing the call returns points into
-	// them (a table is a map of its own). Outside the slab, which the allocator hands
-	// out in size classes: 176 bytes a slot with them, 152 without (10 slots: 1792 →
-	// 1536 bytes).
-	tabs  []*plugin.PluginContext
-	keys  []string
-	keyed bool
-	// noTable: the caller wants no context table back (WithoutContextTable)
-	noTable bool
-	// into: the caller's result to fill (InvokeHookInto), nil for a new one
-	into *HookResult
-	// noRecords: the result carries no records (WithoutRecords); the run writes them
-	// into recs, this driver's own array, which outlives the call (it is not reset):
-	// nothing the call returns points into it.
-	noRecords bool
-	recs      []plugin.ExecutionRecord
-	timeout   time.Duration // the run's per-plugin timeout
+	// reset): they are cleared or overwritten before a run and nothing the call returns
+	// points into them (a table is a map of its own); until then a driver in the pool
+	// keeps its last run's contexts alive, no longer than the pool keeps it. Outside the
+	// slab, which the allocator hands out in size classes: 176 bytes a slot with them,
+	// 152 without (10 slots: 1792 → 1536 bytes).
+	tabs    []*plugin.PluginContext
+	keys    []string
+	keyed   bool
+	recs    []plugin.ExecutionRecord
+	timeout time.Duration // the run's per-plugin timeout
 	// inPlugin is the plan index + 1 of the serial plugin running under steps' recover,
 	// 0 when none; callStart is its start on the clock.
 	inPlugin  int
@@ -88,14 +87,13 @@ var drivers = sync.Pool{New: func() any { return new(goDriver) }}
 // drive runs plan to its end.
 func (m *Manager) drive(ctx context.Context, plan *engine.Plan, payload *plugin.Payload, gctx *plugin.GlobalContext, local plugin.ContextTable, io *invokeOptions) (*HookResult, plugin.ContextTable, error) {
 	d := drivers.Get().(*goDriver)
-	d.reset(m, ctx, plan, payload, gctx, local)
+	d.reset(m, ctx, plan, payload, gctx, local, io)
 	defer drivers.Put(d) // its fields are overwritten by the next Get: no zeroing here
 	if m.observer != nil {
 		d.trace = TraceID(ctx)
 	}
 	var facts engine.Facts
 	d.facts(&facts, io)
-	d.ext, d.noTable, d.into, d.noRecords = io.ext, io.noTable, io.into, io.noRecords
 	run := &d.r
 	var records []plugin.ExecutionRecord // nil: the run makes the array the result returns
 	switch {
@@ -116,12 +114,17 @@ func (m *Manager) drive(ctx context.Context, plan *engine.Plan, payload *plugin.
 		d.tabs = make([]*plugin.PluginContext, n)
 	} else {
 		d.tabs = d.tabs[:n]
-		clear(d.tabs)
+		// not clear(d.tabs): for a few pointers, memclrHasPointers and its write-barrier
+		// check cost more than the loop
+		for k, tab := range d.tabs {
+			if tab != nil {
+				d.tabs[k] = nil
+			}
+		}
 	}
 	for {
 		res, table, err, resume := d.steps(step)
 		if resume == nil {
-			clear(d.tabs) // the pooled driver keeps no context of the call alive
 			return res, table, err
 		}
 		step = resume // a serial plugin panicked: its outcome is reported, go on
@@ -213,11 +216,11 @@ func (d *goDriver) recovered(v any) (*engine.Step, error) {
 // that would clear the embedded Run (StartInto initialises it) too, a large copy with
 // write barriers on every call. Nothing a plugin is handed lives in the driver.
 // TestDriverResetClearsEveryField keeps this list complete.
-func (d *goDriver) reset(m *Manager, ctx context.Context, plan *engine.Plan, payload *plugin.Payload, gctx *plugin.GlobalContext, local plugin.ContextTable) {
+func (d *goDriver) reset(m *Manager, ctx context.Context, plan *engine.Plan, payload *plugin.Payload, gctx *plugin.GlobalContext, local plugin.ContextTable, io *invokeOptions) {
 	d.m, d.ctx, d.run, d.plan, d.trace = m, ctx, nil, plan, ""
 	d.original, d.current, d.candidate, d.gctx = payload, nil, nil, gctx
-	d.local, d.meta, d.slots, d.ext, d.keyed, d.noTable, d.timeout, d.objectIn = local, nil, nil, nil, false, false, 0, nil
-	d.into, d.noRecords = nil, false
+	d.local, d.meta, d.slots, d.keyed, d.timeout, d.objectIn = local, nil, nil, false, 0, nil
+	d.opt = *io
 	d.inPlugin, d.callStart = 0, 0
 	d.viols, d.errs, d.chain, d.hasCSp, d.clock = nil, nil, "", false, 0
 }
@@ -277,7 +280,7 @@ func (d *goDriver) context(i int, reuse bool) *plugin.PluginContext {
 	}
 	if pc == nil {
 		pc = &d.slots[i].pc
-		if d.tabs[i] == pc { // fire-and-forget of a plugin that also ran: a new one
+		if !reuse && d.tabs[i] == pc { // fire-and-forget of a plugin that also ran: a new one
 			pc = &plugin.PluginContext{}
 		}
 	}
@@ -290,7 +293,7 @@ func (d *goDriver) context(i int, reuse bool) *plugin.PluginContext {
 	if len(g.Metadata) > 0 {
 		pc.Metadata = copyMap(g.Metadata)
 	}
-	pc.Extensions = d.ext
+	pc.Extensions = d.opt.ext
 	d.tabs[i] = pc
 	return pc
 }
@@ -299,7 +302,7 @@ func (d *goDriver) context(i int, reuse bool) *plugin.PluginContext {
 // (nil with WithoutContextTable). Built once at the end, in one pass, its keys in one
 // buffer: a run that raises never builds it.
 func (d *goDriver) contextTable() plugin.ContextTable {
-	if d.noTable {
+	if d.opt.noTable {
 		return nil
 	}
 	tabs, refs := d.tabs, d.plan.Refs
@@ -543,14 +546,14 @@ func (d *goDriver) complete(c completion) {
 // done builds the result and spawns the fire-and-forget plugins.
 func (d *goDriver) done(s *engine.Step) *HookResult {
 	step := s.Done()
-	r := d.into
+	r := d.opt.into
 	if r == nil {
 		r = newResult()
 	} else {
 		*r = HookResult{}
 	}
 	r.ContinueProcessing, r.RetryDelayMs, r.Executions, r.Metadata = step.Continue, step.Retry, step.Records, d.meta
-	if d.noRecords {
+	if d.opt.noRecords {
 		r.Executions = nil
 	}
 	if step.Payload {
