@@ -114,13 +114,7 @@ func (m *Manager) drive(ctx context.Context, plan *engine.Plan, payload *plugin.
 		d.tabs = make([]*plugin.PluginContext, n)
 	} else {
 		d.tabs = d.tabs[:n]
-		// not clear(d.tabs): for a few pointers, memclrHasPointers and its write-barrier
-		// check cost more than the loop
-		for k, tab := range d.tabs {
-			if tab != nil {
-				d.tabs[k] = nil
-			}
-		}
+		clear(d.tabs) // ~45 instructions (a loop of pointer stores: ~17 each)
 	}
 	for {
 		res, table, err, resume := d.steps(step)
