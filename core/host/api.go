@@ -265,7 +265,8 @@ func (m *Manager) InvokeHook(ctx context.Context, hook string, payload *plugin.P
 // (no plugin, or an error). On error *res holds nothing else. Everything else is
 // InvokeHook's: the plugins get a new PluginContext and context.Context per call (none
 // is ever reused), the table is returned as InvokeHook returns it, and options apply
-// (WithoutRecords: Executions is nil). res must not be nil.
+// (WithoutRecords: Executions is nil). res must not be nil, and is the caller's: one
+// call at a time.
 func (m *Manager) InvokeHookInto(ctx context.Context, res *HookResult, hook string, payload *plugin.Payload, gctx *plugin.GlobalContext, local plugin.ContextTable, opts ...InvokeOption) (plugin.ContextTable, error) {
 	if set := m.set.Load(); set != nil && set.byHook[hook] != nil {
 		_, table, err := m.invoke(ctx, hook, payload, gctx, local, opts, res)

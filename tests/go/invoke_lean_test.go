@@ -299,3 +299,55 @@ func TestNilInvokeOptionIsSkipped(t *testing.T) {
 	assert.True(t, res.ContinueProcessing)
 	assert.Nil(t, table)
 }
+
+// Concurrent callers, each with its own result, some without records: no caller sees
+// another's records, and the records an error carries stay its own (run with -race).
+func TestLeanCallsConcurrently(t *testing.T) {
+	m := leanManager(t, []string{"a", "b", "deny"}, map[string]leanFn{
+		"deny": func(ctx context.Context, p *core.Payload, pc *core.PluginContext) (*core.Result, error) {
+			if pc.RequestID[len(pc.RequestID)-1] == '0' {
+				return block(ctx, p, pc)
+			}
+			return nil, nil
+		},
+	})
+	var wg sync.WaitGroup
+	for g := 0; g < 8; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var res core.HookResult
+			var errs []*core.ViolationError
+			for i := 0; i < 200; i++ {
+				rid := fmt.Sprint("g", g, "-", i%10)
+				var opts []core.InvokeOption
+				if i%2 == 1 {
+					opts = append(opts, core.WithoutRecords())
+				}
+				_, err := m.InvokeHookInto(context.Background(), &res, "tool_pre_invoke", leanPayload(), &core.GlobalContext{RequestID: rid}, nil, append(opts, core.ViolationsAsErrors())...)
+				if i%10 == 0 {
+					var ve *core.ViolationError
+					if assert.ErrorAs(t, err, &ve) {
+						errs = append(errs, ve)
+					}
+					continue
+				}
+				if !assert.NoError(t, err) {
+					return
+				}
+				if i%2 == 1 {
+					assert.Nil(t, res.Executions)
+				} else if assert.Len(t, res.Executions, 3) {
+					assert.Equal(t, "deny", res.Executions[2].PluginName)
+				}
+			}
+			for _, ve := range errs {
+				if assert.Len(t, ve.Executions, 3) {
+					assert.Equal(t, []string{"a", "b", "deny"}, []string{ve.Executions[0].PluginName, ve.Executions[1].PluginName, ve.Executions[2].PluginName})
+					assert.False(t, ve.Executions[2].EffectiveAllow, "the blocker's record, not a later call's")
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}
