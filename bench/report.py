@@ -10,8 +10,12 @@ from goals import GOALS, goal_text
 S6_ROWS = (
     ("S6 10 Go no-op plugins", "BenchmarkInvokeGoNoop10"),
     ("S6 10 Go no-ops, no context table", "BenchmarkInvokeGoNoop10NoTable"),
+    ("S6 10 Go no-ops, no records", "BenchmarkInvokeGoNoop10NoRecords"),
+    ("S6 10 Go no-ops, result reused (Into)", "BenchmarkInvokeGoNoop10Into"),
+    ("S6 10 Go no-ops, lean (Into, no table)", "BenchmarkInvokeGoNoop10Lean"),
     ("S6 1 Go no-op plugin", "BenchmarkInvokeGoNoop1"),
     ("S6 no plugins", "BenchmarkInvokeNoPlugins"),
+    ("S6 no plugins, result reused (Into)", "BenchmarkInvokeNoPluginsInto"),
     ("S6 all modes", "BenchmarkInvokeAllModes"),
     ("S6 foreign round trip", "BenchmarkForeignRoundTrip"),
     ("S6 pii_filter 16 KB", "BenchmarkPIIFilter16KB"),

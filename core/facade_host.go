@@ -97,6 +97,9 @@ func WithCallPool(n int) InvokeOption { return host.WithCallPool(n) }
 // WithoutContextTable: host.WithoutContextTable.
 func WithoutContextTable() InvokeOption { return host.WithoutContextTable() }
 
+// WithoutRecords: host.WithoutRecords.
+func WithoutRecords() InvokeOption { return host.WithoutRecords() }
+
 // ExecGo: host.ExecGo.
 func ExecGo(ctx context.Context, r *engine.Run, in *plugin.Payload, eff *GoEffects) (*engine.Step, error) {
 	return host.ExecGo(ctx, r, in, eff)

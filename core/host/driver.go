@@ -29,13 +29,29 @@ type goDriver struct {
 	gctx      *plugin.GlobalContext
 	local     plugin.ContextTable
 	meta      map[string]any
-	ext       map[string]any // WithExtensions: every plugin's PluginContext.Extensions
+	// opt: the call's options (invokeOptions): ext is every plugin's
+	// PluginContext.Extensions (WithExtensions), noTable asks for no table back
+	// (WithoutContextTable), into is the caller's result to fill (InvokeHookInto, nil for
+	// a new one), noRecords asks for no records back (WithoutRecords: the run writes
+	// them into recs, this driver's own array, which outlives the call, not reset;
+	// nothing the call returns points into it).
+	opt invokeOptions
 
-	// slots: per plan index, the call's context and its table entry (one slab per run)
+	// slots: per plan index, the call's contexts (one slab per run: never another
+	// run's)
 	slots []ctxSlot
-	keyed bool // the slots' keys are built (only when a table is returned or read)
-	// noTable: the caller wants no context table back (WithoutContextTable)
-	noTable bool
+	// tabs: per plan index, the context the returned table holds for it (nil when none
+	// was prepared); keys: its table key (rid + uuid), built only when the caller's table
+	// is read (keyed). Both arrays are the driver's own, kept from call to call (not
+	// reset): they are cleared or overwritten before a run and nothing the call returns
+	// points into them (a table is a map of its own); until then a driver in the pool
+	// keeps its last run's contexts alive, no longer than the pool keeps it. Outside the
+	// slab, which the allocator hands out in size classes: 176 bytes a slot with them,
+	// 152 without (10 slots: 1792 → 1536 bytes).
+	tabs    []*plugin.PluginContext
+	keys    []string
+	keyed   bool
+	recs    []plugin.ExecutionRecord
 	timeout time.Duration // the run's per-plugin timeout
 	// inPlugin is the plan index + 1 of the serial plugin running under steps' recover,
 	// 0 when none; callStart is its start on the clock.
@@ -54,16 +70,13 @@ type goDriver struct {
 	clock int64
 }
 
-// ctxSlot is one plan index's table key (rid + uuid), the context used when the caller
-// passed none for it, the context.Context of its serial call, and the context the
-// returned table holds for it (tab, nil when none was prepared). The slab is made per
-// run, and a plan index is called at most once per run in a serial phase: the call
-// context is never another call's.
+// ctxSlot is one plan index's PluginContext, used when the caller passed none for it,
+// and the context.Context of its serial call. The slab is made per run, and a plan
+// index is called at most once per run in a serial phase: neither is ever another
+// call's.
 type ctxSlot struct {
-	key string
-	tab *plugin.PluginContext
-	pc  plugin.PluginContext
-	cc  callCtx
+	pc plugin.PluginContext
+	cc callCtx
 }
 
 // drivers recycles goDriver values (with their embedded Run): a call of a short chain
@@ -74,19 +87,35 @@ var drivers = sync.Pool{New: func() any { return new(goDriver) }}
 // drive runs plan to its end.
 func (m *Manager) drive(ctx context.Context, plan *engine.Plan, payload *plugin.Payload, gctx *plugin.GlobalContext, local plugin.ContextTable, io *invokeOptions) (*HookResult, plugin.ContextTable, error) {
 	d := drivers.Get().(*goDriver)
-	d.reset(m, ctx, plan, payload, gctx, local)
+	d.reset(m, ctx, plan, payload, gctx, local, io)
 	defer drivers.Put(d) // its fields are overwritten by the next Get: no zeroing here
 	if m.observer != nil {
 		d.trace = TraceID(ctx)
 	}
 	var facts engine.Facts
 	d.facts(&facts, io)
-	d.ext, d.noTable = io.ext, io.noTable
 	run := &d.r
-	step := m.exec.StartInto(run, plan, &facts)
+	var records []plugin.ExecutionRecord // nil: the run makes the array the result returns
+	switch {
+	case io.noRecords:
+		if cap(d.recs) < len(plan.Refs) {
+			d.recs = make([]plugin.ExecutionRecord, 0, len(plan.Refs))
+		}
+		records = d.recs
+	case io.into != nil:
+		records = io.into.Executions
+	}
+	step := m.exec.StartIntoRecords(run, plan, &facts, records)
 	d.run = run
 	d.timeout = m.timeout(run)
-	d.slots = make([]ctxSlot, len(plan.Refs))
+	n := len(plan.Refs)
+	d.slots = make([]ctxSlot, n)
+	if cap(d.tabs) < n {
+		d.tabs = make([]*plugin.PluginContext, n)
+	} else {
+		d.tabs = d.tabs[:n]
+		clear(d.tabs) // ~45 instructions (a loop of pointer stores: ~17 each)
+	}
 	for {
 		res, table, err, resume := d.steps(step)
 		if resume == nil {
@@ -181,10 +210,11 @@ func (d *goDriver) recovered(v any) (*engine.Step, error) {
 // that would clear the embedded Run (StartInto initialises it) too, a large copy with
 // write barriers on every call. Nothing a plugin is handed lives in the driver.
 // TestDriverResetClearsEveryField keeps this list complete.
-func (d *goDriver) reset(m *Manager, ctx context.Context, plan *engine.Plan, payload *plugin.Payload, gctx *plugin.GlobalContext, local plugin.ContextTable) {
+func (d *goDriver) reset(m *Manager, ctx context.Context, plan *engine.Plan, payload *plugin.Payload, gctx *plugin.GlobalContext, local plugin.ContextTable, io *invokeOptions) {
 	d.m, d.ctx, d.run, d.plan, d.trace = m, ctx, nil, plan, ""
 	d.original, d.current, d.candidate, d.gctx = payload, nil, nil, gctx
-	d.local, d.meta, d.slots, d.ext, d.keyed, d.noTable, d.timeout, d.objectIn = local, nil, nil, nil, false, false, 0, nil
+	d.local, d.meta, d.slots, d.keyed, d.timeout, d.objectIn = local, nil, nil, false, 0, nil
+	d.opt = *io
 	d.inPlugin, d.callStart = 0, 0
 	d.viols, d.errs, d.chain, d.hasCSp, d.clock = nil, nil, "", false, 0
 }
@@ -213,19 +243,23 @@ func (d *goDriver) key(i int) string {
 	if !d.keyed {
 		d.buildKeys()
 	}
-	return d.slots[i].key
+	return d.keys[i]
 }
 
 func (d *goDriver) buildKeys() {
 	rid, refs := d.gctx.RequestID, d.plan.Refs
 	buf := make([]byte, 0, len(refs)*len(rid)+d.plan.UUIDBytes())
+	if cap(d.keys) < len(refs) {
+		d.keys = make([]string, len(refs))
+	}
+	d.keys = d.keys[:len(refs)]
 	for j, r := range refs {
 		at := len(buf)
 		buf = append(buf, rid...)
 		buf = append(buf, r.UUID...)
 		// a key's bytes are never written again (append writes past them, or moves on to a
 		// new array when the plan's size was short)
-		d.slots[j].key = unsafe.String(unsafe.SliceData(buf[at:]), len(buf)-at)
+		d.keys[j] = unsafe.String(unsafe.SliceData(buf[at:]), len(buf)-at)
 	}
 	d.keyed = true
 }
@@ -234,14 +268,13 @@ func (d *goDriver) buildKeys() {
 // metadata, the caller's context object reused when reuse and the table has one. The
 // context becomes plugin i's entry of the returned table (contextTable).
 func (d *goDriver) context(i int, reuse bool) *plugin.PluginContext {
-	sl := &d.slots[i]
 	var pc *plugin.PluginContext
 	if reuse && d.local != nil {
 		pc = d.local[d.key(i)]
 	}
 	if pc == nil {
-		pc = &sl.pc
-		if sl.tab == pc { // fire-and-forget of a plugin that also ran: a new one
+		pc = &d.slots[i].pc
+		if !reuse && d.tabs[i] == pc { // fire-and-forget of a plugin that also ran: a new one
 			pc = &plugin.PluginContext{}
 		}
 	}
@@ -254,8 +287,8 @@ func (d *goDriver) context(i int, reuse bool) *plugin.PluginContext {
 	if len(g.Metadata) > 0 {
 		pc.Metadata = copyMap(g.Metadata)
 	}
-	pc.Extensions = d.ext
-	sl.tab = pc
+	pc.Extensions = d.opt.ext
+	d.tabs[i] = pc
 	return pc
 }
 
@@ -263,23 +296,24 @@ func (d *goDriver) context(i int, reuse bool) *plugin.PluginContext {
 // (nil with WithoutContextTable). Built once at the end, in one pass, its keys in one
 // buffer: a run that raises never builds it.
 func (d *goDriver) contextTable() plugin.ContextTable {
-	if d.noTable {
+	if d.opt.noTable {
 		return nil
 	}
-	slots, refs := d.slots, d.plan.Refs
-	t := make(plugin.ContextTable, len(slots))
+	tabs, refs := d.tabs, d.plan.Refs
+	t := make(plugin.ContextTable, len(tabs))
 	if d.keyed {
-		for k := range slots {
-			if sl := &slots[k]; sl.tab != nil {
-				t[sl.key] = sl.tab
+		for k, tab := range tabs {
+			if tab != nil {
+				t[d.keys[k]] = tab
 			}
 		}
+		clear(d.keys) // its strings are the table's now: the pooled driver keeps none
 		return t
 	}
 	rid := d.gctx.RequestID
 	buf := make([]byte, 0, len(refs)*len(rid)+d.plan.UUIDBytes())
-	for k := range slots {
-		if tab := slots[k].tab; tab != nil {
+	for k, tab := range tabs {
+		if tab != nil {
 			at := len(buf)
 			buf = append(buf, rid...)
 			buf = append(buf, refs[k].UUID...)
@@ -506,8 +540,16 @@ func (d *goDriver) complete(c completion) {
 // done builds the result and spawns the fire-and-forget plugins.
 func (d *goDriver) done(s *engine.Step) *HookResult {
 	step := s.Done()
-	r := newResult()
+	r := d.opt.into
+	if r == nil {
+		r = newResult()
+	} else {
+		*r = HookResult{}
+	}
 	r.ContinueProcessing, r.RetryDelayMs, r.Executions, r.Metadata = step.Continue, step.Retry, step.Records, d.meta
+	if d.opt.noRecords {
+		r.Executions = nil
+	}
 	if step.Payload {
 		r.ModifiedPayload = d.current
 	}

@@ -8,7 +8,8 @@ import (
 )
 
 // HookResult is the outcome of InvokeHook (upstream PluginResult). Every call returns a
-// value of its own, which the caller may keep and change.
+// value of its own, which the caller may keep and change (InvokeHookInto writes into
+// one the caller hands back instead).
 type HookResult struct {
 	// ContinueProcessing is false when a sequential or concurrent plugin blocked.
 	ContinueProcessing bool

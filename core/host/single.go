@@ -29,10 +29,7 @@ func (m *Manager) InvokePlugin(ctx context.Context, name, hook string, payload *
 	if ref == nil || !set.hooks[name][hook] {
 		return nil, &plugin.PluginError{PluginName: name, Message: fmt.Sprintf("Unable to find %s for plugin %s.  Make sure the plugin is registered.", hook, name)}
 	}
-	io := invokeOptions{pool: -1}
-	for _, opt := range opts {
-		opt(&io)
-	}
+	io := collectInvokeOptions(opts)
 	if pctx == nil {
 		pctx = &plugin.PluginContext{}
 	}

@@ -127,3 +127,41 @@ func leadingInt(s, prefix string) int {
 func BenchmarkInvokeGoNoop10NoTable(b *testing.B) {
 	benchInvoke(b, benchManager(b, noopConfig(10)), core.WithoutContextTable())
 }
+
+// BenchmarkInvokeGoNoop10NoRecords: BenchmarkInvokeGoNoop10 for a caller that takes no
+// execution records back (core.WithoutRecords); the context table is returned.
+func BenchmarkInvokeGoNoop10NoRecords(b *testing.B) {
+	benchInvoke(b, benchManager(b, noopConfig(10)), core.WithoutRecords())
+}
+
+// BenchmarkInvokeGoNoop10Into: BenchmarkInvokeGoNoop10 through Manager.InvokeHookInto,
+// the caller handing its result (and the records' array) back on every call; records
+// and context table returned.
+func BenchmarkInvokeGoNoop10Into(b *testing.B) {
+	benchInvokeInto(b, benchManager(b, noopConfig(10)))
+}
+
+// BenchmarkInvokeGoNoop10Lean: the least a call can allocate: InvokeHookInto with
+// core.WithoutContextTable (records written into the caller's array, no table); the
+// plugins still get a fresh PluginContext and context.Context per call.
+func BenchmarkInvokeGoNoop10Lean(b *testing.B) {
+	benchInvokeInto(b, benchManager(b, noopConfig(10)), core.WithoutContextTable())
+}
+
+// BenchmarkInvokeNoPluginsInto: BenchmarkInvokeNoPlugins through InvokeHookInto.
+func BenchmarkInvokeNoPluginsInto(b *testing.B) { benchInvokeInto(b, benchManager(b, noopConfig(0))) }
+
+func benchInvokeInto(b *testing.B, m *core.Manager, opts ...core.InvokeOption) {
+	ctx := context.Background()
+	payload := core.NewPayloadValue(map[string]any{"name": "search", "args": map[string]any{"q": "hello"}})
+	g := &core.GlobalContext{RequestID: "r1"}
+	var res core.HookResult
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		_, err := m.InvokeHookInto(ctx, &res, "tool_pre_invoke", payload, g, nil, opts...)
+		if err != nil || !res.ContinueProcessing {
+			b.Fatal(err)
+		}
+	}
+}
