@@ -279,9 +279,10 @@ class CoreExecutor:
             if htext != hook:
                 facts["htext"] = htext
             step = _loads(wire.run_start(plan["plan"], _dumps(facts)))
+            size = facts["size"]
         run.id = step["run"]
-        if facts["size"] is not None:
-            run.size_hint = facts["size"][1]
+        if size:
+            run.size_hint = size[1]
         try:
             return await run.drive(step)
         finally:
