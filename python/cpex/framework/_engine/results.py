@@ -133,12 +133,17 @@ _STATUSES = {st.value: st for st in ControlExecutionStatus}
 
 def _records(raw: list[dict[str, Any]]) -> list[ControlExecutionRecord]:
     """Record objects from the core's JSON (complete and valid: no validation needed)."""
-    out: list[ControlExecutionRecord] = []
-    append = out.append
     for rec in raw:
         rec["mode"] = _MODES[rec["mode"]]
         rec["status"] = _STATUSES[rec["status"]]
-        # _construct inlined; every field is given (the core sends them all): all are "set"
+    return _record_objects(raw)
+
+
+def _record_objects(recs: list[dict[str, Any]]) -> list[ControlExecutionRecord]:
+    # _construct inlined; every field is given (the core sends them all): all are "set"
+    out: list[ControlExecutionRecord] = []
+    append = out.append
+    for rec in recs:
         obj = _new(ControlExecutionRecord)
         _set_dict(obj, rec)
         _set_fields_set(obj, _RECORD_FIELDS.copy())
@@ -164,18 +169,12 @@ def _chain_records(templates: list[dict[str, Any]], durations: list[int]) -> lis
     """The records of a run that ended as its chain rule says: each template with its
     call's duration, the same objects _records builds from the done step's JSON (every
     field set, a list of config keys of its own)."""
-    out: list[ControlExecutionRecord] = []
-    append = out.append
+    recs = []
     for tmpl, duration in zip(templates, durations, strict=True):
         rec = tmpl.copy()
         rec["duration_ns"] = duration
         keys = rec["config_keys"]
         if keys is not None:
             rec["config_keys"] = keys.copy()
-        obj = _new(ControlExecutionRecord)
-        _set_dict(obj, rec)
-        _set_fields_set(obj, _RECORD_FIELDS.copy())
-        _set_extra(obj, None)
-        _set_private(obj, None)
-        append(obj)
-    return out
+        recs.append(rec)
+    return _record_objects(recs)
