@@ -79,10 +79,15 @@ func holdFrame(run int, text string) {
 	}
 }
 
-func heldFrameOf(fn string, run int) (*heldFrame, error) {
+// frameHeld is the frame held for run, nil when none.
+func frameHeld(run int) *heldFrame {
 	frames.mu.Lock()
-	h := frames.m[run]
-	frames.mu.Unlock()
+	defer frames.mu.Unlock()
+	return frames.m[run]
+}
+
+func heldFrameOf(fn string, run int) (*heldFrame, error) {
+	h := frameHeld(run)
 	if h == nil {
 		return nil, fmt.Errorf("%s: run %d: no payload frame is held (RunGoFinish answered none, or it was released)", fn, run)
 	}
@@ -105,9 +110,7 @@ func releaseFrame(run int) bool {
 // (0: its answer had none).
 func RunGoFrame(run int) (_ int, err error) {
 	defer guard("RunGoFrame", &err)
-	frames.mu.Lock()
-	h := frames.m[run]
-	frames.mu.Unlock()
+	h := frameHeld(run)
 	if h == nil {
 		return 0, nil
 	}

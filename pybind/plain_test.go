@@ -12,17 +12,8 @@ import (
 
 // plainPlan is the plan of n serial Python plugins (sequential, transform, then audit).
 func plainPlan(t testing.TB, n int) int {
-	exec := mustExec(t)
-	modes := []string{"sequential", "transform", "audit"}
-	ids := make([]string, n)
-	for k := range ids {
-		ids[k] = fmt.Sprint(mustRef(t, fmt.Sprintf("p%d", k), modes[k*len(modes)/n], "fail", k+1, 0))
-	}
-	ans, err := PlanGet(exec, "tool_pre_invoke", strings.Join(ids, ","), "null")
-	require.NoError(t, err)
-	var p struct{ Plan int }
-	require.NoError(t, json.Unmarshal([]byte(ans), &p))
-	return p.Plan
+	_, plan := chainPlan(t, n)
+	return plan
 }
 
 // startRun starts a run of plan and returns its id.

@@ -189,7 +189,7 @@ func TestChainCallsRefuseBadInputAndLeaveTheRunAsItWas(t *testing.T) {
 		call func() (string, error)
 		err  string
 	}{
-		{"start: unknown rule", func() (string, error) { return RunChainStart(1 << 30, "", 0) }, "RunChainStart: rule: unknown chain rule id"},
+		{"start: unknown rule", func() (string, error) { return RunChainStart(1<<30, "", 0) }, "RunChainStart: rule: unknown chain rule id"},
 		{"start: size attr", func() (string, error) { return RunChainStart(rule, "body", 3) }, `RunChainStart: sizeAttr: want "args", "result" or "", got "body"`},
 		{"start: negative size", func() (string, error) { return RunChainStart(rule, "args", -1) }, "RunChainStart: size: want ≥ 0"},
 		{"start: a size without attr", func() (string, error) { return RunChainStart(rule, "", 4) }, "RunChainStart: size"},

@@ -8,7 +8,7 @@ import asyncio
 import os
 import socket
 from collections.abc import Iterator
-from typing import Any, Callable, Optional
+from typing import Any
 
 import orjson
 import pytest
@@ -16,35 +16,11 @@ import pytest
 from cpex import _core
 from cpex.framework import GlobalContext, PluginContext, TenantPluginManager, ToolPreInvokePayload, _gowait
 from cpex.framework.models import Config, PluginConfig
+from offloop_spy import OffLoopSpy
 from test_builtin_regex_deny_rate import redis_url  # noqa: F401 - the module's redis-server fixture
 
 BIG = {"q": "what crap " * 30000, "more": ["a secret crap"] * 200}  # ~300 KB of JSON: above the threshold
 SMALL = {"q": "what crap"}
-
-
-class OffLoopSpy:
-    """Counts the waits that went off the loop; ``started`` is set once Go work is pending."""
-
-    def __init__(self) -> None:
-        self.calls = 0
-        self.started = asyncio.Event()
-        self._real = _gowait.run_off_loop
-
-    async def __call__(
-        self,
-        start: Callable[[int], Any],
-        finish: Callable[[], Any],
-        drop: Optional[Callable[[], Any]] = None,
-        lent: Any = None,
-    ) -> Any:
-        self.calls += 1
-
-        def start_and_tell(fd: int) -> Any:
-            out = start(fd)
-            self.started.set()
-            return out
-
-        return await self._real(start_and_tell, finish, drop, lent)
 
 
 @pytest.fixture

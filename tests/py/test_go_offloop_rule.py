@@ -9,34 +9,19 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any
 
 import pytest
 
 from cpex.framework import GlobalContext, TenantPluginManager, ToolPreInvokePayload, _gowait
+from offloop_spy import OffLoopSpy
 
 GUARDS = Path(__file__).resolve().parents[2] / "bench" / "configs" / "s4_guards_builtin.yaml"
 
 
-class Spy:
-    def __init__(self) -> None:
-        self.calls = 0
-        self._real = _gowait.run_off_loop
-
-    async def __call__(
-        self,
-        start: Callable[[int], Any],
-        finish: Callable[[], Any],
-        drop: Optional[Callable[[], Any]] = None,
-        lent: Any = None,
-    ) -> Any:
-        self.calls += 1
-        return await self._real(start, finish, drop, lent)
-
-
 @pytest.fixture
-def spy(monkeypatch: pytest.MonkeyPatch) -> Spy:
-    s = Spy()
+def spy(monkeypatch: pytest.MonkeyPatch) -> OffLoopSpy:
+    s = OffLoopSpy()
     monkeypatch.setattr(_gowait, "run_off_loop", s)
     return s
 
@@ -59,7 +44,7 @@ async def call(manager: TenantPluginManager, args: dict[str, Any]) -> Any:
 
 
 @pytest.mark.parametrize("size", [64 << 10, 900_000], ids=["64KB", "900KB"])
-async def test_a_guard_chain_on_a_large_payload_runs_off_the_loop(spy: Spy, size: int) -> None:
+async def test_a_guard_chain_on_a_large_payload_runs_off_the_loop(spy: OffLoopSpy, size: int) -> None:
     manager = TenantPluginManager(config=str(GUARDS))
     await manager.initialize()
     try:
@@ -76,7 +61,7 @@ async def test_a_guard_chain_on_a_large_payload_runs_off_the_loop(spy: Spy, size
         await manager.shutdown()
 
 
-async def test_a_guard_chain_on_a_trivial_payload_stays_on_the_loop(spy: Spy) -> None:
+async def test_a_guard_chain_on_a_trivial_payload_stays_on_the_loop(spy: OffLoopSpy) -> None:
     manager = TenantPluginManager(config=str(GUARDS))
     await manager.initialize()
     try:
@@ -90,7 +75,7 @@ async def test_a_guard_chain_on_a_trivial_payload_stays_on_the_loop(spy: Spy) ->
         await manager.shutdown()
 
 
-async def test_the_loop_keeps_running_while_a_large_guard_call_is_in_flight(spy: Spy) -> None:
+async def test_the_loop_keeps_running_while_a_large_guard_call_is_in_flight(spy: OffLoopSpy) -> None:
     manager = TenantPluginManager(config=str(GUARDS))
     await manager.initialize()
     try:
@@ -114,7 +99,7 @@ async def test_the_loop_keeps_running_while_a_large_guard_call_is_in_flight(spy:
         await manager.shutdown()
 
 
-async def test_direct_calls_of_a_go_guard_follow_the_threshold_each_answer_carries(spy: Spy) -> None:
+async def test_direct_calls_of_a_go_guard_follow_the_threshold_each_answer_carries(spy: OffLoopSpy) -> None:
     # invoke_hook_for_plugin on a Go plugin: the first call is decided by the threshold
     # the plugin was created with, later ones by the one each answer carries (pybind
     # GoPluginInvoke "async"), measured from the plugin's own calls.

@@ -11,7 +11,7 @@ from pydantic import field_validator
 
 from counting import outcome_counts
 from cpex.framework import GlobalContext, TenantPluginManager, ToolPreInvokePayload
-from cpex.framework.models import Config, PluginConfig
+from test_go_single import manager_of as single_manager
 
 HOOK = "tool_pre_invoke"
 
@@ -28,15 +28,7 @@ class NoRedactions(ToolPreInvokePayload):
 
 
 async def manager_of(name: str, on_error: str, fast: bool) -> TenantPluginManager:
-    manager = TenantPluginManager(
-        Config(plugins=[PluginConfig(name=name, kind="builtin/pii_filter", hooks=[HOOK], mode="sequential",
-                                     on_error=on_error, priority=1, config={"detect_email": True})]),
-        metrics=True,
-    )
-    await manager.initialize()
-    if not fast:  # the general path: the hook awaited as any plugin's
-        del manager.get_plugin(name).tool_pre_invoke.go_single  # type: ignore[union-attr]
-    return manager
+    return await single_manager(name, "pii", "sequential", on_error, fast)
 
 
 def counts(name: str) -> dict[str, int]:
