@@ -50,6 +50,8 @@ test-py: build
 lint: setup
 	$(PY) -m ruff check python/cpex tests/py bench
 	$(PY) -m mypy
+	@# Go sources as gofmt writes them (the cookiecutter templates are not Go until rendered)
+	@out=$$(gofmt -l $$(git ls-files '*.go' | grep -v '{{')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
 test: lint test-go test-py
 
